@@ -1,0 +1,123 @@
+# mint: see README.md.  `make demo` and `make check` are the two entry points.
+CC ?= cc
+PREFIX ?= /usr/local
+VERSION := 0.1.0
+SOVERSION := 0
+
+# Variants: SANITIZE=1 (ASan+UBSan), TSAN=1, CROSS=aarch64|s390x|i686.
+ifeq ($(SANITIZE),1)
+  BUILD ?= build/asan
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(TSAN),1)
+  BUILD ?= build/tsan
+  SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+endif
+ifneq ($(CROSS),)
+  BUILD ?= build/$(CROSS)
+  CC := $(CROSS)-linux-gnu-gcc
+  ifeq ($(CROSS),i686)
+    CROSSFLAGS := -Wno-psabi
+  endif
+  STATIC := 1
+endif
+BUILD ?= build
+
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc/lib \
+	-pthread -fPIC $(SANFLAGS) $(CROSSFLAGS) $(CFLAGS)
+LDLIBS := -pthread -latomic
+ALL_LDFLAGS := $(SANFLAGS) $(if $(STATIC),-static) $(LDFLAGS)
+
+LIB_SRC := $(wildcard src/lib/*.c)
+LIB_OBJ := $(LIB_SRC:src/lib/%.c=$(BUILD)/lib/%.o)
+TOOL_SRC := $(wildcard src/tools/*.c)
+TOOL_OBJ := $(TOOL_SRC:src/tools/%.c=$(BUILD)/tools/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_OBJ := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.o)
+HEADERS := $(wildcard include/mint/*.h) $(wildcard src/lib/*.h) $(wildcard src/tools/*.h)
+
+.PHONY: all lib tools tests benchbin check demo bench stress deps install uninstall clean cross
+
+all: lib tools tests benchbin
+lib: $(BUILD)/libmint.a $(BUILD)/libmint.so.$(VERSION)
+tools: $(BUILD)/mint
+tests: $(TEST_BIN)
+benchbin: $(BUILD)/mint-bench
+
+$(BUILD)/lib/%.o: src/lib/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/tools/%.o: src/tools/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc/tools -c $< -o $@
+$(BUILD)/bench/%.o: bench/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libmint.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+$(BUILD)/libmint.so.$(VERSION): $(LIB_OBJ)
+	$(CC) $(SANFLAGS) -shared -Wl,-soname,libmint.so.$(SOVERSION) -o $@ $^ $(LDLIBS)
+	ln -sf libmint.so.$(VERSION) $(BUILD)/libmint.so.$(SOVERSION)
+	ln -sf libmint.so.$(VERSION) $(BUILD)/libmint.so
+
+$(BUILD)/mint: $(TOOL_OBJ) $(BUILD)/libmint.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libmint.a $(LDLIBS)
+$(BUILD)/mint-bench: $(BENCH_OBJ) $(BUILD)/libmint.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJ) $(BUILD)/libmint.a $(LDLIBS)
+$(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libmint.a $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
+
+# The other architectures of the cross-architecture test (static, run under
+# qemu-user-static).
+cross:
+	$(MAKE) CROSS=aarch64 tools
+	$(MAKE) CROSS=s390x tools
+	$(MAKE) CROSS=i686 tools
+
+deps:
+	@mk/deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) cross
+	MINT_BUILD=$(BUILD) tests/run.sh
+
+demo: deps
+	$(MAKE) tools
+	MINT_BUILD=$(BUILD) mk/demo.sh
+
+bench: deps
+	$(MAKE) tools benchbin
+	MINT_BUILD=$(BUILD) mk/bench.sh
+
+stress: deps
+	$(MAKE) all
+	MINT_BUILD=$(BUILD) MINT_STRESS=1 tests/run.sh
+
+install: lib tools
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mint \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 644 $(BUILD)/libmint.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libmint.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libmint.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmint.so.$(SOVERSION)
+	ln -sf libmint.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmint.so
+	install -m 644 include/mint/*.h $(DESTDIR)$(PREFIX)/include/mint/
+	install -m 755 $(BUILD)/mint $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/man3/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' mint.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/mint.pc
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/include/mint
+	rm -f $(DESTDIR)$(PREFIX)/lib/libmint.* $(DESTDIR)$(PREFIX)/bin/mint \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/mint.pc \
+		$(DESTDIR)$(PREFIX)/share/man/man1/mint*.1 $(DESTDIR)$(PREFIX)/share/man/man3/mint_*.3
+
+clean:
+	rm -rf build

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* Doorbell interrupts: the IPI between nodes, and each node's dispatcher. */
+#ifndef MINT_DOORBELL_H
+#define MINT_DOORBELL_H
+
+#include <stdint.h>
+
+#include "mint/fabric.h"
+#include "mint/node.h"
+
+/* Vectors below 32 are mint's own. */
+#define MINT_VEC_KICK 0u     /* no-op: wakes the dispatcher */
+#define MINT_VEC_CHANNEL 1u  /* "a channel of yours has data": drain them */
+#define MINT_VEC_USER 32u    /* first vector free for applications */
+
+/*
+ * Raise VECTOR on node NODE: set it pending and wake the node's dispatcher
+ * only if it said it sleeps.  Returns 1 if a wake-up syscall was made, 0 if
+ * not, -ERANGE for a bad node or vector.  The target need not be alive:
+ * the vector stays pending until a node with that id dispatches.
+ */
+int mint_ipi_send(struct mint_fabric *f, uint32_t node, uint32_t vector);
+
+typedef void (*mint_irq_handler)(void *arg, uint32_t vector);
+
+struct mint_dispatcher;
+
+/* A dispatcher for the node this fabric handle joined as (-ENOTCONN if none). */
+int mint_dispatcher_create(struct mint_fabric *f, enum mint_dispatch_mode mode,
+			   struct mint_dispatcher **out);
+void mint_dispatcher_destroy(struct mint_dispatcher *d);
+
+/* Spin budget of adaptive mode before it sleeps (default 50 us). */
+void mint_dispatcher_set_spin(struct mint_dispatcher *d, uint64_t spin_ns);
+
+/* Handler for VECTOR (NULL: count only).  Not thread-safe against run. */
+int mint_dispatcher_set_handler(struct mint_dispatcher *d, uint32_t vector, mint_irq_handler fn,
+				void *arg);
+
+/* Handle whatever is pending now; returns the number of vectors handled. */
+int mint_dispatcher_poll(struct mint_dispatcher *d);
+
+/* Dispatch in the calling thread until mint_dispatcher_stop. Returns 0. */
+int mint_dispatcher_run(struct mint_dispatcher *d);
+
+/* Make run return soon; safe from any thread or handler. */
+void mint_dispatcher_stop(struct mint_dispatcher *d);
+
+/* Node ID's per-vector handled counts. -ERANGE. */
+int mint_irq_counts(struct mint_fabric *f, uint32_t node, uint64_t counts[MINT_VECTORS]);
+
+#endif

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mint fabric layout: the ABI every node shares.
+ *
+ * Every field is fixed-width and stored little-endian, whatever the node's
+ * own byte order; fields are located by offsets from the fabric base, never
+ * by pointers.  Contended fields sit on their own 64-byte lines.  Every
+ * offset and size below is pinned by a static assertion and mirrored in
+ * docs/layout.md (tests/test_layout checks the two agree).  A node built
+ * for aarch64, s390x (big-endian) or i386 compiles these same assertions.
+ */
+#ifndef MINT_LAYOUT_H
+#define MINT_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MINT_CACHELINE 64u
+#define MINT_PAGE 4096u
+
+#define MINT_FABRIC_MAGIC 0x31424146544e494dull /* "MINTFAB1" as LE bytes */
+#define MINT_FABRIC_VERSION 1u
+#define MINT_MAX_NODES 64u
+#define MINT_VECTORS 256u
+#define MINT_MAX_OBJECTS 256u
+#define MINT_NAME_MAX 32u     /* fabric, node and netns names, NUL included */
+#define MINT_OBJ_NAME_MAX 64u /* object names, NUL included */
+#define MINT_CPU_WORDS 4u     /* 256-bit core set */
+#define MINT_NODE_NONE 0xffffffffu /* "no node": an external tool */
+
+/*
+ * A doorbell word pair.  `sleeping` is written by the waiter before it
+ * sleeps and cleared by the one waker that finds it set; `seq` is the futex
+ * word the waker bumps so a sleeper that raced with it never misses a wake.
+ */
+struct mint_bell {
+	_Atomic uint32_t sleeping; /* MINT_BELL_AWAKE / _FUTEX / _IRQ */
+	_Atomic uint32_t seq;
+};
+#define MINT_BELL_AWAKE 0u
+#define MINT_BELL_FUTEX 1u /* waiter sleeps on seq: wake with futex */
+#define MINT_BELL_IRQ 2u   /* waiter wants a doorbell vector instead */
+
+/*
+ * A cross-node lock.  `owner` is 0 when free, else the holder's tag:
+ * bits 0-31 pid, bits 32-39 node id + 1 (0: not a node), bits 40-63 the
+ * low 24 bits of the node's epoch.  A waiter that finds the holder dead
+ * takes the lock over and sets MINT_LOCK_NEEDS_CHECK in `flags`.
+ */
+struct mint_lock {
+	_Atomic uint64_t owner;
+	_Atomic uint32_t recoveries;
+	_Atomic uint32_t flags;
+	uint8_t pad[48];
+};
+#define MINT_LOCK_NEEDS_CHECK 1u
+
+/* Fabric header: page 0. Written once by `mint up`, read-only after. */
+struct mint_fabric_hdr {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t size;            /* total bytes of the fabric file */
+	uint32_t max_nodes;
+	uint32_t max_vectors;
+	uint32_t max_objects;
+	uint32_t flags;           /* MINT_FABRIC_HUGETLB */
+	uint64_t node_table_off;
+	uint64_t objdir_off;
+	uint64_t heap_off;
+	/* line 1 */
+	uint64_t heap_size;
+	uint64_t created_ns;      /* CLOCK_REALTIME at creation */
+	char name[MINT_NAME_MAX];
+	uint8_t pad1[16];
+	/* line 2: guards the object directory and node joins */
+	struct mint_lock dir_lock;
+	/* line 3 */
+	_Atomic uint32_t dir_generation; /* bumped on every directory change */
+	uint32_t pad3;
+	_Atomic uint64_t external_ipis;  /* doorbells sent by non-node tools */
+	uint8_t pad4[48];
+	uint8_t reserved[MINT_PAGE - 4 * MINT_CACHELINE];
+};
+#define MINT_FABRIC_HUGETLB 1u
+
+/* Node table entry: Mint's core management table, one page per node. */
+struct mint_node_entry {
+	/* line 0: identity, written by the owner at join under dir_lock */
+	_Atomic uint32_t state;   /* enum mint_node_state */
+	uint32_t id;
+	_Atomic uint32_t epoch;   /* +1 at every join */
+	int32_t pid;
+	uint64_t pid_start;       /* /proc/PID/stat starttime: guards pid reuse */
+	uint64_t join_ns;         /* CLOCK_REALTIME at join */
+	uint64_t cores[MINT_CPU_WORDS];
+	/* line 1 */
+	char name[MINT_NAME_MAX];
+	char netns[MINT_NAME_MAX];
+	/* line 2 */
+	uint32_t arch;            /* ELF e_machine of the node's build */
+	uint32_t mode;            /* enum mint_dispatch_mode */
+	uint32_t flags;
+	uint32_t pad2;
+	uint8_t pad2b[48];
+	/* line 3: written by the owner only */
+	_Atomic uint64_t heartbeat_ns; /* CLOCK_MONOTONIC */
+	uint8_t pad3[56];
+	/* line 4: set by any sender, cleared by the owner's dispatcher.  The
+	 * bell shares the line: a sender that just wrote `pending` already
+	 * owns the line when it checks whether the dispatcher sleeps. */
+	_Atomic uint64_t pending[MINT_VECTORS / 64];
+	struct mint_bell bell;
+	uint8_t pad4[24];
+	/* line 5 */
+	uint8_t pad5[64];
+	/* line 6: counters of this node as a sender */
+	_Atomic uint64_t ipi_sent;
+	_Atomic uint64_t wakes_sent;       /* sends that had to wake the target */
+	_Atomic uint64_t wakes_suppressed; /* sends that found the target awake */
+	uint8_t pad6[40];
+	/* line 7: dispatcher counters */
+	_Atomic uint64_t sleeps;
+	_Atomic uint64_t spurious;         /* pending vectors with no handler */
+	_Atomic uint64_t dispatch_passes;
+	uint8_t pad7[40];
+	/* lines 8-39: per-vector handled counts, written by the dispatcher */
+	_Atomic uint64_t handled[MINT_VECTORS];
+	uint8_t reserved[MINT_PAGE - 8 * MINT_CACHELINE - 8 * MINT_VECTORS];
+};
+
+/* Object directory entry. */
+struct mint_obj_entry {
+	_Atomic uint32_t state;   /* MINT_OBJ_FREE / MINT_OBJ_LIVE */
+	uint32_t type;            /* enum mint_obj_type */
+	uint64_t offset;          /* from the fabric base */
+	uint64_t size;
+	_Atomic uint32_t flags;   /* MINT_OBJ_NEEDS_CHECK */
+	uint32_t creator;         /* node id or MINT_NODE_NONE */
+	char name[MINT_OBJ_NAME_MAX];
+	uint64_t created_ns;
+	uint8_t reserved[24];
+};
+#define MINT_OBJ_FREE 0u
+#define MINT_OBJ_LIVE 1u
+#define MINT_OBJ_NEEDS_CHECK 1u
+
+/* Ring: a header of four lines, then `size` data bytes (a power of two). */
+struct mint_ring_hdr {
+	/* line 0: set at creation */
+	uint32_t magic;           /* MINT_RING_MAGIC */
+	uint32_t version;
+	uint64_t size;            /* data bytes, power of two */
+	uint32_t max_record;      /* largest payload accepted */
+	uint32_t prod_node;       /* node ids, MINT_NODE_NONE for a tool */
+	uint32_t cons_node;
+	uint32_t cons_vector;     /* doorbell vector for MINT_BELL_IRQ waits */
+	uint8_t pad0[32];
+	/* line 1: producer-owned */
+	_Atomic uint64_t tail;    /* bytes ever published */
+	struct mint_bell space_bell; /* producer waits here when full */
+	_Atomic uint64_t full_events;
+	_Atomic uint64_t sent_records;
+	uint8_t pad1[32];
+	/* line 2: consumer-owned */
+	_Atomic uint64_t head;    /* bytes ever consumed */
+	struct mint_bell data_bell;  /* consumer waits here when empty */
+	_Atomic uint64_t recv_records;
+	_Atomic uint64_t errors;  /* corrupt indices or records seen */
+	uint8_t pad2[32];
+	uint8_t pad3[64];
+};
+#define MINT_RING_MAGIC 0x474e4952u /* "RING" */
+#define MINT_RING_VERSION 1u
+#define MINT_RING_ALIGN 8u           /* records start 8-aligned */
+
+/* Record header in ring data: payload follows, padded to 8 bytes. */
+struct mint_rec_hdr {
+	uint32_t len;             /* payload bytes */
+	uint32_t type;            /* < MINT_REC_PAD for users */
+};
+#define MINT_REC_PAD 0xffffff00u /* filler up to the end of the data area */
+
+/* Channel: a header line and two rings (A->B, then B->A). */
+struct mint_channel_hdr {
+	uint32_t magic;           /* MINT_CHANNEL_MAGIC */
+	uint32_t version;
+	uint32_t node_a;
+	uint32_t node_b;
+	uint64_t ring_size;       /* data bytes of each ring */
+	uint64_t a2b_off;         /* from the channel header */
+	uint64_t b2a_off;
+	uint8_t pad[24];
+};
+#define MINT_CHANNEL_MAGIC 0x4e414843u /* "CHAN" */
+#define MINT_CHANNEL_VERSION 1u
+
+/* Fabric geometry. */
+#define MINT_NODE_TABLE_OFF ((uint64_t)MINT_PAGE)
+#define MINT_OBJDIR_OFF (MINT_NODE_TABLE_OFF + MINT_MAX_NODES * (uint64_t)MINT_PAGE)
+#define MINT_HEAP_OFF (MINT_OBJDIR_OFF + MINT_MAX_OBJECTS * (uint64_t)sizeof(struct mint_obj_entry))
+#define MINT_FABRIC_MIN_SIZE (MINT_HEAP_OFF + 64u * 1024u)
+
+/* The assertions that make this an ABI. */
+#define MINT_AT(type, field, off) _Static_assert(offsetof(type, field) == (off), #type "." #field)
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
+_Static_assert(sizeof(_Atomic uint64_t) == 8 && _Alignof(_Atomic uint64_t) == 8, "atomic u64");
+_Static_assert(sizeof(struct mint_bell) == 8, "bell");
+_Static_assert(sizeof(struct mint_lock) == 64, "lock");
+MINT_AT(struct mint_lock, recoveries, 8);
+MINT_AT(struct mint_lock, flags, 12);
+_Static_assert(sizeof(struct mint_fabric_hdr) == MINT_PAGE, "fabric header");
+MINT_AT(struct mint_fabric_hdr, version, 8);
+MINT_AT(struct mint_fabric_hdr, header_size, 12);
+MINT_AT(struct mint_fabric_hdr, size, 16);
+MINT_AT(struct mint_fabric_hdr, max_nodes, 24);
+MINT_AT(struct mint_fabric_hdr, max_vectors, 28);
+MINT_AT(struct mint_fabric_hdr, max_objects, 32);
+MINT_AT(struct mint_fabric_hdr, flags, 36);
+MINT_AT(struct mint_fabric_hdr, node_table_off, 40);
+MINT_AT(struct mint_fabric_hdr, objdir_off, 48);
+MINT_AT(struct mint_fabric_hdr, heap_off, 56);
+MINT_AT(struct mint_fabric_hdr, heap_size, 64);
+MINT_AT(struct mint_fabric_hdr, created_ns, 72);
+MINT_AT(struct mint_fabric_hdr, name, 80);
+MINT_AT(struct mint_fabric_hdr, dir_lock, 128);
+MINT_AT(struct mint_fabric_hdr, dir_generation, 192);
+MINT_AT(struct mint_fabric_hdr, external_ipis, 200);
+_Static_assert(sizeof(struct mint_node_entry) == MINT_PAGE, "node entry");
+MINT_AT(struct mint_node_entry, id, 4);
+MINT_AT(struct mint_node_entry, epoch, 8);
+MINT_AT(struct mint_node_entry, pid, 12);
+MINT_AT(struct mint_node_entry, pid_start, 16);
+MINT_AT(struct mint_node_entry, join_ns, 24);
+MINT_AT(struct mint_node_entry, cores, 32);
+MINT_AT(struct mint_node_entry, name, 64);
+MINT_AT(struct mint_node_entry, netns, 96);
+MINT_AT(struct mint_node_entry, arch, 128);
+MINT_AT(struct mint_node_entry, mode, 132);
+MINT_AT(struct mint_node_entry, flags, 136);
+MINT_AT(struct mint_node_entry, heartbeat_ns, 192);
+MINT_AT(struct mint_node_entry, pending, 256);
+MINT_AT(struct mint_node_entry, bell, 288);
+MINT_AT(struct mint_node_entry, ipi_sent, 384);
+MINT_AT(struct mint_node_entry, wakes_sent, 392);
+MINT_AT(struct mint_node_entry, wakes_suppressed, 400);
+MINT_AT(struct mint_node_entry, sleeps, 448);
+MINT_AT(struct mint_node_entry, spurious, 456);
+MINT_AT(struct mint_node_entry, dispatch_passes, 464);
+MINT_AT(struct mint_node_entry, handled, 512);
+_Static_assert(sizeof(struct mint_obj_entry) == 128, "object entry");
+MINT_AT(struct mint_obj_entry, type, 4);
+MINT_AT(struct mint_obj_entry, offset, 8);
+MINT_AT(struct mint_obj_entry, size, 16);
+MINT_AT(struct mint_obj_entry, flags, 24);
+MINT_AT(struct mint_obj_entry, creator, 28);
+MINT_AT(struct mint_obj_entry, name, 32);
+MINT_AT(struct mint_obj_entry, created_ns, 96);
+_Static_assert(sizeof(struct mint_ring_hdr) == 4 * MINT_CACHELINE, "ring header");
+MINT_AT(struct mint_ring_hdr, version, 4);
+MINT_AT(struct mint_ring_hdr, size, 8);
+MINT_AT(struct mint_ring_hdr, max_record, 16);
+MINT_AT(struct mint_ring_hdr, prod_node, 20);
+MINT_AT(struct mint_ring_hdr, cons_node, 24);
+MINT_AT(struct mint_ring_hdr, cons_vector, 28);
+MINT_AT(struct mint_ring_hdr, tail, 64);
+MINT_AT(struct mint_ring_hdr, space_bell, 72);
+MINT_AT(struct mint_ring_hdr, full_events, 80);
+MINT_AT(struct mint_ring_hdr, sent_records, 88);
+MINT_AT(struct mint_ring_hdr, head, 128);
+MINT_AT(struct mint_ring_hdr, data_bell, 136);
+MINT_AT(struct mint_ring_hdr, recv_records, 144);
+MINT_AT(struct mint_ring_hdr, errors, 152);
+_Static_assert(sizeof(struct mint_rec_hdr) == 8, "record header");
+_Static_assert(sizeof(struct mint_channel_hdr) == MINT_CACHELINE, "channel header");
+MINT_AT(struct mint_channel_hdr, node_a, 8);
+MINT_AT(struct mint_channel_hdr, node_b, 12);
+MINT_AT(struct mint_channel_hdr, ring_size, 16);
+MINT_AT(struct mint_channel_hdr, a2b_off, 24);
+MINT_AT(struct mint_channel_hdr, b2a_off, 32);
+_Static_assert(MINT_HEAP_OFF == 0x49000, "heap offset");
+
+#endif /* MINT_LAYOUT_H */

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* OS nodes: the node table, joining, leaving, liveness. */
+#ifndef MINT_NODE_H
+#define MINT_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mint/fabric.h"
+
+/* What the table stores.  Whether an UP node is really alive (its process
+ * exists and its heartbeat is fresh) is a verdict each reader makes. */
+enum mint_node_state {
+	MINT_NODE_FREE = 0, /* never started, or stopped cleanly */
+	MINT_NODE_UP = 1,   /* joined; see mint_node_alive */
+};
+
+enum mint_dispatch_mode {
+	MINT_MODE_POLL = 0,     /* spin on the pending set, no syscalls */
+	MINT_MODE_SLEEP = 1,    /* futex sleep whenever idle */
+	MINT_MODE_ADAPTIVE = 2, /* spin a while, then sleep */
+};
+
+/* A node is declared dead when its process is gone, or when its heartbeat
+ * is older than this (a hung agent). */
+#define MINT_HEARTBEAT_PERIOD_MS 100u
+#define MINT_HEARTBEAT_TIMEOUT_MS 3000u
+
+struct mint_node_opts {
+	const char *name;               /* shown in status; default "node<ID>" */
+	const char *netns;              /* its network namespace, or NULL */
+	uint64_t cores[MINT_CPU_WORDS]; /* bit set of owned cores */
+	enum mint_dispatch_mode mode;
+};
+
+struct mint_node_info {
+	uint32_t id;
+	uint32_t state;                 /* enum mint_node_state as stored */
+	bool alive;                     /* verdict of mint_node_alive */
+	uint32_t epoch;
+	int32_t pid;
+	uint32_t arch;
+	uint32_t mode;
+	uint64_t cores[MINT_CPU_WORDS];
+	uint64_t heartbeat_age_ns;
+	uint64_t join_ns;
+	char name[MINT_NAME_MAX];
+	char netns[MINT_NAME_MAX];
+};
+
+/*
+ * Make this process node ID: -ERANGE if ID >= MINT_MAX_NODES, -EBUSY if
+ * node ID is alive, -EALREADY if this handle already joined.  A node found
+ * dead is taken over (epoch + 1), keeping its pending interrupts.
+ */
+int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_opts *opts);
+
+/* Mark this process's node FREE. */
+int mint_node_leave(struct mint_fabric *f);
+
+/* Publish this node's heartbeat (every MINT_HEARTBEAT_PERIOD_MS). */
+int mint_node_heartbeat(struct mint_fabric *f);
+
+/* Is node ID joined, its process there, and its heartbeat fresh? */
+bool mint_node_alive(struct mint_fabric *f, uint32_t id);
+
+/* Snapshot of node ID's entry (with the liveness verdict). -ERANGE. */
+int mint_node_info(struct mint_fabric *f, uint32_t id, struct mint_node_info *info);
+
+/* The table entry itself, or NULL if ID is out of range. */
+struct mint_node_entry *mint_node_entry(struct mint_fabric *f, uint32_t id);
+
+/* The running build's ELF machine number (62 x86_64, 183 aarch64, ...). */
+uint32_t mint_arch_self(void);
+const char *mint_arch_name(uint32_t arch);
+
+/* Is process PID, started at START (0: any), alive and not a zombie? */
+bool mint_pid_alive(int32_t pid, uint64_t start);
+
+/* /proc/PID/stat starttime of PID, or 0. */
+uint64_t mint_pid_start(int32_t pid);
+
+#endif

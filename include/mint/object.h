@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* The object directory: named regions of the fabric heap. */
+#ifndef MINT_OBJECT_H
+#define MINT_OBJECT_H
+
+#include <stdint.h>
+
+#include "mint/fabric.h"
+
+enum mint_obj_type {
+	MINT_OBJ_RAW = 1,
+	MINT_OBJ_RING = 2,
+	MINT_OBJ_CHANNEL = 3,
+};
+
+struct mint_obj_info {
+	char name[MINT_OBJ_NAME_MAX];
+	uint32_t type;
+	uint32_t flags;
+	uint32_t creator;
+	uint64_t offset;
+	uint64_t size;
+};
+
+/* Called under the directory lock on the zeroed region before the object
+ * becomes visible; a negative return aborts the creation. */
+typedef int (*mint_obj_init_fn)(void *mem, uint64_t size, void *arg);
+
+/*
+ * Find object NAME of TYPE, or create it with SIZE bytes (64-byte aligned,
+ * zero-filled, then INIT run on it) if it does not exist.  Returns 1 when
+ * it created the object, 0 when it found it, or -EINVAL (bad name or
+ * size), -EEXIST (NAME exists with another type), -ENOSPC (no room),
+ * -ENFILE (directory full).  *OFF receives the object's offset.
+ */
+int mint_obj_open(struct mint_fabric *f, const char *name, uint32_t type, uint64_t size,
+		  mint_obj_init_fn init, void *arg, uint64_t *off);
+
+/* Find NAME; -ENOENT if absent, -EPROTO if the entry is corrupt. */
+int mint_obj_find(struct mint_fabric *f, const char *name, struct mint_obj_info *info);
+
+/* Free NAME's entry and space.  -ENOENT if absent. */
+int mint_obj_remove(struct mint_fabric *f, const char *name);
+
+/* Fill up to CAP entries; returns the number of live objects. */
+int mint_obj_list(struct mint_fabric *f, struct mint_obj_info *infos, int cap);
+
+#endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Single-producer / single-consumer message rings in the fabric: variable
+ * length records, batches, and blocking waits woken by doorbells.  The
+ * consumer treats everything in the ring as untrusted: a corrupt index or
+ * record is counted in `errors`, the consumer resynchronises at the
+ * producer's tail, and the call returns -EBADMSG.
+ */
+#ifndef MINT_RING_H
+#define MINT_RING_H
+
+#include <stdint.h>
+
+#include "mint/fabric.h"
+
+/* A process-local view of one ring (one side uses it). */
+struct mint_ring {
+	struct mint_fabric *f;
+	struct mint_ring_hdr *hdr;
+	uint8_t *data;
+	uint64_t size;        /* validated copy of hdr->size */
+	uint32_t max_record;  /* validated copy */
+	uint32_t cons_node;   /* validated copies, for notifications */
+	uint32_t cons_vector;
+	uint64_t local_head;  /* consumer: its own progress */
+	uint64_t local_tail;  /* producer: its own progress */
+	uint64_t seen_head;   /* producer: last head it read */
+	uint64_t seen_tail;   /* consumer: last tail it read */
+};
+
+/* A message of a batch: DATA holds LEN bytes (send) or up to CAP (receive). */
+struct mint_msg {
+	void *data;
+	uint32_t len;
+	uint32_t cap;
+	uint32_t type;
+};
+
+#define MINT_RING_MIN_SIZE 256u
+
+/* Bytes a ring of SIZE data bytes occupies (header included). */
+uint64_t mint_ring_footprint(uint64_t size);
+
+/*
+ * Lay out a ring at MEM (64-byte aligned, mint_ring_footprint(SIZE)
+ * bytes).  SIZE: a power of two >= MINT_RING_MIN_SIZE.  CONS_VECTOR:
+ * the vector raised on CONS_NODE when the consumer waits for interrupts
+ * (MINT_VEC_CHANNEL is the usual one).
+ */
+int mint_ring_format(void *mem, uint64_t size, uint32_t prod_node, uint32_t cons_node,
+		     uint32_t cons_vector);
+
+/* Open the ring at offset OFF of F: validates the header (-EPROTO). */
+int mint_ring_open(struct mint_fabric *f, uint64_t off, struct mint_ring *r);
+
+/* Largest payload one record may carry. */
+uint32_t mint_ring_max_record(const struct mint_ring *r);
+
+/*
+ * Producer.  send: 0, -EAGAIN if full, -EMSGSIZE if LEN is too large.
+ * send_batch: publishes as many of N as fit with one index update and one
+ * notification; returns how many (0: full).
+ */
+int mint_ring_send(struct mint_ring *r, const void *data, uint32_t len, uint32_t type);
+int mint_ring_send_batch(struct mint_ring *r, const struct mint_msg *msgs, unsigned n);
+
+/*
+ * Consumer.  recv: payload length, -EAGAIN if empty, -EMSGSIZE if CAP is
+ * too small (the record stays), -EBADMSG after corruption (counted, ring
+ * resynchronised).  recv_batch: fills up to N messages, returns how many.
+ */
+int mint_ring_recv(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *type);
+int mint_ring_recv_batch(struct mint_ring *r, struct mint_msg *msgs, unsigned n);
+
+/*
+ * Blocking forms: wait up to TIMEOUT_MS (-1: forever) for space or data,
+ * sleeping on the ring's doorbell; -ETIMEDOUT, -EINTR on a signal, else as
+ * above.
+ */
+int mint_ring_send_wait(struct mint_ring *r, const void *data, uint32_t len, uint32_t type,
+			int timeout_ms);
+int mint_ring_recv_wait(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *type,
+			int timeout_ms);
+
+/*
+ * Interrupt-driven consumers (a node's dispatcher): after draining, arm
+ * the ring so the next send raises cons_vector on the consumer's node.
+ * Returns 0 when armed and empty, 1 when data arrived meanwhile (drain
+ * again).
+ */
+int mint_ring_arm(struct mint_ring *r);
+
+/* Records waiting, as the consumer sees them (0 when corrupt). */
+uint64_t mint_ring_pending_bytes(const struct mint_ring *r);
+
+#endif

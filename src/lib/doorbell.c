@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* Doorbells: raising a vector on a node, and the node's dispatcher. */
+#include "mint/doorbell.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "bell.h"
+#include "internal.h"
+#include "le.h"
+
+#define PENDING_WORDS (MINT_VECTORS / 64)
+
+struct handler {
+	mint_irq_handler fn;
+	void *arg;
+};
+
+struct mint_dispatcher {
+	struct mint_fabric *f;
+	struct mint_node_entry *e;
+	enum mint_dispatch_mode mode;
+	uint64_t spin_ns;
+	atomic_bool stop;
+	struct handler handlers[MINT_VECTORS];
+};
+
+int mint_ipi_send(struct mint_fabric *f, uint32_t node, uint32_t vector)
+{
+	struct mint_node_entry *e = mint_node_entry(f, node);
+	if (!e || vector >= MINT_VECTORS)
+		return -ERANGE;
+	/* release: data the sender wrote before raising the vector is visible
+	 * to the handler; pairs with the acquire exchange in take_pending. */
+	aor64(&e->pending[vector / 64], 1ull << (vector % 64), memory_order_release);
+	bool woke = mint_bell_ring(&e->bell) == MINT_BELL_FUTEX;
+	/* relaxed: statistics only. */
+	struct mint_node_entry *me = mint_node_entry(f, f->self);
+	if (me) {
+		aadd64(&me->ipi_sent, 1, memory_order_relaxed);
+		aadd64(woke ? &me->wakes_sent : &me->wakes_suppressed, 1, memory_order_relaxed);
+	} else {
+		aadd64(&mint_fabric_hdr(f)->external_ipis, 1, memory_order_relaxed);
+	}
+	return woke;
+}
+
+int mint_dispatcher_create(struct mint_fabric *f, enum mint_dispatch_mode mode,
+			   struct mint_dispatcher **out)
+{
+	if (f->self == MINT_NODE_NONE)
+		return -ENOTCONN;
+	if (mode != MINT_MODE_POLL && mode != MINT_MODE_SLEEP && mode != MINT_MODE_ADAPTIVE)
+		return -EINVAL;
+	struct mint_dispatcher *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->f = f;
+	d->e = mint_node_entry(f, f->self);
+	d->mode = mode;
+	d->spin_ns = 50000;
+	atomic_init(&d->stop, false);
+	*out = d;
+	return 0;
+}
+
+void mint_dispatcher_destroy(struct mint_dispatcher *d) { free(d); }
+
+void mint_dispatcher_set_spin(struct mint_dispatcher *d, uint64_t spin_ns) { d->spin_ns = spin_ns; }
+
+int mint_dispatcher_set_handler(struct mint_dispatcher *d, uint32_t vector, mint_irq_handler fn,
+				void *arg)
+{
+	if (vector >= MINT_VECTORS)
+		return -ERANGE;
+	d->handlers[vector].fn = fn;
+	d->handlers[vector].arg = arg;
+	return 0;
+}
+
+static bool any_pending(void *arg)
+{
+	struct mint_node_entry *e = arg;
+	for (unsigned w = 0; w < PENDING_WORDS; w++)
+		if (ald64(&e->pending[w], memory_order_relaxed))
+			return true;
+	return false;
+}
+
+/* Take word W's pending bits: a plain load first, so an idle poll loop
+ * only reads the line and never steals it from senders. */
+static uint64_t take_pending(struct mint_node_entry *e, unsigned w)
+{
+	if (!ald64(&e->pending[w], memory_order_relaxed))
+		return 0;
+	/* acquire: pairs with the release fetch_or in mint_ipi_send. */
+	return axchg64(&e->pending[w], 0, memory_order_acquire);
+}
+
+static void run_handler(struct mint_dispatcher *d, uint32_t vector)
+{
+	own_inc64(&d->e->handled[vector], 1);
+	struct handler *h = &d->handlers[vector];
+	if (h->fn)
+		h->fn(h->arg, vector);
+	else if (vector != MINT_VEC_KICK)
+		own_inc64(&d->e->spurious, 1);
+}
+
+int mint_dispatcher_poll(struct mint_dispatcher *d)
+{
+	int handled = 0;
+	for (unsigned w = 0; w < PENDING_WORDS; w++) {
+		uint64_t bits = take_pending(d->e, w);
+		while (bits) {
+			unsigned bit = (unsigned)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			run_handler(d, w * 64 + bit);
+			handled++;
+		}
+	}
+	if (handled)
+		own_inc64(&d->e->dispatch_passes, 1);
+	return handled;
+}
+
+static bool stopping(struct mint_dispatcher *d)
+{
+	/* relaxed: the stop request is itself followed by a kick doorbell. */
+	return atomic_load_explicit(&d->stop, memory_order_relaxed);
+}
+
+/* Idle: decide whether to keep spinning; SPIN_START is when idling began. */
+static bool keep_spinning(struct mint_dispatcher *d, uint64_t *spin_start, unsigned idle)
+{
+	if (d->mode == MINT_MODE_POLL)
+		return true;
+	if (d->mode == MINT_MODE_SLEEP)
+		return false;
+	if ((idle & 63) != 0)
+		return true;
+	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
+	if (*spin_start == 0)
+		*spin_start = now;
+	return now - *spin_start < d->spin_ns;
+}
+
+int mint_dispatcher_run(struct mint_dispatcher *d)
+{
+	uint64_t spin_start = 0;
+	unsigned idle = 0;
+	while (!stopping(d)) {
+		if (mint_dispatcher_poll(d)) {
+			spin_start = 0;
+			idle = 0;
+			continue;
+		}
+		if (keep_spinning(d, &spin_start, ++idle)) {
+			mint_cpu_relax();
+			continue;
+		}
+		own_inc64(&d->e->sleeps, 1);
+		mint_bell_wait(&d->e->bell, any_pending, d->e, -1);
+		spin_start = 0;
+		idle = 0;
+	}
+	return 0;
+}
+
+void mint_dispatcher_stop(struct mint_dispatcher *d)
+{
+	atomic_store_explicit(&d->stop, true, memory_order_relaxed);
+	mint_ipi_send(d->f, rd32(&d->e->id), MINT_VEC_KICK);
+}
+
+int mint_irq_counts(struct mint_fabric *f, uint32_t node, uint64_t counts[MINT_VECTORS])
+{
+	struct mint_node_entry *e = mint_node_entry(f, node);
+	if (!e)
+		return -ERANGE;
+	for (uint32_t v = 0; v < MINT_VECTORS; v++)
+		counts[v] = ald64(&e->handled[v], memory_order_relaxed);
+	return 0;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Little-endian access to fabric fields, plain and atomic.  On a
+ * little-endian build these are the plain C11 operations; on a big-endian
+ * build (s390x) values are byte-swapped, bitwise RMWs swap the operand
+ * instead, and arithmetic RMWs become compare-and-swap loops.  The memory
+ * order is the caller's: each call site says which pair it forms.
+ */
+#ifndef MINT_LE_H
+#define MINT_LE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define MINT_BIG_ENDIAN 1
+static inline uint32_t le32(uint32_t v) { return __builtin_bswap32(v); }
+static inline uint64_t le64(uint64_t v) { return __builtin_bswap64(v); }
+#else
+#define MINT_BIG_ENDIAN 0
+static inline uint32_t le32(uint32_t v) { return v; }
+static inline uint64_t le64(uint64_t v) { return v; }
+#endif
+
+static inline uint32_t rd32(const uint32_t *p) { return le32(*p); }
+static inline uint64_t rd64(const uint64_t *p) { return le64(*p); }
+static inline void wr32(uint32_t *p, uint32_t v) { *p = le32(v); }
+static inline void wr64(uint64_t *p, uint64_t v) { *p = le64(v); }
+
+static inline uint32_t ald32(const _Atomic uint32_t *p, memory_order mo)
+{
+	return le32(atomic_load_explicit((_Atomic uint32_t *)p, mo));
+}
+static inline uint64_t ald64(const _Atomic uint64_t *p, memory_order mo)
+{
+	return le64(atomic_load_explicit((_Atomic uint64_t *)p, mo));
+}
+static inline void ast32(_Atomic uint32_t *p, uint32_t v, memory_order mo)
+{
+	atomic_store_explicit(p, le32(v), mo);
+}
+static inline void ast64(_Atomic uint64_t *p, uint64_t v, memory_order mo)
+{
+	atomic_store_explicit(p, le64(v), mo);
+}
+static inline uint32_t axchg32(_Atomic uint32_t *p, uint32_t v, memory_order mo)
+{
+	return le32(atomic_exchange_explicit(p, le32(v), mo));
+}
+static inline uint64_t axchg64(_Atomic uint64_t *p, uint64_t v, memory_order mo)
+{
+	return le64(atomic_exchange_explicit(p, le64(v), mo));
+}
+static inline uint64_t aor64(_Atomic uint64_t *p, uint64_t mask, memory_order mo)
+{
+	return le64(atomic_fetch_or_explicit(p, le64(mask), mo));
+}
+static inline int acas64(_Atomic uint64_t *p, uint64_t *expected, uint64_t desired,
+			 memory_order mo)
+{
+	uint64_t raw = le64(*expected);
+	int ok = atomic_compare_exchange_strong_explicit(p, &raw, le64(desired), mo,
+							 memory_order_relaxed);
+	*expected = le64(raw);
+	return ok;
+}
+static inline uint32_t aadd32(_Atomic uint32_t *p, uint32_t v, memory_order mo)
+{
+#if MINT_BIG_ENDIAN
+	uint32_t raw = atomic_load_explicit(p, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(p, &raw, le32(le32(raw) + v), mo,
+						      memory_order_relaxed))
+		;
+	return le32(raw);
+#else
+	return atomic_fetch_add_explicit(p, v, mo);
+#endif
+}
+static inline uint64_t aadd64(_Atomic uint64_t *p, uint64_t v, memory_order mo)
+{
+#if MINT_BIG_ENDIAN
+	uint64_t raw = atomic_load_explicit(p, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(p, &raw, le64(le64(raw) + v), mo,
+						      memory_order_relaxed))
+		;
+	return le64(raw);
+#else
+	return atomic_fetch_add_explicit(p, v, mo);
+#endif
+}
+
+/* A counter only its owner writes: no RMW needed, readers see it relaxed. */
+static inline void own_inc64(_Atomic uint64_t *p, uint64_t v)
+{
+	ast64(p, ald64(p, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+#endif

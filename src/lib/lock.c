@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* Cross-node locks: the owner word names the holder, so a waiter can tell
+ * a slow holder from a dead one and take the lock over. */
+#include "mint/lock.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "le.h"
+#include "mint/node.h"
+
+/* How many waits pass between two checks of the holder's health. */
+#define HOLDER_CHECK_EVERY 64u
+
+/* The owner tag of the calling thread (see struct mint_lock). */
+static uint64_t self_tag(const struct mint_fabric *f)
+{
+	uint64_t tag = (uint32_t)gettid();
+	if (f->self != MINT_NODE_NONE)
+		tag |= (uint64_t)(f->self + 1) << 32 | (uint64_t)(f->self_epoch & 0xffffff) << 40;
+	return tag;
+}
+
+static bool tag_dead(struct mint_fabric *f, uint64_t tag)
+{
+	int32_t tid = (int32_t)(tag & 0xffffffffu);
+	uint32_t node_plus1 = (uint32_t)(tag >> 32) & 0xff;
+	if (node_plus1) {
+		struct mint_node_entry *e = mint_node_entry(f, node_plus1 - 1);
+		if (!e)
+			return true; /* garbage tag: nobody can hold it */
+		/* acquire: pairs with the release store of state at join. */
+		if (ald32(&e->state, memory_order_acquire) != MINT_NODE_UP ||
+		    (ald32(&e->epoch, memory_order_relaxed) & 0xffffff) != (uint32_t)(tag >> 40))
+			return true;
+	}
+	return !mint_pid_alive(tid, 0);
+}
+
+bool mint_lock_holder_dead(struct mint_fabric *f, const struct mint_lock *l)
+{
+	uint64_t tag = ald64(&l->owner, memory_order_relaxed);
+	return tag != 0 && tag_dead(f, tag);
+}
+
+/* One attempt: 0 taken, MINT_LOCK_RECOVERED, -EBUSY, -EDEADLK. */
+static int attempt(struct mint_fabric *f, struct mint_lock *l, uint64_t me, bool check_holder)
+{
+	uint64_t cur = ald64(&l->owner, memory_order_relaxed);
+	if (cur == me)
+		return -EDEADLK;
+	/* acquire on success: what the previous holder wrote under the lock is
+	 * visible to us; pairs with the release store in mint_lock_release. */
+	if (cur == 0)
+		return acas64(&l->owner, &cur, me, memory_order_acquire) ? 0 : -EBUSY;
+	if (!check_holder || !tag_dead(f, cur))
+		return -EBUSY;
+	/* The CAS names the dead tag, so of several waiters only one wins. */
+	if (!acas64(&l->owner, &cur, me, memory_order_acquire))
+		return -EBUSY;
+	aadd32(&l->recoveries, 1, memory_order_relaxed);
+	/* relaxed: the flag is read by whoever holds the lock next, and the
+	 * lock's own acquire/release orders it. */
+	ast32(&l->flags, ald32(&l->flags, memory_order_relaxed) | MINT_LOCK_NEEDS_CHECK,
+	      memory_order_relaxed);
+	return MINT_LOCK_RECOVERED;
+}
+
+int mint_lock_try(struct mint_fabric *f, struct mint_lock *l)
+{
+	return attempt(f, l, self_tag(f), true);
+}
+
+int mint_lock_acquire(struct mint_fabric *f, struct mint_lock *l)
+{
+	uint64_t me = self_tag(f);
+	for (uint32_t waits = 0;; waits++) {
+		int rc = attempt(f, l, me, waits % HOLDER_CHECK_EVERY == HOLDER_CHECK_EVERY - 1);
+		if (rc != -EBUSY)
+			return rc;
+		if (waits < 64) {
+			mint_cpu_relax();
+		} else if (waits < 256) {
+			sched_yield();
+		} else {
+			struct timespec ts = {0, 50000};
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+int mint_lock_release(struct mint_fabric *f, struct mint_lock *l)
+{
+	uint64_t me = self_tag(f);
+	/* release: everything written under the lock is visible to the next
+	 * holder; pairs with the acquire CAS in attempt. */
+	return acas64(&l->owner, &me, 0, memory_order_release) ? 0 : -EPERM;
+}
+
+void mint_lock_checked(struct mint_lock *l)
+{
+	ast32(&l->flags, ald32(&l->flags, memory_order_relaxed) & ~MINT_LOCK_NEEDS_CHECK,
+	      memory_order_relaxed);
+}

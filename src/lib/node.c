@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/* The node table: joining, leaving, heartbeats and the liveness verdict. */
+#include "mint/node.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "le.h"
+#include "mint/lock.h"
+
+uint32_t mint_arch_self(void)
+{
+#if defined(__x86_64__)
+	return EM_X86_64;
+#elif defined(__aarch64__)
+	return EM_AARCH64;
+#elif defined(__s390x__)
+	return EM_S390;
+#elif defined(__i386__)
+	return EM_386;
+#else
+	return EM_NONE;
+#endif
+}
+
+const char *mint_arch_name(uint32_t arch)
+{
+	switch (arch) {
+	case EM_X86_64: return "x86_64";
+	case EM_AARCH64: return "aarch64";
+	case EM_S390: return "s390x";
+	case EM_386: return "i386";
+	default: return "unknown";
+	}
+}
+
+/* Fields of /proc/PID/stat: STATE and STARTTIME; -1 if PID is gone. */
+static int read_stat(int32_t pid, char *state, uint64_t *start)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: skip to the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -1;
+	*state = p[2];
+	/* starttime is field 22; p + 2 is field 3. */
+	p += 2;
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	*start = p ? strtoull(p, NULL, 10) : 0;
+	return 0;
+}
+
+uint64_t mint_pid_start(int32_t pid)
+{
+	char state;
+	uint64_t start;
+	return read_stat(pid, &state, &start) == 0 ? start : 0;
+}
+
+bool mint_pid_alive(int32_t pid, uint64_t start)
+{
+	char state;
+	uint64_t now_start;
+	if (pid <= 0)
+		return false;
+	if (read_stat(pid, &state, &now_start) != 0)
+		return kill(pid, 0) == 0 || errno == EPERM;
+	if (state == 'Z' || state == 'X' || state == 'x')
+		return false;
+	return start == 0 || now_start == 0 || now_start == start;
+}
+
+struct mint_node_entry *mint_node_entry(struct mint_fabric *f, uint32_t id)
+{
+	if (id >= MINT_MAX_NODES)
+		return NULL;
+	return (struct mint_node_entry *)(f->base + MINT_NODE_TABLE_OFF) + id;
+}
+
+static bool entry_alive(const struct mint_node_entry *e)
+{
+	/* acquire: pairs with the release store of state at join, so pid and
+	 * pid_start below are the joined node's. */
+	if (ald32(&e->state, memory_order_acquire) != MINT_NODE_UP)
+		return false;
+	uint64_t beat = ald64(&e->heartbeat_ns, memory_order_relaxed);
+	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
+	if (now > beat && now - beat > MINT_HEARTBEAT_TIMEOUT_MS * 1000000ull)
+		return false;
+	return mint_pid_alive((int32_t)rd32((const uint32_t *)&e->pid), rd64(&e->pid_start));
+}
+
+bool mint_node_alive(struct mint_fabric *f, uint32_t id)
+{
+	struct mint_node_entry *e = mint_node_entry(f, id);
+	return e && entry_alive(e);
+}
+
+static void fill_identity(struct mint_node_entry *e, uint32_t id,
+			  const struct mint_node_opts *opts)
+{
+	int32_t pid = (int32_t)getpid();
+	wr32(&e->id, id);
+	wr32((uint32_t *)&e->pid, (uint32_t)pid);
+	wr64(&e->pid_start, mint_pid_start(pid));
+	wr64(&e->join_ns, mint_now_ns(CLOCK_REALTIME));
+	for (uint32_t w = 0; w < MINT_CPU_WORDS; w++)
+		wr64(&e->cores[w], opts ? opts->cores[w] : 0);
+	memset(e->name, 0, sizeof(e->name));
+	memset(e->netns, 0, sizeof(e->netns));
+	if (opts && opts->name)
+		snprintf(e->name, sizeof(e->name), "%s", opts->name);
+	else
+		snprintf(e->name, sizeof(e->name), "node%u", id);
+	if (opts && opts->netns)
+		snprintf(e->netns, sizeof(e->netns), "%s", opts->netns);
+	wr32(&e->arch, mint_arch_self());
+	wr32(&e->mode, opts ? (uint32_t)opts->mode : MINT_MODE_SLEEP);
+	ast64(&e->heartbeat_ns, mint_now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
+	ast32(&e->bell.sleeping, MINT_BELL_AWAKE, memory_order_relaxed);
+}
+
+int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_opts *opts)
+{
+	struct mint_node_entry *e = mint_node_entry(f, id);
+	if (!e)
+		return -ERANGE;
+	if (f->self != MINT_NODE_NONE)
+		return -EALREADY;
+	struct mint_fabric_hdr *h = mint_fabric_hdr(f);
+	int rc = mint_lock_acquire(f, &h->dir_lock);
+	if (rc < 0)
+		return rc;
+	if (entry_alive(e)) {
+		mint_lock_release(f, &h->dir_lock);
+		return -EBUSY;
+	}
+	uint32_t epoch = ald32(&e->epoch, memory_order_relaxed) + 1;
+	fill_identity(e, id, opts);
+	ast32(&e->epoch, epoch, memory_order_relaxed);
+	/* release: the identity above is visible to whoever sees UP; pairs
+	 * with the acquire loads of state in entry_alive and tag_dead. */
+	ast32(&e->state, MINT_NODE_UP, memory_order_release);
+	f->self = id;
+	f->self_epoch = epoch;
+	mint_lock_release(f, &h->dir_lock);
+	return 0;
+}
+
+int mint_node_leave(struct mint_fabric *f)
+{
+	struct mint_node_entry *e = mint_node_entry(f, f->self);
+	if (!e)
+		return -ENOTCONN;
+	struct mint_fabric_hdr *h = mint_fabric_hdr(f);
+	int rc = mint_lock_acquire(f, &h->dir_lock);
+	if (rc < 0)
+		return rc;
+	/* release: pairs with the acquire loads of state. */
+	ast32(&e->state, MINT_NODE_FREE, memory_order_release);
+	mint_lock_release(f, &h->dir_lock);
+	f->self = MINT_NODE_NONE;
+	return 0;
+}
+
+int mint_node_heartbeat(struct mint_fabric *f)
+{
+	struct mint_node_entry *e = mint_node_entry(f, f->self);
+	if (!e)
+		return -ENOTCONN;
+	/* relaxed: a timestamp, read on its own by observers. */
+	ast64(&e->heartbeat_ns, mint_now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
+	return 0;
+}
+
+int mint_node_info(struct mint_fabric *f, uint32_t id, struct mint_node_info *info)
+{
+	struct mint_node_entry *e = mint_node_entry(f, id);
+	if (!e)
+		return -ERANGE;
+	memset(info, 0, sizeof(*info));
+	info->id = id;
+	info->alive = entry_alive(e);
+	info->state = ald32(&e->state, memory_order_acquire);
+	info->epoch = ald32(&e->epoch, memory_order_relaxed);
+	info->pid = (int32_t)rd32((const uint32_t *)&e->pid);
+	info->arch = rd32(&e->arch);
+	info->mode = rd32(&e->mode);
+	for (uint32_t w = 0; w < MINT_CPU_WORDS; w++)
+		info->cores[w] = rd64(&e->cores[w]);
+	uint64_t beat = ald64(&e->heartbeat_ns, memory_order_relaxed);
+	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
+	info->heartbeat_age_ns = now > beat ? now - beat : 0;
+	info->join_ns = rd64(&e->join_ns);
+	mint_copy_name(info->name, e->name, sizeof(info->name));
+	mint_copy_name(info->netns, e->netns, sizeof(info->netns));
+	return 0;
+}

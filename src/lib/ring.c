@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SPSC record rings.  `tail` and `head` count bytes ever published and
+ * consumed; positions are those counts masked by size-1.  A record is an
+ * 8-byte header and its payload padded to 8 bytes, and never wraps: when
+ * it does not fit before the end, the producer fills the end with a PAD
+ * record.  The consumer copies every header out once, checks it against
+ * the bounds it derived itself, and only then copies the payload.
+ */
+#include "mint/ring.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "bell.h"
+#include "internal.h"
+#include "le.h"
+#include "mint/doorbell.h"
+
+#define HDR_BYTES ((uint64_t)sizeof(struct mint_rec_hdr))
+
+static uint64_t rec_bytes(uint32_t len)
+{
+	return HDR_BYTES + (((uint64_t)len + MINT_RING_ALIGN - 1) & ~(uint64_t)(MINT_RING_ALIGN - 1));
+}
+
+uint64_t mint_ring_footprint(uint64_t size)
+{
+	return sizeof(struct mint_ring_hdr) + size;
+}
+
+static bool size_ok(uint64_t size)
+{
+	return size >= MINT_RING_MIN_SIZE && (size & (size - 1)) == 0 && size <= (1ull << 40);
+}
+
+int mint_ring_format(void *mem, uint64_t size, uint32_t prod_node, uint32_t cons_node,
+		     uint32_t cons_vector)
+{
+	if (!size_ok(size) || ((uintptr_t)mem & (MINT_CACHELINE - 1)))
+		return -EINVAL;
+	struct mint_ring_hdr *h = mem;
+	memset(h, 0, sizeof(*h));
+	wr32(&h->version, MINT_RING_VERSION);
+	wr64(&h->size, size);
+	/* Half the ring: a record plus the largest pad always fit when empty. */
+	uint64_t max = size / 2 - HDR_BYTES;
+	wr32(&h->max_record, max > (1u << 30) ? (1u << 30) : (uint32_t)max);
+	wr32(&h->prod_node, prod_node);
+	wr32(&h->cons_node, cons_node);
+	wr32(&h->cons_vector, cons_vector);
+	wr32(&h->magic, MINT_RING_MAGIC);
+	return 0;
+}
+
+int mint_ring_open(struct mint_fabric *f, uint64_t off, struct mint_ring *r)
+{
+	struct mint_ring_hdr *h = mint_fabric_at(f, off, sizeof(*h));
+	if (!h || (off & (MINT_CACHELINE - 1)))
+		return -EINVAL;
+	/* Copy the geometry once; the shared copy is never trusted again. */
+	uint64_t size = rd64(&h->size);
+	uint32_t max = rd32(&h->max_record);
+	if (rd32(&h->magic) != MINT_RING_MAGIC || rd32(&h->version) != MINT_RING_VERSION ||
+	    !size_ok(size) || max > size / 2 - HDR_BYTES ||
+	    !mint_fabric_at(f, off, mint_ring_footprint(size)))
+		return -EPROTO;
+	memset(r, 0, sizeof(*r));
+	r->f = f;
+	r->hdr = h;
+	r->data = (uint8_t *)h + sizeof(*h);
+	r->size = size;
+	r->max_record = max;
+	r->cons_node = rd32(&h->cons_node);
+	r->cons_vector = rd32(&h->cons_vector);
+	/* acquire: resume from what the other side last published. */
+	r->local_tail = ald64(&h->tail, memory_order_acquire);
+	r->seen_head = ald64(&h->head, memory_order_acquire);
+	r->local_head = r->seen_head;
+	r->seen_tail = r->local_tail;
+	return 0;
+}
+
+uint32_t mint_ring_max_record(const struct mint_ring *r) { return r->max_record; }
+
+/* ---- producer ---- */
+
+/* Bytes needed at TAIL for a record of REC bytes (a pad included). */
+static uint64_t need_at(const struct mint_ring *r, uint64_t tail, uint64_t rec)
+{
+	uint64_t contig = r->size - (tail & (r->size - 1));
+	return contig < rec ? contig + rec : rec;
+}
+
+/* Free bytes, reading the consumer's head again; -EBADMSG if it is bogus. */
+static int64_t refresh_space(struct mint_ring *r, uint64_t tail)
+{
+	/* acquire: the consumer finished reading the bytes it released before
+	 * we overwrite them; pairs with the release store of head in publish_head. */
+	uint64_t head = ald64(&r->hdr->head, memory_order_acquire);
+	if (tail - head > r->size || (head & (MINT_RING_ALIGN - 1)))
+		return -EBADMSG;
+	r->seen_head = head;
+	return (int64_t)(r->size - (tail - head));
+}
+
+static void put_record(struct mint_ring *r, uint64_t *tail, const void *data, uint32_t len,
+		       uint32_t type)
+{
+	uint64_t rec = rec_bytes(len);
+	uint64_t pos = *tail & (r->size - 1);
+	if (r->size - pos < rec) {
+		struct mint_rec_hdr pad = {le32((uint32_t)(r->size - pos - HDR_BYTES)), le32(MINT_REC_PAD)};
+		memcpy(r->data + pos, &pad, sizeof(pad));
+		*tail += r->size - pos;
+		pos = 0;
+	}
+	struct mint_rec_hdr h = {le32(len), le32(type)};
+	memcpy(r->data + pos, &h, sizeof(h));
+	memcpy(r->data + pos + HDR_BYTES, data, len);
+	*tail += rec;
+}
+
+/* Tell the consumer: a futex wake if it sleeps, its vector if it is armed. */
+static void notify_consumer(struct mint_ring *r)
+{
+	if (mint_bell_ring(&r->hdr->data_bell) == MINT_BELL_IRQ && r->cons_node != MINT_NODE_NONE)
+		mint_ipi_send(r->f, r->cons_node, r->cons_vector);
+}
+
+static void publish_tail(struct mint_ring *r, uint64_t tail, unsigned records)
+{
+	r->local_tail = tail;
+	/* release: the record bytes are visible before the tail that exposes
+	 * them; pairs with the acquire load of tail in refresh_tail. */
+	ast64(&r->hdr->tail, tail, memory_order_release);
+	own_inc64(&r->hdr->sent_records, records);
+	notify_consumer(r);
+}
+
+int mint_ring_send_batch(struct mint_ring *r, const struct mint_msg *msgs, unsigned n)
+{
+	uint64_t tail = r->local_tail;
+	int64_t space = (int64_t)(r->size - (tail - r->seen_head));
+	unsigned i;
+	for (i = 0; i < n; i++) {
+		if (msgs[i].len > r->max_record || msgs[i].type >= MINT_REC_PAD)
+			return i ? (int)i : -EMSGSIZE;
+		uint64_t need = need_at(r, tail, rec_bytes(msgs[i].len));
+		if ((uint64_t)space < need && (space = refresh_space(r, tail)) < 0)
+			return i ? (int)i : (int)space;
+		if ((uint64_t)space < need) {
+			own_inc64(&r->hdr->full_events, 1);
+			break;
+		}
+		uint64_t before = tail;
+		put_record(r, &tail, msgs[i].data, msgs[i].len, msgs[i].type);
+		space -= (int64_t)(tail - before);
+	}
+	if (i)
+		publish_tail(r, tail, i);
+	return (int)i;
+}
+
+int mint_ring_send(struct mint_ring *r, const void *data, uint32_t len, uint32_t type)
+{
+	struct mint_msg m = {(void *)data, len, len, type};
+	int rc = mint_ring_send_batch(r, &m, 1);
+	return rc == 1 ? 0 : rc == 0 ? -EAGAIN : rc;
+}
+
+/* ---- consumer ---- */
+
+static void count_error(struct mint_ring *r)
+{
+	own_inc64(&r->hdr->errors, 1);
+}
+
+/* Read the producer's tail again; false (and counted) if it is bogus. */
+static bool refresh_tail(struct mint_ring *r)
+{
+	/* acquire: pairs with the release store of tail in publish_tail. */
+	uint64_t tail = ald64(&r->hdr->tail, memory_order_acquire);
+	r->seen_tail = tail;
+	return tail - r->local_head <= r->size && (tail & (MINT_RING_ALIGN - 1)) == 0;
+}
+
+static void publish_head(struct mint_ring *r)
+{
+	/* release: our reads of the consumed bytes are done before the
+	 * producer may reuse them; pairs with the acquire in refresh_space. */
+	ast64(&r->hdr->head, r->local_head, memory_order_release);
+	if (mint_bell_ring(&r->hdr->space_bell) == MINT_BELL_IRQ)
+		count_error(r); /* producers never wait for interrupts */
+}
+
+/* Drop everything up to the producer's tail after corruption. */
+static int resync(struct mint_ring *r)
+{
+	count_error(r);
+	r->local_head = r->seen_tail & ~(uint64_t)(MINT_RING_ALIGN - 1);
+	publish_head(r);
+	return -EBADMSG;
+}
+
+/*
+ * Take the next record into M.  1: taken; 0: empty; -EMSGSIZE: M is too
+ * small (nothing consumed); -EBADMSG: corrupt (resynchronised).
+ */
+static int take_one(struct mint_ring *r, struct mint_msg *m)
+{
+	for (;;) {
+		if (r->seen_tail == r->local_head && !refresh_tail(r))
+			return resync(r);
+		uint64_t avail = r->seen_tail - r->local_head;
+		if (avail == 0)
+			return 0;
+		if (avail > r->size || (avail & (MINT_RING_ALIGN - 1)))
+			return resync(r);
+		uint64_t pos = r->local_head & (r->size - 1);
+		uint64_t contig = r->size - pos;
+		struct mint_rec_hdr h;
+		memcpy(&h, r->data + pos, sizeof(h)); /* the one read of the header */
+		uint32_t len = le32(h.len), type = le32(h.type);
+		if (type == MINT_REC_PAD) {
+			if ((uint64_t)len + HDR_BYTES != contig || contig > avail)
+				return resync(r);
+			r->local_head += contig;
+			continue;
+		}
+		uint64_t rec = rec_bytes(len);
+		if (len > r->max_record || type > MINT_REC_PAD || rec > contig || rec > avail)
+			return resync(r);
+		if (len > m->cap)
+			return -EMSGSIZE;
+		memcpy(m->data, r->data + pos + HDR_BYTES, len);
+		m->len = len;
+		m->type = type;
+		r->local_head += rec;
+		return 1;
+	}
+}
+
+int mint_ring_recv_batch(struct mint_ring *r, struct mint_msg *msgs, unsigned n)
+{
+	unsigned got = 0;
+	int rc = 0;
+	uint64_t start = r->local_head;
+	while (got < n && (rc = take_one(r, &msgs[got])) == 1)
+		got++;
+	if (got) {
+		own_inc64(&r->hdr->recv_records, got);
+		if (r->local_head != start)
+			publish_head(r);
+		return (int)got;
+	}
+	if (r->local_head != start && rc == 0)
+		publish_head(r); /* only pads were consumed */
+	return rc < 0 ? rc : 0;
+}
+
+int mint_ring_recv(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *type)
+{
+	struct mint_msg m = {buf, 0, cap, 0};
+	int rc = mint_ring_recv_batch(r, &m, 1);
+	if (rc == 1 && type)
+		*type = m.type;
+	return rc == 1 ? (int)m.len : rc == 0 ? -EAGAIN : rc;
+}
+
+uint64_t mint_ring_pending_bytes(const struct mint_ring *r)
+{
+	/* acquire: pairs with the release store of tail in publish_tail. */
+	uint64_t tail = ald64(&r->hdr->tail, memory_order_acquire);
+	uint64_t avail = tail - r->local_head;
+	return avail <= r->size ? avail : 0;
+}
+
+/* ---- waiting ---- */
+
+static bool has_data(void *arg)
+{
+	struct mint_ring *r = arg;
+	return ald64(&r->hdr->tail, memory_order_acquire) != r->local_head;
+}
+
+struct space_query {
+	struct mint_ring *r;
+	uint64_t need;
+};
+
+static bool has_space(void *arg)
+{
+	struct space_query *q = arg;
+	int64_t space = refresh_space(q->r, q->r->local_tail);
+	return space < 0 || (uint64_t)space >= q->need;
+}
+
+static int64_t remaining_ns(uint64_t deadline)
+{
+	if (deadline == 0)
+		return -1;
+	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
+	return now >= deadline ? 0 : (int64_t)(deadline - now);
+}
+
+static uint64_t deadline_of(int timeout_ms)
+{
+	return timeout_ms < 0 ? 0 : mint_now_ns(CLOCK_MONOTONIC) + (uint64_t)timeout_ms * 1000000ull;
+}
+
+int mint_ring_send_wait(struct mint_ring *r, const void *data, uint32_t len, uint32_t type,
+			int timeout_ms)
+{
+	uint64_t deadline = deadline_of(timeout_ms);
+	struct space_query q = {r, need_at(r, r->local_tail, rec_bytes(len))};
+	for (;;) {
+		int rc = mint_ring_send(r, data, len, type);
+		if (rc != -EAGAIN)
+			return rc;
+		int64_t left = remaining_ns(deadline);
+		if (left == 0)
+			return -ETIMEDOUT;
+		rc = mint_bell_wait(&r->hdr->space_bell, has_space, &q, left);
+		if (rc == -EINTR)
+			return rc;
+	}
+}
+
+int mint_ring_recv_wait(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *type,
+			int timeout_ms)
+{
+	uint64_t deadline = deadline_of(timeout_ms);
+	for (;;) {
+		int rc = mint_ring_recv(r, buf, cap, type);
+		if (rc != -EAGAIN)
+			return rc;
+		int64_t left = remaining_ns(deadline);
+		if (left == 0)
+			return -ETIMEDOUT;
+		rc = mint_bell_wait(&r->hdr->data_bell, has_data, r, left);
+		if (rc == -EINTR)
+			return rc;
+	}
+}
+
+int mint_ring_arm(struct mint_ring *r)
+{
+	if (r->cons_node == MINT_NODE_NONE)
+		return -EINVAL;
+	return mint_bell_arm_irq(&r->hdr->data_bell, has_data, r) ? 1 : 0;
+}
