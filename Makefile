@@ -34,9 +34,12 @@ TOOL_SRC := $(wildcard src/tools/*.c)
 TOOL_OBJ := $(TOOL_SRC:src/tools/%.c=$(BUILD)/tools/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+HELPER_SRC := $(wildcard tests/helper_*.c)
+TEST_BIN += $(HELPER_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.o)
-HEADERS := $(wildcard include/mint/*.h) $(wildcard src/lib/*.h) $(wildcard src/tools/*.h)
+LIB_HEADERS := $(wildcard include/mint/*.h) $(wildcard src/lib/*.h)
+HEADERS := $(LIB_HEADERS) $(wildcard src/tools/*.h)
 
 .PHONY: all lib tools tests benchbin check demo bench stress deps install uninstall clean cross
 
@@ -46,13 +49,13 @@ tools: $(BUILD)/mint
 tests: $(TEST_BIN)
 benchbin: $(BUILD)/mint-bench
 
-$(BUILD)/lib/%.o: src/lib/%.c $(HEADERS)
+$(BUILD)/lib/%.o: src/lib/%.c $(LIB_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(BUILD)/tools/%.o: src/tools/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Isrc/tools -c $< -o $@
-$(BUILD)/bench/%.o: bench/%.c $(HEADERS)
+$(BUILD)/bench/%.o: bench/%.c $(LIB_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -67,7 +70,7 @@ $(BUILD)/mint: $(TOOL_OBJ) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libmint.a $(LDLIBS)
 $(BUILD)/mint-bench: $(BENCH_OBJ) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJ) $(BUILD)/libmint.a $(LDLIBS)
-$(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libmint.a $(HEADERS)
+$(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libmint.a $(LIB_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
 

@@ -49,4 +49,18 @@ void mint_dispatcher_stop(struct mint_dispatcher *d);
 /* Node ID's per-vector handled counts. -ERANGE. */
 int mint_irq_counts(struct mint_fabric *f, uint32_t node, uint64_t counts[MINT_VECTORS]);
 
+/* Node ID's doorbell counters (see struct mint_node_entry). -ERANGE. */
+struct mint_irq_stats {
+	uint64_t ipi_sent;         /* doorbells this node sent */
+	uint64_t wakes_sent;       /* ... that had to wake their target */
+	uint64_t wakes_suppressed; /* ... that found their target awake */
+	uint64_t sleeps;           /* times its dispatcher went to sleep */
+	uint64_t spurious;         /* vectors raised with no handler */
+	uint64_t dispatch_passes;  /* dispatcher passes that handled something */
+};
+int mint_irq_stats(struct mint_fabric *f, uint32_t node, struct mint_irq_stats *st);
+
+/* Doorbells sent by processes that are not nodes (tools). */
+uint64_t mint_irq_external(struct mint_fabric *f);
+
 #endif

@@ -16,11 +16,15 @@
 struct mint_fabric;
 
 /*
- * Where fabric NAME lives: NAME itself when it contains a '/', else
- * /dev/shm/mint-NAME.  Returns 0, -EINVAL for a bad name (empty, longer
- * than 31 bytes, characters outside [A-Za-z0-9._-]), -ENAMETOOLONG.
+ * Where fabric NAME lives: NAME itself when it contains a '/' (a file on
+ * tmpfs or hugetlbfs), else /dev/shm/mint-NAME.  Returns 0, -EINVAL for a
+ * bad name (see mint_name_ok; ':' is not allowed here), -ENAMETOOLONG.
  */
 int mint_fabric_path(const char *name, char *path, size_t cap);
+
+/* Is NAME a valid fabric, node or object name shorter than CAP bytes?
+ * (letters, digits, '.', '_', '-' and ':'; not starting with '.') */
+int mint_name_ok(const char *name, size_t cap);
 
 /*
  * Create fabric NAME of SIZE bytes (0: the default 64 MiB), initialise it,

@@ -58,6 +58,10 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 /* Mark this process's node FREE. */
 int mint_node_leave(struct mint_fabric *f);
 
+/* Mark node ID, found dead, FREE (its pending interrupts stay).  -EBUSY if
+ * it is alive, -ERANGE. */
+int mint_node_evict(struct mint_fabric *f, uint32_t id);
+
 /* Publish this node's heartbeat (every MINT_HEARTBEAT_PERIOD_MS). */
 int mint_node_heartbeat(struct mint_fabric *f);
 

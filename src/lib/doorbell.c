@@ -183,3 +183,23 @@ int mint_irq_counts(struct mint_fabric *f, uint32_t node, uint64_t counts[MINT_V
 		counts[v] = ald64(&e->handled[v], memory_order_relaxed);
 	return 0;
 }
+
+int mint_irq_stats(struct mint_fabric *f, uint32_t node, struct mint_irq_stats *st)
+{
+	struct mint_node_entry *e = mint_node_entry(f, node);
+	if (!e)
+		return -ERANGE;
+	/* relaxed: statistics, each read on its own. */
+	st->ipi_sent = ald64(&e->ipi_sent, memory_order_relaxed);
+	st->wakes_sent = ald64(&e->wakes_sent, memory_order_relaxed);
+	st->wakes_suppressed = ald64(&e->wakes_suppressed, memory_order_relaxed);
+	st->sleeps = ald64(&e->sleeps, memory_order_relaxed);
+	st->spurious = ald64(&e->spurious, memory_order_relaxed);
+	st->dispatch_passes = ald64(&e->dispatch_passes, memory_order_relaxed);
+	return 0;
+}
+
+uint64_t mint_irq_external(struct mint_fabric *f)
+{
+	return ald64(&mint_fabric_hdr(f)->external_ipis, memory_order_relaxed);
+}

@@ -17,7 +17,7 @@
 
 #define HUGETLBFS_MAGIC 0x958458f6
 
-int mint_name_valid(const char *name, size_t cap)
+int mint_name_ok(const char *name, size_t cap)
 {
 	size_t n = name ? strlen(name) : 0;
 	if (n == 0 || n >= cap)
@@ -44,7 +44,7 @@ int mint_fabric_path(const char *name, char *path, size_t cap)
 	int n;
 	if (strchr(name, '/'))
 		n = snprintf(path, cap, "%s", name);
-	else if (!mint_name_valid(name, MINT_NAME_MAX) || strchr(name, ':'))
+	else if (!mint_name_ok(name, MINT_NAME_MAX) || strchr(name, ':'))
 		return -EINVAL;
 	else
 		n = snprintf(path, cap, "/dev/shm/mint-%s", name);

@@ -43,7 +43,5 @@ int mint_futex_wake(_Atomic uint32_t *word);
 /* Copy a NUL-terminated name out of shared memory (never trusting it). */
 void mint_copy_name(char *dst, const char *src, size_t cap);
 
-/* Strings allowed in fabric, node and object names. */
-int mint_name_valid(const char *name, size_t cap);
 
 #endif

@@ -161,9 +161,10 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 	/* release: the identity above is visible to whoever sees UP; pairs
 	 * with the acquire loads of state in entry_alive and tag_dead. */
 	ast32(&e->state, MINT_NODE_UP, memory_order_release);
+	/* Released under the identity that took it; only then are we the node. */
+	mint_lock_release(f, &h->dir_lock);
 	f->self = id;
 	f->self_epoch = epoch;
-	mint_lock_release(f, &h->dir_lock);
 	return 0;
 }
 
@@ -181,6 +182,22 @@ int mint_node_leave(struct mint_fabric *f)
 	mint_lock_release(f, &h->dir_lock);
 	f->self = MINT_NODE_NONE;
 	return 0;
+}
+
+int mint_node_evict(struct mint_fabric *f, uint32_t id)
+{
+	struct mint_node_entry *e = mint_node_entry(f, id);
+	if (!e)
+		return -ERANGE;
+	struct mint_fabric_hdr *h = mint_fabric_hdr(f);
+	int rc = mint_lock_acquire(f, &h->dir_lock);
+	if (rc < 0)
+		return rc;
+	rc = entry_alive(e) ? -EBUSY : 0;
+	if (rc == 0) /* release: pairs with the acquire loads of state. */
+		ast32(&e->state, MINT_NODE_FREE, memory_order_release);
+	mint_lock_release(f, &h->dir_lock);
+	return rc;
 }
 
 int mint_node_heartbeat(struct mint_fabric *f)

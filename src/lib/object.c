@@ -64,7 +64,7 @@ static int find_index(struct mint_fabric *f, const char *name, struct mint_obj_i
 
 int mint_obj_find(struct mint_fabric *f, const char *name, struct mint_obj_info *info)
 {
-	if (!mint_name_valid(name, MINT_OBJ_NAME_MAX))
+	if (!mint_name_ok(name, MINT_OBJ_NAME_MAX))
 		return -EINVAL;
 	int i = find_index(f, name, info);
 	return i < 0 ? i : 0;
@@ -147,7 +147,7 @@ static int create_locked(struct mint_fabric *f, const char *name, uint32_t type,
 int mint_obj_open(struct mint_fabric *f, const char *name, uint32_t type, uint64_t size,
 		  mint_obj_init_fn init, void *arg, uint64_t *off)
 {
-	if (!mint_name_valid(name, MINT_OBJ_NAME_MAX) || size == 0 || size > f->size)
+	if (!mint_name_ok(name, MINT_OBJ_NAME_MAX) || size == 0 || size > f->size)
 		return -EINVAL;
 	struct mint_lock *lock = &mint_fabric_hdr(f)->dir_lock;
 	int rc = mint_lock_acquire(f, lock);
@@ -172,7 +172,7 @@ int mint_obj_open(struct mint_fabric *f, const char *name, uint32_t type, uint64
 
 int mint_obj_remove(struct mint_fabric *f, const char *name)
 {
-	if (!mint_name_valid(name, MINT_OBJ_NAME_MAX))
+	if (!mint_name_ok(name, MINT_OBJ_NAME_MAX))
 		return -EINVAL;
 	struct mint_lock *lock = &mint_fabric_hdr(f)->dir_lock;
 	int rc = mint_lock_acquire(f, lock);

@@ -49,6 +49,10 @@ int mint_ring_format(void *mem, uint64_t size, uint32_t prod_node, uint32_t cons
 	wr32(&h->prod_node, prod_node);
 	wr32(&h->cons_node, cons_node);
 	wr32(&h->cons_vector, cons_vector);
+	/* A node consumer starts armed: the first record raises its vector,
+	 * which is how it learns of a ring it has never seen. */
+	if (cons_node != MINT_NODE_NONE)
+		ast32(&h->data_bell.sleeping, MINT_BELL_IRQ, memory_order_relaxed);
 	wr32(&h->magic, MINT_RING_MAGIC);
 	return 0;
 }

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+#include "agent.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "services.h"
+
+struct agent {
+	const struct agent_config *cfg;
+	struct mint_fabric *f;
+	struct mint_dispatcher *disp;
+	struct services *services;
+	bool peer_alive[MINT_MAX_NODES];
+};
+
+/* A timestamped line in the agent's log (its stderr). */
+static void agent_log(const struct agent_config *cfg, const char *fmt, ...)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", gmtime_r(&now, &tm));
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s node %u: ", stamp, cfg->id);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void tell(int fd, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (fd < 0 || n < 0)
+		return;
+	n = n > (int)sizeof(line) - 2 ? (int)sizeof(line) - 2 : n;
+	line[n++] = '\n';
+	if (write(fd, line, (size_t)n) < 0)
+		return;
+}
+
+static int pin_to_cores(const uint64_t cores[MINT_CPU_WORDS])
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (unsigned c = 0; c < MINT_CPU_WORDS * 64 && c < CPU_SETSIZE; c++)
+		if (cores[c / 64] >> (c % 64) & 1)
+			CPU_SET(c, &set);
+	return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : -errno;
+}
+
+static void *dispatch_thread(void *arg)
+{
+	mint_dispatcher_run(arg);
+	return NULL;
+}
+
+/* Log peers that died or came back since the last look. */
+static void watch_peers(struct agent *a)
+{
+	for (uint32_t id = 0; id < MINT_MAX_NODES; id++) {
+		if (id == a->cfg->id)
+			continue;
+		struct mint_node_info info;
+		mint_node_info(a->f, id, &info);
+		if (info.alive != a->peer_alive[id] && (info.alive || info.state == MINT_NODE_UP))
+			agent_log(a->cfg, "peer node %u %s (pid %d, epoch %u)", id,
+				  info.alive ? "is up" : "died", info.pid, info.epoch);
+		a->peer_alive[id] = info.alive;
+	}
+}
+
+/* Heartbeat until a terminating signal arrives; returns the signal. */
+static int heartbeat_loop(struct agent *a, const sigset_t *stop_signals)
+{
+	const struct timespec period = {0, MINT_HEARTBEAT_PERIOD_MS * 1000000L};
+	for (;;) {
+		mint_node_heartbeat(a->f);
+		watch_peers(a);
+		int sig = sigtimedwait(stop_signals, NULL, &period);
+		if (sig > 0)
+			return sig;
+	}
+}
+
+/* Everything from the namespace to a running dispatcher; "ok" or an error
+ * line on READY_FD. */
+static int bring_up(struct agent *a, int ready_fd)
+{
+	const struct agent_config *cfg = a->cfg;
+	int rc = pin_to_cores(cfg->cores);
+	if (rc) {
+		tell(ready_fd, "cannot pin to its cores: %s", strerror(-rc));
+		return rc;
+	}
+	if (cfg->netns && (rc = netns_enter(cfg->netns_name)) != 0) {
+		tell(ready_fd, "cannot create network namespace %s: %s%s", cfg->netns_name,
+		     strerror(-rc), rc == -EPERM ? " (run as root, or use --no-netns)" : "");
+		return rc;
+	}
+	if ((rc = mint_fabric_attach(cfg->fabric, &a->f)) != 0) {
+		tell(ready_fd, "fabric %s: %s", cfg->fabric, mint_strerror(rc));
+		return rc;
+	}
+	struct mint_node_opts opts = {cfg->name[0] ? cfg->name : NULL,
+				      cfg->netns ? cfg->netns_name : NULL, {0}, cfg->mode};
+	memcpy(opts.cores, cfg->cores, sizeof(opts.cores));
+	if ((rc = mint_node_join(a->f, cfg->id, &opts)) != 0) {
+		tell(ready_fd, rc == -EBUSY ? "already running" : "cannot join: %s",
+		     mint_strerror(rc));
+		return rc;
+	}
+	if ((rc = mint_dispatcher_create(a->f, cfg->mode, &a->disp)) != 0 ||
+	    (rc = services_create(a->f, &a->services)) != 0) {
+		tell(ready_fd, "cannot start its dispatcher: %s", mint_strerror(rc));
+		return rc;
+	}
+	mint_dispatcher_set_handler(a->disp, MINT_VEC_CHANNEL, services_on_channel_irq, a->services);
+	return 0;
+}
+
+static void tear_down(struct agent *a)
+{
+	if (a->f && mint_fabric_self(a->f) != MINT_NODE_NONE)
+		mint_node_leave(a->f);
+	services_destroy(a->services);
+	if (a->disp)
+		mint_dispatcher_destroy(a->disp);
+	mint_fabric_detach(a->f);
+}
+
+int agent_run(const struct agent_config *cfg, int ready_fd)
+{
+	struct agent a = {.cfg = cfg};
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGHUP);
+	/* Blocked before any thread starts, so only sigtimedwait takes them. */
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pthread_t thread;
+	int rc = bring_up(&a, ready_fd);
+	if (rc == 0 && (rc = -pthread_create(&thread, NULL, dispatch_thread, a.disp)) != 0)
+		tell(ready_fd, "cannot start its dispatcher thread: %s", strerror(-rc));
+	if (rc) {
+		tear_down(&a);
+		return 1;
+	}
+	/* Drain whatever was queued for this node before it (re)started. */
+	mint_ipi_send(a.f, cfg->id, MINT_VEC_CHANNEL);
+	struct mint_node_info me;
+	mint_node_info(a.f, cfg->id, &me);
+	agent_log(cfg, "up: pid %d, epoch %u, mode %d", (int)getpid(), me.epoch, (int)cfg->mode);
+	tell(ready_fd, "ok");
+	if (ready_fd >= 0)
+		close(ready_fd);
+	int sig = heartbeat_loop(&a, &stop_signals);
+	agent_log(cfg, "stopping on signal %d", sig);
+	mint_dispatcher_stop(a.disp);
+	pthread_join(thread, NULL);
+	tear_down(&a);
+	if (cfg->netns)
+		netns_remove(cfg->netns_name);
+	return 0;
+}

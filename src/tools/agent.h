@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* The node agent: the process that is an OS node. */
+#ifndef MINT_AGENT_H
+#define MINT_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mint/mint.h"
+
+struct agent_config {
+	const char *fabric;
+	uint32_t id;
+	uint64_t cores[MINT_CPU_WORDS];
+	bool netns;
+	char netns_name[MINT_NAME_MAX];
+	char name[MINT_NAME_MAX];
+	enum mint_dispatch_mode mode;
+};
+
+/*
+ * Become node CFG->id and serve until SIGTERM, SIGINT or SIGHUP.  Once up
+ * (or on failure) one line goes to READY_FD ("ok" or the error), if it is
+ * not -1.  Returns the exit status.
+ */
+int agent_run(const struct agent_config *cfg, int ready_fd);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* What the mint command's files share. */
+#ifndef MINT_CLI_H
+#define MINT_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mint/mint.h"
+
+#define EXIT_USAGE 2
+
+struct cli {
+	const char *fabric; /* --fabric, $MINT_FABRIC, or "mint" */
+	bool json;          /* -j */
+};
+
+/* One line on stderr: "mint: <message>". */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Options every subcommand takes: --fabric NAME, -j, --help. */
+#define CLI_COMMON_LONGOPTS                                                            \
+	{"fabric", required_argument, NULL, 'F'}, {"json", no_argument, NULL, 'j'},    \
+	{"help", no_argument, NULL, 'h'}
+#define CLI_COMMON_SHORTOPTS "jh"
+
+/* Handle a common option: -1 to go on, else the exit status the command
+ * must return (0 after --help, EXIT_USAGE after a bad option). */
+int cli_common_opt(struct cli *c, int opt, const char *usage);
+
+int cli_parse_u32(const char *s, uint32_t max, uint32_t *out);
+int cli_parse_size(const char *s, uint64_t *out);
+int cli_parse_cores(const char *s, uint64_t cores[MINT_CPU_WORDS]);
+void cli_format_cores(const uint64_t cores[MINT_CPU_WORDS], char *buf, size_t cap);
+int cli_parse_node(const char *s, uint32_t *id); /* prints the error */
+
+/* Attach the fabric named in C, printing the error line on failure. */
+int cli_attach(const struct cli *c, struct mint_fabric **f);
+
+/* Name of the network namespace of node ID on fabric F. */
+void cli_netns_name(struct mint_fabric *f, uint32_t id, char *buf, size_t cap);
+
+/* Log file of node ID's agent. */
+void cli_log_path(struct mint_fabric *f, uint32_t id, char *buf, size_t cap);
+
+/* A JSON string literal. */
+void json_str(FILE *out, const char *s);
+
+/* Stop node ID's agent (SIGTERM, then SIGKILL after a grace period) and
+ * remove what it left behind.  Returns 0 or a negative errno. */
+int cli_stop_node(struct mint_fabric *f, uint32_t id);
+
+int cmd_up(struct cli *c, int argc, char **argv);
+int cmd_down(struct cli *c, int argc, char **argv);
+int cmd_node(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_irq(struct cli *c, int argc, char **argv);
+int cmd_ipi(struct cli *c, int argc, char **argv);
+int cmd_ping(struct cli *c, int argc, char **argv);
+
+#endif

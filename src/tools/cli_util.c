@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/* Parsing and printing helpers of the mint command. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("mint: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("mint: warning: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int cli_common_opt(struct cli *c, int opt, const char *usage)
+{
+	switch (opt) {
+	case 'F':
+		c->fabric = optarg;
+		return -1;
+	case 'j':
+		c->json = true;
+		return -1;
+	case 'h':
+		fputs(usage, stdout);
+		return 0;
+	default:
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+}
+
+int cli_parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+	char *end;
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	unsigned shift = 0;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (shift) {
+		end++;
+		if (*end == 'i' && end[1] == 'B')
+			end += 2;
+		else if (*end == 'B')
+			end++;
+	}
+	if (*end || v > (~0ull >> shift))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
+
+int cli_parse_cores(const char *s, uint64_t cores[MINT_CPU_WORDS])
+{
+	memset(cores, 0, MINT_CPU_WORDS * sizeof(uint64_t));
+	const uint32_t max = MINT_CPU_WORDS * 64 - 1;
+	while (s && *s) {
+		char *end;
+		if (!isdigit((unsigned char)*s))
+			return -EINVAL;
+		unsigned long lo = strtoul(s, &end, 10), hi = lo;
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				return -EINVAL;
+			hi = strtoul(end + 1, &end, 10);
+		}
+		if (lo > hi || hi > max)
+			return -ERANGE;
+		for (unsigned long c = lo; c <= hi; c++)
+			cores[c / 64] |= 1ull << (c % 64);
+		if (*end == ',')
+			end++;
+		else if (*end)
+			return -EINVAL;
+		s = end;
+	}
+	for (uint32_t w = 0; w < MINT_CPU_WORDS; w++)
+		if (cores[w])
+			return 0;
+	return -EINVAL;
+}
+
+void cli_format_cores(const uint64_t cores[MINT_CPU_WORDS], char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (uint32_t c = 0; c < MINT_CPU_WORDS * 64 && n < cap; c++) {
+		if (!(cores[c / 64] >> (c % 64) & 1))
+			continue;
+		uint32_t end = c;
+		while (end + 1 < MINT_CPU_WORDS * 64 && (cores[(end + 1) / 64] >> ((end + 1) % 64) & 1))
+			end++;
+		int w = end == c ? snprintf(buf + n, cap - n, "%s%u", n ? "," : "", c)
+				 : snprintf(buf + n, cap - n, "%s%u-%u", n ? "," : "", c, end);
+		n += w > 0 ? (size_t)w : 0;
+		c = end;
+	}
+	if (n == 0)
+		snprintf(buf, cap, "-");
+}
+
+int cli_parse_node(const char *s, uint32_t *id)
+{
+	if (cli_parse_u32(s, MINT_MAX_NODES - 1, id) == 0)
+		return 0;
+	cli_err("node %s: no such node (ids are 0-%u)", s ? s : "(none)", MINT_MAX_NODES - 1);
+	return -EINVAL;
+}
+
+int cli_attach(const struct cli *c, struct mint_fabric **f)
+{
+	int rc = mint_fabric_attach(c->fabric, f);
+	if (rc == -ENOENT)
+		cli_err("fabric %s: does not exist (start one with 'mint up')", c->fabric);
+	else if (rc == -EINVAL)
+		cli_err("fabric %s: bad name (use letters, digits, '.', '_', '-', or a path)",
+			c->fabric);
+	else if (rc)
+		cli_err("fabric %s: %s", c->fabric, mint_strerror(rc));
+	return rc;
+}
+
+void cli_netns_name(struct mint_fabric *f, uint32_t id, char *buf, size_t cap)
+{
+	char fab[MINT_NAME_MAX];
+	memcpy(fab, mint_fabric_hdr(f)->name, sizeof(fab));
+	fab[sizeof(fab) - 1] = '\0';
+	if (strncmp(fab, "mint-", 5) == 0)
+		memmove(fab, fab + 5, strlen(fab + 5) + 1);
+	snprintf(buf, cap, "mint-%.20s-%u", fab, id);
+}
+
+void cli_log_path(struct mint_fabric *f, uint32_t id, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s.node%u.log", mint_fabric_file(f), id);
+}
+
+void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}

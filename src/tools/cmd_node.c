@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+/* mint node start | stop */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cli.h"
+#include "netns.h"
+
+static const char start_usage[] =
+	"usage: mint node start [ID] [--cores LIST] [--netns|--no-netns]\n"
+	"                       [--mode poll|sleep|adaptive] [--name NAME] [--foreground]\n"
+	"Start the agent of node ID (default: the lowest free id) pinned to LIST\n"
+	"(e.g. 1 or 0-3,6; default: core ID modulo the cores available) in its own\n"
+	"network namespace mint-FABRIC-ID (default when root; --no-netns otherwise).\n";
+
+static const char stop_usage[] =
+	"usage: mint node stop ID\n"
+	"Stop node ID's agent (SIGTERM, SIGKILL after 3 s) and remove its namespace.\n";
+
+static const char node_usage[] = "usage: mint node start|stop ...  (see mint node start --help)\n";
+
+/* Cores this process may run on. */
+static void allowed_cores(uint64_t cores[MINT_CPU_WORDS])
+{
+	cpu_set_t set;
+	memset(cores, 0, MINT_CPU_WORDS * sizeof(uint64_t));
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		CPU_ZERO(&set);
+	for (unsigned c = 0; c < MINT_CPU_WORDS * 64 && c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			cores[c / 64] |= 1ull << (c % 64);
+}
+
+/* The Nth allowed core (wrapping), as a one-core set. */
+static void default_cores(uint32_t n, const uint64_t allowed[MINT_CPU_WORDS],
+			  uint64_t cores[MINT_CPU_WORDS])
+{
+	uint32_t count = 0;
+	for (uint32_t w = 0; w < MINT_CPU_WORDS; w++)
+		count += (uint32_t)__builtin_popcountll(allowed[w]);
+	memset(cores, 0, MINT_CPU_WORDS * sizeof(uint64_t));
+	uint32_t want = count ? n % count : 0;
+	for (uint32_t c = 0; c < MINT_CPU_WORDS * 64; c++)
+		if (allowed[c / 64] >> (c % 64) & 1 && want-- == 0) {
+			cores[c / 64] |= 1ull << (c % 64);
+			return;
+		}
+}
+
+/* Every requested core must exist and be usable; else print the error. */
+static int check_cores(const uint64_t cores[MINT_CPU_WORDS])
+{
+	uint64_t allowed[MINT_CPU_WORDS];
+	allowed_cores(allowed);
+	for (uint32_t c = 0; c < MINT_CPU_WORDS * 64; c++) {
+		if ((cores[c / 64] >> (c % 64) & 1) && !(allowed[c / 64] >> (c % 64) & 1)) {
+			char have[128];
+			cli_format_cores(allowed, have, sizeof(have));
+			cli_err("core %u: no such core (this machine has cores %s)", c, have);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void warn_shared_cores(struct mint_fabric *f, uint32_t id, const uint64_t cores[MINT_CPU_WORDS])
+{
+	for (uint32_t other = 0; other < MINT_MAX_NODES; other++) {
+		struct mint_node_info info;
+		if (other == id || mint_node_info(f, other, &info) || !info.alive)
+			continue;
+		uint64_t shared[MINT_CPU_WORDS];
+		int any = 0;
+		for (uint32_t w = 0; w < MINT_CPU_WORDS; w++)
+			any |= (shared[w] = cores[w] & info.cores[w]) != 0;
+		if (any) {
+			char list[64];
+			cli_format_cores(shared, list, sizeof(list));
+			cli_warn("node %u shares core %s with node %u: their loads will affect each other",
+				 id, list, other);
+		}
+	}
+}
+
+static int lowest_free_id(struct mint_fabric *f, uint32_t *id)
+{
+	for (uint32_t i = 0; i < MINT_MAX_NODES; i++)
+		if (!mint_node_alive(f, i)) {
+			*id = i;
+			return 0;
+		}
+	cli_err("no free node id (all %u are running)", MINT_MAX_NODES);
+	return -ENOSPC;
+}
+
+static int parse_mode(const char *s, enum mint_dispatch_mode *mode)
+{
+	static const char *names[] = {"poll", "sleep", "adaptive"};
+	for (int m = 0; m < 3; m++)
+		if (strcmp(s, names[m]) == 0) {
+			*mode = (enum mint_dispatch_mode)m;
+			return 0;
+		}
+	cli_err("mode %s: unknown (use poll, sleep or adaptive)", s);
+	return -EINVAL;
+}
+
+/* Fork the agent; wait for its "ok" or error line and report it. */
+static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
+{
+	char log[300];
+	cli_log_path(f, cfg->id, log, sizeof(log));
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		cli_err("node %u: %s", cfg->id, strerror(errno));
+		return 1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		cli_err("node %u: cannot fork: %s", cfg->id, strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		setsid();
+		int null = open("/dev/null", O_RDWR), out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(null, 0);
+		dup2(out >= 0 ? out : null, 1);
+		dup2(out >= 0 ? out : null, 2);
+		_exit(agent_run(cfg, pipefd[1]));
+	}
+	close(pipefd[1]);
+	char line[256] = "";
+	ssize_t n = read(pipefd[0], line, sizeof(line) - 1);
+	close(pipefd[0]);
+	line[n > 0 ? n : 0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (strcmp(line, "ok") == 0) {
+		char cores[64];
+		cli_format_cores(cfg->cores, cores, sizeof(cores));
+		printf("node %u up: pid %d, cores %s%s%s\n", cfg->id, (int)pid, cores,
+		       cfg->netns ? ", netns " : "", cfg->netns ? cfg->netns_name : "");
+		return 0;
+	}
+	waitpid(pid, NULL, 0);
+	cli_err("node %u: %s", cfg->id, line[0] ? line : "agent exited before it was up (see its log)");
+	return 1;
+}
+
+/* Parse start's options into CFG; returns -1 to go on or an exit status. */
+static int parse_start(struct cli *c, int argc, char **argv, struct agent_config *cfg,
+		       const char **cores_arg, bool *foreground)
+{
+	static const struct option opts[] = {
+		{"cores", required_argument, NULL, 'c'}, {"netns", no_argument, NULL, 'n'},
+		{"no-netns", no_argument, NULL, 'N'},     {"mode", required_argument, NULL, 'm'},
+		{"name", required_argument, NULL, 'a'},   {"foreground", no_argument, NULL, 'f'},
+		CLI_COMMON_LONGOPTS,                      {0}};
+	int opt;
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:", opts, NULL)) != -1) {
+		int st;
+		switch (opt) {
+		case 'c': *cores_arg = optarg; break;
+		case 'n': cfg->netns = true; break;
+		case 'N': cfg->netns = false; break;
+		case 'm': if (parse_mode(optarg, &cfg->mode)) return EXIT_USAGE; break;
+		case 'a':
+			if (!mint_name_ok(optarg, MINT_NAME_MAX)) {
+				cli_err("name %s: use up to 31 letters, digits, '.', '_' or '-'", optarg);
+				return EXIT_USAGE;
+			}
+			snprintf(cfg->name, sizeof(cfg->name), "%s", optarg);
+			break;
+		case 'f': *foreground = true; break;
+		default:
+			if ((st = cli_common_opt(c, opt, start_usage)) >= 0)
+				return st;
+		}
+	}
+	return -1;
+}
+
+static int node_start(struct cli *c, int argc, char **argv)
+{
+	struct agent_config cfg = {.netns = geteuid() == 0, .mode = MINT_MODE_SLEEP};
+	const char *cores_arg = NULL;
+	bool foreground = false, have_id = false;
+	int st = parse_start(c, argc, argv, &cfg, &cores_arg, &foreground);
+	if (st >= 0)
+		return st;
+	if (optind < argc) {
+		if (cli_parse_node(argv[optind++], &cfg.id))
+			return EXIT_USAGE;
+		have_id = true;
+	}
+	if (optind < argc) {
+		cli_err("node start: unexpected argument %s", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (cores_arg && cli_parse_cores(cores_arg, cfg.cores)) {
+		cli_err("cores %s: not a core list (e.g. 1 or 0-3,6)", cores_arg);
+		return EXIT_USAGE;
+	}
+	if (cores_arg && check_cores(cfg.cores))
+		return 1;
+	struct mint_fabric *f;
+	if (cli_attach(c, &f))
+		return 1;
+	int rc = have_id ? 0 : lowest_free_id(f, &cfg.id);
+	if (rc == 0 && mint_node_alive(f, cfg.id)) {
+		struct mint_node_info info;
+		mint_node_info(f, cfg.id, &info);
+		cli_err("node %u: already running (pid %d)", cfg.id, info.pid);
+		rc = -EBUSY;
+	}
+	if (rc) {
+		mint_fabric_detach(f);
+		return 1;
+	}
+	if (!cores_arg) {
+		uint64_t allowed[MINT_CPU_WORDS];
+		allowed_cores(allowed);
+		default_cores(cfg.id, allowed, cfg.cores);
+	}
+	warn_shared_cores(f, cfg.id, cfg.cores);
+	cli_netns_name(f, cfg.id, cfg.netns_name, sizeof(cfg.netns_name));
+	cfg.fabric = c->fabric;
+	st = foreground ? agent_run(&cfg, -1) : spawn_agent(f, &cfg);
+	mint_fabric_detach(f);
+	return st;
+}
+
+/* Wait up to MS milliseconds for node ID to be gone. */
+static bool wait_gone(struct mint_fabric *f, uint32_t id, const struct mint_node_info *was, int ms)
+{
+	for (int waited = 0; waited <= ms; waited += 20) {
+		if (!mint_pid_alive(was->pid, 0) || !mint_node_alive(f, id))
+			return true;
+		struct timespec ts = {0, 20000000};
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+int cli_stop_node(struct mint_fabric *f, uint32_t id)
+{
+	struct mint_node_info info;
+	int rc = mint_node_info(f, id, &info);
+	if (rc)
+		return rc;
+	if (info.state != MINT_NODE_UP)
+		return -ESRCH;
+	/* Only the pid the table records, and only while it is that process. */
+	if (info.alive && kill(info.pid, SIGTERM) == 0 && !wait_gone(f, id, &info, 3000)) {
+		kill(info.pid, SIGKILL);
+		wait_gone(f, id, &info, 1000);
+	}
+	if (info.netns[0])
+		netns_remove(info.netns);
+	/* A node that died without leaving is marked free for it. */
+	return mint_node_evict(f, id);
+}
+
+static int node_stop(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_LONGOPTS, {0}};
+	int opt, st;
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, opts, NULL)) != -1)
+		if ((st = cli_common_opt(c, opt, stop_usage)) >= 0)
+			return st;
+	uint32_t id;
+	if (optind + 1 != argc) {
+		fputs(stop_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_parse_node(argv[optind], &id))
+		return EXIT_USAGE;
+	struct mint_fabric *f;
+	if (cli_attach(c, &f))
+		return 1;
+	int rc = cli_stop_node(f, id);
+	mint_fabric_detach(f);
+	if (rc == -ESRCH)
+		cli_err("node %u: not running", id);
+	else if (rc)
+		cli_err("node %u: cannot stop: %s", id, mint_strerror(rc));
+	else
+		printf("node %u stopped\n", id);
+	return rc ? 1 : 0;
+}
+
+int cmd_node(struct cli *c, int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(node_usage, stderr);
+		return EXIT_USAGE;
+	}
+	optind = 0; /* glibc: restart scanning afresh for the subcommand */
+	if (strcmp(argv[1], "start") == 0)
+		return node_start(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "stop") == 0)
+		return node_stop(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(node_usage, stdout);
+		return 0;
+	}
+	cli_err("node %s: unknown command (use start or stop)", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+#include "netns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NETNS_DIR "/run/netns"
+
+/* Like `ip netns add`: /run/netns must be a shared mount so the name
+ * bind mounts made here are seen in every mount namespace. */
+static int prepare_dir(void)
+{
+	if (mkdir("/run", 0755) && errno != EEXIST)
+		return -errno;
+	if (mkdir(NETNS_DIR, 0755) && errno != EEXIST)
+		return -errno;
+	if (mount("", NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	if (mount(NETNS_DIR, NETNS_DIR, "none", MS_BIND | MS_REC, NULL) != 0)
+		return -errno;
+	return mount("", NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) == 0 ? 0 : -errno;
+}
+
+static int loopback_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+	if (rc == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	rc = rc ? -errno : 0;
+	close(s);
+	return rc;
+}
+
+static int enter_existing(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = setns(fd, CLONE_NEWNET) == 0 ? 0 : -errno;
+	close(fd);
+	return rc;
+}
+
+static int create_and_enter(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	int rc = 0;
+	if (unshare(CLONE_NEWNET) != 0 ||
+	    mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) != 0)
+		rc = -errno;
+	if (rc) {
+		unlink(path);
+		return rc;
+	}
+	return loopback_up();
+}
+
+int netns_enter(const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof(path), NETNS_DIR "/%s", name);
+	int rc = prepare_dir();
+	if (rc)
+		return rc;
+	rc = enter_existing(path);
+	if (rc == 0 || rc == -EPERM)
+		return rc;
+	/* A left-over file that is no namespace any more: start afresh. */
+	if (rc != -ENOENT)
+		netns_remove(name);
+	return create_and_enter(path);
+}
+
+int netns_remove(const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof(path), NETNS_DIR "/%s", name);
+	umount2(path, MNT_DETACH);
+	return unlink(path) == 0 || errno == ENOENT ? 0 : -errno;
+}
