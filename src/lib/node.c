@@ -45,8 +45,14 @@ const char *mint_arch_name(uint32_t arch)
 static int read_stat(int32_t pid, char *state, uint64_t *start)
 {
 	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Relative to a /proc directory descriptor: qemu-user fakes
+	 * "/proc/<own pid>/stat" (zero start time) but not this path, so a
+	 * node under emulation records the same start time its peers read. */
+	snprintf(path, sizeof(path), "%d/stat", (int)pid);
+	int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = dir < 0 ? -1 : openat(dir, path, O_RDONLY | O_CLOEXEC);
+	if (dir >= 0)
+		close(dir);
 	if (fd < 0)
 		return -1;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
