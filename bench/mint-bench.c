@@ -497,6 +497,20 @@ static void anchor_pingpong(struct samples *out)
 	free(pp);
 }
 
+/*
+ * A short ping-pong (2 x 20 ms) that tells how far apart the two cores are
+ * right now: on a VM the host may move the vCPUs, and cross-core streaming
+ * follows this latency.  Reported with the ring benchmarks, no verdict.
+ */
+static void probe_latency(struct samples *out)
+{
+	struct config saved = cfg;
+	cfg.segs = 2;
+	cfg.seg_ns = 20 * MS;
+	anchor_pingpong(out);
+	cfg = saved;
+}
+
 /* ------------------------------------------------------------------ */
 /* Anchor 2: futex ping-pong                                           */
 
@@ -1605,6 +1619,7 @@ struct result {
 	double target;
 	struct samples a, m; /* all segment samples, all rounds */
 	struct samples c;    /* context: bare ring (ring benchmarks only) */
+	struct samples x;    /* context: cross-core latency probe (ring benchmarks) */
 	double av, mv, ratio;
 	bool pass, ran;
 	char note[256];
@@ -1698,6 +1713,11 @@ static void report_json(struct result *res, int n)
 			       samples_median(&r->c));
 			json_samples(&r->c);
 		}
+		if (r->x.n > 0 && !cfg.anchors_only) {
+			printf(", \"crosscore_ns\": %.6g, \"crosscore_samples\": ",
+			       samples_median(&r->x));
+			json_samples(&r->x);
+		}
 		printf(", \"note\": ");
 		json_str(r->note);
 		printf("}");
@@ -1752,6 +1772,15 @@ static void report_table(struct result *res, int n)
 			printf("  %-15s context, no verdict: a bare SPSC ring (fixed slots, no mint) on the "
 			       "same cores: %s; mint reaches %.0f%% of it\n",
 			       "", cv, c > 0 ? 100.0 * r->mv / c : 0.0);
+		}
+		if (!cfg.anchors_only && r->x.n > 0) {
+			char lo[32], md[32], hi[32];
+			fmt_value(lo, sizeof lo, samples_min(&r->x), "ns");
+			fmt_value(md, sizeof md, samples_median(&r->x), "ns");
+			fmt_value(hi, sizeof hi, samples_max(&r->x), "ns");
+			printf("  %-15s context: cross-core one-way line latency during the rounds %s "
+			       "(%s..%s)\n",
+			       "", md, lo, hi);
 		}
 	}
 	if (cfg.anchors_only)
@@ -1962,6 +1991,7 @@ int main(int argc, char **argv)
 					bare_ring(64, batch64, ring64_size, &res[b].c);
 				else
 					bare_ring(4096, batch4k, ring4k_size, &res[b].c);
+				probe_latency(&res[b].x);
 			}
 			progress(" done\n");
 		}

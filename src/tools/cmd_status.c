@@ -194,8 +194,11 @@ static void irq_json(struct mint_fabric *f, const struct irq_table *t)
 static void irq_text(struct mint_fabric *f, const struct irq_table *t)
 {
 	printf("%4s", "");
-	for (uint32_t i = 0; i < t->n; i++)
-		printf(" %11s%-2u", "node", t->ids[i]);
+	for (uint32_t i = 0; i < t->n; i++) {
+		char label[16];
+		snprintf(label, sizeof(label), "node%u", t->ids[i]);
+		printf(" %13s", label);
+	}
 	printf("\n");
 	for (uint32_t v = 0; v < MINT_VECTORS; v++) {
 		uint64_t any = 0;
