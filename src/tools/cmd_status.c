@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "le.h"
 
 static const char status_usage[] =
 	"usage: mint status [-j]\n"
@@ -54,8 +55,10 @@ static void status_json(struct mint_fabric *f, const struct mint_node_info *node
 	json_str(stdout, name);
 	printf(",\"file\":");
 	json_str(stdout, mint_fabric_file(f));
-	printf(",\"size\":%" PRIu64 ",\"version\":%u,\"max_nodes\":%u,\"vectors\":%u},\"nodes\":[",
-	       mint_fabric_size(f), MINT_FABRIC_VERSION, MINT_MAX_NODES, MINT_VECTORS);
+	printf(",\"size\":%" PRIu64 ",\"hugetlbfs\":%s,\"version\":%u,\"max_nodes\":%u,"
+	       "\"vectors\":%u},\"nodes\":[",
+	       mint_fabric_size(f), le32(h->flags) & MINT_FABRIC_HUGETLB ? "true" : "false",
+	       MINT_FABRIC_VERSION, MINT_MAX_NODES, MINT_VECTORS);
 	const char *sep = "";
 	for (uint32_t i = 0; i < MINT_MAX_NODES; i++) {
 		const struct mint_node_info *n = &nodes[i];
@@ -89,9 +92,11 @@ static void status_json(struct mint_fabric *f, const struct mint_node_info *node
 static void status_text(struct mint_fabric *f, const struct mint_node_info *nodes,
 			const struct mint_obj_info *objs, int nobj)
 {
-	printf("fabric %s: %s, %" PRIu64 " MiB, layout v%u, %d object%s\n", mint_fabric_hdr(f)->name,
-	       mint_fabric_file(f), mint_fabric_size(f) >> 20, MINT_FABRIC_VERSION, nobj,
-	       nobj == 1 ? "" : "s");
+	const struct mint_fabric_hdr *h = mint_fabric_hdr(f);
+	bool huge = le32(h->flags) & MINT_FABRIC_HUGETLB;
+	printf("fabric %.31s: %s%s, %" PRIu64 " MiB, layout v%u, %d object%s\n", h->name,
+	       mint_fabric_file(f), huge ? " (hugetlbfs)" : "", mint_fabric_size(f) >> 20,
+	       MINT_FABRIC_VERSION, nobj, nobj == 1 ? "" : "s");
 	printf("%-4s %-5s %-8s %-5s %-8s %-8s %-8s %-9s %-16s %s\n", "NODE", "STATE", "PID",
 	       "EPOCH", "CORES", "ARCH", "MODE", "HEARTBEAT", "NETNS", "NAME");
 	for (uint32_t i = 0; i < MINT_MAX_NODES; i++) {
