@@ -41,7 +41,7 @@ BENCH_OBJ := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.o)
 LIB_HEADERS := $(wildcard include/mint/*.h) $(wildcard src/lib/*.h)
 HEADERS := $(LIB_HEADERS) $(wildcard src/tools/*.h)
 
-.PHONY: all lib tools tests benchbin check demo bench stress deps install uninstall clean cross
+.PHONY: all lib tools tests benchbin check demo bench stress fuzz deps install uninstall clean cross
 
 all: lib tools tests benchbin
 lib: $(BUILD)/libmint.a $(BUILD)/libmint.so.$(VERSION)
@@ -124,3 +124,9 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# Coverage-guided fuzzing of what a peer controls (libFuzzer, clang):
+# FUZZ_SECONDS per target (default 60).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) mk/fuzz.sh

@@ -1531,8 +1531,10 @@ static void cpu_model(char *out, size_t cap)
 	}
 	fclose(f);
 	for (int k = 0; k < 5; k++)
-		if (found[k][0]) {
-			snprintf(out, cap, "%s", found[k]);
+		if (found[k][0] && cap > 0) {
+			size_t n = strnlen(found[k], cap - 1);
+			memcpy(out, found[k], n);
+			out[n] = 0;
 			return;
 		}
 }
@@ -1804,22 +1806,24 @@ static double pct(uint64_t part, uint64_t whole)
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"usage: mint-bench [--quick] [-j] [--only LIST] [--help]\n"
+		"usage: mint-bench [--quick] [-j] [--only LIST] [--anchors-only] [--help]\n"
 		"\n"
 		"Measures mint against anchors run in the same process on the same two cores:\n"
-		"  doorbell-poll   one-way IPI latency, poll mode   vs cache-line ping-pong   (<= 2x)\n"
-		"  doorbell-sleep  one-way IPI latency, sleep mode  vs futex ping-pong        (<= 1.2x)\n"
-		"  ring-64B        64-byte messages/s across cores vs AF_UNIX socketpair     (>= 50x)\n"
-		"  ring-4KiB       4 KiB messages, GB/s             vs single-core memcpy     (>= 0.5x)\n"
+		"  doorbell-poll   one-way IPI latency, poll mode   vs cache-line ping-pong  (<= 2x)\n"
+		"  doorbell-sleep  one-way IPI latency, sleep mode  vs futex ping-pong       (<= 1.2x)\n"
+		"  ring-64B        64-byte messages/s across cores vs AF_UNIX socketpair    (>= 50x)\n"
+		"  ring-4KiB       4 KiB messages, GB/s             vs single-core memcpy    (>= 0.5x)\n"
 		"\n"
-		"  --quick       short runs (smoke test; figures are noisy)\n"
-		"  -j, --json    JSON on stdout instead of the table\n"
-		"  --only LIST   comma-separated subset: poll,sleep,ring64,ring4k\n"
+		"  --quick         short runs (smoke test; figures are noisy), about 3 s\n"
+		"  -j, --json      JSON on stdout instead of the table\n"
+		"  --only LIST     comma-separated subset: poll,sleep,ring64,ring4k\n"
 		"  --anchors-only  measure the anchors alone (no fabric, no libmint calls)\n"
-		"  -h, --help    this text\n"
+		"  -h, --help      this text\n"
 		"\n"
-		"A temporary fabric /dev/shm/mint-bench-<pid> is created and removed.\n"
-		"Exit status: 0 when every benchmark ran (targets may be missed), 1 on error.\n");
+		"A full run takes about 30 s.  A temporary fabric /dev/shm/mint-bench-<pid> is\n"
+		"created and removed (also on error and on SIGINT/SIGTERM).\n"
+		"Exit status: 0 when every benchmark ran (targets may be missed), 1 on error,\n"
+		"2 on bad usage.\n");
 }
 
 static unsigned parse_only(const char *list)

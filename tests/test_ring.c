@@ -174,6 +174,11 @@ static void fix_open(struct rfix *x, uint64_t size, uint32_t prod, uint32_t cons
 		munmap(g, MINT_PAGE);
 	else if (g == end)
 		x->guard = g;
+	if (!x->guard) {
+		static int noted;
+		if (!noted++)
+			fprintf(stderr, "note: no guard page after the fabric (address taken)\n");
+	}
 	void *mem = mint_fabric_at(x->f, x->off, mint_ring_footprint(size));
 	CHECK_EQ(mint_ring_format(mem, size, prod, cons, vector), 0);
 	CHECK_EQ(mint_ring_open(x->f, x->off, &x->p), 0);

@@ -43,7 +43,7 @@ int mint_channel_open_at(struct mint_fabric *f, uint64_t off, enum mint_channel_
 			 struct mint_channel *ch)
 {
 	struct mint_channel_hdr *h = mint_fabric_at(f, off, sizeof(*h));
-	if (!h || (side != MINT_SIDE_A && side != MINT_SIDE_B))
+	if (!h || off % MINT_CACHELINE || (side != MINT_SIDE_A && side != MINT_SIDE_B))
 		return -EINVAL;
 	if (rd32(&h->magic) != MINT_CHANNEL_MAGIC || rd32(&h->version) != MINT_CHANNEL_VERSION)
 		return -EPROTO;

@@ -37,8 +37,8 @@ static bool read_entry(struct mint_fabric *f, uint32_t i, struct mint_obj_info *
 	info->offset = rd64(&e->offset);
 	info->size = rd64(&e->size);
 	uint64_t heap_end = f->size;
-	return info->offset >= MINT_HEAP_OFF && info->offset <= heap_end &&
-	       info->size <= heap_end - info->offset;
+	return info->offset >= MINT_HEAP_OFF && info->offset % OBJ_ALIGN == 0 &&
+	       info->offset <= heap_end && info->size <= heap_end - info->offset;
 }
 
 static int find_index(struct mint_fabric *f, const char *name, struct mint_obj_info *info)

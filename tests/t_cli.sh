@@ -1,0 +1,316 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# t_cli: the mint command's answers to bad input, and its plain outputs.
+#
+# Every bad input must give its exit status (1 runtime error, 2 usage) and
+# one line "mint: ..." on stderr naming the problem:
+#  - a fabric that does not exist (status, irq, node start/stop, ipi, ping,
+#    down);
+#  - a file that is not a fabric (random bytes; empty), a fabric of
+#    another layout version (byte 8 patched), a truncated fabric: an error
+#    for every command, and the file byte-identical afterwards;
+#  - `mint up` on an existing fabric (left untouched) and bad sizes;
+#  - node ids out of range (64, -1, abc), a node already running, cores
+#    that do not exist, malformed core lists, a bad vector (256), stopping
+#    a node that is not running, unknown commands and options.
+# And: --help of mint and of every subcommand exits 0 with its usage on
+# stdout; `status -j`, `irq -j` and `ping -j` print valid JSON; two nodes
+# on cores 0 and 1 are both up on those cores, a third on core 0 is
+# started with a warning about sharing core 0; $MINT_FABRIC selects the
+# fabric and --fabric overrides it; `mint down` stops the nodes and
+# removes the fabric and the logs.
+#
+# JSON is checked with jq (mk/deps.sh installs it), and also with
+# `python3 -m json.tool` when python3 is there.  Exit 0 pass, 1 fail.
+set -u
+
+BUILD=${MINT_BUILD:-build}
+MINT=${MINT:-$BUILD/mint}
+FAB=t-$$-cli
+NOFAB=t-$$-none            # never created
+SHM=/dev/shm/t-$$-cli      # prefix of the path-form files of this run
+TMP=$(mktemp -d /tmp/t_cli.XXXXXX) || exit 1
+AGENTS=""                  # agent pids seen in status, for the last resort
+fails=0
+
+cleanup() {
+	[ -e "/dev/shm/mint-$FAB" ] && timeout -k 5 30 "$MINT" --fabric "$FAB" down >/dev/null 2>&1
+	for p in $AGENTS; do
+		# Only if it is still one of this fabric's agents.
+		grep -qs "$FAB" "/proc/$p/cmdline" && kill -9 "$p" 2>/dev/null
+	done
+	rm -f "/dev/shm/mint-$FAB" "/dev/shm/mint-$FAB".* "$SHM"-*
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+command -v jq >/dev/null 2>&1 || { echo "skip: needs jq"; exit 77; }
+[ -x "$MINT" ] || { echo "FAIL: $MINT is missing (make tools)"; exit 1; }
+
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+
+# run ARGS...: mint ARGS, bounded, with MINT_FABRIC=$ENVFAB if that is set;
+# exit status in $rc, output in $TMP/out and $TMP/err.
+unset MINT_FABRIC
+ENVFAB=""
+run() {
+	if [ -n "$ENVFAB" ]; then
+		MINT_FABRIC=$ENVFAB timeout -k 5 60 "$MINT" "$@" >"$TMP/out" 2>"$TMP/err"
+	else
+		timeout -k 5 60 "$MINT" "$@" >"$TMP/out" 2>"$TMP/err"
+	fi
+	rc=$?
+}
+
+show_err() { sed 's/^/    stderr: /' "$TMP/err"; }
+
+# expect WANT PHRASE ARGS...: exit status WANT ("1|2" allows either) and
+# exactly one stderr line "mint: ..." containing PHRASE (any case).
+expect() {
+	want=$1 phrase=$2
+	shift 2
+	run "$@"
+	case "|$want|" in
+	*"|$rc|"*) ;;
+	*) fail "mint $*: exit $rc, expected $want"; show_err; return ;;
+	esac
+	lines=$(wc -l <"$TMP/err")
+	if [ "$lines" -ne 1 ] || ! grep -q '^mint: ' "$TMP/err"; then
+		fail "mint $*: expected one line 'mint: ...' on stderr, got $lines"
+		show_err
+	elif ! grep -qiF -- "$phrase" "$TMP/err"; then
+		fail "mint $*: stderr lacks '$phrase'"
+		show_err
+	fi
+}
+
+# expect_usage ARGS...: exit 2 with the usage on stderr (a bad option).
+expect_usage() {
+	run "$@"
+	[ "$rc" -eq 2 ] || fail "mint $*: exit $rc, expected 2"
+	grep -q '^usage: mint' "$TMP/err" || { fail "mint $*: no usage on stderr"; show_err; }
+}
+
+json_ok() { # FILE: valid JSON by jq, and by python3 when present
+	jq -e . "$1" >/dev/null 2>&1 || return 1
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -m json.tool "$1" >/dev/null 2>&1 || return 1
+	fi
+	return 0
+}
+
+# node_field ID FIELD: that field of node ID in `mint status -j`.
+node_field() {
+	timeout -k 5 60 "$MINT" --fabric "$FAB" status -j 2>/dev/null |
+		jq -r --argjson id "$1" ".nodes[] | select(.id == \$id) | .$2"
+}
+
+# ---- --help ----
+for cmd in "" up down node "node start" "node stop" status irq ipi ping; do
+	# shellcheck disable=SC2086 # CMD is words
+	ENVFAB=$NOFAB
+	run $cmd --help
+	ENVFAB=""
+	[ "$rc" -eq 0 ] || fail "mint $cmd --help: exit $rc"
+	head -n 1 "$TMP/out" | grep -q "^usage: mint $cmd" || fail "mint $cmd --help: no usage on stdout"
+	[ -s "$TMP/err" ] && { fail "mint $cmd --help: wrote to stderr"; show_err; }
+done
+run -h
+[ "$rc" -eq 0 ] && grep -q '^usage: mint' "$TMP/out" || fail "mint -h: exit $rc"
+run --version
+[ "$rc" -eq 0 ] && grep -q '^mint [0-9]' "$TMP/out" || fail "mint --version: exit $rc"
+run
+[ "$rc" -eq 2 ] && grep -q '^usage: mint' "$TMP/err" || fail "mint (no command): exit $rc, expected 2 and usage"
+
+# ---- unknown commands and options ----
+expect 2 "frob: unknown command" --fabric "$FAB" frob
+expect 2 "unknown command" --fabric "$FAB" node frob
+expect_usage --bogus-option status
+expect_usage --fabric "$FAB" status --bogus-option
+expect_usage --fabric "$FAB" status extra-argument
+expect_usage --fabric "$FAB" node
+expect_usage --fabric "$FAB" ipi 0
+expect_usage --fabric "$FAB" ping
+
+# ---- a fabric that does not exist ----
+for args in "status" "status -j" "irq" "node start 0 --no-netns" "node stop 0" "ipi 0 1" \
+	"ping 0" "ping 0 --from 1" "down"; do
+	# shellcheck disable=SC2086
+	expect 1 "fabric $NOFAB: does not exist" --fabric "$NOFAB" $args
+done
+[ -e "/dev/shm/mint-$NOFAB" ] && fail "a command created fabric $NOFAB"
+ls /dev/shm/mint-"$NOFAB".* >/dev/null 2>&1 && fail "a command left files /dev/shm/mint-$NOFAB.*"
+
+# ---- files that are no usable fabric: clear errors, file untouched ----
+# check_file FILE PHRASE: every command fails on FILE, which stays as it was.
+check_file() {
+	cp "$1" "$TMP/copy" || { fail "cannot copy $1"; return; }
+	for args in "status" "status -j" "irq" "node start 0 --no-netns" "node stop 0" "ipi 0 1" \
+		"ping 0" "down"; do
+		# shellcheck disable=SC2086
+		expect 1 "$2" --fabric "$1" $args
+	done
+	expect 1 "already exists" --fabric "$1" up --size 1M
+	cmp -s "$1" "$TMP/copy" || fail "$1 changed ($2)"
+	ls "$1".node* >/dev/null 2>&1 && fail "a command left $1.node* behind"
+}
+
+head -c 1048576 /dev/urandom >"$SHM-garbage"
+check_file "$SHM-garbage" "not a mint fabric"
+: >"$SHM-empty"
+check_file "$SHM-empty" "not a mint fabric"
+
+run --fabric "$SHM-version" up --size 1M
+[ "$rc" -eq 0 ] || fail "mint up of $SHM-version: exit $rc"
+printf '\002\000\000\000' | dd of="$SHM-version" bs=1 seek=8 count=4 conv=notrunc 2>/dev/null
+check_file "$SHM-version" "version not supported"
+printf '\377\377\377\377' | dd of="$SHM-version" bs=1 seek=8 count=4 conv=notrunc 2>/dev/null
+check_file "$SHM-version" "version not supported"
+
+run --fabric "$SHM-trunc" up --size 1M
+[ "$rc" -eq 0 ] || fail "mint up of $SHM-trunc: exit $rc"
+truncate -s 8192 "$SHM-trunc"
+check_file "$SHM-trunc" "truncated"
+truncate -s 100 "$SHM-trunc"
+check_file "$SHM-trunc" "truncated"
+
+# ---- mint up: bad sizes, existing fabric ----
+for size in abc 0 12Q 1M2 -5 ""; do
+	expect 2 "not a size" --fabric "$FAB" up --size "$size"
+done
+# Parses, but below the minimum.  (Exit 1 today; arguably a usage error.)
+expect "1|2" "too small" --fabric "$FAB" up --size 100K
+[ -e "/dev/shm/mint-$FAB" ] && fail "a failed 'mint up' left /dev/shm/mint-$FAB"
+run --fabric "$FAB" up --size 2M
+[ "$rc" -eq 0 ] || { fail "mint up: exit $rc"; show_err; }
+grep -q "^fabric $FAB up" "$TMP/out" || fail "mint up printed: $(cat "$TMP/out")"
+[ "$(stat -c %s "/dev/shm/mint-$FAB")" = 2097152 ] || fail "fabric is not 2 MiB"
+cp "/dev/shm/mint-$FAB" "$TMP/fab"
+expect 1 "already exists" --fabric "$FAB" up
+expect 1 "already exists" --fabric "$FAB" up --size 4M
+cmp -s "/dev/shm/mint-$FAB" "$TMP/fab" || fail "'mint up' on an existing fabric changed it"
+
+# ---- bad node ids, cores, vectors ----
+for id in 64 abc 1x 99999999999; do
+	expect 2 "node $id: no such node" --fabric "$FAB" node start "$id" --no-netns
+	expect 2 "node $id: no such node" --fabric "$FAB" node stop "$id"
+	expect 2 "node $id: no such node" --fabric "$FAB" ipi "$id" 1
+	expect 2 "node $id: no such node" --fabric "$FAB" ping "$id"
+done
+expect 2 "node -1: no such node" --fabric "$FAB" node start --no-netns -- -1
+expect 2 "node -1: no such node" --fabric "$FAB" node stop -- -1
+expect 2 "no such node" --fabric "$FAB" ping 0 --from 64
+expect_usage --fabric "$FAB" node start -1 --no-netns   # -1 reads as an option
+expect 1 "core 99: no such core" --fabric "$FAB" node start 0 --no-netns --cores 99
+expect 1 "no such core" --fabric "$FAB" node start 0 --no-netns --cores 0-99
+for cores in "" a 1- -1 3-1 0,,1 "0;1" ",1" "0 1" 1-2-3 256 0x1; do
+	expect 2 "cores $cores: not a core list" --fabric "$FAB" node start 0 --no-netns --cores "$cores"
+done
+expect 2 "mode turbo: unknown" --fabric "$FAB" node start 0 --no-netns --mode turbo
+expect 2 "name" --fabric "$FAB" node start 0 --no-netns --name 'bad name!'
+[ "$(node_field 0 state)" = "" ] || fail "a rejected 'node start 0' started node 0"
+expect 2 "vector 256: not a vector" --fabric "$FAB" ipi 0 256
+expect 2 "vector abc: not a vector" --fabric "$FAB" ipi 0 abc
+expect 2 "count 0" --fabric "$FAB" ipi 0 1 --count 0
+expect 1 "node 0: not running" --fabric "$FAB" ipi 0 1
+expect 1 "node 0: not running" --fabric "$FAB" ping 0
+expect 1 "node 5: not running" --fabric "$FAB" node stop 5
+
+# ---- JSON on an empty fabric ----
+for args in "status -j" "irq -j" "-j status"; do
+	# shellcheck disable=SC2086
+	run --fabric "$FAB" $args
+	[ "$rc" -eq 0 ] || fail "mint $args: exit $rc"
+	json_ok "$TMP/out" || fail "mint $args: not JSON: $(cat "$TMP/out")"
+done
+jq -e ".fabric.name == \"$FAB\" and (.nodes | length) == 0 and .fabric.size == 2097152" \
+	"$TMP/out" >/dev/null || fail "status -j of the empty fabric: $(cat "$TMP/out")"
+
+# ---- nodes: two on cores 0 and 1, a third sharing core 0 ----
+ncores=$(nproc)
+if [ "$ncores" -ge 2 ]; then
+	run --fabric "$FAB" node start 0 --no-netns --cores 0
+	[ "$rc" -eq 0 ] || { fail "node start 0: exit $rc"; show_err; }
+	run --fabric "$FAB" node start 1 --no-netns --cores 1
+	[ "$rc" -eq 0 ] || { fail "node start 1: exit $rc"; show_err; }
+	[ -s "$TMP/err" ] && { fail "node start 1 on its own core warned"; show_err; }
+	AGENTS="$(node_field 0 pid) $(node_field 1 pid)"
+	run --fabric "$FAB" status -j
+	json_ok "$TMP/out" || fail "status -j with nodes: not JSON: $(cat "$TMP/out")"
+	for id in 0 1; do
+		jq -e --argjson id $id '.nodes[] | select(.id == $id) |
+			.state == "up" and .alive == true and .cores == ($id | tostring) and
+			.epoch == 1 and .pid > 0 and .netns == null' "$TMP/out" >/dev/null ||
+			fail "node $id is not up on core $id: $(jq -c ".nodes" "$TMP/out")"
+	done
+	# The same id again.
+	pid1=$(node_field 1 pid)
+	expect 1 "node 1: already running (pid $pid1)" --fabric "$FAB" node start 1 --no-netns --cores 1
+	[ "$(node_field 1 pid)" = "$pid1" ] || fail "node 1 changed after a second start"
+	# A third node on core 0.
+	run --fabric "$FAB" node start 2 --no-netns --cores 0
+	[ "$rc" -eq 0 ] || { fail "node start 2: exit $rc"; show_err; }
+	grep -q '^mint: warning: .*shares core 0 with node 0' "$TMP/err" ||
+		{ fail "no warning about node 2 sharing core 0"; show_err; }
+	grep -q 'node 1' "$TMP/err" && fail "node 2 on core 0 warned about node 1"
+	AGENTS="$AGENTS $(node_field 2 pid)"
+	[ "$(node_field 2 state)" = up ] && [ "$(node_field 2 cores)" = 0 ] ||
+		fail "node 2 not up on core 0"
+	# The text status lists them.
+	run --fabric "$FAB" status
+	[ "$(grep -cE '^[0-2] +up ' "$TMP/out")" = 3 ] || fail "text status: $(cat "$TMP/out")"
+	# irq -j and ping -j with nodes.
+	run --fabric "$FAB" ipi 1 40 --count 3
+	[ "$rc" -eq 0 ] || { fail "ipi 1 40: exit $rc"; show_err; }
+	run --fabric "$FAB" irq -j
+	json_ok "$TMP/out" || fail "irq -j with nodes: not JSON: $(cat "$TMP/out")"
+	jq -e '[.nodes[].id] == [0,1,2] and .external_ipis >= 3' "$TMP/out" >/dev/null ||
+		fail "irq -j: $(cat "$TMP/out")"
+	run --fabric "$FAB" ping 1 -c 2 -i 0.05 -j
+	[ "$rc" -eq 0 ] || { fail "ping 1 -j: exit $rc"; show_err; }
+	json_ok "$TMP/out" && jq -e '.sent == 2 and .received == 2' "$TMP/out" >/dev/null ||
+		fail "ping -j: $(cat "$TMP/out")"
+	run --fabric "$FAB" ping 0 --from 1 -c 2 -i 0.05 -j
+	[ "$rc" -eq 0 ] || { fail "ping 0 --from 1 -j: exit $rc"; show_err; }
+	json_ok "$TMP/out" && jq -e '.from == 1 and .to == 0 and .received == 2' "$TMP/out" >/dev/null ||
+		fail "ping --from -j: $(cat "$TMP/out")"
+	# Stopping: then it is not running any more.
+	run --fabric "$FAB" node stop 2
+	[ "$rc" -eq 0 ] || { fail "node stop 2: exit $rc"; show_err; }
+	expect 1 "node 2: not running" --fabric "$FAB" node stop 2
+	expect 1 "node 2: not running" --fabric "$FAB" ipi 2 1
+else
+	echo "note: one core only: the two-node part is left out"
+fi
+
+# ---- $MINT_FABRIC ----
+ENVFAB=$FAB; run status -j
+[ "$rc" -eq 0 ] && jq -e ".fabric.name == \"$FAB\"" "$TMP/out" >/dev/null ||
+	fail "MINT_FABRIC=$FAB mint status -j: exit $rc, $(cat "$TMP/out")"
+ENVFAB=$NOFAB; expect 1 "fabric $NOFAB: does not exist" status
+run --fabric "$FAB" status -j
+[ "$rc" -eq 0 ] && jq -e ".fabric.name == \"$FAB\"" "$TMP/out" >/dev/null ||
+	fail "--fabric does not override MINT_FABRIC"
+ENVFAB=$SHM-garbage; expect 1 "not a mint fabric" status
+ENVFAB=""
+
+# ---- down ----
+run --fabric "$FAB" down
+[ "$rc" -eq 0 ] || { fail "mint down: exit $rc"; show_err; }
+[ -e "/dev/shm/mint-$FAB" ] && fail "mint down left the fabric file"
+ls /dev/shm/mint-"$FAB".* >/dev/null 2>&1 && fail "mint down left $(ls /dev/shm/mint-"$FAB".*)"
+for p in $AGENTS; do
+	grep -qs "$FAB" "/proc/$p/cmdline" && fail "agent $p still runs after mint down"
+done
+expect 1 "does not exist" --fabric "$FAB" down
+
+if [ "$fails" -ne 0 ]; then
+	echo "t_cli: $fails check(s) failed"
+	exit 1
+fi
+echo "t_cli: ok"
+exit 0

@@ -1,0 +1,220 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# t_crash: nodes fail independently (DESIGN.md section 3, rule 4).  kill -9
+# of a node while it holds a lock or is mid-send: the others see it dead in
+# `mint status` within 1 s, the lock is recovered, messages committed
+# before the crash are delivered once, and `mint node start` of the same
+# id rejoins without restarting the others.
+#
+# 1. Node 0 is a real agent; node 1 is helper_crashnode holding the
+#    fabric's directory lock.  kill -9 node 1: `mint status -j` (polled
+#    every 50 ms) must call it dead within 1 s; node 0's agent logs it;
+#    `mint node start 1` (whose join needs the directory lock) succeeds,
+#    the lock shows one recovery and is free; node 0 keeps its pid and
+#    epoch; `mint ping 1` and node-to-node pings work.
+# 2. Node 1 is a helper sending numbered records on a channel as fast as
+#    it can, a receiver (not a node) drains it concurrently; kill -9 the
+#    sender mid-stream: dead within 1 s again; the receiver, once the
+#    sender is dead and the ring empty, has seen exactly 0..N-1 with N
+#    above the last sequence the sender reported committed.  A new sender
+#    joins as node 1 (epoch + 1) on the same channel and sends a range of
+#    markers: the receiver gets each once, in order, after the data.
+#
+# Needs jq (mk/deps.sh installs it).  Exit 0 pass, 1 fail, 77 skip.
+set -u
+
+BUILD=${MINT_BUILD:-build}
+MINT=${MINT:-$BUILD/mint}
+HELPER=$BUILD/tests/helper_crashnode
+FAB=t-$$-crash
+TMP=$(mktemp -d /tmp/t_crash.XXXXXX) || exit 1
+PIDS=""       # helper processes this script started
+fails=0
+
+cleanup() {
+	for p in $PIDS; do
+		kill -9 "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	[ -e "/dev/shm/mint-$FAB" ] && timeout -k 5 30 "$MINT" --fabric "$FAB" down >/dev/null 2>&1
+	rm -f "/dev/shm/mint-$FAB" "/dev/shm/mint-$FAB".*
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+die() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+command -v jq >/dev/null 2>&1 || { echo "skip: needs jq"; exit 77; }
+[ -x "$MINT" ] || die "$MINT is missing (make tools)"
+[ -x "$HELPER" ] || die "$HELPER is missing (make tests)"
+
+now_ms() { date +%s%3N; }
+
+mint() { timeout -k 5 60 "$MINT" --fabric "$FAB" "$@"; }
+
+# node_field ID FIELD: that field of node ID in `mint status -j`.
+node_field() {
+	mint status -j 2>/dev/null |
+		jq -r --argjson id "$1" ".nodes[] | select(.id == \$id) | .$2"
+}
+
+# Is our child PID still running (not a zombie)?
+running() {
+	[ -r "/proc/$1/stat" ] || return 1
+	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# wait_line FILE REGEX SECONDS: until FILE has a line matching REGEX.
+wait_line() {
+	end=$(($(now_ms) + $3 * 1000))
+	while [ "$(now_ms)" -lt "$end" ]; do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_exit PID SECONDS: wait for our child PID, bounded; its status in $rc.
+wait_exit() {
+	end=$(($(now_ms) + $2 * 1000))
+	while running "$1" && [ "$(now_ms)" -lt "$end" ]; do
+		sleep 0.05
+	done
+	if running "$1"; then
+		kill -9 "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		rc=124
+		return 1
+	fi
+	wait "$1"
+	rc=$?
+	return 0
+}
+
+# dead_within ID PID: kill -9 PID (node ID), then poll `mint status -j`
+# every 50 ms until it calls node ID dead; fail unless that took <= 1 s.
+dead_within() {
+	t0=$(now_ms)
+	kill -9 "$2"
+	seen=""
+	while [ $(($(now_ms) - t0)) -lt 5000 ]; do
+		s=$(mint status -j 2>/dev/null | jq -r --argjson id "$1" \
+			'.nodes[] | select(.id == $id) | "\(.state) \(.alive)"')
+		if [ "$s" = "dead false" ]; then
+			seen=$(($(now_ms) - t0))
+			break
+		fi
+		sleep 0.05
+	done
+	if [ -z "$seen" ]; then
+		fail "node $1 not seen dead within 5 s of kill -9 (status: $s)"
+	elif [ "$seen" -gt 1000 ]; then
+		fail "node $1 seen dead after $seen ms (limit 1000 ms)"
+	else
+		echo "node $1 seen dead $seen ms after kill -9"
+	fi
+}
+
+mint up --size 16M >/dev/null || die "mint up failed"
+
+# ---- 1. kill -9 while holding the directory lock ----
+
+mint node start 0 --no-netns >"$TMP/start0" 2>&1 || die "node start 0: $(cat "$TMP/start0")"
+pid0=$(node_field 0 pid)
+epoch0=$(node_field 0 epoch)
+[ -n "$pid0" ] && [ "$(node_field 0 alive)" = true ] || die "node 0 is not up"
+
+"$HELPER" "$FAB" 1 holdlock >"$TMP/hold" 2>&1 &
+hold=$!
+PIDS="$PIDS $hold"
+wait_line "$TMP/hold" '^locked ' 20 || die "helper never took the lock: $(cat "$TMP/hold")"
+[ "$(node_field 1 alive)" = true ] || fail "helper node 1 is not alive in status"
+[ "$(node_field 1 pid)" = "$hold" ] || fail "node 1's pid is not the helper's ($hold)"
+hold_epoch=$(node_field 1 epoch)
+"$HELPER" "$FAB" - lockinfo >"$TMP/lock" || fail "lockinfo failed"
+grep -q '^owner=0 ' "$TMP/lock" && fail "directory lock not held: $(cat "$TMP/lock")"
+
+dead_within 1 "$hold"
+# The other node saw it too (its agent logs peers that die).
+wait_line "/dev/shm/mint-$FAB.node0.log" 'peer node 1 died' 10 ||
+	fail "node 0's agent did not log node 1's death"
+
+# The helper is still an unreaped zombie: joining must take the dead
+# holder's directory lock over.
+start=$(now_ms)
+mint node start 1 --no-netns >"$TMP/start1" 2>&1 || fail "node start 1 after the crash: $(cat "$TMP/start1")"
+echo "node 1 restarted in $(($(now_ms) - start)) ms"
+wait "$hold" 2>/dev/null
+[ "$(node_field 1 alive)" = true ] || fail "restarted node 1 is not alive"
+pid1=$(node_field 1 pid)
+[ "$pid1" != "$hold" ] || fail "node 1 still has the dead helper's pid"
+[ "$(node_field 1 epoch)" = $((hold_epoch + 1)) ] ||
+	fail "node 1's epoch is $(node_field 1 epoch), expected $((hold_epoch + 1))"
+"$HELPER" "$FAB" - lockinfo >"$TMP/lock" || fail "lockinfo failed"
+grep -q '^owner=0 recoveries=1 ' "$TMP/lock" ||
+	fail "directory lock after recovery: $(cat "$TMP/lock"), expected free with 1 recovery"
+[ "$(node_field 0 pid)" = "$pid0" ] && [ "$(node_field 0 epoch)" = "$epoch0" ] ||
+	fail "node 0 was restarted (pid $(node_field 0 pid), epoch $(node_field 0 epoch); was $pid0, $epoch0)"
+[ "$(node_field 0 alive)" = true ] || fail "node 0 is not alive"
+mint ping 1 -c 3 -i 0.05 >"$TMP/ping" 2>&1 || fail "mint ping 1: $(cat "$TMP/ping")"
+mint ping 1 --from 0 -c 3 -i 0.05 >"$TMP/ping" 2>&1 || fail "mint ping 1 --from 0: $(cat "$TMP/ping")"
+mint ping 0 --from 1 -c 3 -i 0.05 >"$TMP/ping" 2>&1 || fail "mint ping 0 --from 1: $(cat "$TMP/ping")"
+
+# ---- 2. kill -9 mid-send ----
+
+mint node stop 1 >/dev/null 2>&1 || fail "node stop 1"
+CHAN=crash.stream
+MARK=1000000000
+NMARK=1000
+"$HELPER" "$FAB" - recv "$CHAN" 1 "$MARK" "$NMARK" >"$TMP/recv" 2>&1 &
+recv=$!
+PIDS="$PIDS $recv"
+wait_line "$TMP/recv" '^receiving' 20 || die "receiver did not start: $(cat "$TMP/recv")"
+"$HELPER" "$FAB" 1 send "$CHAN" >"$TMP/send" 2>&1 &
+send=$!
+PIDS="$PIDS $send"
+# Mid-stream: well into the run, at a moment that varies from run to run.
+wait_line "$TMP/send" '^committed [0-9]{5,}' 60 || die "sender made no progress: $(cat "$TMP/send")"
+sleep "0.0$(($$ % 10))"
+send_epoch=$(node_field 1 epoch)
+dead_within 1 "$send"
+wait "$send" 2>/dev/null
+committed=$(grep '^committed ' "$TMP/send" | tail -n 1 | cut -d' ' -f2)
+[ -n "$committed" ] || die "sender reported nothing committed"
+wait_line "$TMP/recv" '^(drained|error)' 60 || die "receiver never drained: $(cat "$TMP/recv")"
+grep '^error' "$TMP/recv" && fail "receiver: $(grep '^error' "$TMP/recv")"
+drained=$(grep '^drained ' "$TMP/recv" | cut -d' ' -f2)
+echo "sender reported $committed committed; receiver got 0..$((drained - 1)) in order, once each"
+[ -n "$drained" ] && [ "$drained" -gt "$committed" ] ||
+	fail "receiver got $drained records, but the sender had committed 0..$committed"
+
+# A new sender as node 1 continues on the same channel.
+timeout -k 5 60 "$HELPER" "$FAB" 1 mark "$CHAN" "$MARK" "$NMARK" >"$TMP/mark" 2>&1 ||
+	fail "restarted sender: $(cat "$TMP/mark")"
+wait_exit "$recv" 60 || fail "receiver did not finish: $(cat "$TMP/recv")"
+[ "$rc" -eq 0 ] || fail "receiver exited $rc: $(cat "$TMP/recv")"
+grep -q "^ok data=$drained marks=$NMARK ring_errors=0\$" "$TMP/recv" ||
+	fail "receiver's total: $(tail -n 1 "$TMP/recv"), expected data=$drained marks=$NMARK"
+[ "$(node_field 1 epoch)" = $((send_epoch + 1)) ] ||
+	fail "restarted sender's epoch $(node_field 1 epoch), expected $((send_epoch + 1))"
+[ "$(node_field 0 pid)" = "$pid0" ] && [ "$(node_field 0 epoch)" = "$epoch0" ] &&
+	[ "$(node_field 0 alive)" = true ] || fail "node 0 was disturbed by node 1's crashes"
+mint ping 0 -c 2 -i 0.05 >"$TMP/ping" 2>&1 || fail "mint ping 0 at the end: $(cat "$TMP/ping")"
+
+if [ "$fails" -ne 0 ]; then
+	echo "t_crash: $fails check(s) failed"
+	exit 1
+fi
+echo "t_crash: ok"
+exit 0
