@@ -77,9 +77,9 @@ $(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libmint.a $(LIB_HEADERS)
 # The other architectures of the cross-architecture test (static, run under
 # qemu-user-static).
 cross:
-	$(MAKE) CROSS=aarch64 tools
-	$(MAKE) CROSS=s390x tools
-	$(MAKE) CROSS=i686 tools
+	$(MAKE) CROSS=aarch64 SANITIZE= TSAN= BUILD=build/aarch64 tools
+	$(MAKE) CROSS=s390x SANITIZE= TSAN= BUILD=build/s390x tools
+	$(MAKE) CROSS=i686 SANITIZE= TSAN= BUILD=build/i686 tools
 
 deps:
 	@mk/deps.sh

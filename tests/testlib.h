@@ -44,6 +44,13 @@ static int t_failures;
 		exit(77);                                                              \
 	} while (0)
 
+/* Iteration counts: N normally, 20 N under `make stress` (MINT_STRESS=1). */
+static inline long t_scale(long n)
+{
+	const char *stress = getenv("MINT_STRESS");
+	return stress && *stress && *stress != '0' ? n * 20 : n;
+}
+
 /* A fabric name unique to this test process; removed by t_fabric_cleanup. */
 static char t_name[64];
 

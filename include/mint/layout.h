@@ -162,7 +162,8 @@ struct mint_ring_hdr {
 	struct mint_bell space_bell; /* producer waits here when full */
 	_Atomic uint64_t full_events;
 	_Atomic uint64_t sent_records;
-	uint8_t pad1[32];
+	_Atomic uint64_t prod_errors; /* impossible heads seen by the producer */
+	uint8_t pad1[24];
 	/* line 2: consumer-owned */
 	_Atomic uint64_t head;    /* bytes ever consumed */
 	struct mint_bell data_bell;  /* consumer waits here when empty */
@@ -269,6 +270,7 @@ MINT_AT(struct mint_ring_hdr, tail, 64);
 MINT_AT(struct mint_ring_hdr, space_bell, 72);
 MINT_AT(struct mint_ring_hdr, full_events, 80);
 MINT_AT(struct mint_ring_hdr, sent_records, 88);
+MINT_AT(struct mint_ring_hdr, prod_errors, 96);
 MINT_AT(struct mint_ring_hdr, head, 128);
 MINT_AT(struct mint_ring_hdr, data_bell, 136);
 MINT_AT(struct mint_ring_hdr, recv_records, 144);

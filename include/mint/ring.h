@@ -2,9 +2,12 @@
 /*
  * Single-producer / single-consumer message rings in the fabric: variable
  * length records, batches, and blocking waits woken by doorbells.  The
- * consumer treats everything in the ring as untrusted: a corrupt index or
- * record is counted in `errors`, the consumer resynchronises at the
- * producer's tail, and the call returns -EBADMSG.
+ * consumer treats everything in the ring as untrusted and returns -EBADMSG
+ * (counted in `errors`) for: a corrupt record (dropped with everything
+ * published after it: the consumer resynchronises at the producer's tail);
+ * an impossible tail (reported once, then read as "nothing new" until the
+ * producer publishes a possible one).  A consumer that finds its own
+ * published head overwritten publishes it again.
  */
 #ifndef MINT_RING_H
 #define MINT_RING_H
@@ -26,6 +29,7 @@ struct mint_ring {
 	uint64_t local_tail;  /* producer: its own progress */
 	uint64_t seen_head;   /* producer: last head it read */
 	uint64_t seen_tail;   /* consumer: last tail it read */
+	uint64_t bad_tail;    /* consumer: last impossible tail (reported once) */
 };
 
 /* A message of a batch: DATA holds LEN bytes (send) or up to CAP (receive). */

@@ -78,10 +78,13 @@ int mint_ring_open(struct mint_fabric *f, uint64_t off, struct mint_ring *r)
 	r->cons_node = rd32(&h->cons_node);
 	r->cons_vector = rd32(&h->cons_vector);
 	/* acquire: resume from what the other side last published. */
-	r->local_tail = ald64(&h->tail, memory_order_acquire);
-	r->seen_head = ald64(&h->head, memory_order_acquire);
-	r->local_head = r->seen_head;
-	r->seen_tail = r->local_tail;
+	uint64_t tail = ald64(&h->tail, memory_order_acquire);
+	uint64_t head = ald64(&h->head, memory_order_acquire);
+	if (tail - head > size || ((tail | head) & (MINT_RING_ALIGN - 1)))
+		return -EPROTO;
+	r->local_tail = r->seen_tail = tail;
+	r->local_head = r->seen_head = head;
+	r->bad_tail = head; /* never impossible: reports the first bad one */
 	return 0;
 }
 
@@ -96,16 +99,28 @@ static uint64_t need_at(const struct mint_ring *r, uint64_t tail, uint64_t rec)
 	return contig < rec ? contig + rec : rec;
 }
 
-/* Free bytes, reading the consumer's head again; -EBADMSG if it is bogus. */
-static int64_t refresh_space(struct mint_ring *r, uint64_t tail)
+/*
+ * Free bytes at *TAIL, reading the consumer's head again.  A head at most a
+ * ring ahead of us means the consumer skipped garbage it was shown past our
+ * tail: we continue from its head (what lies between is lost, and counted).
+ * Any other impossible head is counted and refused with -EBADMSG until the
+ * consumer republishes its own.
+ */
+static int64_t refresh_space(struct mint_ring *r, uint64_t *tail)
 {
 	/* acquire: the consumer finished reading the bytes it released before
 	 * we overwrite them; pairs with the release store of head in publish_head. */
 	uint64_t head = ald64(&r->hdr->head, memory_order_acquire);
-	if (tail - head > r->size || (head & (MINT_RING_ALIGN - 1)))
+	if (head & (MINT_RING_ALIGN - 1) || (*tail - head > r->size && head - *tail > r->size)) {
+		own_inc64(&r->hdr->prod_errors, 1);
 		return -EBADMSG;
+	}
+	if (*tail - head > r->size) {
+		own_inc64(&r->hdr->prod_errors, 1);
+		*tail = head;
+	}
 	r->seen_head = head;
-	return (int64_t)(r->size - (tail - head));
+	return (int64_t)(r->size - (*tail - head));
 }
 
 static void put_record(struct mint_ring *r, uint64_t *tail, const void *data, uint32_t len,
@@ -146,16 +161,23 @@ int mint_ring_send_batch(struct mint_ring *r, const struct mint_msg *msgs, unsig
 {
 	uint64_t tail = r->local_tail;
 	int64_t space = (int64_t)(r->size - (tail - r->seen_head));
+	int rc = 0;
 	unsigned i;
 	for (i = 0; i < n; i++) {
-		if (msgs[i].len > r->max_record || msgs[i].type >= MINT_REC_PAD)
-			return i ? (int)i : -EMSGSIZE;
-		uint64_t need = need_at(r, tail, rec_bytes(msgs[i].len));
-		if ((uint64_t)space < need && (space = refresh_space(r, tail)) < 0)
-			return i ? (int)i : (int)space;
-		if ((uint64_t)space < need) {
-			own_inc64(&r->hdr->full_events, 1);
+		if (msgs[i].len > r->max_record || msgs[i].type >= MINT_REC_PAD) {
+			rc = -EMSGSIZE;
 			break;
+		}
+		uint64_t rec = rec_bytes(msgs[i].len);
+		if ((uint64_t)space < need_at(r, tail, rec)) {
+			if ((space = refresh_space(r, &tail)) < 0) {
+				rc = (int)space;
+				break;
+			}
+			if ((uint64_t)space < need_at(r, tail, rec)) {
+				own_inc64(&r->hdr->full_events, 1);
+				break;
+			}
 		}
 		uint64_t before = tail;
 		put_record(r, &tail, msgs[i].data, msgs[i].len, msgs[i].type);
@@ -163,7 +185,7 @@ int mint_ring_send_batch(struct mint_ring *r, const struct mint_msg *msgs, unsig
 	}
 	if (i)
 		publish_tail(r, tail, i);
-	return (int)i;
+	return i ? (int)i : rc;
 }
 
 int mint_ring_send(struct mint_ring *r, const void *data, uint32_t len, uint32_t type)
@@ -180,13 +202,29 @@ static void count_error(struct mint_ring *r)
 	own_inc64(&r->hdr->errors, 1);
 }
 
-/* Read the producer's tail again; false (and counted) if it is bogus. */
-static bool refresh_tail(struct mint_ring *r)
+static bool tail_possible(const struct mint_ring *r, uint64_t tail)
+{
+	uint64_t avail = tail - r->local_head;
+	return avail <= r->size && (avail & (MINT_RING_ALIGN - 1)) == 0;
+}
+
+/* Read the producer's tail again.  An impossible one (more than a ring
+ * ahead, or unaligned) is reported once and otherwise taken as "nothing
+ * new": the honest producer's next publication overwrites it, and nothing
+ * is lost meanwhile. */
+static int refresh_tail(struct mint_ring *r)
 {
 	/* acquire: pairs with the release store of tail in publish_tail. */
 	uint64_t tail = ald64(&r->hdr->tail, memory_order_acquire);
-	r->seen_tail = tail;
-	return tail - r->local_head <= r->size && (tail & (MINT_RING_ALIGN - 1)) == 0;
+	if (tail_possible(r, tail)) {
+		r->seen_tail = tail;
+		return 0;
+	}
+	if (tail == r->bad_tail)
+		return 0;
+	r->bad_tail = tail;
+	count_error(r);
+	return -EBADMSG;
 }
 
 static void publish_head(struct mint_ring *r)
@@ -198,29 +236,40 @@ static void publish_head(struct mint_ring *r)
 		count_error(r); /* producers never wait for interrupts */
 }
 
-/* Drop everything up to the producer's tail after corruption. */
+/* Drop everything up to the producer's (validated) tail after a corrupt
+ * record. */
 static int resync(struct mint_ring *r)
 {
 	count_error(r);
-	r->local_head = r->seen_tail & ~(uint64_t)(MINT_RING_ALIGN - 1);
+	r->local_head = r->seen_tail;
 	publish_head(r);
 	return -EBADMSG;
 }
 
+/* Idle: if someone overwrote our published head, publish it again so the
+ * producer is not left refusing a bogus one. */
+static void repair_head(struct mint_ring *r)
+{
+	if (ald64(&r->hdr->head, memory_order_relaxed) != r->local_head) {
+		count_error(r);
+		publish_head(r);
+	}
+}
+
 /*
  * Take the next record into M.  1: taken; 0: empty; -EMSGSIZE: M is too
- * small (nothing consumed); -EBADMSG: corrupt (resynchronised).
+ * small (nothing consumed); -EBADMSG: corrupt (counted; a bad record is
+ * dropped with everything published after it).
  */
 static int take_one(struct mint_ring *r, struct mint_msg *m)
 {
 	for (;;) {
-		if (r->seen_tail == r->local_head && !refresh_tail(r))
-			return resync(r);
+		int rc = r->seen_tail == r->local_head ? refresh_tail(r) : 0;
+		if (rc)
+			return rc;
 		uint64_t avail = r->seen_tail - r->local_head;
 		if (avail == 0)
 			return 0;
-		if (avail > r->size || (avail & (MINT_RING_ALIGN - 1)))
-			return resync(r);
 		uint64_t pos = r->local_head & (r->size - 1);
 		uint64_t contig = r->size - pos;
 		struct mint_rec_hdr h;
@@ -252,15 +301,13 @@ int mint_ring_recv_batch(struct mint_ring *r, struct mint_msg *msgs, unsigned n)
 	uint64_t start = r->local_head;
 	while (got < n && (rc = take_one(r, &msgs[got])) == 1)
 		got++;
-	if (got) {
+	if (got)
 		own_inc64(&r->hdr->recv_records, got);
-		if (r->local_head != start)
-			publish_head(r);
-		return (int)got;
-	}
-	if (r->local_head != start && rc == 0)
-		publish_head(r); /* only pads were consumed */
-	return rc < 0 ? rc : 0;
+	if (r->local_head != start && rc != -EBADMSG) /* resync published already */
+		publish_head(r);
+	else if (!got && rc == 0)
+		repair_head(r);
+	return got ? (int)got : rc;
 }
 
 int mint_ring_recv(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *type)
@@ -276,8 +323,7 @@ uint64_t mint_ring_pending_bytes(const struct mint_ring *r)
 {
 	/* acquire: pairs with the release store of tail in publish_tail. */
 	uint64_t tail = ald64(&r->hdr->tail, memory_order_acquire);
-	uint64_t avail = tail - r->local_head;
-	return avail <= r->size ? avail : 0;
+	return tail_possible(r, tail) ? tail - r->local_head : 0;
 }
 
 /* ---- waiting ---- */
@@ -285,7 +331,9 @@ uint64_t mint_ring_pending_bytes(const struct mint_ring *r)
 static bool has_data(void *arg)
 {
 	struct mint_ring *r = arg;
-	return ald64(&r->hdr->tail, memory_order_acquire) != r->local_head;
+	/* acquire: pairs with the release store of tail in publish_tail. */
+	uint64_t tail = ald64(&r->hdr->tail, memory_order_acquire);
+	return tail != r->local_head && tail_possible(r, tail);
 }
 
 struct space_query {
@@ -296,7 +344,8 @@ struct space_query {
 static bool has_space(void *arg)
 {
 	struct space_query *q = arg;
-	int64_t space = refresh_space(q->r, q->r->local_tail);
+	uint64_t tail = q->r->local_tail;
+	int64_t space = refresh_space(q->r, &tail);
 	return space < 0 || (uint64_t)space >= q->need;
 }
 
