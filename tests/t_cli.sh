@@ -43,7 +43,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 
 command -v jq >/dev/null 2>&1 || { echo "skip: needs jq"; exit 77; }
 [ -x "$MINT" ] || { echo "FAIL: $MINT is missing (make tools)"; exit 1; }
@@ -111,8 +111,8 @@ node_field() {
 
 # ---- --help ----
 for cmd in "" up down node "node start" "node stop" status irq ipi ping; do
-	# shellcheck disable=SC2086 # CMD is words
 	ENVFAB=$NOFAB
+	# shellcheck disable=SC2086 # CMD is words
 	run $cmd --help
 	ENVFAB=""
 	[ "$rc" -eq 0 ] || fail "mint $cmd --help: exit $rc"

@@ -19,6 +19,7 @@
 #    above the last sequence the sender reported committed.  A new sender
 #    joins as node 1 (epoch + 1) on the same channel and sends a range of
 #    markers: the receiver gets each once, in order, after the data.
+#    Three rounds, each on a channel of its own (20 under MINT_STRESS).
 #
 # Needs jq (mk/deps.sh installs it).  Exit 0 pass, 1 fail, 77 skip.
 set -u
@@ -29,6 +30,7 @@ HELPER=$BUILD/tests/helper_crashnode
 FAB=t-$$-crash
 TMP=$(mktemp -d /tmp/t_crash.XXXXXX) || exit 1
 PIDS=""       # helper processes this script started
+AGENTS=""     # agent pids seen in status, for the last resort
 fails=0
 
 cleanup() {
@@ -39,11 +41,15 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	[ -e "/dev/shm/mint-$FAB" ] && timeout -k 5 30 "$MINT" --fabric "$FAB" down >/dev/null 2>&1
+	for p in $AGENTS; do
+		# Only if it is still one of this fabric's agents.
+		grep -qs "$FAB" "/proc/$p/cmdline" && kill -9 "$p" 2>/dev/null
+	done
 	rm -f "/dev/shm/mint-$FAB" "/dev/shm/mint-$FAB".*
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 
 fail() {
 	echo "FAIL: $*"
@@ -59,6 +65,15 @@ command -v jq >/dev/null 2>&1 || { echo "skip: needs jq"; exit 77; }
 [ -x "$HELPER" ] || die "$HELPER is missing (make tests)"
 
 now_ms() { date +%s%3N; }
+
+# forget PID: a child reaped; the cleanup must not kill its number again.
+forget() {
+	keep=""
+	for p in $PIDS; do
+		[ "$p" = "$1" ] || keep="$keep $p"
+	done
+	PIDS=$keep
+}
 
 mint() { timeout -k 5 60 "$MINT" --fabric "$FAB" "$@"; }
 
@@ -133,6 +148,7 @@ mint up --size 16M >/dev/null || die "mint up failed"
 mint node start 0 --no-netns >"$TMP/start0" 2>&1 || die "node start 0: $(cat "$TMP/start0")"
 pid0=$(node_field 0 pid)
 epoch0=$(node_field 0 epoch)
+AGENTS="$pid0"
 [ -n "$pid0" ] && [ "$(node_field 0 alive)" = true ] || die "node 0 is not up"
 
 "$HELPER" "$FAB" 1 holdlock >"$TMP/hold" 2>&1 &
@@ -156,8 +172,10 @@ start=$(now_ms)
 mint node start 1 --no-netns >"$TMP/start1" 2>&1 || fail "node start 1 after the crash: $(cat "$TMP/start1")"
 echo "node 1 restarted in $(($(now_ms) - start)) ms"
 wait "$hold" 2>/dev/null
+forget "$hold"
 [ "$(node_field 1 alive)" = true ] || fail "restarted node 1 is not alive"
 pid1=$(node_field 1 pid)
+AGENTS="$AGENTS $pid1"
 [ "$pid1" != "$hold" ] || fail "node 1 still has the dead helper's pid"
 [ "$(node_field 1 epoch)" = $((hold_epoch + 1)) ] ||
 	fail "node 1's epoch is $(node_field 1 epoch), expected $((hold_epoch + 1))"
@@ -171,43 +189,58 @@ mint ping 1 -c 3 -i 0.05 >"$TMP/ping" 2>&1 || fail "mint ping 1: $(cat "$TMP/pin
 mint ping 1 --from 0 -c 3 -i 0.05 >"$TMP/ping" 2>&1 || fail "mint ping 1 --from 0: $(cat "$TMP/ping")"
 mint ping 0 --from 1 -c 3 -i 0.05 >"$TMP/ping" 2>&1 || fail "mint ping 0 --from 1: $(cat "$TMP/ping")"
 
-# ---- 2. kill -9 mid-send ----
+# ---- 2. kill -9 mid-send, a few rounds (more under MINT_STRESS) ----
 
-mint node stop 1 >/dev/null 2>&1 || fail "node stop 1"
-CHAN=crash.stream
 MARK=1000000000
 NMARK=1000
-"$HELPER" "$FAB" - recv "$CHAN" 1 "$MARK" "$NMARK" >"$TMP/recv" 2>&1 &
-recv=$!
-PIDS="$PIDS $recv"
-wait_line "$TMP/recv" '^receiving' 20 || die "receiver did not start: $(cat "$TMP/recv")"
-"$HELPER" "$FAB" 1 send "$CHAN" >"$TMP/send" 2>&1 &
-send=$!
-PIDS="$PIDS $send"
-# Mid-stream: well into the run, at a moment that varies from run to run.
-wait_line "$TMP/send" '^committed [0-9]{5,}' 60 || die "sender made no progress: $(cat "$TMP/send")"
-sleep "0.0$(($$ % 10))"
-send_epoch=$(node_field 1 epoch)
-dead_within 1 "$send"
-wait "$send" 2>/dev/null
-committed=$(grep '^committed ' "$TMP/send" | tail -n 1 | cut -d' ' -f2)
-[ -n "$committed" ] || die "sender reported nothing committed"
-wait_line "$TMP/recv" '^(drained|error)' 60 || die "receiver never drained: $(cat "$TMP/recv")"
-grep '^error' "$TMP/recv" && fail "receiver: $(grep '^error' "$TMP/recv")"
-drained=$(grep '^drained ' "$TMP/recv" | cut -d' ' -f2)
-echo "sender reported $committed committed; receiver got 0..$((drained - 1)) in order, once each"
-[ -n "$drained" ] && [ "$drained" -gt "$committed" ] ||
-	fail "receiver got $drained records, but the sender had committed 0..$committed"
 
-# A new sender as node 1 continues on the same channel.
-timeout -k 5 60 "$HELPER" "$FAB" 1 mark "$CHAN" "$MARK" "$NMARK" >"$TMP/mark" 2>&1 ||
-	fail "restarted sender: $(cat "$TMP/mark")"
-wait_exit "$recv" 60 || fail "receiver did not finish: $(cat "$TMP/recv")"
-[ "$rc" -eq 0 ] || fail "receiver exited $rc: $(cat "$TMP/recv")"
-grep -q "^ok data=$drained marks=$NMARK ring_errors=0\$" "$TMP/recv" ||
-	fail "receiver's total: $(tail -n 1 "$TMP/recv"), expected data=$drained marks=$NMARK"
-[ "$(node_field 1 epoch)" = $((send_epoch + 1)) ] ||
-	fail "restarted sender's epoch $(node_field 1 epoch), expected $((send_epoch + 1))"
+# midsend ROUND: one sender crash and restart on channel crash.stream.ROUND.
+midsend() {
+	chan=crash.stream.$1
+	"$HELPER" "$FAB" - recv "$chan" 1 "$MARK" "$NMARK" >"$TMP/recv" 2>&1 &
+	recv=$!
+	PIDS="$PIDS $recv"
+	wait_line "$TMP/recv" '^receiving' 20 || die "receiver did not start: $(cat "$TMP/recv")"
+	"$HELPER" "$FAB" 1 send "$chan" >"$TMP/send" 2>&1 &
+	send=$!
+	PIDS="$PIDS $send"
+	# Mid-stream: well into the run, at a moment that varies.
+	wait_line "$TMP/send" '^committed [0-9]{5,}' 60 ||
+		die "sender made no progress: $(cat "$TMP/send")"
+	sleep "0.0$((($$ + $1 * 7) % 10))"
+	send_epoch=$(node_field 1 epoch)
+	dead_within 1 "$send"
+	wait "$send" 2>/dev/null
+	forget "$send"
+	committed=$(grep '^committed ' "$TMP/send" | tail -n 1 | cut -d' ' -f2)
+	[ -n "$committed" ] || die "sender reported nothing committed"
+	wait_line "$TMP/recv" '^(drained|error)' 60 || die "receiver never drained: $(cat "$TMP/recv")"
+	grep -q '^error' "$TMP/recv" && fail "receiver: $(grep '^error' "$TMP/recv")"
+	drained=$(grep '^drained ' "$TMP/recv" | cut -d' ' -f2)
+	echo "round $1: sender reported 0..$committed committed; receiver got 0..$((drained - 1)) in order, once each"
+	[ -n "$drained" ] && [ "$drained" -gt "$committed" ] ||
+		fail "round $1: receiver got $drained records, but the sender had committed 0..$committed"
+
+	# A new sender as node 1 continues on the same channel.
+	timeout -k 5 60 "$HELPER" "$FAB" 1 mark "$chan" "$MARK" "$NMARK" >"$TMP/mark" 2>&1 ||
+		fail "round $1: restarted sender: $(cat "$TMP/mark")"
+	wait_exit "$recv" 60 || fail "round $1: receiver did not finish: $(cat "$TMP/recv")"
+	forget "$recv"
+	[ "$rc" -eq 0 ] || fail "round $1: receiver exited $rc: $(cat "$TMP/recv")"
+	grep -q "^ok data=$drained marks=$NMARK ring_errors=0\$" "$TMP/recv" ||
+		fail "round $1: receiver's total: $(tail -n 1 "$TMP/recv"), expected data=$drained marks=$NMARK"
+	[ "$(node_field 1 epoch)" = $((send_epoch + 1)) ] ||
+		fail "round $1: restarted sender's epoch $(node_field 1 epoch), expected $((send_epoch + 1))"
+}
+
+mint node stop 1 >/dev/null 2>&1 || fail "node stop 1"
+rounds=3
+[ -n "${MINT_STRESS:-}" ] && rounds=20
+r=1
+while [ "$r" -le "$rounds" ]; do
+	midsend "$r"
+	r=$((r + 1))
+done
 [ "$(node_field 0 pid)" = "$pid0" ] && [ "$(node_field 0 epoch)" = "$epoch0" ] &&
 	[ "$(node_field 0 alive)" = true ] || fail "node 0 was disturbed by node 1's crashes"
 mint ping 0 -c 2 -i 0.05 >"$TMP/ping" 2>&1 || fail "mint ping 0 at the end: $(cat "$TMP/ping")"

@@ -277,7 +277,7 @@ static void dispatch_mode_case(enum mint_dispatch_mode mode)
 			/* Let the target go idle: in poll mode it never announces
 			 * sleep; otherwise wait until it sleeps, when the send must
 			 * wake it. */
-			uint64_t end = now_ns() + 2000000000ull;
+			uint64_t end = now_ns() + 10000000000ull;
 			bool asleep = false;
 			while (now_ns() < end) {
 				bool idle = pending_empty(tgt);

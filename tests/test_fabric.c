@@ -39,6 +39,7 @@ static void on_alarm(int sig)
 	if (write(2, msg, sizeof(msg) - 1) < 0) {
 	}
 	t_fabric_cleanup();
+	cleanup_dir();
 	_exit(1);
 }
 

@@ -60,6 +60,7 @@ static struct field fields[] = {
 	F(mint_ring_hdr, max_record), F(mint_ring_hdr, prod_node), F(mint_ring_hdr, cons_node),
 	F(mint_ring_hdr, cons_vector), F(mint_ring_hdr, pad0), F(mint_ring_hdr, tail),
 	F(mint_ring_hdr, space_bell), F(mint_ring_hdr, full_events), F(mint_ring_hdr, sent_records),
+	F(mint_ring_hdr, prod_errors),
 	F(mint_ring_hdr, pad1), F(mint_ring_hdr, head), F(mint_ring_hdr, data_bell),
 	F(mint_ring_hdr, recv_records), F(mint_ring_hdr, errors), F(mint_ring_hdr, pad2),
 	F(mint_ring_hdr, pad3),

@@ -32,9 +32,12 @@ static bool tag_dead(struct mint_fabric *f, uint64_t tag)
 		struct mint_node_entry *e = mint_node_entry(f, node_plus1 - 1);
 		if (!e)
 			return true; /* garbage tag: nobody can hold it */
-		/* acquire: pairs with the release store of state at join. */
+		/* acquire: pairs with the release store of state at join.  A node
+		 * that left, rejoined (new epoch) or died holds nothing, even if
+		 * its thread id was reused since. */
 		if (ald32(&e->state, memory_order_acquire) != MINT_NODE_UP ||
-		    (ald32(&e->epoch, memory_order_relaxed) & 0xffffff) != (uint32_t)(tag >> 40))
+		    (ald32(&e->epoch, memory_order_relaxed) & 0xffffff) != (uint32_t)(tag >> 40) ||
+		    !mint_node_alive(f, node_plus1 - 1))
 			return true;
 	}
 	return !mint_pid_alive(tid, 0);

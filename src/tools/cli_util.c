@@ -41,8 +41,8 @@ int cli_common_opt(struct cli *c, int opt, const char *usage)
 	case 'h':
 		fputs(usage, stdout);
 		return 0;
-	default:
-		fputs(usage, stderr);
+	default: /* getopt said what was wrong; add the synopsis line */
+		fprintf(stderr, "%.*s", (int)(strchr(usage, '\n') - usage + 1), usage);
 		return EXIT_USAGE;
 	}
 }
@@ -108,7 +108,7 @@ int cli_parse_cores(const char *s, uint64_t cores[MINT_CPU_WORDS])
 			return -ERANGE;
 		for (unsigned long c = lo; c <= hi; c++)
 			cores[c / 64] |= 1ull << (c % 64);
-		if (*end == ',')
+		if (*end == ',' && end[1])
 			end++;
 		else if (*end)
 			return -EINVAL;

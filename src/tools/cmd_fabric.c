@@ -49,7 +49,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
 	else if (rc)
 		cli_err("fabric %s: %s", c->fabric, mint_strerror(rc));
 	if (rc)
-		return 1;
+		return rc == -EINVAL ? EXIT_USAGE : 1;
 	printf("fabric %s up: %s, %llu MiB\n", c->fabric, mint_fabric_file(f),
 	       (unsigned long long)(mint_fabric_size(f) >> 20));
 	mint_fabric_detach(f);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,6 +15,9 @@
 #include "agent.h"
 #include "cli.h"
 #include "netns.h"
+
+/* How long `node start` waits for the agent to report that it is up. */
+#define AGENT_START_TIMEOUT_MS 10000
 
 static const char start_usage[] =
 	"usage: mint node start [ID] [--cores LIST] [--netns|--no-netns]\n"
@@ -140,9 +144,15 @@ static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
 		_exit(agent_run(cfg, pipefd[1]));
 	}
 	close(pipefd[1]);
-	char line[256] = "";
-	ssize_t n = read(pipefd[0], line, sizeof(line) - 1);
+	char line[512] = "";
+	struct pollfd pfd = {pipefd[0], POLLIN, 0};
+	ssize_t n = poll(&pfd, 1, AGENT_START_TIMEOUT_MS) == 1 ? read(pipefd[0], line, sizeof(line) - 1) : -1;
 	close(pipefd[0]);
+	if (n < 0) {
+		kill(pid, SIGKILL);
+		snprintf(line, sizeof(line), "agent not up within %d s (killed it; see %s)",
+			 AGENT_START_TIMEOUT_MS / 1000, log);
+	}
 	line[n > 0 ? n : 0] = '\0';
 	line[strcspn(line, "\n")] = '\0';
 	if (strcmp(line, "ok") == 0) {
@@ -306,14 +316,16 @@ int cmd_node(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	optind = 0; /* glibc: restart scanning afresh for the subcommand */
-	if (strcmp(argv[1], "start") == 0)
+	const char *sub = argv[1];
+	argv[1] = "mint"; /* getopt names its complaints after argv[0] */
+	if (strcmp(sub, "start") == 0)
 		return node_start(c, argc - 1, argv + 1);
-	if (strcmp(argv[1], "stop") == 0)
+	if (strcmp(sub, "stop") == 0)
 		return node_stop(c, argc - 1, argv + 1);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
 		fputs(node_usage, stdout);
 		return 0;
 	}
-	cli_err("node %s: unknown command (use start or stop)", argv[1]);
+	cli_err("node %s: unknown command (use start or stop)", sub);
 	return EXIT_USAGE;
 }

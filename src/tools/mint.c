@@ -39,6 +39,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {CLI_COMMON_LONGOPTS,
 					     {"version", no_argument, NULL, 'V'}, {0}};
 	struct cli c = {getenv("MINT_FABRIC"), false};
+	argv[0] = "mint"; /* getopt names its complaints after argv[0] */
 	if (!c.fabric || !*c.fabric)
 		c.fabric = MINT_DEFAULT_FABRIC;
 	int opt, st;
@@ -61,6 +62,7 @@ int main(int argc, char **argv)
 		if (strcmp(name, commands[i].name) == 0) {
 			argv += optind;
 			argc -= optind;
+			argv[0] = "mint";
 			optind = 0; /* glibc: restart scanning afresh for the command */
 			return commands[i].run(&c, argc, argv);
 		}

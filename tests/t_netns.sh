@@ -1,0 +1,182 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# t_netns: each node in its own network namespace (needs root).
+#
+# `mint node start` creates namespace mint-FABRIC-ID: `ip netns list`
+# shows it; the agent's /proc/PID/ns/net differs from ours and is the one
+# `ip netns exec` enters (and /run/netns/NAME holds); lo is up inside;
+# `mint status -j` shows the name.  `--no-netns` runs a node in our
+# namespace, `--netns` asks for one explicitly; pings cross namespaces
+# through the fabric.  `mint node stop` removes the namespace.  After
+# kill -9 of an agent the name stays, and `mint node start` of the same id
+# reuses that very namespace.  `mint down` removes them all.
+#
+# Needs root, ip (iproute2) and jq (mk/deps.sh installs both).  Exit 0
+# pass, 1 fail, 77 skip.
+set -u
+
+BUILD=${MINT_BUILD:-build}
+MINT=${MINT:-$BUILD/mint}
+FAB=t-$$-ns
+NS0=mint-$FAB-0
+NS1=mint-$FAB-1
+NS2=mint-$FAB-2
+TMP=$(mktemp -d /tmp/t_netns.XXXXXX) || exit 1
+AGENTS=""    # agent pids seen in status, for the last resort
+fails=0
+
+our_namespaces() {
+	ip netns list 2>/dev/null | awk '{print $1}' | grep "^mint-$FAB-"
+}
+
+cleanup() {
+	[ -e "/dev/shm/mint-$FAB" ] && timeout -k 5 30 "$MINT" --fabric "$FAB" down >/dev/null 2>&1
+	for p in $AGENTS; do
+		# Only if it is still one of this fabric's agents.
+		grep -qs "$FAB" "/proc/$p/cmdline" && kill -9 "$p" 2>/dev/null
+	done
+	for ns in $(our_namespaces); do
+		timeout -k 5 10 ip netns delete "$ns" 2>/dev/null
+	done
+	rm -f "/dev/shm/mint-$FAB" "/dev/shm/mint-$FAB".*
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skip: needs root"
+	exit 77
+fi
+command -v ip >/dev/null 2>&1 || { echo "skip: needs ip (iproute2)"; exit 77; }
+command -v jq >/dev/null 2>&1 || { echo "skip: needs jq"; exit 77; }
+[ -x "$MINT" ] || { echo "FAIL: $MINT is missing (make tools)"; exit 1; }
+
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+die() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+now_ms() { date +%s%3N; }
+mint() { timeout -k 5 60 "$MINT" --fabric "$FAB" "$@"; }
+
+# node_field ID FIELD: that field of node ID in `mint status -j`.
+node_field() {
+	mint status -j 2>/dev/null |
+		jq -r --argjson id "$1" ".nodes[] | select(.id == \$id) | .$2"
+}
+
+listed() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
+ns_of() { readlink "/proc/$1/ns/net" 2>/dev/null; }
+ns_inside() { timeout -k 5 10 ip netns exec "$1" readlink /proc/self/ns/net 2>/dev/null; }
+
+# start ID ARGS...: mint node start ID ARGS; sets $pid to the agent's pid.
+start() {
+	id=$1
+	shift
+	mint node start "$id" "$@" >"$TMP/out" 2>&1 || die "node start $id $*: $(cat "$TMP/out")"
+	pid=$(node_field "$id" pid)
+	[ -n "$pid" ] && [ "$(node_field "$id" alive)" = true ] || die "node $id is not up"
+	AGENTS="$AGENTS $pid"
+}
+
+HOST=$(ns_of $$)
+[ -n "$HOST" ] || die "cannot read /proc/$$/ns/net"
+
+mint up --size 4M >/dev/null || die "mint up failed"
+
+# ---- node 0: its own namespace ----
+start 0
+pid0=$pid
+grep -q "netns $NS0" "$TMP/out" || fail "node start 0 did not name its namespace: $(cat "$TMP/out")"
+listed "$NS0" || fail "$NS0 is not in 'ip netns list': $(ip netns list)"
+[ -e "/run/netns/$NS0" ] || fail "/run/netns/$NS0 is missing"
+ns0=$(ns_of "$pid0")
+[ -n "$ns0" ] || fail "cannot read node 0's namespace"
+[ "$ns0" != "$HOST" ] || fail "node 0 runs in the host's namespace ($HOST)"
+inside=$(ns_inside "$NS0")
+[ "$inside" = "$ns0" ] || fail "ip netns exec $NS0 is in $inside, the agent in $ns0"
+[ "net:[$(stat -L -c %i "/run/netns/$NS0")]" = "$ns0" ] ||
+	fail "/run/netns/$NS0 is not the agent's namespace $ns0"
+timeout -k 5 10 ip netns exec "$NS0" ip -o link show lo >"$TMP/lo" 2>&1
+grep -Eq '[<,]UP[,>]' "$TMP/lo" || fail "lo is not up in $NS0: $(cat "$TMP/lo")"
+timeout -k 5 10 ip netns exec "$NS0" ip -o addr show dev lo >"$TMP/lo" 2>&1
+grep -q 'inet 127\.0\.0\.1/' "$TMP/lo" || fail "lo in $NS0 has no 127.0.0.1: $(cat "$TMP/lo")"
+timeout -k 5 10 ip netns exec "$NS0" ip -o link show >"$TMP/links" 2>&1
+[ "$(wc -l <"$TMP/links")" -eq 1 ] || fail "$NS0 is not a fresh namespace: $(cat "$TMP/links")"
+[ "$(node_field 0 netns)" = "$NS0" ] || fail "status -j shows netns $(node_field 0 netns) for node 0"
+mint status >"$TMP/status" 2>&1
+grep -qE "^0 +up .* $NS0 " "$TMP/status" || fail "text status lacks $NS0: $(cat "$TMP/status")"
+
+# ---- node 1: --no-netns, in our namespace ----
+start 1 --no-netns
+pid1=$pid
+[ "$(ns_of "$pid1")" = "$HOST" ] || fail "node 1 (--no-netns) is in $(ns_of "$pid1"), not $HOST"
+[ "$(node_field 1 netns)" = null ] || fail "status -j shows netns $(node_field 1 netns) for node 1"
+listed "$NS1" && fail "--no-netns created $NS1"
+
+# ---- node 2: --netns, a namespace of its own ----
+start 2 --netns
+pid2=$pid
+ns2=$(ns_of "$pid2")
+listed "$NS2" || fail "$NS2 is not listed"
+[ "$ns2" != "$HOST" ] && [ "$ns2" != "$ns0" ] || fail "node 2's namespace $ns2 is not its own"
+[ "$(ns_inside "$NS2")" = "$ns2" ] || fail "ip netns exec $NS2 is not node 2's namespace"
+
+# Across namespaces through the fabric.
+mint ping 0 -c 2 -i 0.05 >"$TMP/ping" 2>&1 || fail "ping 0: $(cat "$TMP/ping")"
+mint ping 0 --from 1 -c 2 -i 0.05 >"$TMP/ping" 2>&1 || fail "ping 0 --from 1: $(cat "$TMP/ping")"
+mint ping 2 --from 0 -c 2 -i 0.05 >"$TMP/ping" 2>&1 || fail "ping 2 --from 0: $(cat "$TMP/ping")"
+
+# ---- stop removes the namespace ----
+mint node stop 2 >"$TMP/out" 2>&1 || fail "node stop 2: $(cat "$TMP/out")"
+listed "$NS2" && fail "$NS2 is still listed after node stop 2"
+[ -e "/run/netns/$NS2" ] && fail "/run/netns/$NS2 is still there after node stop 2"
+grep -qs "$FAB" "/proc/$pid2/cmdline" && fail "node 2's agent $pid2 still runs"
+mint node stop 0 >"$TMP/out" 2>&1 || fail "node stop 0: $(cat "$TMP/out")"
+listed "$NS0" && fail "$NS0 is still listed after node stop 0"
+[ -e "/run/netns/$NS0" ] && fail "/run/netns/$NS0 is still there after node stop 0"
+
+# ---- kill -9, then start again: the same namespace ----
+start 0
+pid0=$pid
+ns0=$(ns_of "$pid0")
+[ "$ns0" != "$HOST" ] && listed "$NS0" || fail "node 0 restarted without its namespace"
+kill -9 "$pid0"
+end=$(($(now_ms) + 10000))
+while [ "$(node_field 0 state)" != dead ] && [ "$(now_ms)" -lt "$end" ]; do
+	sleep 0.05
+done
+[ "$(node_field 0 state)" = dead ] || fail "node 0 not dead 10 s after kill -9"
+listed "$NS0" || fail "$NS0 vanished with its killed agent"
+start 0
+[ "$pid" != "$pid0" ] || fail "node 0 has its old pid after the restart"
+[ "$(ns_of "$pid")" = "$ns0" ] || fail "restarted node 0 is in $(ns_of "$pid"), not its old namespace $ns0"
+[ "$(ns_inside "$NS0")" = "$ns0" ] || fail "$NS0 is no longer the namespace $ns0"
+[ "$(ip netns list | awk '{print $1}' | grep -cx "$NS0")" -eq 1 ] || fail "$NS0 listed more than once"
+[ "$(node_field 0 netns)" = "$NS0" ] || fail "status -j: restarted node 0's netns $(node_field 0 netns)"
+[ "$(node_field 1 pid)" = "$pid1" ] || fail "node 1 was restarted by node 0's restart"
+mint ping 0 --from 1 -c 2 -i 0.05 >"$TMP/ping" 2>&1 || fail "ping 0 --from 1 after the restart: $(cat "$TMP/ping")"
+
+# ---- down removes them all ----
+start 3
+listed "mint-$FAB-3" || fail "mint-$FAB-3 is not listed"
+mint down >"$TMP/out" 2>&1 || fail "mint down: $(cat "$TMP/out")"
+left=$(our_namespaces)
+[ -z "$left" ] || fail "mint down left namespaces: $left"
+ls /run/netns/mint-"$FAB"-* >/dev/null 2>&1 && fail "mint down left $(ls /run/netns/mint-"$FAB"-*)"
+[ -e "/dev/shm/mint-$FAB" ] && fail "mint down left the fabric"
+for p in $AGENTS; do
+	grep -qs "$FAB" "/proc/$p/cmdline" && fail "agent $p still runs after mint down"
+done
+
+if [ "$fails" -ne 0 ]; then
+	echo "t_netns: $fails check(s) failed"
+	exit 1
+fi
+echo "t_netns: ok"
+exit 0
