@@ -160,7 +160,7 @@ static void test_basic(void)
 	}
 
 	/* More objects, then list. */
-	const char *names[] = {"beta", "gamma:1", "delta.x", "e_p-s"};
+	const char *names[] = {"beta", "gamma.1", "delta.x", "e_p-s"};
 	for (int i = 0; i < 4; i++)
 		CHECK_EQ(mint_obj_open(f, names[i], MINT_OBJ_RAW, 64u * (unsigned)(i + 1), NULL, NULL,
 				       &off2),

@@ -22,7 +22,9 @@ struct mint_channel {
  * data bytes between NODE_A and NODE_B (node ids, or MINT_NODE_NONE for a
  * tool that is not a node).  When it exists, its endpoints must match
  * (-EADDRINUSE otherwise).  Each ring notifies its consumer's node on
- * MINT_VEC_CHANNEL when that consumer is armed.
+ * MINT_VEC_CHANNEL when that consumer is armed.  Returns 1 when it created
+ * the channel, 0 when it opened an existing one, or a negative errno (those
+ * of mint_obj_open and mint_ring_open).
  */
 int mint_channel_open(struct mint_fabric *f, const char *name, uint32_t node_a, uint32_t node_b,
 		      uint64_t ring_size, enum mint_channel_side side, struct mint_channel *ch);

@@ -25,7 +25,8 @@ typedef void (*mint_irq_handler)(void *arg, uint32_t vector);
 
 struct mint_dispatcher;
 
-/* A dispatcher for the node this fabric handle joined as (-ENOTCONN if none). */
+/* A dispatcher for the node this fabric handle joined as: -ENOTCONN if
+ * none, -EINVAL for a bad mode, -ENOMEM. */
 int mint_dispatcher_create(struct mint_fabric *f, enum mint_dispatch_mode mode,
 			   struct mint_dispatcher **out);
 void mint_dispatcher_destroy(struct mint_dispatcher *d);

@@ -18,12 +18,12 @@ struct mint_fabric;
 /*
  * Where fabric NAME lives: NAME itself when it contains a '/' (a file on
  * tmpfs or hugetlbfs), else /dev/shm/mint-NAME.  Returns 0, -EINVAL for a
- * bad name (see mint_name_ok; ':' is not allowed here), -ENAMETOOLONG.
+ * bad name (see mint_name_ok), -ENAMETOOLONG.
  */
 int mint_fabric_path(const char *name, char *path, size_t cap);
 
 /* Is NAME a valid fabric, node or object name shorter than CAP bytes?
- * (letters, digits, '.', '_', '-' and ':'; not starting with '.') */
+ * (letters, digits, '.', '_' and '-'; not starting with '.') */
 int mint_name_ok(const char *name, size_t cap);
 
 /*
@@ -36,9 +36,10 @@ int mint_fabric_create(const char *name, uint64_t size, struct mint_fabric **out
 
 /*
  * Map an existing fabric, read-write.  Nothing is written.  -ENOENT if it
- * does not exist, -EPROTO if it is not a fabric (bad magic, or a header
- * whose geometry does not match this build), -EPROTONOSUPPORT for another
- * layout version, -EBADF if the file is shorter than the size it records.
+ * does not exist, -EPROTO if it is not a fabric (not a regular file, bad
+ * magic, or a header whose geometry does not match this build),
+ * -EPROTONOSUPPORT for another layout version, -ENODATA if the file is
+ * shorter than its header or than the size it records.
  */
 int mint_fabric_attach(const char *name, struct mint_fabric **out);
 

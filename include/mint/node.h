@@ -50,7 +50,8 @@ struct mint_node_info {
 
 /*
  * Make this process node ID: -ERANGE if ID >= MINT_MAX_NODES, -EBUSY if
- * node ID is alive, -EALREADY if this handle already joined.  A node found
+ * node ID is alive, -EALREADY if this handle already joined, -EDEADLK if
+ * this thread holds the directory lock (as do leave and evict).  A node found
  * dead is taken over (epoch + 1), keeping its pending interrupts.
  */
 int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_opts *opts);

@@ -27,19 +27,23 @@ struct mint_obj_info {
 typedef int (*mint_obj_init_fn)(void *mem, uint64_t size, void *arg);
 
 /*
- * Find object NAME of TYPE, or create it with SIZE bytes (64-byte aligned,
- * zero-filled, then INIT run on it) if it does not exist.  Returns 1 when
- * it created the object, 0 when it found it, or -EINVAL (bad name or
- * size), -EEXIST (NAME exists with another type), -ENOSPC (no room),
- * -ENFILE (directory full).  *OFF receives the object's offset.
+ * Find object NAME of TYPE, or create it with SIZE bytes (at a 64-byte
+ * aligned offset, zero-filled, then INIT run on it) if it does not exist;
+ * an existing object keeps its size.  Returns 1 when it created the
+ * object, 0 when it found it, or -EINVAL (bad name or size), -EEXIST (NAME
+ * exists with another type), -EPROTO (a corrupt entry holds NAME: remove
+ * it), -ENOSPC (no room), -ENFILE (directory full), -EDEADLK (this thread
+ * holds the directory lock), or INIT's error.  *OFF receives the offset.
  */
 int mint_obj_open(struct mint_fabric *f, const char *name, uint32_t type, uint64_t size,
 		  mint_obj_init_fn init, void *arg, uint64_t *off);
 
-/* Find NAME; -ENOENT if absent, -EPROTO if the entry is corrupt. */
+/* Find NAME; -ENOENT if absent, -EPROTO if its entry is corrupt, -EINVAL
+ * for a bad name.  Lock-free: retried while the directory changes. */
 int mint_obj_find(struct mint_fabric *f, const char *name, struct mint_obj_info *info);
 
-/* Free NAME's entry and space.  -ENOENT if absent. */
+/* Free NAME's entry and space, a corrupt entry too.  -ENOENT if absent,
+ * -EINVAL for a bad name. */
 int mint_obj_remove(struct mint_fabric *f, const char *name);
 
 /* Fill up to CAP entries; returns the number of live objects. */

@@ -61,25 +61,28 @@ int mint_ring_open(struct mint_fabric *f, uint64_t off, struct mint_ring *r);
 uint32_t mint_ring_max_record(const struct mint_ring *r);
 
 /*
- * Producer.  send: 0, -EAGAIN if full, -EMSGSIZE if LEN is too large.
+ * Producer.  send: 0, -EAGAIN if full, -EMSGSIZE if LEN is too large or
+ * TYPE >= MINT_REC_PAD, -EBADMSG if the consumer's head is impossible.
  * send_batch: publishes as many of N as fit with one index update and one
- * notification; returns how many (0: full).
+ * notification; returns how many (0: full), or one of those errors when
+ * the first message could not be sent.
  */
 int mint_ring_send(struct mint_ring *r, const void *data, uint32_t len, uint32_t type);
 int mint_ring_send_batch(struct mint_ring *r, const struct mint_msg *msgs, unsigned n);
 
 /*
  * Consumer.  recv: payload length, -EAGAIN if empty, -EMSGSIZE if CAP is
- * too small (the record stays), -EBADMSG after corruption (counted, ring
- * resynchronised).  recv_batch: fills up to N messages, returns how many.
+ * too small (the record stays), -EBADMSG on corruption (see above).
+ * recv_batch: fills up to N messages and returns how many (0 if empty), or
+ * -EMSGSIZE / -EBADMSG when it could take none.
  */
 int mint_ring_recv(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *type);
 int mint_ring_recv_batch(struct mint_ring *r, struct mint_msg *msgs, unsigned n);
 
 /*
- * Blocking forms: wait up to TIMEOUT_MS (-1: forever) for space or data,
- * sleeping on the ring's doorbell; -ETIMEDOUT, -EINTR on a signal, else as
- * above.
+ * Blocking forms: wait up to TIMEOUT_MS (-1: forever; 0: do not wait) for
+ * space or data, sleeping on the ring's doorbell; -ETIMEDOUT, -EINTR on a
+ * signal, else as above.
  */
 int mint_ring_send_wait(struct mint_ring *r, const void *data, uint32_t len, uint32_t type,
 			int timeout_ms);
@@ -90,11 +93,12 @@ int mint_ring_recv_wait(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *
  * Interrupt-driven consumers (a node's dispatcher): after draining, arm
  * the ring so the next send raises cons_vector on the consumer's node.
  * Returns 0 when armed and empty, 1 when data arrived meanwhile (drain
- * again).
+ * again), -EINVAL if the consumer is not a node.
  */
 int mint_ring_arm(struct mint_ring *r);
 
-/* Records waiting, as the consumer sees them (0 when corrupt). */
+/* Bytes published and not yet consumed (record headers, padding and pad
+ * records included), as the consumer sees them; 0 for an impossible tail. */
 uint64_t mint_ring_pending_bytes(const struct mint_ring *r);
 
 #endif

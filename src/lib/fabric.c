@@ -25,7 +25,7 @@ int mint_name_ok(const char *name, size_t cap)
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-' || c == ':'))
+		      c == '.' || c == '_' || c == '-'))
 			return 0;
 	}
 	return name[0] != '.';
@@ -44,7 +44,7 @@ int mint_fabric_path(const char *name, char *path, size_t cap)
 	int n;
 	if (strchr(name, '/'))
 		n = snprintf(path, cap, "%s", name);
-	else if (!mint_name_ok(name, MINT_NAME_MAX) || strchr(name, ':'))
+	else if (!mint_name_ok(name, MINT_NAME_MAX))
 		return -EINVAL;
 	else
 		n = snprintf(path, cap, "/dev/shm/mint-%s", name);

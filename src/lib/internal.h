@@ -40,6 +40,10 @@ static inline void mint_cpu_relax(void)
 int mint_futex_wait(_Atomic uint32_t *word, uint32_t raw_expected, int64_t timeout_ns);
 int mint_futex_wake(_Atomic uint32_t *word);
 
+/* Take the fabric's directory lock (joins, object changes), repairing what
+ * a dead holder left: 0 or a negative errno. */
+int mint_dir_lock(struct mint_fabric *f);
+
 /* Copy a NUL-terminated name out of shared memory (never trusting it). */
 void mint_copy_name(char *dst, const char *src, size_t cap);
 

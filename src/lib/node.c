@@ -96,18 +96,6 @@ bool mint_pid_alive(int32_t pid, uint64_t start)
 	return start == 0 || now_start == 0 || now_start == start;
 }
 
-/* The directory lock guards joins; a dead holder cannot have left an entry
- * half-made (state is published by its last store), so a recovery needs
- * no repair. */
-static int take_dir_lock(struct mint_fabric *f)
-{
-	struct mint_lock *l = &mint_fabric_hdr(f)->dir_lock;
-	int rc = mint_lock_acquire(f, l);
-	if (rc == MINT_LOCK_RECOVERED)
-		mint_lock_checked(l);
-	return rc < 0 ? rc : 0;
-}
-
 struct mint_node_entry *mint_node_entry(struct mint_fabric *f, uint32_t id)
 {
 	if (id >= MINT_MAX_NODES)
@@ -166,7 +154,7 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 	if (f->self != MINT_NODE_NONE)
 		return -EALREADY;
 	struct mint_fabric_hdr *h = mint_fabric_hdr(f);
-	int rc = take_dir_lock(f);
+	int rc = mint_dir_lock(f);
 	if (rc < 0)
 		return rc;
 	if (entry_alive(e)) {
@@ -192,7 +180,7 @@ int mint_node_leave(struct mint_fabric *f)
 	if (!e)
 		return -ENOTCONN;
 	struct mint_fabric_hdr *h = mint_fabric_hdr(f);
-	int rc = take_dir_lock(f);
+	int rc = mint_dir_lock(f);
 	if (rc < 0)
 		return rc;
 	/* release: pairs with the acquire loads of state. */
@@ -208,7 +196,7 @@ int mint_node_evict(struct mint_fabric *f, uint32_t id)
 	if (!e)
 		return -ERANGE;
 	struct mint_fabric_hdr *h = mint_fabric_hdr(f);
-	int rc = take_dir_lock(f);
+	int rc = mint_dir_lock(f);
 	if (rc < 0)
 		return rc;
 	rc = entry_alive(e) ? -EBUSY : 0;

@@ -4,6 +4,7 @@
 #include "mint/object.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,11 +23,75 @@ static struct mint_obj_entry *dir(struct mint_fabric *f)
 	return (struct mint_obj_entry *)(f->base + MINT_OBJDIR_OFF);
 }
 
+/*
+ * The directory is read without the lock, as a seqlock: a change makes the
+ * generation odd, rewrites entries, and makes it even again.  A reader
+ * retries when it saw an odd generation or a different one afterwards; a
+ * writer that died mid-change is repaired by whoever recovers the lock.
+ */
+#define READ_RETRIES 1000
+
+static _Atomic uint32_t *generation(struct mint_fabric *f)
+{
+	return &mint_fabric_hdr(f)->dir_generation;
+}
+
+static void change_begin(struct mint_fabric *f)
+{
+	ast32(generation(f), ald32(generation(f), memory_order_relaxed) + 1, memory_order_relaxed);
+	/* release fence: the odd generation is visible before any entry store
+	 * below; pairs with the acquire fence in read_changed. */
+	atomic_thread_fence(memory_order_release);
+}
+
+static void change_end(struct mint_fabric *f)
+{
+	/* release: the entry stores are visible before the even generation;
+	 * pairs with the acquire load in read_begin. */
+	ast32(generation(f), ald32(generation(f), memory_order_relaxed) + 1, memory_order_release);
+}
+
+static uint32_t read_begin(struct mint_fabric *f)
+{
+	uint32_t g = 0;
+	for (int i = 0; i < READ_RETRIES; i++) {
+		/* acquire: pairs with the release store in change_end. */
+		g = ald32(generation(f), memory_order_acquire);
+		if (!(g & 1))
+			break;
+		sched_yield();
+	}
+	return g;
+}
+
+static bool read_changed(struct mint_fabric *f, uint32_t g)
+{
+	/* acquire fence: our entry loads happen before this re-read; pairs
+	 * with the release fence in change_begin. */
+	atomic_thread_fence(memory_order_acquire);
+	return (g & 1) || ald32(generation(f), memory_order_relaxed) != g;
+}
+
+int mint_dir_lock(struct mint_fabric *f)
+{
+	struct mint_lock *l = &mint_fabric_hdr(f)->dir_lock;
+	int rc = mint_lock_acquire(f, l);
+	if (rc != MINT_LOCK_RECOVERED)
+		return rc;
+	/* A dead holder cannot have left a half-made entry (creation
+	 * publishes LIVE in its last store, removal clears it in one store);
+	 * only a generation left odd needs repair. */
+	if (ald32(generation(f), memory_order_relaxed) & 1)
+		change_end(f);
+	mint_lock_checked(l);
+	return 0;
+}
+
 /* Copy entry I out of shared memory; false if it is free or corrupt. */
 static bool read_entry(struct mint_fabric *f, uint32_t i, struct mint_obj_info *info)
 {
 	struct mint_obj_entry *e = &dir(f)[i];
-	/* acquire: pairs with the release store of LIVE in mint_obj_open, so
+	/* acquire: pairs with the release store of LIVE in create_locked, so
 	 * the fields below are complete. */
 	if (ald32(&e->state, memory_order_acquire) != MINT_OBJ_LIVE)
 		return false;
@@ -41,9 +106,14 @@ static bool read_entry(struct mint_fabric *f, uint32_t i, struct mint_obj_info *
 	       info->offset <= heap_end && info->size <= heap_end - info->offset;
 }
 
-static int find_index(struct mint_fabric *f, const char *name, struct mint_obj_info *info)
+/*
+ * Entry index of NAME, or -ENOENT, or -EPROTO when only a corrupt entry
+ * carries that name (its index in *CORRUPT, if CORRUPT is not NULL).
+ */
+static int find_index(struct mint_fabric *f, const char *name, struct mint_obj_info *info,
+		      int *corrupt)
 {
-	int corrupt = 0;
+	int bad = -1;
 	for (uint32_t i = 0; i < MINT_MAX_OBJECTS; i++) {
 		struct mint_obj_info tmp;
 		if (ald32(&dir(f)[i].state, memory_order_relaxed) != MINT_OBJ_LIVE)
@@ -52,21 +122,29 @@ static int find_index(struct mint_fabric *f, const char *name, struct mint_obj_i
 		if (strcmp(tmp.name, name) != 0)
 			continue;
 		if (!ok) {
-			corrupt = 1;
+			bad = (int)i;
 			continue;
 		}
 		if (info)
 			*info = tmp;
 		return (int)i;
 	}
-	return corrupt ? -EPROTO : -ENOENT;
+	if (corrupt)
+		*corrupt = bad;
+	return bad >= 0 ? -EPROTO : -ENOENT;
 }
 
 int mint_obj_find(struct mint_fabric *f, const char *name, struct mint_obj_info *info)
 {
 	if (!mint_name_ok(name, MINT_OBJ_NAME_MAX))
 		return -EINVAL;
-	int i = find_index(f, name, info);
+	int i;
+	for (int tries = 0; tries < READ_RETRIES; tries++) {
+		uint32_t g = read_begin(f);
+		i = find_index(f, name, info, NULL);
+		if (!read_changed(f, g))
+			break;
+	}
 	return i < 0 ? i : 0;
 }
 
@@ -108,12 +186,6 @@ static int free_slot(struct mint_fabric *f)
 	return -ENFILE;
 }
 
-static void bump_generation(struct mint_fabric *f)
-{
-	/* release: readers that see the new generation see the entry change. */
-	aadd32(&mint_fabric_hdr(f)->dir_generation, 1, memory_order_release);
-}
-
 /* Under the directory lock: allocate, initialise and publish NAME. */
 static int create_locked(struct mint_fabric *f, const char *name, uint32_t type, uint64_t size,
 			 mint_obj_init_fn init, void *arg, uint64_t *off)
@@ -129,6 +201,7 @@ static int create_locked(struct mint_fabric *f, const char *name, uint32_t type,
 	if (init && (rc = init(mem, size, arg)) < 0)
 		return rc;
 	struct mint_obj_entry *e = &dir(f)[slot];
+	change_begin(f);
 	memset(e->name, 0, sizeof(e->name));
 	strcpy(e->name, name);
 	wr32(&e->type, type);
@@ -140,7 +213,7 @@ static int create_locked(struct mint_fabric *f, const char *name, uint32_t type,
 	/* release: the object and its entry are complete before anyone sees
 	 * LIVE; pairs with the acquire load in read_entry. */
 	ast32(&e->state, MINT_OBJ_LIVE, memory_order_release);
-	bump_generation(f);
+	change_end(f);
 	return 1;
 }
 
@@ -149,24 +222,20 @@ int mint_obj_open(struct mint_fabric *f, const char *name, uint32_t type, uint64
 {
 	if (!mint_name_ok(name, MINT_OBJ_NAME_MAX) || size == 0 || size > f->size)
 		return -EINVAL;
-	struct mint_lock *lock = &mint_fabric_hdr(f)->dir_lock;
-	int rc = mint_lock_acquire(f, lock);
+	int rc = mint_dir_lock(f);
 	if (rc < 0)
 		return rc;
-	/* A holder that died mid-change cannot have left a half-made entry:
-	 * creation publishes LIVE in its last store and removal clears it in
-	 * one store.  So a recovery needs no repair, only the flag cleared. */
-	if (rc == MINT_LOCK_RECOVERED)
-		mint_lock_checked(lock);
 	struct mint_obj_info info;
-	int i = find_index(f, name, &info);
+	int i = find_index(f, name, &info, NULL);
 	if (i >= 0) {
 		rc = info.type == type ? 0 : -EEXIST;
 		*off = info.offset;
+	} else if (i == -EPROTO) {
+		rc = i; /* a corrupt entry holds the name: remove it first */
 	} else {
 		rc = create_locked(f, name, type, size, init, arg, off);
 	}
-	mint_lock_release(f, lock);
+	mint_lock_release(f, &mint_fabric_hdr(f)->dir_lock);
 	return rc;
 }
 
@@ -174,23 +243,24 @@ int mint_obj_remove(struct mint_fabric *f, const char *name)
 {
 	if (!mint_name_ok(name, MINT_OBJ_NAME_MAX))
 		return -EINVAL;
-	struct mint_lock *lock = &mint_fabric_hdr(f)->dir_lock;
-	int rc = mint_lock_acquire(f, lock);
+	int rc = mint_dir_lock(f);
 	if (rc < 0)
 		return rc;
-	if (rc == MINT_LOCK_RECOVERED)
-		mint_lock_checked(lock);
-	int i = find_index(f, name, NULL);
+	int corrupt;
+	int i = find_index(f, name, NULL, &corrupt);
+	if (i == -EPROTO)
+		i = corrupt; /* a corrupt entry can be removed too */
 	if (i >= 0) {
+		change_begin(f);
 		/* release: pairs with the acquire load in read_entry. */
 		ast32(&dir(f)[i].state, MINT_OBJ_FREE, memory_order_release);
-		bump_generation(f);
+		change_end(f);
 	}
-	mint_lock_release(f, lock);
+	mint_lock_release(f, &mint_fabric_hdr(f)->dir_lock);
 	return i < 0 ? i : 0;
 }
 
-int mint_obj_list(struct mint_fabric *f, struct mint_obj_info *infos, int cap)
+static int list_once(struct mint_fabric *f, struct mint_obj_info *infos, int cap)
 {
 	int n = 0;
 	for (uint32_t i = 0; i < MINT_MAX_OBJECTS; i++) {
@@ -200,6 +270,18 @@ int mint_obj_list(struct mint_fabric *f, struct mint_obj_info *infos, int cap)
 		if (n < cap)
 			infos[n] = info;
 		n++;
+	}
+	return n;
+}
+
+int mint_obj_list(struct mint_fabric *f, struct mint_obj_info *infos, int cap)
+{
+	int n = 0;
+	for (int tries = 0; tries < READ_RETRIES; tries++) {
+		uint32_t g = read_begin(f);
+		n = list_once(f, infos, cap);
+		if (!read_changed(f, g))
+			break;
 	}
 	return n;
 }

@@ -303,7 +303,7 @@ int mint_ring_recv_batch(struct mint_ring *r, struct mint_msg *msgs, unsigned n)
 		got++;
 	if (got)
 		own_inc64(&r->hdr->recv_records, got);
-	if (r->local_head != start && rc != -EBADMSG) /* resync published already */
+	if (r->local_head != start)
 		publish_head(r);
 	else if (!got && rc == 0)
 		repair_head(r);

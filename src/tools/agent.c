@@ -37,15 +37,21 @@ static void agent_log(const struct agent_config *cfg, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void tell(int fd, const char *fmt, ...)
+__attribute__((format(printf, 3, 4)))
+static void tell(uint32_t id, int fd, const char *fmt, ...)
 {
 	char line[256];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
-	if (fd < 0 || n < 0)
+	if (n < 0)
 		return;
+	if (fd < 0) { /* --foreground: nobody waits on a pipe */
+		if (strcmp(line, "ok") != 0)
+			fprintf(stderr, "mint: node %u: %s\n", id, line);
+		return;
+	}
 	n = n > (int)sizeof(line) - 2 ? (int)sizeof(line) - 2 : n;
 	line[n++] = '\n';
 	if (write(fd, line, (size_t)n) < 0)
@@ -103,29 +109,29 @@ static int bring_up(struct agent *a, int ready_fd)
 	const struct agent_config *cfg = a->cfg;
 	int rc = pin_to_cores(cfg->cores);
 	if (rc) {
-		tell(ready_fd, "cannot pin to its cores: %s", strerror(-rc));
+		tell(cfg->id, ready_fd, "cannot pin to its cores: %s", strerror(-rc));
 		return rc;
 	}
 	if (cfg->netns && (rc = netns_enter(cfg->netns_name)) != 0) {
-		tell(ready_fd, "cannot create network namespace %s: %s%s", cfg->netns_name,
+		tell(cfg->id, ready_fd, "cannot create network namespace %s: %s%s", cfg->netns_name,
 		     strerror(-rc), rc == -EPERM ? " (run as root, or use --no-netns)" : "");
 		return rc;
 	}
 	if ((rc = mint_fabric_attach(cfg->fabric, &a->f)) != 0) {
-		tell(ready_fd, "fabric %s: %s", cfg->fabric, mint_strerror(rc));
+		tell(cfg->id, ready_fd, "fabric %s: %s", cfg->fabric, mint_strerror(rc));
 		return rc;
 	}
 	struct mint_node_opts opts = {cfg->name[0] ? cfg->name : NULL,
 				      cfg->netns ? cfg->netns_name : NULL, {0}, cfg->mode};
 	memcpy(opts.cores, cfg->cores, sizeof(opts.cores));
 	if ((rc = mint_node_join(a->f, cfg->id, &opts)) != 0) {
-		tell(ready_fd, rc == -EBUSY ? "already running" : "cannot join: %s",
+		tell(cfg->id, ready_fd, rc == -EBUSY ? "already running" : "cannot join: %s",
 		     mint_strerror(rc));
 		return rc;
 	}
 	if ((rc = mint_dispatcher_create(a->f, cfg->mode, &a->disp)) != 0 ||
 	    (rc = services_create(a->f, &a->services)) != 0) {
-		tell(ready_fd, "cannot start its dispatcher: %s", mint_strerror(rc));
+		tell(cfg->id, ready_fd, "cannot start its dispatcher: %s", mint_strerror(rc));
 		return rc;
 	}
 	mint_dispatcher_set_handler(a->disp, MINT_VEC_CHANNEL, services_on_channel_irq, a->services);
@@ -156,7 +162,7 @@ int agent_run(const struct agent_config *cfg, int ready_fd)
 	pthread_t thread;
 	int rc = bring_up(&a, ready_fd);
 	if (rc == 0 && (rc = -pthread_create(&thread, NULL, dispatch_thread, a.disp)) != 0)
-		tell(ready_fd, "cannot start its dispatcher thread: %s", strerror(-rc));
+		tell(cfg->id, ready_fd, "cannot start its dispatcher thread: %s", strerror(-rc));
 	if (rc) {
 		tear_down(&a);
 		return 1;
@@ -166,7 +172,7 @@ int agent_run(const struct agent_config *cfg, int ready_fd)
 	struct mint_node_info me;
 	mint_node_info(a.f, cfg->id, &me);
 	agent_log(cfg, "up: pid %d, epoch %u, mode %d", (int)getpid(), me.epoch, (int)cfg->mode);
-	tell(ready_fd, "ok");
+	tell(cfg->id, ready_fd, "ok");
 	if (ready_fd >= 0)
 		close(ready_fd);
 	int sig = heartbeat_loop(&a, &stop_signals);

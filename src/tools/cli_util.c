@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Parsing and printing helpers of the mint command. */
 #include "cli.h"
+#include "le.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -172,7 +173,14 @@ void cli_netns_name(struct mint_fabric *f, uint32_t id, char *buf, size_t cap)
 
 void cli_log_path(struct mint_fabric *f, uint32_t id, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s.node%u.log", mint_fabric_file(f), id);
+	const char *file = mint_fabric_file(f);
+	/* hugetlbfs files cannot be written with write(2): log to tmpfs. */
+	if (le32(mint_fabric_hdr(f)->flags) & MINT_FABRIC_HUGETLB) {
+		const char *base = strrchr(file, '/');
+		snprintf(buf, cap, "/dev/shm/%s.node%u.log", base ? base + 1 : file, id);
+	} else {
+		snprintf(buf, cap, "%s.node%u.log", file, id);
+	}
 }
 
 void json_str(FILE *out, const char *s)
