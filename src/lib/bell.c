@@ -68,7 +68,14 @@ uint32_t mint_bell_ring(struct mint_bell *b)
 	/* seq_cst fence: our published data is ordered before the load of
 	 * `sleeping`; pairs with the fence in announce (Dekker). */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (ald32(&b->sleeping, memory_order_relaxed) == MINT_BELL_AWAKE)
+	return mint_bell_ring_after_rmw(b);
+}
+
+uint32_t mint_bell_ring_after_rmw(struct mint_bell *b)
+{
+	/* seq_cst: with the caller's seq_cst RMW (or the fence above) before
+	 * it, pairs with the seq_cst fence in announce (Dekker). */
+	if (ald32(&b->sleeping, memory_order_seq_cst) == MINT_BELL_AWAKE)
 		return MINT_BELL_AWAKE;
 	/* Only the waker that clears the announcement pays for the wake-up. */
 	uint32_t was = axchg32(&b->sleeping, MINT_BELL_AWAKE, memory_order_acq_rel);

@@ -37,4 +37,9 @@ bool mint_bell_arm_irq(struct mint_bell *b, mint_ready_fn ready, void *arg);
  */
 uint32_t mint_bell_ring(struct mint_bell *b);
 
+/* The same, for a caller that published with a seq_cst read-modify-write:
+ * that RMW already orders the publication before our seq_cst load, so no
+ * fence is needed (the doorbell fast path). */
+uint32_t mint_bell_ring_after_rmw(struct mint_bell *b);
+
 #endif

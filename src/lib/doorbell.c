@@ -31,10 +31,11 @@ int mint_ipi_send(struct mint_fabric *f, uint32_t node, uint32_t vector)
 	struct mint_node_entry *e = mint_node_entry(f, node);
 	if (!e || vector >= MINT_VECTORS)
 		return -ERANGE;
-	/* release: data the sender wrote before raising the vector is visible
-	 * to the handler; pairs with the acquire exchange in take_pending. */
-	aor64(&e->pending[vector / 64], 1ull << (vector % 64), memory_order_release);
-	bool woke = mint_bell_ring(&e->bell) == MINT_BELL_FUTEX;
+	/* seq_cst: release for the data the sender wrote before raising the
+	 * vector (pairs with the acquire exchange in take_pending), and the
+	 * store half of the Dekker pair with a dispatcher going to sleep. */
+	aor64(&e->pending[vector / 64], 1ull << (vector % 64), memory_order_seq_cst);
+	bool woke = mint_bell_ring_after_rmw(&e->bell) == MINT_BELL_FUTEX;
 	/* relaxed: statistics only. */
 	struct mint_node_entry *me = mint_node_entry(f, f->self);
 	if (me) {
