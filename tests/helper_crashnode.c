@@ -39,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mint/mint.h"
+#include "testlib.h" /* t_now_ns */
 
 #define RING_SIZE (64u * 1024u)
 #define REC_DATA 1u
@@ -47,13 +47,6 @@
 #define REC_MAX 512u
 #define REPORT_NS 2000000ull     /* "committed" lines at most this often */
 #define RECV_IDLE_MS 60000       /* receiver gives up after this silence */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* One line on stdout with a single write (the file is read while we run,
  * and we may die at any moment). */
@@ -214,7 +207,7 @@ static uint64_t send_range(struct mint_channel *ch, uint32_t type, uint64_t firs
 		/* SEQ is published (its tail store is done): report it now and
 		 * then, so the report is a lower bound of what was committed. */
 		if (report && (seq & 63) == 0) {
-			uint64_t t = now_ns();
+			uint64_t t = t_now_ns();
 			if (t - last_report >= REPORT_NS) {
 				say("committed %" PRIu64 "\n", seq);
 				last_report = t;
@@ -252,7 +245,7 @@ static int receive(const char *chan, uint32_t sender, uint64_t mark_first, uint6
 	struct mint_channel ch;
 	open_channel(chan, sender, MINT_SIDE_B, &ch);
 	uint8_t buf[REC_MAX + 64];
-	uint64_t data = 0, marks = 0, idle_since = now_ns();
+	uint64_t data = 0, marks = 0, idle_since = t_now_ns();
 	int drained = 0;
 	say("receiving\n");
 	while (marks < mark_count) {
@@ -265,7 +258,7 @@ static int receive(const char *chan, uint32_t sender, uint64_t mark_first, uint6
 				say("drained %" PRIu64 "\n", data);
 				drained = 1;
 			}
-			if (now_ns() - idle_since > RECV_IDLE_MS * 1000000ull) {
+			if (t_now_ns() - idle_since > RECV_IDLE_MS * 1000000ull) {
 				say("error: nothing received for %d ms (data=%" PRIu64
 				    " marks=%" PRIu64 ")\n", RECV_IDLE_MS, data, marks);
 				return 1;
@@ -274,7 +267,7 @@ static int receive(const char *chan, uint32_t sender, uint64_t mark_first, uint6
 		}
 		if (n < 0)
 			die("recv", n);
-		idle_since = now_ns();
+		idle_since = t_now_ns();
 		uint64_t seq;
 		const char *why;
 		if (rec_check(buf, (uint32_t)n, &seq, &why) != 0) {

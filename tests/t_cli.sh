@@ -24,34 +24,15 @@
 # `python3 -m json.tool` when python3 is there.  Exit 0 pass, 1 fail.
 set -u
 
-BUILD=${MINT_BUILD:-build}
-MINT=${MINT:-$BUILD/mint}
+. tests/lib.sh
 FAB=t-$$-cli
 NOFAB=t-$$-none            # never created
 SHM=/dev/shm/t-$$-cli      # prefix of the path-form files of this run
-TMP=$(mktemp -d /tmp/t_cli.XXXXXX) || exit 1
-AGENTS=""                  # agent pids seen in status, for the last resort
-fails=0
+cleanup_more() { rm -f "$SHM"-*; }
+t_begin
 
-cleanup() {
-	[ -e "/dev/shm/mint-$FAB" ] && timeout -k 5 30 "$MINT" --fabric "$FAB" down >/dev/null 2>&1
-	for p in $AGENTS; do
-		# Only if it is still one of this fabric's agents.
-		grep -qs "$FAB" "/proc/$p/cmdline" && kill -9 "$p" 2>/dev/null
-	done
-	rm -f "/dev/shm/mint-$FAB" "/dev/shm/mint-$FAB".* "$SHM"-*
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
-
-command -v jq >/dev/null 2>&1 || { echo "skip: needs jq"; exit 77; }
-[ -x "$MINT" ] || { echo "FAIL: $MINT is missing (make tools)"; exit 1; }
-
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
+need jq
+need_built "$MINT" tools
 
 # run ARGS...: mint ARGS, bounded, with MINT_FABRIC=$ENVFAB if that is set;
 # exit status in $rc, output in $TMP/out and $TMP/err.
@@ -101,12 +82,6 @@ json_ok() { # FILE: valid JSON by jq, and by python3 when present
 		python3 -m json.tool "$1" >/dev/null 2>&1 || return 1
 	fi
 	return 0
-}
-
-# node_field ID FIELD: that field of node ID in `mint status -j`.
-node_field() {
-	timeout -k 5 60 "$MINT" --fabric "$FAB" status -j 2>/dev/null |
-		jq -r --argjson id "$1" ".nodes[] | select(.id == \$id) | .$2"
 }
 
 # ---- --help ----
@@ -304,13 +279,8 @@ run --fabric "$FAB" down
 [ -e "/dev/shm/mint-$FAB" ] && fail "mint down left the fabric file"
 ls /dev/shm/mint-"$FAB".* >/dev/null 2>&1 && fail "mint down left $(ls /dev/shm/mint-"$FAB".*)"
 for p in $AGENTS; do
-	grep -qs "$FAB" "/proc/$p/cmdline" && fail "agent $p still runs after mint down"
+	is_agent "$p" && fail "agent $p still runs after mint down"
 done
 expect 1 "does not exist" --fabric "$FAB" down
 
-if [ "$fails" -ne 0 ]; then
-	echo "t_cli: $fails check(s) failed"
-	exit 1
-fi
-echo "t_cli: ok"
-exit 0
+t_finish

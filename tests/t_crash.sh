@@ -24,98 +24,14 @@
 # Needs jq (mk/deps.sh installs it).  Exit 0 pass, 1 fail, 77 skip.
 set -u
 
-BUILD=${MINT_BUILD:-build}
-MINT=${MINT:-$BUILD/mint}
+. tests/lib.sh
 HELPER=$BUILD/tests/helper_crashnode
 FAB=t-$$-crash
-TMP=$(mktemp -d /tmp/t_crash.XXXXXX) || exit 1
-PIDS=""       # helper processes this script started
-AGENTS=""     # agent pids seen in status, for the last resort
-fails=0
+t_begin
 
-cleanup() {
-	for p in $PIDS; do
-		kill -9 "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	[ -e "/dev/shm/mint-$FAB" ] && timeout -k 5 30 "$MINT" --fabric "$FAB" down >/dev/null 2>&1
-	for p in $AGENTS; do
-		# Only if it is still one of this fabric's agents.
-		grep -qs "$FAB" "/proc/$p/cmdline" && kill -9 "$p" 2>/dev/null
-	done
-	rm -f "/dev/shm/mint-$FAB" "/dev/shm/mint-$FAB".*
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
-
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-die() {
-	echo "FAIL: $*"
-	exit 1
-}
-
-command -v jq >/dev/null 2>&1 || { echo "skip: needs jq"; exit 77; }
-[ -x "$MINT" ] || die "$MINT is missing (make tools)"
-[ -x "$HELPER" ] || die "$HELPER is missing (make tests)"
-
-now_ms() { date +%s%3N; }
-
-# forget PID: a child reaped; the cleanup must not kill its number again.
-forget() {
-	keep=""
-	for p in $PIDS; do
-		[ "$p" = "$1" ] || keep="$keep $p"
-	done
-	PIDS=$keep
-}
-
-mint() { timeout -k 5 60 "$MINT" --fabric "$FAB" "$@"; }
-
-# node_field ID FIELD: that field of node ID in `mint status -j`.
-node_field() {
-	mint status -j 2>/dev/null |
-		jq -r --argjson id "$1" ".nodes[] | select(.id == \$id) | .$2"
-}
-
-# Is our child PID still running (not a zombie)?
-running() {
-	[ -r "/proc/$1/stat" ] || return 1
-	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
-}
-
-# wait_line FILE REGEX SECONDS: until FILE has a line matching REGEX.
-wait_line() {
-	end=$(($(now_ms) + $3 * 1000))
-	while [ "$(now_ms)" -lt "$end" ]; do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# wait_exit PID SECONDS: wait for our child PID, bounded; its status in $rc.
-wait_exit() {
-	end=$(($(now_ms) + $2 * 1000))
-	while running "$1" && [ "$(now_ms)" -lt "$end" ]; do
-		sleep 0.05
-	done
-	if running "$1"; then
-		kill -9 "$1" 2>/dev/null
-		wait "$1" 2>/dev/null
-		rc=124
-		return 1
-	fi
-	wait "$1"
-	rc=$?
-	return 0
-}
+need jq
+need_built "$MINT" tools
+need_built "$HELPER" tests
 
 # dead_within ID PID: kill -9 PID (node ID), then poll `mint status -j`
 # every 50 ms until it calls node ID dead; fail unless that took <= 1 s.
@@ -245,9 +161,4 @@ done
 	[ "$(node_field 0 alive)" = true ] || fail "node 0 was disturbed by node 1's crashes"
 mint ping 0 -c 2 -i 0.05 >"$TMP/ping" 2>&1 || fail "mint ping 0 at the end: $(cat "$TMP/ping")"
 
-if [ "$fails" -ne 0 ]; then
-	echo "t_crash: $fails check(s) failed"
-	exit 1
-fi
-echo "t_crash: ok"
-exit 0
+t_finish

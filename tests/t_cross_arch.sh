@@ -12,30 +12,13 @@
 # Exit status: 0 pass, 1 fail, 77 skip ("skip: reason").
 set -u
 
-MINT=${MINT:-${MINT_BUILD:-build}/mint}
+. tests/lib.sh
 A64=${MINT_AARCH64:-build/aarch64/mint}
 S390=${MINT_S390X:-build/s390x/mint}
 I386=${MINT_I386:-build/i686/mint}
-F=xarch-$$
+FAB=xarch-$$
 T=20 # seconds allowed to any one command
-TMP=$(mktemp -d /tmp/mint-xarch.XXXXXX) || exit 1
-PIDS="" # agent pids this test started (from "node N up: pid P")
-failures=0
-
-say() { printf '%s\n' "$*"; }
-fail() { say "FAIL: $*"; failures=$((failures + 1)); }
-skip() { say "skip: $*"; exit 77; }
-
-cleanup() {
-	timeout -k 2 "$T" "$MINT" --fabric "$F" down >/dev/null 2>&1
-	for p in $PIDS; do # only what we started, and only if still there
-		running "$p" && kill -KILL "$p" 2>/dev/null
-	done
-	rm -f "/dev/shm/mint-$F" "/dev/shm/mint-$F".node*.log
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
+t_begin # $TMP; at exit the fabric goes down, and AGENTS (the agent pids, from "node N up: pid P") are killed
 
 # --- prerequisites -----------------------------------------------------
 [ -x "$MINT" ] || skip "$MINT not built"
@@ -51,7 +34,7 @@ if [ ! -x "$A64" ] || [ ! -x "$S390" ] || [ ! -x "$I386" ]; then
 	for cc in aarch64-linux-gnu-gcc s390x-linux-gnu-gcc i686-linux-gnu-gcc; do
 		command -v $cc >/dev/null 2>&1 || skip "$cc not installed (gcc-aarch64-linux-gnu gcc-s390x-linux-gnu gcc-i686-linux-gnu)"
 	done
-	timeout 300 make -s cross >"$TMP/make.log" 2>&1 || { tail -20 "$TMP/make.log"; say "FAIL: make cross"; exit 1; }
+	timeout 300 make -s cross >"$TMP/make.log" 2>&1 || { tail -20 "$TMP/make.log"; die "make cross"; }
 fi
 
 # How to run each node's build: mint_cmd ID prints the command prefix.
@@ -70,11 +53,7 @@ FOREIGN="1 2 3"
 m() {
 	_m_cmd=$(mint_cmd "$1"); shift
 	# shellcheck disable=SC2086 # the prefix is words on purpose
-	timeout -k 2 "$T" $_m_cmd --fabric "$F" "$@"
-}
-# running PID: the process exists and is not a zombie
-running() {
-	[ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]
+	timeout -k 2 "$T" $_m_cmd --fabric "$FAB" "$@"
 }
 # gone PID: the process ends within 3 s (a node leaves the table just before it exits)
 gone() {
@@ -135,20 +114,20 @@ external() {
 # --- the fabric and its nodes --------------------------------------------
 for id in 0 $FOREIGN; do
 	v=$(m "$id" --version 2>&1)
-	case $v in *"$(arch_of "$id")"*) ;; *) say "FAIL: $(mint_cmd "$id") --version: $v"; exit 1 ;; esac
+	case $v in *"$(arch_of "$id")"*) ;; *) die "$(mint_cmd "$id") --version: $v" ;; esac
 done
-say "== fabric $F; node builds: 0 $X86 | 1 $ARM | 2 $BE | 3 $X32"
-m 0 up --size 16M || { say "FAIL: mint up"; exit 1; }
+say "== fabric $FAB; node builds: 0 $X86 | 1 $ARM | 2 $BE | 3 $X32"
+m 0 up --size 16M || die "mint up"
 for id in 0 $FOREIGN; do
 	# Default cores (id modulo the cores there are); sharing warnings are expected on small machines.
 	if ! m "$id" node start "$id" --no-netns >"$TMP/start" 2>"$TMP/start.err"; then
-		cat "$TMP/start" "$TMP/start.err" "/dev/shm/mint-$F.node$id.log" 2>/dev/null
-		say "FAIL: node $id ($(arch_of "$id")) did not start"; exit 1
+		cat "$TMP/start" "$TMP/start.err" "/dev/shm/mint-$FAB.node$id.log" 2>/dev/null
+		die "node $id ($(arch_of "$id")) did not start"
 	fi
 	cat "$TMP/start"
 	p=$(sed -n "s/^node $id up: pid \([0-9]*\).*/\1/p" "$TMP/start")
-	[ -n "$p" ] || { say "FAIL: node $id: no pid in its start line"; exit 1; }
-	PIDS="$PIDS $p"
+	[ -n "$p" ] || die "node $id: no pid in its start line"
+	AGENTS="$AGENTS $p"
 	eval "PID$id=$p"
 done
 
@@ -277,14 +256,9 @@ m 0 ping 3 -c 3 -i 0.01 -W 5 >/dev/null 2>&1 || fail "x86_64 -> i386 node 3 afte
 
 say "== down"
 m 0 down >"$TMP/down" 2>&1 || { fail "mint down"; cat "$TMP/down"; }
-for p in $PIDS; do
+for p in $AGENTS; do
 	gone "$p" || fail "agent pid $p still runs after down"
 done
-[ -e "/dev/shm/mint-$F" ] && fail "fabric file left behind"
+[ -e "/dev/shm/mint-$FAB" ] && fail "fabric file left behind"
 
-if [ $failures -ne 0 ]; then
-	say "$failures check(s) failed"
-	exit 1
-fi
-say "all cross-architecture checks passed"
-exit 0
+t_finish "all cross-architecture checks passed"

@@ -2,17 +2,25 @@
 # make install into a scratch prefix: headers, static and shared libmint,
 # mint.pc, the mint command and the man pages; a program built against
 # the installed copy through pkg-config runs, linked both ways.
-BUILD=${MINT_BUILD:-build}
-command -v pkg-config >/dev/null || { echo "skip: needs pkg-config"; exit 77; }
+. tests/lib.sh
+need pkg-config
 prefix=$(mktemp -d /tmp/mint-install.XXXXXX)
 trap 'rm -rf "$prefix"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 
-make -s BUILD="$BUILD" PREFIX="$prefix" install >/dev/null || fail "make install"
+# A sanitizer build installs a sanitized libmint: programs that link it
+# need the same runtime.
+case "$BUILD" in
+*asan) variant="SANITIZE=1" san="-fsanitize=address,undefined" ;;
+*tsan) variant="TSAN=1" san="-fsanitize=thread" ;;
+*) variant="" san="" ;;
+esac
+
+# shellcheck disable=SC2086
+make -s $variant BUILD="$BUILD" PREFIX="$prefix" install >/dev/null || die "make install"
 for f in include/mint/mint.h include/mint/layout.h lib/libmint.a lib/libmint.so \
 	lib/libmint.so.0 lib/pkgconfig/mint.pc bin/mint share/man/man1/mint.1 \
 	share/man/man3/libmint.3 share/man/man3/mint_ring_send.3; do
-	[ -e "$prefix/$f" ] || fail "$f not installed"
+	[ -e "$prefix/$f" ] || die "$f not installed"
 done
 
 cat > "$prefix/hello.c" <<'C'
@@ -48,20 +56,20 @@ int main(void)
 C
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 # shellcheck disable=SC2046
-cc -std=c11 -Wall -Wextra -Werror -o "$prefix/hello" "$prefix/hello.c" $(pkg-config --cflags --libs mint) ||
-	fail "build against the installed libmint (shared)"
-out=$(LD_LIBRARY_PATH="$prefix/lib" "$prefix/hello") || fail "shared: $out"
-[ "$out" = "hello 6" ] || fail "shared: got '$out'"
+cc -std=c11 -Wall -Wextra -Werror $san -o "$prefix/hello" "$prefix/hello.c" $(pkg-config --cflags --libs mint) ||
+	die "build against the installed libmint (shared)"
+out=$(LD_LIBRARY_PATH="$prefix/lib" "$prefix/hello") || die "shared: $out"
+[ "$out" = "hello 6" ] || die "shared: got '$out'"
 LD_LIBRARY_PATH="$prefix/lib" ldd "$prefix/hello" | grep -q "$prefix/lib/libmint.so.0" ||
-	fail "not linked to the installed libmint.so"
+	die "not linked to the installed libmint.so"
 # shellcheck disable=SC2046
-cc -std=c11 -o "$prefix/hello-static" "$prefix/hello.c" $(pkg-config --cflags mint) \
-	"$prefix/lib/libmint.a" -pthread -latomic || fail "build against libmint.a"
-out=$("$prefix/hello-static") || fail "static: $out"
-[ "$out" = "hello 6" ] || fail "static: got '$out'"
+cc -std=c11 $san -o "$prefix/hello-static" "$prefix/hello.c" $(pkg-config --cflags mint) \
+	"$prefix/lib/libmint.a" -pthread -latomic || die "build against libmint.a"
+out=$("$prefix/hello-static") || die "static: $out"
+[ "$out" = "hello 6" ] || die "static: got '$out'"
 MANPATH="$prefix/share/man" man -w mint_ring_send >/dev/null 2>&1 ||
-	[ ! -x /usr/bin/man ] || fail "man mint_ring_send not found"
-"$prefix/bin/mint" --version | grep -q "^mint " || fail "installed mint does not run"
-make -s BUILD="$BUILD" PREFIX="$prefix" uninstall >/dev/null || fail "make uninstall"
-[ -z "$(find "$prefix" -type f ! -name 'hello*')" ] || fail "uninstall left: $(find "$prefix" -type f ! -name 'hello*')"
+	[ ! -x /usr/bin/man ] || die "man mint_ring_send not found"
+"$prefix/bin/mint" --version | grep -q "^mint " || die "installed mint does not run"
+make -s $variant BUILD="$BUILD" PREFIX="$prefix" uninstall >/dev/null || die "make uninstall"
+[ -z "$(find "$prefix" -type f ! -name 'hello*')" ] || die "uninstall left: $(find "$prefix" -type f ! -name 'hello*')"
 echo "install, pkg-config build (shared and static), uninstall: ok"

@@ -15,64 +15,32 @@
 # pass, 1 fail, 77 skip.
 set -u
 
-BUILD=${MINT_BUILD:-build}
-MINT=${MINT:-$BUILD/mint}
+. tests/lib.sh
 FAB=t-$$-ns
 NS0=mint-$FAB-0
 NS1=mint-$FAB-1
 NS2=mint-$FAB-2
-TMP=$(mktemp -d /tmp/t_netns.XXXXXX) || exit 1
-AGENTS=""    # agent pids seen in status, for the last resort
-fails=0
 
 our_namespaces() {
 	ip netns list 2>/dev/null | awk '{print $1}' | grep "^mint-$FAB-"
 }
-
-cleanup() {
-	[ -e "/dev/shm/mint-$FAB" ] && timeout -k 5 30 "$MINT" --fabric "$FAB" down >/dev/null 2>&1
-	for p in $AGENTS; do
-		# Only if it is still one of this fabric's agents.
-		grep -qs "$FAB" "/proc/$p/cmdline" && kill -9 "$p" 2>/dev/null
-	done
+# At exit, after t_cleanup took the fabric down.
+cleanup_more() {
 	for ns in $(our_namespaces); do
 		timeout -k 5 10 ip netns delete "$ns" 2>/dev/null
 	done
-	rm -f "/dev/shm/mint-$FAB" "/dev/shm/mint-$FAB".*
-	rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
+t_begin
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skip: needs root"
-	exit 77
-fi
-command -v ip >/dev/null 2>&1 || { echo "skip: needs ip (iproute2)"; exit 77; }
-command -v jq >/dev/null 2>&1 || { echo "skip: needs jq"; exit 77; }
-[ -x "$MINT" ] || { echo "FAIL: $MINT is missing (make tools)"; exit 1; }
-
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-die() {
-	echo "FAIL: $*"
-	exit 1
-}
-
-now_ms() { date +%s%3N; }
-mint() { timeout -k 5 60 "$MINT" --fabric "$FAB" "$@"; }
-
-# node_field ID FIELD: that field of node ID in `mint status -j`.
-node_field() {
-	mint status -j 2>/dev/null |
-		jq -r --argjson id "$1" ".nodes[] | select(.id == \$id) | .$2"
-}
+need_root
+need ip "ip (iproute2)"
+need jq
+need_built "$MINT" tools
 
 listed() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
 ns_of() { readlink "/proc/$1/ns/net" 2>/dev/null; }
 ns_inside() { timeout -k 5 10 ip netns exec "$1" readlink /proc/self/ns/net 2>/dev/null; }
+node_is_dead() { [ "$(node_field "$1" state)" = dead ]; }
 
 # start ID ARGS...: mint node start ID ARGS; sets $pid to the agent's pid.
 start() {
@@ -136,7 +104,7 @@ mint ping 2 --from 0 -c 2 -i 0.05 >"$TMP/ping" 2>&1 || fail "ping 2 --from 0: $(
 mint node stop 2 >"$TMP/out" 2>&1 || fail "node stop 2: $(cat "$TMP/out")"
 listed "$NS2" && fail "$NS2 is still listed after node stop 2"
 [ -e "/run/netns/$NS2" ] && fail "/run/netns/$NS2 is still there after node stop 2"
-grep -qs "$FAB" "/proc/$pid2/cmdline" && fail "node 2's agent $pid2 still runs"
+is_agent "$pid2" && fail "node 2's agent $pid2 still runs"
 mint node stop 0 >"$TMP/out" 2>&1 || fail "node stop 0: $(cat "$TMP/out")"
 listed "$NS0" && fail "$NS0 is still listed after node stop 0"
 [ -e "/run/netns/$NS0" ] && fail "/run/netns/$NS0 is still there after node stop 0"
@@ -147,11 +115,7 @@ pid0=$pid
 ns0=$(ns_of "$pid0")
 [ "$ns0" != "$HOST" ] && listed "$NS0" || fail "node 0 restarted without its namespace"
 kill -9 "$pid0"
-end=$(($(now_ms) + 10000))
-while [ "$(node_field 0 state)" != dead ] && [ "$(now_ms)" -lt "$end" ]; do
-	sleep 0.05
-done
-[ "$(node_field 0 state)" = dead ] || fail "node 0 not dead 10 s after kill -9"
+wait_until 10 node_is_dead 0 || fail "node 0 not dead 10 s after kill -9"
 listed "$NS0" || fail "$NS0 vanished with its killed agent"
 start 0
 [ "$pid" != "$pid0" ] || fail "node 0 has its old pid after the restart"
@@ -171,12 +135,7 @@ left=$(our_namespaces)
 ls /run/netns/mint-"$FAB"-* >/dev/null 2>&1 && fail "mint down left $(ls /run/netns/mint-"$FAB"-*)"
 [ -e "/dev/shm/mint-$FAB" ] && fail "mint down left the fabric"
 for p in $AGENTS; do
-	grep -qs "$FAB" "/proc/$p/cmdline" && fail "agent $p still runs after mint down"
+	is_agent "$p" && fail "agent $p still runs after mint down"
 done
 
-if [ "$fails" -ne 0 ]; then
-	echo "t_netns: $fails check(s) failed"
-	exit 1
-fi
-echo "t_netns: ok"
-exit 0
+t_finish

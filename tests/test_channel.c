@@ -9,127 +9,10 @@
  * wake-up (a lost one would stall the stream: the producer's bounded waits
  * and the deadlines below turn that into a failure, not a hang).
  */
-#include <errno.h>
 #include <sched.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
 
+#define T_RNG_SEED 0xa4093822299f31d0ull
 #include "testlib.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define T_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define T_SANITIZED 1
-#endif
-#endif
-#ifndef T_SANITIZED
-#define T_SANITIZED 0
-#endif
-
-/* ---- harness bits ---- */
-
-static pid_t kids[8];
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	static const char msg[] = "test_channel: timed out\n";
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-	}
-	for (int i = 0; i < 8; i++)
-		if (kids[i] > 0)
-			kill(kids[i], SIGKILL);
-	t_fabric_cleanup();
-	_exit(1);
-}
-
-static void child_alarm(int sig)
-{
-	(void)sig;
-	static const char msg[] = "test_channel: child timed out\n";
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-	}
-	_exit(3);
-}
-
-static pid_t spawn(void (*fn)(void *), void *arg)
-{
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		signal(SIGALRM, child_alarm);
-		alarm(T_SANITIZED ? 150 : 80);
-		t_failures = 0;
-		fn(arg);
-		_exit(t_failures ? 1 : 0);
-	}
-	for (int i = 0; i < 8; i++)
-		if (kids[i] <= 0) {
-			kids[i] = pid;
-			break;
-		}
-	return pid;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_us(long us)
-{
-	struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* Wait for a child with a deadline; kill it when the deadline passes. */
-static int wait_child_for(pid_t pid, int ms)
-{
-	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
-	int st;
-	bool killed = false;
-	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (!killed && now_ns() > end) {
-			fprintf(stderr, "  child %d did not finish: killed\n", (int)pid);
-			kill(pid, SIGKILL);
-			killed = true;
-		}
-		sleep_us(1000);
-	}
-	for (int i = 0; i < 8; i++)
-		if (kids[i] == pid)
-			kids[i] = 0;
-	if (killed)
-		return 1000;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static uint64_t rng_state = 0xa4093822299f31d0ull;
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static struct mint_fabric *child_attach(void)
-{
-	struct mint_fabric *f = NULL;
-	if (mint_fabric_attach(t_name, &f) != 0)
-		_exit(2);
-	return f;
-}
 
 /* Messages: a seq, then bytes derived from it. */
 static uint32_t make_msg(uint8_t *buf, uint64_t seq, uint32_t maxlen)
@@ -162,7 +45,7 @@ static bool check_msg(const uint8_t *buf, int len, uint64_t want, uint32_t maxle
 static void responder(void *arg)
 {
 	(void)arg;
-	struct mint_fabric *f = child_attach();
+	struct mint_fabric *f = t_child_attach();
 	struct mint_channel ch;
 	int rc = mint_channel_open(f, "rpc", 0, 1, 4096, MINT_SIDE_B, &ch);
 	CHECK_EQ(rc, 0); /* found, not created */
@@ -222,10 +105,10 @@ static void test_request_response(void)
 	CHECK_EQ(mint_channel_open_at(f, info.offset, MINT_SIDE_B, &by_off), 0);
 	CHECK(by_off.tx.hdr == ch.rx.hdr && by_off.rx.hdr == ch.tx.hdr);
 
-	pid_t pid = spawn(responder, NULL);
+	pid_t pid = t_spawn(responder, NULL);
 	int bad = 0;
 	for (int i = 0; i < REQS && bad < 3; i++) {
-		uint64_t req[2] = {(uint64_t)i, rnd()};
+		uint64_t req[2] = {(uint64_t)i, t_rnd()};
 		if (mint_ring_send_wait(&ch.tx, req, sizeof(req), 10, 20000) != 0) {
 			bad++;
 			break;
@@ -238,7 +121,7 @@ static void test_request_response(void)
 			bad++;
 	}
 	CHECK_EQ(bad, 0);
-	CHECK_EQ(wait_child_for(pid, 30000), 0);
+	CHECK_EQ(t_wait_child_for(pid, 30000), 0);
 	CHECK_EQ(ch.tx.hdr->sent_records, REQS);
 	CHECK_EQ(ch.tx.hdr->recv_records, REQS);
 	CHECK_EQ(ch.rx.hdr->recv_records, REQS);
@@ -410,7 +293,7 @@ static void irq_consumer(void *arg)
 	struct irq_args *a = arg;
 	static struct irq_ctx c;
 	memset(&c, 0, sizeof(c));
-	c.f = child_attach();
+	c.f = t_child_attach();
 	struct mint_node_opts o = {.name = "consumer", .mode = a->mode};
 	if (mint_node_join(c.f, 1, &o) != 0)
 		_exit(2);
@@ -459,7 +342,7 @@ static void irq_case(enum mint_dispatch_mode mode, uint64_t n)
 		CHECK_EQ(mint_channel_open(f, name, 0, 1, 4096, MINT_SIDE_A, &ch[i]), 1);
 	}
 	struct irq_args a = {mode, n};
-	pid_t pid = spawn(irq_consumer, &a);
+	pid_t pid = t_spawn(irq_consumer, &a);
 	/* Send some before the consumer is even up. */
 	uint8_t buf[MAXLEN];
 	uint64_t next[NCH] = {0};
@@ -469,10 +352,10 @@ static void irq_case(enum mint_dispatch_mode mode, uint64_t n)
 			CHECK_EQ(mint_ring_send(&ch[i].tx, buf, len, (uint32_t)i + 1), 0);
 			next[i]++;
 		}
-	uint64_t pause_at = 1 + rnd() % 2000;
+	uint64_t pause_at = 1 + t_rnd() % 2000;
 	int failed = 0;
 	while ((next[0] < n || next[1] < n) && !failed) {
-		int i = (int)(rnd() % NCH);
+		int i = (int)(t_rnd() % NCH);
 		if (next[i] >= n)
 			i ^= 1;
 		uint32_t len = make_msg(buf, next[i], MAXLEN);
@@ -488,12 +371,12 @@ static void irq_case(enum mint_dispatch_mode mode, uint64_t n)
 		/* Random pauses: the consumer goes idle and sleeps, then must be
 		 * woken by an interrupt; sometimes a burst right after. */
 		if (--pause_at == 0) {
-			pause_at = 1 + rnd() % 2000;
-			long us = (long)(rnd() % 1500);
+			pause_at = 1 + t_rnd() % 2000;
+			long us = (long)(t_rnd() % 1500);
 			if (us > 1000)
 				sched_yield();
 			else
-				sleep_us(us);
+				t_sleep_us(us);
 		}
 	}
 	CHECK_EQ(failed, 0);
@@ -506,7 +389,7 @@ static void irq_case(enum mint_dispatch_mode mode, uint64_t n)
 		CHECK_EQ(type, 99);
 		CHECK_EQ(done, n * NCH);
 	}
-	int st = wait_child_for(pid, 30000);
+	int st = t_wait_child_for(pid, 30000);
 	CHECK_EQ(st, 0);
 	for (int i = 0; i < NCH; i++) {
 		CHECK_EQ(atomic_load(&s->received[i]), n);
@@ -537,10 +420,8 @@ static void test_irq_consumer_poll(void) { irq_case(MINT_MODE_POLL, T_SANITIZED 
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_alarm);
-	alarm(T_SANITIZED ? 250 : 120);
-	atexit(t_fabric_cleanup);
+	t_start("test_channel", T_SANITIZED ? 250 : 120);
+	t_child_timeout = T_SANITIZED ? 150 : 80;
 	RUN(test_open_errors);
 	RUN(test_request_response);
 	RUN(test_irq_consumer_sleep);

@@ -8,125 +8,11 @@
  * absent node and delivered when the id rejoins; node join errors,
  * liveness of a node killed -9, rejoin with epoch + 1.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
 
+#define T_RNG_SEED 0x13198a2e03707344ull
 #include "testlib.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define T_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define T_SANITIZED 1
-#endif
-#endif
-#ifndef T_SANITIZED
-#define T_SANITIZED 0
-#endif
-
-/* ---- harness bits ---- */
-
-static pid_t kids[16];
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	static const char msg[] = "test_doorbell: timed out\n";
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-	}
-	for (int i = 0; i < 16; i++)
-		if (kids[i] > 0)
-			kill(kids[i], SIGKILL);
-	t_fabric_cleanup();
-	_exit(1);
-}
-
-static void child_alarm(int sig)
-{
-	(void)sig;
-	static const char msg[] = "test_doorbell: child timed out\n";
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-	}
-	_exit(3);
-}
-
-static pid_t spawn(void (*fn)(void *), void *arg)
-{
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		signal(SIGALRM, child_alarm);
-		alarm(60);
-		t_failures = 0;
-		fn(arg);
-		_exit(t_failures ? 1 : 0);
-	}
-	for (int i = 0; i < 16; i++)
-		if (kids[i] <= 0) {
-			kids[i] = pid;
-			break;
-		}
-	return pid;
-}
-
-static int wait_child(pid_t pid)
-{
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	for (int i = 0; i < 16; i++)
-		if (kids[i] == pid)
-			kids[i] = 0;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_us(long us)
-{
-	struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static uint64_t rng_state = 0x13198a2e03707344ull;
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-/*
- * Join as node ID, and check the join released the directory lock.  A join
- * that leaves it held (owner = this thread's pre-join, pid-only tag) would
- * hang every later directory operation; the check reports it and frees the
- * lock so the rest of the test still runs.
- */
-static int t_join(struct mint_fabric *f, uint32_t id, const struct mint_node_opts *o)
-{
-	int rc = mint_node_join(f, id, o);
-	struct mint_lock *l = &mint_fabric_hdr(f)->dir_lock;
-	uint64_t own = atomic_load(&l->owner);
-	if (own != 0 && (uint32_t)own == (uint32_t)gettid()) {
-		fprintf(stderr, "BUG: mint_node_join(%u) left the directory lock held (owner %#llx)\n",
-			id, (unsigned long long)own);
-		t_failures++;
-		atomic_store(&l->owner, 0);
-	}
-	return rc;
-}
 
 /* What the test's processes share, in a fabric object. */
 struct shared {
@@ -141,52 +27,18 @@ struct shared {
 
 static struct shared *shared_of(struct mint_fabric *f)
 {
-	uint64_t off = 0;
-	int rc = mint_obj_open(f, "doorbell-test", MINT_OBJ_RAW, sizeof(struct shared), NULL, NULL,
-			       &off);
-	if (rc < 0) {
-		fprintf(stderr, "cannot open the shared object: %d\n", rc);
+	struct shared *s = t_shared_object(f, "doorbell-test", sizeof(struct shared));
+	if (!s)
 		exit(1);
-	}
-	return mint_fabric_at(f, off, sizeof(struct shared));
-}
-
-static struct mint_fabric *child_attach(void)
-{
-	struct mint_fabric *f = NULL;
-	if (mint_fabric_attach(t_name, &f) != 0)
-		_exit(2);
-	return f;
+	return s;
 }
 
 static bool wait_flag(_Atomic uint32_t *flag, uint32_t want, int ms)
 {
-	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
-	while (atomic_load(flag) < want && now_ns() < end)
-		sleep_us(500);
+	uint64_t end = t_now_ns() + (uint64_t)ms * 1000000ull;
+	while (atomic_load(flag) < want && t_now_ns() < end)
+		t_sleep_us(500);
 	return atomic_load(flag) >= want;
-}
-
-/* Wait for a child with a deadline; kill it when the deadline passes. */
-static int wait_child_for(pid_t pid, int ms)
-{
-	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
-	int st;
-	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			break;
-		if (now_ns() > end) {
-			fprintf(stderr, "  child %d did not finish: killed\n", (int)pid);
-			kill(pid, SIGKILL);
-			return wait_child(pid) + 1000;
-		}
-		sleep_us(1000);
-	}
-	for (int i = 0; i < 16; i++)
-		if (kids[i] == pid)
-			kids[i] = 0;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /* ==== a dispatcher in another process ==== */
@@ -218,9 +70,9 @@ static void marker_handler(void *arg, uint32_t vector)
 static void *stopper(void *arg)
 {
 	struct disp_ctx *c = arg;
-	uint64_t end = now_ns() + 50000000000ull;
-	while (!atomic_load(&c->s->marker_seen) && now_ns() < end)
-		sleep_us(200);
+	uint64_t end = t_now_ns() + 50000000000ull;
+	while (!atomic_load(&c->s->marker_seen) && t_now_ns() < end)
+		t_sleep_us(200);
 	atomic_store(&c->s->stopped_by_thread, 1);
 	mint_dispatcher_stop(c->d); /* from a thread that is not the dispatcher */
 	return NULL;
@@ -229,7 +81,7 @@ static void *stopper(void *arg)
 static void dispatcher_child(void *arg)
 {
 	enum mint_dispatch_mode mode = *(enum mint_dispatch_mode *)arg;
-	struct mint_fabric *f = child_attach();
+	struct mint_fabric *f = t_child_attach();
 	struct mint_node_opts o = {.name = "disp", .mode = mode};
 	if (t_join(f, 1, &o) != 0)
 		_exit(2);
@@ -263,7 +115,7 @@ static void dispatch_mode_case(enum mint_dispatch_mode mode)
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
 	struct shared *s = shared_of(f);
 	CHECK_EQ(t_join(f, 0, NULL), 0);
-	pid_t pid = spawn(dispatcher_child, &mode);
+	pid_t pid = t_spawn(dispatcher_child, &mode);
 	CHECK(wait_flag(&s->ready, 1, 20000));
 	struct mint_node_entry *me = mint_node_entry(f, 0), *tgt = mint_node_entry(f, 1);
 	CHECK_EQ(tgt->mode, mode);
@@ -271,27 +123,27 @@ static void dispatch_mode_case(enum mint_dispatch_mode mode)
 	uint64_t sent[MINT_VECTORS] = {0}, woke = 0, total = 0, sync_sends = 0, sync_woke = 0;
 	int n = T_SANITIZED ? 10000 : 40000;
 	for (int i = 0; i < n; i++) {
-		uint32_t v = vecs[rnd() % NVECS];
+		uint32_t v = vecs[t_rnd() % NVECS];
 		bool sync = i % 2000 == 1999;
 		if (sync) {
 			/* Let the target go idle: in poll mode it never announces
 			 * sleep; otherwise wait until it sleeps, when the send must
 			 * wake it. */
-			uint64_t end = now_ns() + 10000000000ull;
+			uint64_t end = t_now_ns() + 10000000000ull;
 			bool asleep = false;
-			while (now_ns() < end) {
+			while (t_now_ns() < end) {
 				bool idle = pending_empty(tgt);
 				asleep = idle && atomic_load(&tgt->bell.sleeping) == MINT_BELL_FUTEX;
 				if (mode == MINT_MODE_POLL ? idle : asleep)
 					break;
-				sleep_us(200);
+				t_sleep_us(200);
 			}
 			if (mode != MINT_MODE_POLL)
 				CHECK(asleep);
 			else
-				sleep_us(2000);
-		} else if (rnd() % 500 == 0) {
-			sleep_us((long)(rnd() % 300));
+				t_sleep_us(2000);
+		} else if (t_rnd() % 500 == 0) {
+			t_sleep_us((long)(t_rnd() % 300));
 		}
 		int rc = mint_ipi_send(f, 1, v);
 		CHECK(rc == 0 || rc == 1);
@@ -311,7 +163,7 @@ static void dispatch_mode_case(enum mint_dispatch_mode mode)
 	woke += rc == 1;
 	total++;
 	sent[MARKER]++;
-	CHECK_EQ(wait_child_for(pid, 30000), 0);
+	CHECK_EQ(t_wait_child_for(pid, 30000), 0);
 
 	uint64_t counts[MINT_VECTORS];
 	CHECK_EQ(mint_irq_counts(f, 1, counts), 0);
@@ -391,8 +243,7 @@ static void *run_thread(void *arg)
 static void test_dispatch_thread(void)
 {
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
-	struct mint_fabric *g = NULL;
-	CHECK_EQ(mint_fabric_attach(t_name, &g), 0);
+	struct mint_fabric *g = t_attach();
 	if (!g)
 		return;
 	CHECK_EQ(t_join(f, 0, NULL), 0);
@@ -415,23 +266,23 @@ static void test_dispatch_thread(void)
 		for (int i = 0; i < 5000; i++) {
 			CHECK(mint_ipi_send(f, 2, 32 + (uint32_t)(i % 8)) >= 0);
 			if (i % 1000 == 999)
-				sleep_us(1000);
+				t_sleep_us(1000);
 		}
 		/* Everything handled at least once: poll the counts, bounded. */
-		uint64_t end = now_ns() + 10000000000ull;
+		uint64_t end = t_now_ns() + 10000000000ull;
 		bool all = false;
-		while (!all && now_ns() < end) {
+		while (!all && t_now_ns() < end) {
 			all = true;
 			for (uint32_t v = 32; v < 40; v++)
 				all &= atomic_load(&t.calls[v]) >= 1;
 			if (!all)
-				sleep_us(500);
+				t_sleep_us(500);
 		}
 		CHECK(all);
 		mint_dispatcher_stop(t.d); /* from another thread */
-		end = now_ns() + 10000000000ull;
-		while (atomic_load(&t.running) != 2 && now_ns() < end)
-			sleep_us(500);
+		end = t_now_ns() + 10000000000ull;
+		while (atomic_load(&t.running) != 2 && t_now_ns() < end)
+			t_sleep_us(500);
 		CHECK_EQ(atomic_load(&t.running), 2);
 		pthread_join(th, NULL);
 		CHECK_EQ(t.rc, 0);
@@ -511,14 +362,14 @@ struct late_args {
 static void late_joiner(void *arg)
 {
 	struct late_args *a = arg;
-	struct mint_fabric *f = child_attach();
+	struct mint_fabric *f = t_child_attach();
 	struct shared *s = shared_of(f);
 	if (t_join(f, a->node, NULL) != 0)
 		_exit(2);
 	if (a->then_wait) {
 		atomic_store(&s->ready, 1);
 		for (int i = 0; i < 60000; i++)
-			sleep_us(1000);
+			t_sleep_us(1000);
 		_exit(0);
 	}
 	struct mint_dispatcher *d = NULL;
@@ -547,7 +398,7 @@ static void test_pending_kept(void)
 	CHECK_EQ(mint_ipi_send(f, 5, 41), 0);
 	CHECK_EQ(mint_ipi_send(f, 5, 200), 0);
 	struct late_args a = {5, {40, 41, 200}, 3, false};
-	CHECK_EQ(wait_child_for(spawn(late_joiner, &a), 20000), 0);
+	CHECK_EQ(t_wait_child_for(t_spawn(late_joiner, &a), 20000), 0);
 	uint64_t counts[MINT_VECTORS];
 	CHECK_EQ(mint_irq_counts(f, 5, counts), 0);
 	CHECK_EQ(counts[40], 1);
@@ -559,17 +410,17 @@ static void test_pending_kept(void)
 	memset((void *)s->calls, 0, sizeof(s->calls));
 	atomic_store(&s->ready, 0);
 	struct late_args b = {6, {0}, 0, true};
-	pid_t pid = spawn(late_joiner, &b);
+	pid_t pid = t_spawn(late_joiner, &b);
 	CHECK(wait_flag(&s->ready, 1, 20000));
 	uint32_t epoch = mint_node_entry(f, 6)->epoch;
 	kill(pid, SIGKILL);
-	CHECK_EQ(wait_child(pid), 128 + SIGKILL);
+	CHECK_EQ(t_wait_child(pid), 128 + SIGKILL);
 	CHECK(!mint_node_alive(f, 6));
 	CHECK_EQ(mint_node_entry(f, 6)->state, MINT_NODE_UP); /* as stored: nobody cleaned up */
 	CHECK_EQ(mint_ipi_send(f, 6, 77), 0);
 	CHECK_EQ(mint_ipi_send(f, 6, 99), 0);
 	struct late_args c = {6, {77, 99}, 2, false};
-	CHECK_EQ(wait_child_for(spawn(late_joiner, &c), 20000), 0);
+	CHECK_EQ(t_wait_child_for(t_spawn(late_joiner, &c), 20000), 0);
 	CHECK_EQ(mint_node_entry(f, 6)->epoch, epoch + 1);
 	mint_fabric_detach(f);
 	t_fabric_cleanup();
@@ -581,8 +432,7 @@ static void test_node_join(void)
 {
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
 	struct shared *s = shared_of(f);
-	struct mint_fabric *g = NULL;
-	CHECK_EQ(mint_fabric_attach(t_name, &g), 0);
+	struct mint_fabric *g = t_attach();
 	if (!g)
 		return;
 	struct mint_fabric_hdr *h = mint_fabric_hdr(f);
@@ -646,10 +496,7 @@ static void test_node_join(void)
 	/* A stale heartbeat is a dead (hung) node: its id can be taken. */
 	CHECK_EQ(t_join(f, 7, NULL), 0);
 	CHECK(mint_node_alive(g, 7));
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	mint_node_entry(f, 7)->heartbeat_ns = now - (MINT_HEARTBEAT_TIMEOUT_MS + 1000) * 1000000ull;
+	mint_node_entry(f, 7)->heartbeat_ns = t_now_ns() - (MINT_HEARTBEAT_TIMEOUT_MS + 1000) * 1000000ull;
 	CHECK(!mint_node_alive(g, 7));
 	CHECK_EQ(t_join(g, 7, NULL), 0);
 	CHECK_EQ(mint_node_entry(f, 7)->epoch, 2);
@@ -667,18 +514,18 @@ static void test_node_join(void)
 	/* A node killed -9: seen dead within 1 s, then rejoined (epoch + 1). */
 	struct late_args a = {3, {0}, 0, true};
 	atomic_store(&s->ready, 0);
-	pid_t pid = spawn(late_joiner, &a);
+	pid_t pid = t_spawn(late_joiner, &a);
 	CHECK(wait_flag(&s->ready, 1, 20000));
 	CHECK(mint_node_alive(f, 3));
 	CHECK_EQ(mint_node_join(g, 3, NULL), -EBUSY);
 	uint32_t epoch = mint_node_entry(f, 3)->epoch;
 	CHECK_EQ(mint_node_entry(f, 3)->pid, pid);
 	kill(pid, SIGKILL);
-	uint64_t t0 = now_ns();
-	while (mint_node_alive(f, 3) && now_ns() - t0 < 1000000000ull)
-		sleep_us(2000);
+	uint64_t t0 = t_now_ns();
+	while (mint_node_alive(f, 3) && t_now_ns() - t0 < 1000000000ull)
+		t_sleep_us(2000);
 	CHECK(!mint_node_alive(f, 3)); /* a zombie is dead */
-	CHECK_EQ(wait_child(pid), 128 + SIGKILL);
+	CHECK_EQ(t_wait_child(pid), 128 + SIGKILL);
 	CHECK(!mint_node_alive(f, 3));
 	CHECK_EQ(mint_node_info(f, 3, &info), 0);
 	CHECK(!info.alive);
@@ -695,10 +542,7 @@ static void test_node_join(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_alarm);
-	alarm(T_SANITIZED ? 200 : 100);
-	atexit(t_fabric_cleanup);
+	t_start("test_doorbell", T_SANITIZED ? 200 : 100);
 	RUN(test_errors);
 	RUN(test_node_join);
 	RUN(test_pending_kept);

@@ -4,64 +4,13 @@
  * paths; and attaching files that are not (good) fabrics, which must fail
  * with the documented errno and leave the file untouched.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "testlib.h"
 
-/* ---- harness bits: a deadline, temp files, children ---- */
-
-static char tdir[64]; /* private directory for path-form fabrics */
-
-static void cleanup_dir(void)
-{
-	if (!tdir[0])
-		return;
-	glob_t g;
-	char pat[96];
-	snprintf(pat, sizeof(pat), "%s/*", tdir);
-	if (glob(pat, 0, NULL, &g) == 0) {
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
-		globfree(&g);
-	}
-	rmdir(tdir);
-}
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	static const char msg[] = "test_fabric: timed out\n";
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-	}
-	t_fabric_cleanup();
-	cleanup_dir();
-	_exit(1);
-}
-
-static void child_alarm(int sig)
-{
-	(void)sig;
-	_exit(3);
-}
-
-static int wait_child(pid_t pid)
-{
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static void tpath(char *out, size_t cap, const char *leaf)
-{
-	snprintf(out, cap, "%s/%s", tdir, leaf);
-}
+/* ---- harness bits: files, and files that are fabrics ---- */
 
 /* A snapshot of a file: its bytes and times, to prove a failed attach
  * modified nothing. */
@@ -341,7 +290,7 @@ static void test_names(void)
 static void test_path_form(void)
 {
 	char path[256], got[256];
-	tpath(path, sizeof(path), "fab.path-form");
+	t_path(path, sizeof(path), "fab.path-form");
 	CHECK_EQ(mint_fabric_path(path, got, sizeof(got)), 0);
 	CHECK(strcmp(got, path) == 0);
 	/* Anything with a '/' is taken as a path, even odd characters. */
@@ -378,7 +327,7 @@ static void test_path_form(void)
 	char leaf[80];
 	memset(leaf, 'L', 60);
 	leaf[60] = 0;
-	tpath(path, sizeof(path), leaf);
+	t_path(path, sizeof(path), leaf);
 	f = NULL;
 	CHECK_EQ(mint_fabric_create(path, MINT_FABRIC_MIN_SIZE, &f), 0);
 	if (f) {
@@ -390,7 +339,7 @@ static void test_path_form(void)
 	CHECK_EQ(mint_fabric_destroy(path), 0);
 
 	/* A directory that does not exist. */
-	tpath(path, sizeof(path), "no/such/dir");
+	t_path(path, sizeof(path), "no/such/dir");
 	f = NULL;
 	CHECK_EQ(mint_fabric_create(path, MINT_FABRIC_MIN_SIZE, &f), -ENOENT);
 	CHECK_EQ(mint_fabric_attach(path, &f), -ENOENT);
@@ -399,7 +348,7 @@ static void test_path_form(void)
 static void test_attach_not_a_fabric(void)
 {
 	char path[256];
-	tpath(path, sizeof(path), "random");
+	t_path(path, sizeof(path), "random");
 	/* Random bytes, large enough to hold a header. */
 	size_t len = MINT_FABRIC_MIN_SIZE;
 	unsigned char *buf = malloc(len);
@@ -423,7 +372,7 @@ static void test_attach_not_a_fabric(void)
 	attach_fails("/dev/null", -EPROTO);
 	/* Nonexistent. */
 	struct mint_fabric *f = NULL;
-	tpath(path, sizeof(path), "nonexistent");
+	t_path(path, sizeof(path), "nonexistent");
 	CHECK_EQ(mint_fabric_attach(path, &f), -ENOENT);
 	CHECK(!file_exists(path));
 	snprintf(t_name, sizeof(t_name), "test-%d", (int)getpid());
@@ -433,7 +382,7 @@ static void test_attach_not_a_fabric(void)
 static void test_attach_bad_header(void)
 {
 	char path[256];
-	tpath(path, sizeof(path), "badhdr");
+	t_path(path, sizeof(path), "badhdr");
 	uint64_t size = MINT_FABRIC_MIN_SIZE + 4 * MINT_PAGE;
 	struct mint_fabric_hdr *h = NULL;
 
@@ -480,7 +429,7 @@ static void test_attach_bad_header(void)
 static void test_attach_truncated(void)
 {
 	char path[256];
-	tpath(path, sizeof(path), "trunc");
+	t_path(path, sizeof(path), "trunc");
 	uint64_t size = MINT_FABRIC_MIN_SIZE + 4 * MINT_PAGE;
 	/* Shorter than the size the header records. */
 	off_t lens[] = {(off_t)size - 1, (off_t)size - MINT_PAGE, MINT_FABRIC_MIN_SIZE, MINT_PAGE};
@@ -524,7 +473,7 @@ static void test_create_existing(void)
 
 	/* Any existing file counts, fabric or not. */
 	char other[256];
-	tpath(other, sizeof(other), "plain");
+	t_path(other, sizeof(other), "plain");
 	write_file(other, "hello", 5);
 	snap(other, &s);
 	CHECK_EQ(mint_fabric_create(other, MINT_FABRIC_MIN_SIZE, &g), -EEXIST);
@@ -533,43 +482,30 @@ static void test_create_existing(void)
 	t_fabric_cleanup();
 }
 
-/* Several processes race to create one fabric: exactly one wins. */
+/* Several processes race to create one fabric: exactly one wins (0), the
+ * others find it exists (10). */
+static int create_racer(int i, void *arg)
+{
+	(void)i;
+	(void)arg;
+	struct mint_fabric *f = NULL;
+	int rc = mint_fabric_create(t_name, MINT_FABRIC_MIN_SIZE, &f);
+	if (rc == 0) {
+		mint_fabric_detach(f);
+		return 0;
+	}
+	return rc == -EEXIST ? 10 : 20;
+}
+
 static void test_create_race(void)
 {
 	snprintf(t_name, sizeof(t_name), "test-%d", (int)getpid());
 	mint_fabric_destroy(t_name);
 	enum { N = 6 };
-	int go[2];
-	CHECK(pipe(go) == 0);
-	pid_t pids[N];
-	for (int i = 0; i < N; i++) {
-		pids[i] = fork();
-		if (pids[i] == 0) {
-			signal(SIGALRM, child_alarm);
-			alarm(30);
-			char c;
-			close(go[1]);
-			if (read(go[0], &c, 1) < 0) {
-			}
-			struct mint_fabric *f = NULL;
-			int rc = mint_fabric_create(t_name, MINT_FABRIC_MIN_SIZE, &f);
-			if (rc == 0) {
-				mint_fabric_detach(f);
-				_exit(0);
-			}
-			_exit(rc == -EEXIST ? 10 : 20);
-		}
-	}
-	close(go[0]);
-	close(go[1]); /* EOF releases them all at once */
-	int won = 0, lost = 0;
-	for (int i = 0; i < N; i++) {
-		int rc = wait_child(pids[i]);
-		won += rc == 0;
-		lost += rc == 10;
-	}
-	CHECK_EQ(won, 1);
-	CHECK_EQ(lost, N - 1);
+	int codes[N];
+	t_race(N, 30, create_racer, NULL, codes);
+	CHECK_EQ(t_count(codes, N, 0), 1);      /* won */
+	CHECK_EQ(t_count(codes, N, 10), N - 1); /* lost */
 	struct mint_fabric *f = NULL;
 	CHECK_EQ(mint_fabric_attach(t_name, &f), 0);
 	if (f)
@@ -586,10 +522,8 @@ static void test_attach_other_process(void)
 {
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
 	volatile uint8_t *p = mint_fabric_at(f, MINT_HEAP_OFF, 4096);
-	pid_t pid = fork();
+	pid_t pid = t_fork(30);
 	if (pid == 0) {
-		signal(SIGALRM, child_alarm);
-		alarm(30);
 		struct mint_fabric *g = NULL;
 		if (mint_fabric_attach(t_name, &g) != 0)
 			_exit(1);
@@ -600,7 +534,7 @@ static void test_attach_other_process(void)
 		mint_fabric_detach(g);
 		_exit(ok ? 0 : 2);
 	}
-	CHECK_EQ(wait_child(pid), 0);
+	CHECK_EQ(t_wait_child(pid), 0);
 	int bad = 0;
 	for (int i = 0; i < 4096; i++)
 		bad += p[i] != (uint8_t)(i * 7);
@@ -644,16 +578,8 @@ static void test_strerror(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_alarm);
-	alarm(60);
-	atexit(cleanup_dir);
-	atexit(t_fabric_cleanup);
-	snprintf(tdir, sizeof(tdir), "/tmp/mint-test-fabric-XXXXXX");
-	if (!mkdtemp(tdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	t_start("test_fabric", 60);
+	t_make_tmpdir();
 	RUN(test_create_attach_detach_destroy);
 	RUN(test_defaults);
 	RUN(test_min_size);

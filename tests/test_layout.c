@@ -633,8 +633,7 @@ static void test_checks_catch_drift(void)
 int main(int argc, char **argv)
 {
 	(void)argc;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	alarm(60);
+	t_start("test_layout", 60);
 	if (!find_srcdir(argv[0])) {
 		fprintf(stderr, "test_layout: docs/layout.md not found (set MINT_SRCDIR)\n");
 		return 1;

@@ -6,113 +6,10 @@
  * left or rejoined (epoch change), and from garbage owner tags; only one
  * of several waiters recovers.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
 
 #include "testlib.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define T_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define T_SANITIZED 1
-#endif
-#endif
-#ifndef T_SANITIZED
-#define T_SANITIZED 0
-#endif
-
-/* ---- harness bits ---- */
-
-static pid_t kids[16];
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	static const char msg[] = "test_lock: timed out\n";
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-	}
-	for (int i = 0; i < 16; i++)
-		if (kids[i] > 0)
-			kill(kids[i], SIGKILL);
-	t_fabric_cleanup();
-	_exit(1);
-}
-
-static void child_alarm(int sig)
-{
-	(void)sig;
-	_exit(3);
-}
-
-static pid_t spawn(void (*fn)(void *), void *arg)
-{
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		signal(SIGALRM, child_alarm);
-		alarm(60);
-		t_failures = 0;
-		fn(arg);
-		_exit(t_failures ? 1 : 0);
-	}
-	for (int i = 0; i < 16; i++)
-		if (kids[i] <= 0) {
-			kids[i] = pid;
-			break;
-		}
-	return pid;
-}
-
-static int wait_child(pid_t pid)
-{
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	for (int i = 0; i < 16; i++)
-		if (kids[i] == pid)
-			kids[i] = 0;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/*
- * Join as node ID, and check the join released the directory lock.  A join
- * that leaves it held (owner = this thread's pre-join, pid-only tag) would
- * hang every later directory operation; the check reports it and frees the
- * lock so the rest of the test still runs.
- */
-static int t_join(struct mint_fabric *f, uint32_t id, const struct mint_node_opts *o)
-{
-	int rc = mint_node_join(f, id, o);
-	struct mint_lock *l = &mint_fabric_hdr(f)->dir_lock;
-	uint64_t own = atomic_load(&l->owner);
-	if (own != 0 && (uint32_t)own == (uint32_t)gettid()) {
-		fprintf(stderr, "BUG: mint_node_join(%u) left the directory lock held (owner %#llx)\n",
-			id, (unsigned long long)own);
-		t_failures++;
-		atomic_store(&l->owner, 0);
-	}
-	return rc;
-}
 
 /* The shared things the cases use: locks and counters in one object. */
 struct shared {
@@ -128,21 +25,7 @@ struct shared {
 
 static struct shared *shared_of(struct mint_fabric *f)
 {
-	uint64_t off = 0;
-	int rc = mint_obj_open(f, "lock-test", MINT_OBJ_RAW, sizeof(struct shared), NULL, NULL, &off);
-	if (rc < 0) {
-		fprintf(stderr, "cannot open the shared object: %d\n", rc);
-		return NULL;
-	}
-	return mint_fabric_at(f, off, sizeof(struct shared));
-}
-
-static struct mint_fabric *child_attach(void)
-{
-	struct mint_fabric *f = NULL;
-	if (mint_fabric_attach(t_name, &f) != 0)
-		_exit(2);
-	return f;
+	return t_shared_object(f, "lock-test", sizeof(struct shared));
 }
 
 static uint64_t tag_of(uint32_t tid, uint32_t node, uint32_t epoch)
@@ -219,7 +102,7 @@ static void *hold_then_release(void *arg)
 	CHECK_EQ(mint_lock_acquire(h->f, &h->s->lock), 0);
 	atomic_store(&h->state, 1);
 	for (int i = 0; i < 20000 && atomic_load(&h->state) != 2; i++)
-		sleep_ms(1);
+		t_sleep_ms(1);
 	CHECK_EQ(mint_lock_release(h->f, &h->s->lock), 0);
 	atomic_store(&h->state, 3);
 	return NULL;
@@ -228,13 +111,13 @@ static void *hold_then_release(void *arg)
 static void hold_in_child(void *arg)
 {
 	(void)arg;
-	struct mint_fabric *f = child_attach();
+	struct mint_fabric *f = t_child_attach();
 	struct shared *s = shared_of(f);
 	if (mint_lock_acquire(f, &s->lock) != 0)
 		_exit(2);
 	atomic_store(&s->ready, 1);
 	for (int i = 0; i < 20000 && !atomic_load(&s->go); i++)
-		sleep_ms(1);
+		t_sleep_ms(1);
 	if (mint_lock_release(f, &s->lock) != 0)
 		_exit(2);
 	mint_fabric_detach(f);
@@ -243,7 +126,7 @@ static void hold_in_child(void *arg)
 static bool wait_flag(_Atomic uint32_t *flag, int ms)
 {
 	for (int i = 0; i < ms && !atomic_load(flag); i++)
-		sleep_ms(1);
+		t_sleep_ms(1);
 	return atomic_load(flag) != 0;
 }
 
@@ -256,7 +139,7 @@ static void test_other_holder(void)
 	pthread_t th;
 	CHECK(pthread_create(&th, NULL, hold_then_release, &h) == 0);
 	for (int i = 0; i < 20000 && atomic_load(&h.state) != 1; i++)
-		sleep_ms(1);
+		t_sleep_ms(1);
 	uint64_t own = atomic_load(&s->lock.owner);
 	CHECK(own != 0 && own != tag_of((uint32_t)gettid(), MINT_NODE_NONE, 0));
 	CHECK_EQ(mint_lock_try(f, &s->lock), -EBUSY);
@@ -270,7 +153,7 @@ static void test_other_holder(void)
 	pthread_join(th, NULL);
 
 	/* Another process. */
-	pid_t pid = spawn(hold_in_child, NULL);
+	pid_t pid = t_spawn(hold_in_child, NULL);
 	CHECK(wait_flag(&s->ready, 20000));
 	own = s->lock.owner;
 	CHECK_EQ(own, tag_of((uint32_t)pid, MINT_NODE_NONE, 0));
@@ -279,7 +162,7 @@ static void test_other_holder(void)
 	CHECK_EQ(s->lock.owner, own);
 	CHECK(!mint_lock_holder_dead(f, &s->lock));
 	atomic_store(&s->go, 1);
-	CHECK_EQ(wait_child(pid), 0);
+	CHECK_EQ(t_wait_child(pid), 0);
 	CHECK_EQ(s->lock.owner, 0);
 	CHECK_EQ(mint_lock_try(f, &s->lock), 0);
 	CHECK_EQ(mint_lock_release(f, &s->lock), 0);
@@ -309,7 +192,7 @@ static void critical_section(struct shared *s, int i)
 static void hammer_child(void *arg)
 {
 	int node = *(int *)arg;
-	struct mint_fabric *f = child_attach();
+	struct mint_fabric *f = t_child_attach();
 	if (node >= 0 && t_join(f, (uint32_t)node, NULL) != 0)
 		_exit(2);
 	struct shared *s = shared_of(f);
@@ -331,13 +214,13 @@ static void test_mutex_processes(void)
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
 	struct shared *s = shared_of(f);
 	int node_a = 1, node_b = -1; /* one node, one plain process */
-	pid_t a = spawn(hammer_child, &node_a);
-	pid_t b = spawn(hammer_child, &node_b);
+	pid_t a = t_spawn(hammer_child, &node_a);
+	pid_t b = t_spawn(hammer_child, &node_b);
 	for (int i = 0; i < 20000 && atomic_load(&s->ready) < 2; i++)
-		sleep_ms(1);
+		t_sleep_ms(1);
 	atomic_store(&s->go, 1);
-	CHECK_EQ(wait_child(a), 0);
-	CHECK_EQ(wait_child(b), 0);
+	CHECK_EQ(t_wait_child(a), 0);
+	CHECK_EQ(t_wait_child(b), 0);
 	CHECK_EQ(s->counter, 2 * (uint64_t)iterations());
 	CHECK_EQ(s->overlaps, 0);
 	CHECK_EQ(s->lock.owner, 0);
@@ -400,7 +283,7 @@ struct die_args {
 static void hold_forever(void *arg)
 {
 	struct die_args *a = arg;
-	struct mint_fabric *f = child_attach();
+	struct mint_fabric *f = t_child_attach();
 	if (a->node >= 0 && t_join(f, (uint32_t)a->node, NULL) != 0)
 		_exit(2);
 	struct shared *s = shared_of(f);
@@ -415,7 +298,7 @@ static void hold_forever(void *arg)
 	}
 	atomic_store(&s->ready, 1);
 	for (int i = 0; i < 60000 && !atomic_load(&s->go); i++)
-		sleep_ms(1);
+		t_sleep_ms(1);
 	mint_fabric_detach(f);
 }
 
@@ -425,7 +308,7 @@ static void dead_holder_case(int node, bool reap)
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
 	struct shared *s = shared_of(f);
 	struct die_args a = {node, false, false};
-	pid_t pid = spawn(hold_forever, &a);
+	pid_t pid = t_spawn(hold_forever, &a);
 	CHECK(wait_flag(&s->ready, 20000));
 	uint32_t epoch = node >= 0 ? mint_node_entry(f, (uint32_t)node)->epoch : 0;
 	CHECK_EQ(s->lock.owner, tag_of((uint32_t)pid, node >= 0 ? (uint32_t)node : MINT_NODE_NONE,
@@ -434,20 +317,20 @@ static void dead_holder_case(int node, bool reap)
 	CHECK(!mint_lock_holder_dead(f, &s->lock));
 	CHECK_EQ(kill(pid, SIGKILL), 0);
 	int rc;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = t_now_ns();
 	if (reap) {
-		CHECK_EQ(wait_child(pid), 128 + SIGKILL);
-		t0 = now_ns();
+		CHECK_EQ(t_wait_child(pid), 128 + SIGKILL);
+		t0 = t_now_ns();
 		rc = mint_lock_acquire(f, &s->lock);
 	} else {
 		/* A zombie holder is dead too: try polls, for up to 1 s. */
 		do {
 			rc = mint_lock_try(f, &s->lock);
 			if (rc == -EBUSY)
-				sleep_ms(5);
-		} while (rc == -EBUSY && now_ns() - t0 < 1000000000ull);
+				t_sleep_ms(5);
+		} while (rc == -EBUSY && t_now_ns() - t0 < 1000000000ull);
 	}
-	uint64_t el = now_ns() - t0;
+	uint64_t el = t_now_ns() - t0;
 	CHECK_EQ(rc, MINT_LOCK_RECOVERED);
 	CHECK(el < 1000000000ull);
 	CHECK_EQ(s->lock.owner, tag_of((uint32_t)gettid(), MINT_NODE_NONE, 0));
@@ -464,7 +347,7 @@ static void dead_holder_case(int node, bool reap)
 	CHECK_EQ(mint_lock_release(f, &s->lock), 0);
 	CHECK_EQ(s->lock.recoveries, 1);
 	if (!reap)
-		CHECK_EQ(wait_child(pid), 128 + SIGKILL);
+		CHECK_EQ(t_wait_child(pid), 128 + SIGKILL);
 	mint_fabric_detach(f);
 	t_fabric_cleanup();
 }
@@ -481,7 +364,7 @@ static void epoch_case(bool rejoin)
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
 	struct shared *s = shared_of(f);
 	struct die_args a = {1, rejoin, !rejoin};
-	pid_t pid = spawn(hold_forever, &a);
+	pid_t pid = t_spawn(hold_forever, &a);
 	CHECK(wait_flag(&s->ready, 20000));
 	struct mint_node_entry *e = mint_node_entry(f, 1);
 	if (rejoin) {
@@ -499,7 +382,7 @@ static void epoch_case(bool rejoin)
 	mint_lock_checked(&s->lock);
 	CHECK_EQ(mint_lock_release(f, &s->lock), 0);
 	atomic_store(&s->go, 1);
-	CHECK_EQ(wait_child(pid), 0);
+	CHECK_EQ(t_wait_child(pid), 0);
 	mint_fabric_detach(f);
 	t_fabric_cleanup();
 }
@@ -513,8 +396,7 @@ static void test_rejoin_same_handle(void)
 {
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
 	struct shared *s = shared_of(f);
-	struct mint_fabric *g = NULL;
-	CHECK_EQ(mint_fabric_attach(t_name, &g), 0);
+	struct mint_fabric *g = t_attach();
 	if (!g)
 		return;
 	CHECK_EQ(t_join(g, 4, NULL), 0);
@@ -562,10 +444,8 @@ static void test_garbage_owner(void)
 		mint_lock_checked(&s->lock);
 	}
 	/* A live, non-node holder: a child that exists. */
-	pid_t pid = fork();
+	pid_t pid = t_fork(30);
 	if (pid == 0) {
-		signal(SIGALRM, child_alarm);
-		alarm(30);
 		pause();
 		_exit(0);
 	}
@@ -573,7 +453,7 @@ static void test_garbage_owner(void)
 	CHECK(!mint_lock_holder_dead(f, &s->lock));
 	CHECK_EQ(mint_lock_try(f, &s->lock), -EBUSY);
 	kill(pid, SIGKILL);
-	wait_child(pid);
+	t_wait_child(pid);
 	CHECK(mint_lock_holder_dead(f, &s->lock));
 	CHECK_EQ(mint_lock_try(f, &s->lock), MINT_LOCK_RECOVERED);
 	CHECK_EQ(mint_lock_release(f, &s->lock), 0);
@@ -585,7 +465,7 @@ static void test_garbage_owner(void)
 static void waiter_child(void *arg)
 {
 	int idx = *(int *)arg;
-	struct mint_fabric *f = child_attach();
+	struct mint_fabric *f = t_child_attach();
 	struct shared *s = shared_of(f);
 	atomic_fetch_add(&s->ready, 1);
 	while (!atomic_load(&s->go))
@@ -594,7 +474,7 @@ static void waiter_child(void *arg)
 	atomic_store(&s->results[idx], (uint32_t)(rc + 100));
 	if (rc >= 0) {
 		s->counter++;
-		sleep_ms(2);
+		t_sleep_ms(2);
 		mint_lock_release(f, &s->lock);
 	}
 	mint_fabric_detach(f);
@@ -607,24 +487,24 @@ static void test_one_recovers(void)
 	enum { W = 4 };
 	/* A dead holder: a child that took it and was killed. */
 	struct die_args a = {-1, false, false};
-	pid_t holder = spawn(hold_forever, &a);
+	pid_t holder = t_spawn(hold_forever, &a);
 	CHECK(wait_flag(&s->ready, 20000));
 	kill(holder, SIGKILL);
-	CHECK_EQ(wait_child(holder), 128 + SIGKILL);
+	CHECK_EQ(t_wait_child(holder), 128 + SIGKILL);
 	atomic_store(&s->ready, 0);
 	s->counter = 0;
 	int idx[W];
 	pid_t w[W];
 	for (int i = 0; i < W; i++) {
 		idx[i] = i;
-		w[i] = spawn(waiter_child, &idx[i]);
+		w[i] = t_spawn(waiter_child, &idx[i]);
 	}
 	for (int i = 0; i < 20000 && atomic_load(&s->ready) < W; i++)
-		sleep_ms(1);
+		t_sleep_ms(1);
 	atomic_store(&s->go, 1);
 	int recovered = 0, plain = 0;
 	for (int i = 0; i < W; i++) {
-		CHECK_EQ(wait_child(w[i]), 0);
+		CHECK_EQ(t_wait_child(w[i]), 0);
 		uint32_t r = atomic_load(&s->results[i]);
 		recovered += r == 100 + MINT_LOCK_RECOVERED;
 		plain += r == 100;
@@ -640,10 +520,7 @@ static void test_one_recovers(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_alarm);
-	alarm(T_SANITIZED ? 150 : 60);
-	atexit(t_fabric_cleanup);
+	t_start("test_lock", T_SANITIZED ? 150 : 60);
 	RUN(test_basic);
 	RUN(test_node_tag);
 	RUN(test_other_holder);

@@ -5,66 +5,7 @@
  * (-ENFILE); corrupt entries written straight into the directory; and
  * processes racing on the directory lock.
  */
-#include <errno.h>
-#include <signal.h>
-#include <sys/wait.h>
-
 #include "testlib.h"
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	static const char msg[] = "test_object: timed out\n";
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-	}
-	t_fabric_cleanup();
-	_exit(1);
-}
-
-static void child_alarm(int sig)
-{
-	(void)sig;
-	_exit(3);
-}
-
-static int wait_child(pid_t pid)
-{
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/*
- * Join as node ID, and check the join released the directory lock.  A join
- * that leaves it held (owner = this thread's pre-join, pid-only tag) would
- * hang every later directory operation; the check reports it and frees the
- * lock so the rest of the test still runs.
- */
-static int t_join(struct mint_fabric *f, uint32_t id, const struct mint_node_opts *o)
-{
-	int rc = mint_node_join(f, id, o);
-	struct mint_lock *l = &mint_fabric_hdr(f)->dir_lock;
-	uint64_t own = atomic_load(&l->owner);
-	if (own != 0 && (uint32_t)own == (uint32_t)gettid()) {
-		fprintf(stderr, "BUG: mint_node_join(%u) left the directory lock held (owner %#llx)\n",
-			id, (unsigned long long)own);
-		t_failures++;
-		atomic_store(&l->owner, 0);
-	}
-	return rc;
-}
-
-/* A deterministic PRNG (xorshift64*), so failures reproduce. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
 
 static struct mint_obj_entry *dir_entry(struct mint_fabric *f, uint32_t i)
 {
@@ -300,8 +241,8 @@ static void test_allocator_random(void)
 			if (o[i].live)
 				continue;
 			snprintf(o[i].name, sizeof(o[i].name), "obj%d.%d", i, round);
-			o[i].size = 1 + rnd() % (round & 1 ? 40000 : 9000);
-			o[i].tag = (uint8_t)(1 + rnd() % 250);
+			o[i].size = 1 + t_rnd() % (round & 1 ? 40000 : 9000);
+			o[i].tag = (uint8_t)(1 + t_rnd() % 250);
 			int rc = mint_obj_open(f, o[i].name, MINT_OBJ_RAW, o[i].size, NULL, NULL,
 					       &o[i].off);
 			if (rc == -ENOSPC) {
@@ -327,7 +268,7 @@ static void test_allocator_random(void)
 		check_disjoint(f, o, N);
 		/* Remove a random half. */
 		for (int i = 0; i < N; i++)
-			if (o[i].live && rnd() % 2) {
+			if (o[i].live && t_rnd() % 2) {
 				CHECK_EQ(mint_obj_remove(f, o[i].name), 0);
 				o[i].live = false;
 			}
@@ -519,55 +460,40 @@ static void test_corrupt_entry(void)
 
 /* Processes race: same name (one creates, all agree), and distinct names
  * (no overlaps) under the cross-process directory lock. */
+enum { P = 4, PER = 40 }; /* processes, objects each creates */
+
+/* Racer P: 10 if it created "shared", 11 if it found it. */
+static int object_racer(int p, void *arg)
+{
+	(void)arg;
+	struct mint_fabric *g = t_child_attach();
+	t_rng_state += (uint64_t)p * 7919;
+	uint64_t o;
+	int rc = mint_obj_open(g, "shared", MINT_OBJ_RAW, 4096, NULL, NULL, &o);
+	int created = rc == 1;
+	if (rc < 0)
+		_exit(2);
+	for (int i = 0; i < PER; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "p%d.%d", p, i);
+		uint64_t size = 1 + t_rnd() % 5000;
+		if (mint_obj_open(g, name, MINT_OBJ_RAW, size, NULL, NULL, &o) != 1)
+			_exit(2);
+		memset(mint_fabric_at(g, o, size), p + 1, size);
+		if (i % 3 == 0 && mint_obj_remove(g, name) != 0)
+			_exit(2);
+	}
+	mint_fabric_detach(g);
+	return created ? 10 : 11;
+}
+
 static void test_cross_process(void)
 {
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE + 4 * 1024 * 1024);
-	enum { P = 4, PER = 40 };
-	int go[2];
-	CHECK(pipe(go) == 0);
-	pid_t pids[P];
-	for (int p = 0; p < P; p++) {
-		pids[p] = fork();
-		if (pids[p] == 0) {
-			signal(SIGALRM, child_alarm);
-			alarm(50);
-			close(go[1]);
-			char c;
-			if (read(go[0], &c, 1) < 0) {
-			}
-			struct mint_fabric *g = NULL;
-			if (mint_fabric_attach(t_name, &g))
-				_exit(2);
-			rng_state += (uint64_t)p * 7919;
-			uint64_t o;
-			int rc = mint_obj_open(g, "shared", MINT_OBJ_RAW, 4096, NULL, NULL, &o);
-			int created = rc == 1;
-			if (rc < 0)
-				_exit(2);
-			for (int i = 0; i < PER; i++) {
-				char name[32];
-				snprintf(name, sizeof(name), "p%d.%d", p, i);
-				uint64_t size = 1 + rnd() % 5000;
-				if (mint_obj_open(g, name, MINT_OBJ_RAW, size, NULL, NULL, &o) != 1)
-					_exit(2);
-				memset(mint_fabric_at(g, o, size), p + 1, size);
-				if (i % 3 == 0 && mint_obj_remove(g, name) != 0)
-					_exit(2);
-			}
-			mint_fabric_detach(g);
-			_exit(created ? 10 : 11);
-		}
-	}
-	close(go[0]);
-	close(go[1]);
-	int creators = 0, finders = 0;
-	for (int p = 0; p < P; p++) {
-		int rc = wait_child(pids[p]);
-		creators += rc == 10;
-		finders += rc == 11;
-	}
-	CHECK_EQ(creators, 1);
-	CHECK_EQ(finders, P - 1);
+	int codes[P];
+	t_race(P, 50, object_racer, NULL, codes);
+	CHECK_EQ(t_count(codes, P, 10), 1);     /* creators */
+	CHECK_EQ(t_count(codes, P, 11), P - 1); /* finders */
 	CHECK_EQ(mint_fabric_hdr(f)->dir_lock.owner, 0);
 	/* Check what is left: disjoint, contents intact. */
 	struct mint_obj_info list[MINT_MAX_OBJECTS];
@@ -593,10 +519,7 @@ static void test_cross_process(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_alarm);
-	alarm(60);
-	atexit(t_fabric_cleanup);
+	t_start("test_object", 60);
 	RUN(test_basic);
 	RUN(test_bad_args);
 	RUN(test_allocator_random);

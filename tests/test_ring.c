@@ -9,98 +9,13 @@
  * ring (the ring sits at the very end of the mapping, before a guard
  * page), no hang, and recovery.
  */
-#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <time.h>
 
+#define T_RNG_SEED 0x243f6a8885a308d3ull
 #include "testlib.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define T_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define T_SANITIZED 1
-#endif
-#endif
-#ifndef T_SANITIZED
-#define T_SANITIZED 0
-#endif
-
-/* ---- harness bits ---- */
-
-static pid_t kids[8];
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	static const char msg[] = "test_ring: timed out\n";
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-	}
-	for (int i = 0; i < 8; i++)
-		if (kids[i] > 0)
-			kill(kids[i], SIGKILL);
-	t_fabric_cleanup();
-	_exit(1);
-}
-
-static void child_alarm(int sig)
-{
-	(void)sig;
-	static const char msg[] = "test_ring: child timed out\n";
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
-	}
-	_exit(3);
-}
-
-static pid_t spawn(void (*fn)(void *), void *arg)
-{
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		signal(SIGALRM, child_alarm);
-		alarm(100);
-		t_failures = 0;
-		fn(arg);
-		_exit(t_failures ? 1 : 0);
-	}
-	for (int i = 0; i < 8; i++)
-		if (kids[i] <= 0) {
-			kids[i] = pid;
-			break;
-		}
-	return pid;
-}
-
-static int wait_child(pid_t pid)
-{
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	for (int i = 0; i < 8; i++)
-		if (kids[i] == pid)
-			kids[i] = 0;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t rng_state = 0x243f6a8885a308d3ull;
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
 
 /* ---- checkable records: a header, then bytes derived from the seq ---- */
 
@@ -323,8 +238,7 @@ static void test_guard_page(void)
 	fix_open(&x, 1024, MINT_NODE_NONE, MINT_NODE_NONE, 1);
 	CHECK(x.guard != NULL);
 	if (x.guard) {
-		fflush(NULL);
-		pid_t pid = fork();
+		pid_t pid = t_fork(t_child_timeout);
 		if (pid == 0) {
 			signal(SIGSEGV, on_segv);
 			volatile uint8_t *p = x.data + x.size - 1;
@@ -332,9 +246,7 @@ static void test_guard_page(void)
 			(void)p[1];   /* one past: the guard */
 			_exit(0);
 		}
-		int st;
-		waitpid(pid, &st, 0);
-		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 42);
+		CHECK_EQ(t_wait_child(pid), 42); /* exited 42, from on_segv */
 	}
 	fix_close(&x);
 }
@@ -473,9 +385,9 @@ static void test_wrap_model(void)
 		uint64_t next_send = 0, next_recv = 0, pads = 0;
 		int ops = T_SANITIZED ? 60000 : 200000;
 		for (int op = 0; op < ops; op++) {
-			if (rnd() % 2) {
-				uint32_t len = PHDR + (uint32_t)(rnd() % (max - PHDR + 1));
-				if (rnd() % 8 == 0)
+			if (t_rnd() % 2) {
+				uint32_t len = PHDR + (uint32_t)(t_rnd() % (max - PHDR + 1));
+				if (t_rnd() % 8 == 0)
 					len = max;
 				fill_rec(buf, len, 1, next_send);
 				uint64_t before = x.p.local_tail;
@@ -611,6 +523,15 @@ static void test_batch(void)
 
 /* ==== across processes ==== */
 
+/* In a child: the test's fabric, with R the ring at OFF in it (or exit 2). */
+static struct mint_fabric *child_ring(uint64_t off, struct mint_ring *r)
+{
+	struct mint_fabric *f = t_child_attach();
+	if (mint_ring_open(f, off, r) != 0)
+		_exit(2);
+	return f;
+}
+
 struct stream_args {
 	uint64_t off;
 	uint64_t n;
@@ -620,30 +541,26 @@ struct stream_args {
 static void stream_producer(void *arg)
 {
 	struct stream_args *a = arg;
-	struct mint_fabric *f = NULL;
-	if (mint_fabric_attach(t_name, &f) != 0)
-		_exit(2);
 	struct mint_ring r;
-	if (mint_ring_open(f, a->off, &r) != 0)
-		_exit(2);
+	struct mint_fabric *f = child_ring(a->off, &r);
 	uint32_t max = mint_ring_max_record(&r);
 	uint32_t cap = max < 256 ? max : 256;
 	static uint8_t buf[8][256];
-	rng_state = 777;
+	t_rng_state = 777;
 	uint64_t seq = 0;
 	while (seq < a->n) {
 		if (a->batch && (seq / 1000) % 2 == 1 && a->n - seq >= 8) {
 			struct mint_msg m[8];
 			for (int i = 0; i < 8; i++) {
-				uint32_t len = PHDR + (uint32_t)(rnd() % (cap - PHDR + 1));
+				uint32_t len = PHDR + (uint32_t)(t_rnd() % (cap - PHDR + 1));
 				fill_rec(buf[i], len, 1, seq + (uint64_t)i);
 				m[i] = (struct mint_msg){buf[i], len, len, type_of(seq + (uint64_t)i)};
 			}
 			int done = 0;
-			uint64_t deadline = now_ns() + 20000000000ull;
+			uint64_t deadline = t_now_ns() + 20000000000ull;
 			while (done < 8) {
 				int rc = mint_ring_send_batch(&r, m + done, (unsigned)(8 - done));
-				if (rc < 0 || now_ns() > deadline)
+				if (rc < 0 || t_now_ns() > deadline)
 					_exit(4);
 				if (rc == 0)
 					sched_yield();
@@ -651,7 +568,7 @@ static void stream_producer(void *arg)
 			}
 			seq += 8;
 		} else {
-			uint32_t len = PHDR + (uint32_t)(rnd() % (cap - PHDR + 1));
+			uint32_t len = PHDR + (uint32_t)(t_rnd() % (cap - PHDR + 1));
 			fill_rec(buf[0], len, 1, seq);
 			int rc = mint_ring_send_wait(&r, buf[0], len, type_of(seq), 20000);
 			if (rc != 0) {
@@ -734,9 +651,9 @@ static void test_cross_process_stream(void)
 	struct stream_args a = {ring_object(f, "stream", 64 * 1024), n, 1};
 	struct mint_ring r;
 	CHECK_EQ(mint_ring_open(f, a.off, &r), 0);
-	pid_t pid = spawn(stream_producer, &a);
+	pid_t pid = t_spawn(stream_producer, &a);
 	consume_stream(&r, n, true);
-	CHECK_EQ(wait_child(pid), 0);
+	CHECK_EQ(t_wait_child(pid), 0);
 	CHECK_EQ(mint_ring_recv(&r, NULL, 0, NULL), -EAGAIN);
 	CHECK_EQ(r.hdr->sent_records, n);
 	CHECK_EQ(r.hdr->recv_records, n);
@@ -754,7 +671,7 @@ static void test_blocking_small_ring(void)
 	struct mint_ring r;
 	CHECK_EQ(mint_ring_open(f, a.off, &r), 0);
 	CHECK_EQ(mint_ring_max_record(&r), 120);
-	pid_t pid = spawn(stream_producer, &a);
+	pid_t pid = t_spawn(stream_producer, &a);
 	/* Slow down now and then so the producer really waits on a full ring. */
 	uint64_t done = 0;
 	while (done < n) {
@@ -778,7 +695,7 @@ static void test_blocking_small_ring(void)
 		if (done < n)
 			done += chunk;
 	}
-	CHECK_EQ(wait_child(pid), 0);
+	CHECK_EQ(t_wait_child(pid), 0);
 	CHECK(r.hdr->full_events > 0);
 	CHECK_EQ(r.hdr->recv_records, n);
 	CHECK_EQ(r.hdr->errors, 0);
@@ -812,12 +729,8 @@ struct late_args {
 static void late_producer(void *arg)
 {
 	struct late_args *a = arg;
-	struct mint_fabric *f = NULL;
-	if (mint_fabric_attach(t_name, &f) != 0)
-		_exit(2);
 	struct mint_ring r;
-	if (mint_ring_open(f, a->off, &r) != 0)
-		_exit(2);
+	struct mint_fabric *f = child_ring(a->off, &r);
 	uint8_t buf[64];
 	for (int i = 0; i < a->count; i++) {
 		struct timespec ts = {0, (long)a->delay_ms * 1000000L};
@@ -839,10 +752,10 @@ static void test_wait_timeouts_signals(void)
 	uint8_t buf[128];
 	memset(buf, 3, sizeof(buf));
 	/* Empty ring: timeouts. */
-	uint64_t t0 = now_ns();
+	uint64_t t0 = t_now_ns();
 	CHECK_EQ(mint_ring_recv_wait(&c, buf, sizeof(buf), NULL, 0), -ETIMEDOUT);
 	CHECK_EQ(mint_ring_recv_wait(&c, buf, sizeof(buf), NULL, 30), -ETIMEDOUT);
-	uint64_t el = now_ns() - t0;
+	uint64_t el = t_now_ns() - t0;
 	CHECK(el >= 30000000ull);
 	CHECK(el < 10000000000ull);
 	/* Data present: timeout 0 still receives. */
@@ -851,10 +764,10 @@ static void test_wait_timeouts_signals(void)
 	/* Full ring: send timeouts. */
 	while (mint_ring_send(&p, buf, 56, 1) == 0)
 		;
-	t0 = now_ns();
+	t0 = t_now_ns();
 	CHECK_EQ(mint_ring_send_wait(&p, buf, 56, 1, 0), -ETIMEDOUT);
 	CHECK_EQ(mint_ring_send_wait(&p, buf, 56, 1, 30), -ETIMEDOUT);
-	el = now_ns() - t0;
+	el = t_now_ns() - t0;
 	CHECK(el >= 30000000ull);
 	CHECK(el < 10000000000ull);
 	while (mint_ring_recv(&c, buf, sizeof(buf), NULL) >= 0)
@@ -868,17 +781,17 @@ static void test_wait_timeouts_signals(void)
 	sa.sa_flags = 0; /* no SA_RESTART */
 	sigaction(SIGUSR1, &sa, NULL);
 	pid_t me = getpid();
-	pid_t pest = spawn(pester_parent, &me);
-	t0 = now_ns();
+	pid_t pest = t_spawn(pester_parent, &me);
+	t0 = t_now_ns();
 	int rc = mint_ring_recv_wait(&c, buf, sizeof(buf), NULL, 20000);
 	CHECK_EQ(rc, -EINTR);
-	CHECK(now_ns() - t0 < 15000000000ull);
+	CHECK(t_now_ns() - t0 < 15000000000ull);
 	while (mint_ring_send(&p, buf, 56, 1) == 0)
 		;
 	rc = mint_ring_send_wait(&p, buf, 56, 1, 20000);
 	CHECK_EQ(rc, -EINTR);
 	kill(pest, SIGKILL);
-	wait_child(pest);
+	t_wait_child(pest);
 	signal(SIGUSR1, SIG_DFL);
 	CHECK(got_usr1 > 0);
 	while (mint_ring_recv(&c, buf, sizeof(buf), NULL) >= 0)
@@ -887,17 +800,17 @@ static void test_wait_timeouts_signals(void)
 	/* A sleeping consumer is woken by another process's send (no timeout
 	 * involved: the wait is far longer than the whole exchange). */
 	struct late_args la = {off, 20, 10};
-	pid_t pid = spawn(late_producer, &la);
+	pid_t pid = t_spawn(late_producer, &la);
 	for (int i = 0; i < 10; i++) {
 		uint32_t ep;
 		uint64_t seq;
-		t0 = now_ns();
+		t0 = t_now_ns();
 		rc = mint_ring_recv_wait(&c, buf, sizeof(buf), NULL, 30000);
 		CHECK_EQ(rc, 64);
 		CHECK(rc == 64 && check_rec(buf, 64, &ep, &seq) && seq == (uint64_t)i);
-		CHECK(now_ns() - t0 < 25000000000ull);
+		CHECK(t_now_ns() - t0 < 25000000000ull);
 	}
-	CHECK_EQ(wait_child(pid), 0);
+	CHECK_EQ(t_wait_child(pid), 0);
 	CHECK_EQ(c.hdr->errors, 0);
 	mint_fabric_detach(f);
 	t_fabric_cleanup();
@@ -979,7 +892,7 @@ static struct drive_result drive(struct rfix *x, int rounds, uint32_t old_epoch,
 	bool have_last = false;
 	for (int round = 0; round < rounds; round++) {
 		for (int k = 0; k < 3; k++) {
-			uint32_t len = PHDR + (uint32_t)(rnd() % (cap - PHDR + 1));
+			uint32_t len = PHDR + (uint32_t)(t_rnd() % (cap - PHDR + 1));
 			fill_rec(buf, len, epoch, next);
 			int rc = mint_ring_send(&x->p, buf, len, type_of(next));
 			if (rc == 0) {
@@ -1072,7 +985,7 @@ static uint64_t prelude(struct rfix *x, uint32_t epoch, int n, int leave_pending
 	uint8_t buf[256], out[256];
 	uint64_t last = 0;
 	for (int i = 0; i < n + leave_pending; i++) {
-		uint32_t len = PHDR + (uint32_t)(rnd() % 100);
+		uint32_t len = PHDR + (uint32_t)(t_rnd() % 100);
 		fill_rec(buf, len, epoch, (uint64_t)i);
 		uint64_t t0 = x->p.local_tail;
 		CHECK_EQ(mint_ring_send(&x->p, buf, len, type_of((uint64_t)i)), 0);
@@ -1218,8 +1131,8 @@ static void inject(struct rfix *x, enum garbage g)
 	}
 	case G_DATA_RANDOM:
 		for (uint64_t i = 0; i < x->size; i++)
-			x->data[i] = (uint8_t)rnd();
-		x->h->tail = x->c.local_head + ((rnd() % x->size) & ~7ull) + 8;
+			x->data[i] = (uint8_t)t_rnd();
+		x->h->tail = x->c.local_head + ((t_rnd() % x->size) & ~7ull) + 8;
 		break;
 	case G_HEAD_HUGE:
 		x->h->head = 1ull << 62;
@@ -1307,27 +1220,27 @@ static void test_fuzz(void)
 	static uint8_t buf[1024], out[1024];
 	uint64_t results[8] = {0};
 	for (int it = 0; it < 10000; it++) {
-		switch (rnd() % 10) {
+		switch (t_rnd() % 10) {
 		case 0: { /* garbage somewhere */
-			uint64_t v = rnd();
-			switch (rnd() % 9) {
+			uint64_t v = t_rnd();
+			switch (t_rnd() % 9) {
 			case 0: x.h->tail = v; break;
 			case 1: x.h->tail = x.c.local_head + (v % (2 * x.size)); break;
 			case 2: x.h->head = v; break;
 			case 3: x.h->head = x.p.local_tail - (v % (2 * x.size)); break;
 			case 4: { /* a random header at a random 8-aligned spot */
 				uint64_t pos = (v % x.size) & ~7ull;
-				uint32_t hv[2] = {(uint32_t)rnd(), (uint32_t)rnd()};
-				if (rnd() % 2)
+				uint32_t hv[2] = {(uint32_t)t_rnd(), (uint32_t)t_rnd()};
+				if (t_rnd() % 2)
 					hv[0] %= 2 * max;
-				if (rnd() % 3 == 0)
-					hv[1] = MINT_REC_PAD + (uint32_t)(rnd() % 3) - 1;
+				if (t_rnd() % 3 == 0)
+					hv[1] = MINT_REC_PAD + (uint32_t)(t_rnd() % 3) - 1;
 				memcpy(x.data + pos, hv, 8);
 				break;
 			}
 			case 5: /* random bytes over a stretch of data */
 				for (uint64_t i = 0, pos = v % x.size; i < 64 && pos + i < x.size; i++)
-					x.data[pos + i] = (uint8_t)rnd();
+					x.data[pos + i] = (uint8_t)t_rnd();
 				break;
 			case 6: /* the bells */
 				x.h->data_bell.sleeping = (uint32_t)v;
@@ -1347,9 +1260,9 @@ static void test_fuzz(void)
 		case 2:
 		case 3:
 		case 4: {
-			uint32_t len = (uint32_t)(rnd() % (max + 1));
+			uint32_t len = (uint32_t)(t_rnd() % (max + 1));
 			memset(buf, (int)len, len);
-			int rc = mint_ring_send(&x.p, buf, len, (uint32_t)(rnd() % 100));
+			int rc = mint_ring_send(&x.p, buf, len, (uint32_t)(t_rnd() % 100));
 			CHECK(rc == 0 || rc == -EAGAIN || rc == -EBADMSG);
 			break;
 		}
@@ -1369,7 +1282,7 @@ static void test_fuzz(void)
 			(void)mint_ring_pending_bytes(&x.c);
 			break;
 		default: {
-			uint32_t cap = (uint32_t)(rnd() % 2 ? sizeof(out) : rnd() % 64);
+			uint32_t cap = (uint32_t)(t_rnd() % 2 ? sizeof(out) : t_rnd() % 64);
 			int rc = mint_ring_recv(&x.c, out, cap, NULL);
 			CHECK(rc == -EAGAIN || rc == -EBADMSG || rc == -EMSGSIZE ||
 			      (rc >= 0 && (uint32_t)rc <= cap));
@@ -1400,10 +1313,8 @@ static void test_fuzz(void)
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_alarm);
-	alarm(T_SANITIZED ? 200 : 100);
-	atexit(t_fabric_cleanup);
+	t_start("test_ring", T_SANITIZED ? 200 : 100);
+	t_child_timeout = 100;
 	RUN(test_format_open);
 	RUN(test_guard_page);
 	RUN(test_basic);
