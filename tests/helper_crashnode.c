@@ -142,12 +142,14 @@ static int rec_check(const uint8_t *buf, uint32_t len, uint64_t *seq, const char
 /* ---- node side ---- */
 
 static struct mint_fabric *fab;
+static atomic_bool heartbeat_stop;
+static pthread_t heartbeat;
 
 static void *heartbeat_thread(void *arg)
 {
 	(void)arg;
 	const struct timespec period = {0, MINT_HEARTBEAT_PERIOD_MS * 1000000L};
-	for (;;) {
+	while (!atomic_load(&heartbeat_stop)) {
 		mint_node_heartbeat(fab);
 		nanosleep(&period, NULL);
 	}
@@ -162,10 +164,16 @@ static void join_as(uint32_t id)
 	int rc = mint_node_join(fab, id, &opts);
 	if (rc)
 		die("join", rc);
-	pthread_t t;
-	if (pthread_create(&t, NULL, heartbeat_thread, NULL) != 0)
+	if (pthread_create(&heartbeat, NULL, heartbeat_thread, NULL) != 0)
 		die("heartbeat thread", -EAGAIN);
-	pthread_detach(t);
+}
+
+/* Leave cleanly: no other call may use the handle while it leaves. */
+static void leave(void)
+{
+	atomic_store(&heartbeat_stop, true);
+	pthread_join(heartbeat, NULL);
+	mint_node_leave(fab);
 }
 
 static void open_channel(const char *name, uint32_t sender, enum mint_channel_side side,
@@ -234,7 +242,7 @@ static int send_marks(uint32_t id, const char *chan, uint64_t first, uint64_t co
 	open_channel(chan, id, MINT_SIDE_A, &ch);
 	uint64_t last = send_range(&ch, REC_MARK, first, count, 0);
 	say("sent %" PRIu64 "..%" PRIu64 "\n", first, last);
-	mint_node_leave(fab);
+	leave();
 	return 0;
 }
 

@@ -12,7 +12,10 @@
 #define MINT_DEFAULT_SIZE (64ull << 20)
 
 /* A process's mapping of a fabric; it also carries who this process is
- * (a node once mint_node_join succeeds, else an external tool). */
+ * (a node once mint_node_join succeeds, else an external tool).  Threads
+ * may share a handle, except that mint_node_join and mint_node_leave
+ * change its identity and must not run concurrently with other calls on
+ * it. */
 struct mint_fabric;
 
 /*
