@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "mint/mint.h"
 
 #define NS_PER_S 1000000000ull
@@ -71,23 +72,8 @@ static bool single_core;
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
+/* The library's own clock and spin hint, so both sides are timed alike. */
+static uint64_t now_ns(void) { return mint_now_ns(CLOCK_MONOTONIC); }
 
 /* Spin-wait step: with one core a spinner must give the core away. */
 static inline void spin_step(void)
@@ -95,7 +81,7 @@ static inline void spin_step(void)
 	if (single_core)
 		sched_yield();
 	else
-		cpu_relax();
+		mint_cpu_relax();
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -1276,20 +1262,20 @@ static int ring_init(void *mem, uint64_t size, void *arg)
 	return mint_ring_format(mem, rb->ring_size, 0, 1, MINT_VEC_CHANNEL);
 }
 
-static void *rb_prod(void *arg)
+/* A ring thread's start: its message buffers (filled with FILL), the ring
+ * opened as SIDE (0 producer, 1 consumer), and the rendezvous with the
+ * other side.  NULL (and the failure recorded) if any step fails. */
+static uint8_t *rb_side_begin(struct ringbench *rb, int side, struct mint_ring *r, int fill)
 {
-	struct ringbench *rb = arg;
-	struct mint_ring r;
-	struct mint_msg msgs[RING_BATCH_MAX];
 	uint8_t *buf = xaligned(LINE, (size_t)rb->batch * rb->msg);
 	if (!buf) {
 		rb_fail(rb, "malloc", -ENOMEM, NULL);
 		return NULL;
 	}
-	memset(buf, 0x3c, (size_t)rb->batch * rb->msg);
-	int rc = mint_ring_open(rb->fb.f[0], rb->off, &r);
+	memset(buf, fill, (size_t)rb->batch * rb->msg);
+	int rc = mint_ring_open(rb->fb.f[side], rb->off, r);
 	if (rc < 0) {
-		rb_fail(rb, "mint_ring_open (producer)", rc, NULL);
+		rb_fail(rb, side ? "mint_ring_open (consumer)" : "mint_ring_open (producer)", rc, NULL);
 		atomic_fetch_add(&rb->ready, 100);
 		free(buf);
 		return NULL;
@@ -1299,6 +1285,18 @@ static void *rb_prod(void *arg)
 		free(buf);
 		return NULL;
 	}
+	return buf;
+}
+
+static void *rb_prod(void *arg)
+{
+	struct ringbench *rb = arg;
+	struct mint_ring r;
+	struct mint_msg msgs[RING_BATCH_MAX];
+	uint8_t *buf = rb_side_begin(rb, 0, &r, 0x3c);
+	if (!buf)
+		return NULL;
+	int rc;
 	uint64_t seq = 0, loops = 0, calls = 0, full = 0;
 	while (seq < cfg.max_msgs) {
 		if ((++loops & 63) == 0 &&
@@ -1354,24 +1352,10 @@ static void *rb_cons(void *arg)
 	struct mint_ring r;
 	struct mint_msg msgs[RING_BATCH_MAX];
 	char detail[160];
-	uint8_t *buf = xaligned(LINE, (size_t)rb->batch * rb->msg);
-	if (!buf) {
-		rb_fail(rb, "malloc", -ENOMEM, NULL);
+	uint8_t *buf = rb_side_begin(rb, 1, &r, 0);
+	if (!buf)
 		return NULL;
-	}
-	memset(buf, 0, (size_t)rb->batch * rb->msg);
-	int rc = mint_ring_open(rb->fb.f[1], rb->off, &r);
-	if (rc < 0) {
-		rb_fail(rb, "mint_ring_open (consumer)", rc, NULL);
-		atomic_fetch_add(&rb->ready, 100);
-		free(buf);
-		return NULL;
-	}
-	if (!rendezvous(&rb->ready, rb->hard_deadline)) {
-		rb_fail(rb, "start", -ETIMEDOUT, NULL);
-		free(buf);
-		return NULL;
-	}
+	int rc;
 	const double scale = rb->msg >= 4096 ? (double)rb->msg / 1e9 : 1.0;
 	uint64_t expect = 0, since_check = 0, empty = 0, calls = 0, empties = 0;
 	tput_begin(&rb->tp, scale);
