@@ -99,9 +99,15 @@ bench: deps
 	$(MAKE) tools benchbin
 	MINT_BUILD=$(BUILD) mk/bench.sh
 
+# Every test with 10x the iterations, the whole suite STRESS_ROUNDS times.
+STRESS_ROUNDS ?= 3
 stress: deps
 	$(MAKE) all
-	MINT_BUILD=$(BUILD) MINT_STRESS=1 tests/run.sh
+	$(MAKE) cross
+	for i in $$(seq $(STRESS_ROUNDS)); do \
+		echo "== stress round $$i of $(STRESS_ROUNDS)"; \
+		MINT_BUILD=$(BUILD) MINT_STRESS=1 tests/run.sh || exit 1; \
+	done
 
 install: lib tools
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mint \

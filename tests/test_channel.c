@@ -411,12 +411,12 @@ static void irq_case(enum mint_dispatch_mode mode, uint64_t n)
 	t_fabric_cleanup();
 }
 
-static void test_irq_consumer_sleep(void) { irq_case(MINT_MODE_SLEEP, T_SANITIZED ? 20000 : 50000); }
+static void test_irq_consumer_sleep(void) { irq_case(MINT_MODE_SLEEP, t_scale(T_SANITIZED ? 20000 : 50000)); }
 static void test_irq_consumer_adaptive(void)
 {
-	irq_case(MINT_MODE_ADAPTIVE, T_SANITIZED ? 10000 : 50000);
+	irq_case(MINT_MODE_ADAPTIVE, t_scale(T_SANITIZED ? 10000 : 50000));
 }
-static void test_irq_consumer_poll(void) { irq_case(MINT_MODE_POLL, T_SANITIZED ? 5000 : 20000); }
+static void test_irq_consumer_poll(void) { irq_case(MINT_MODE_POLL, t_scale(T_SANITIZED ? 5000 : 20000)); }
 
 int main(void)
 {

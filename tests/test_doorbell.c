@@ -121,7 +121,7 @@ static void dispatch_mode_case(enum mint_dispatch_mode mode)
 	CHECK_EQ(tgt->mode, mode);
 
 	uint64_t sent[MINT_VECTORS] = {0}, woke = 0, total = 0, sync_sends = 0, sync_woke = 0;
-	int n = T_SANITIZED ? 10000 : 40000;
+	int n = (int)t_scale(T_SANITIZED ? 10000 : 40000);
 	for (int i = 0; i < n; i++) {
 		uint32_t v = vecs[t_rnd() % NVECS];
 		bool sync = i % 2000 == 1999;

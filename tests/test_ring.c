@@ -383,7 +383,7 @@ static void test_wrap_model(void)
 		uint32_t max = mint_ring_max_record(&x.p);
 		static uint8_t buf[4096], out[4096];
 		uint64_t next_send = 0, next_recv = 0, pads = 0;
-		int ops = T_SANITIZED ? 60000 : 200000;
+		int ops = (int)t_scale(T_SANITIZED ? 60000 : 200000);
 		for (int op = 0; op < ops; op++) {
 			if (t_rnd() % 2) {
 				uint32_t len = PHDR + (uint32_t)(t_rnd() % (max - PHDR + 1));
@@ -645,9 +645,7 @@ static void consume_stream(struct mint_ring *r, uint64_t n, bool batches)
 static void test_cross_process_stream(void)
 {
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE + 256 * 1024);
-	uint64_t n = T_SANITIZED ? 200000 : 1000000;
-	if (getenv("MINT_STRESS"))
-		n *= 10;
+	uint64_t n = (uint64_t)t_scale(T_SANITIZED ? 200000 : 1000000);
 	struct stream_args a = {ring_object(f, "stream", 64 * 1024), n, 1};
 	struct mint_ring r;
 	CHECK_EQ(mint_ring_open(f, a.off, &r), 0);
@@ -1219,7 +1217,7 @@ static void test_fuzz(void)
 	uint32_t max = mint_ring_max_record(&x.p);
 	static uint8_t buf[1024], out[1024];
 	uint64_t results[8] = {0};
-	for (int it = 0; it < 10000; it++) {
+	for (long it = 0; it < t_scale(10000); it++) {
 		switch (t_rnd() % 10) {
 		case 0: { /* garbage somewhere */
 			uint64_t v = t_rnd();
