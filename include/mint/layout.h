@@ -198,6 +198,65 @@ struct mint_channel_hdr {
 #define MINT_CHANNEL_MAGIC 0x4e414843u /* "CHAN" */
 #define MINT_CHANNEL_VERSION 1u
 
+/*
+ * The virtual NIC (VNI): object "vni", a header line and a port per node
+ * id below MINT_VNI_MAX_PORTS.  In per-destination mode every (src, dst)
+ * pair has a ring object "vni.SRC-DST" of `ring_size` data bytes whose
+ * records are one frame each: a virtio-net header (`vnet_hdr_len` bytes)
+ * and an Ethernet frame.
+ */
+#define MINT_VNI_MAX_PORTS 16u
+#define MINT_VNI_MAGIC 0x30494e56u /* "VNI0" */
+#define MINT_VNI_VERSION 1u
+#define MINT_VNI_PER_DEST 1u       /* a receive ring per (source, destination) */
+#define MINT_VNI_POOL 2u           /* one buffer pool, address queues */
+#define MINT_VNI_VNET_HDR 10u      /* struct virtio_net_hdr */
+#define MINT_VNI_FRAME_MAX (MINT_VNI_VNET_HDR + 65536u + 64u)
+#define MINT_VNI_DOWN 0u
+#define MINT_VNI_UP 1u
+#define MINT_REC_FRAME 1u          /* ring record type of a frame */
+
+struct mint_vni_port {
+	/* line 0: written by the port's node when it attaches or detaches */
+	_Atomic uint32_t state;   /* MINT_VNI_DOWN / MINT_VNI_UP */
+	uint32_t epoch;           /* the node's epoch when it attached */
+	uint8_t mac[6];
+	uint8_t pad0[2];
+	uint8_t ipv4[4];          /* network byte order */
+	uint32_t prefix_len;
+	uint8_t pad0b[40];
+	/* line 1: transmit counters, written by the port's node */
+	_Atomic uint64_t tx_packets;
+	_Atomic uint64_t tx_bytes;
+	_Atomic uint64_t tx_drop_full;    /* destination ring full */
+	_Atomic uint64_t tx_drop_unknown; /* no port has that MAC */
+	_Atomic uint64_t tx_drop_down;    /* destination port down or node dead */
+	_Atomic uint64_t tx_drop_error;   /* too big, ring corrupt, no room */
+	_Atomic uint64_t tx_irqs;         /* frames that raised the receiver's vector */
+	_Atomic uint64_t tx_irqs_suppressed; /* frames that found it awake */
+	/* line 2: receive counters, written by the port's node */
+	_Atomic uint64_t rx_packets;
+	_Atomic uint64_t rx_bytes;
+	_Atomic uint64_t rx_errors;       /* corrupt rings or records */
+	_Atomic uint64_t rx_drop_host;    /* the host stack refused the frame */
+	_Atomic uint64_t rx_polls;        /* drain passes that found frames */
+	uint8_t pad2[24];
+	/* line 3 */
+	uint8_t reserved[64];
+};
+
+struct mint_vni_hdr {
+	uint32_t magic;           /* MINT_VNI_MAGIC */
+	uint32_t version;
+	uint32_t mode;            /* MINT_VNI_PER_DEST / MINT_VNI_POOL */
+	uint32_t max_ports;
+	uint64_t ring_size;       /* per-destination rings: data bytes */
+	uint32_t vnet_hdr_len;
+	uint8_t mac_base[6];      /* MAC of port N: mac_base with byte 5 = N */
+	uint8_t pad[30];
+	struct mint_vni_port ports[MINT_VNI_MAX_PORTS];
+};
+
 /* Fabric geometry. */
 #define MINT_NODE_TABLE_OFF ((uint64_t)MINT_PAGE)
 #define MINT_OBJDIR_OFF (MINT_NODE_TABLE_OFF + MINT_MAX_NODES * (uint64_t)MINT_PAGE)
@@ -284,5 +343,31 @@ MINT_AT(struct mint_channel_hdr, ring_size, 16);
 MINT_AT(struct mint_channel_hdr, a2b_off, 24);
 MINT_AT(struct mint_channel_hdr, b2a_off, 32);
 _Static_assert(MINT_HEAP_OFF == 0x49000, "heap offset");
+_Static_assert(sizeof(struct mint_vni_port) == 4 * MINT_CACHELINE, "vni port");
+MINT_AT(struct mint_vni_port, epoch, 4);
+MINT_AT(struct mint_vni_port, mac, 8);
+MINT_AT(struct mint_vni_port, ipv4, 16);
+MINT_AT(struct mint_vni_port, prefix_len, 20);
+MINT_AT(struct mint_vni_port, tx_packets, 64);
+MINT_AT(struct mint_vni_port, tx_bytes, 72);
+MINT_AT(struct mint_vni_port, tx_drop_full, 80);
+MINT_AT(struct mint_vni_port, tx_drop_unknown, 88);
+MINT_AT(struct mint_vni_port, tx_drop_down, 96);
+MINT_AT(struct mint_vni_port, tx_drop_error, 104);
+MINT_AT(struct mint_vni_port, tx_irqs, 112);
+MINT_AT(struct mint_vni_port, tx_irqs_suppressed, 120);
+MINT_AT(struct mint_vni_port, rx_packets, 128);
+MINT_AT(struct mint_vni_port, rx_bytes, 136);
+MINT_AT(struct mint_vni_port, rx_errors, 144);
+MINT_AT(struct mint_vni_port, rx_drop_host, 152);
+MINT_AT(struct mint_vni_port, rx_polls, 160);
+MINT_AT(struct mint_vni_hdr, version, 4);
+MINT_AT(struct mint_vni_hdr, mode, 8);
+MINT_AT(struct mint_vni_hdr, max_ports, 12);
+MINT_AT(struct mint_vni_hdr, ring_size, 16);
+MINT_AT(struct mint_vni_hdr, vnet_hdr_len, 24);
+MINT_AT(struct mint_vni_hdr, mac_base, 28);
+MINT_AT(struct mint_vni_hdr, ports, 64);
+_Static_assert(sizeof(struct mint_vni_hdr) == 64 + MINT_VNI_MAX_PORTS * 256, "vni header");
 
 #endif /* MINT_LAYOUT_H */

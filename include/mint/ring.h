@@ -30,6 +30,10 @@ struct mint_ring {
 	uint64_t seen_head;   /* producer: last head it read */
 	uint64_t seen_tail;   /* consumer: last tail it read */
 	uint64_t bad_tail;    /* consumer: last impossible tail (reported once) */
+	uint64_t res_tail;    /* producer: where the reserved record goes */
+	uint32_t res_max;     /* producer: bytes reserved (0: none) */
+	uint32_t last_bell;   /* producer: MINT_BELL_* found by the last publication */
+	uint64_t peeked;      /* consumer: bytes of the record peeked at (0: none) */
 };
 
 /* A message of a batch: DATA holds LEN bytes (send) or up to CAP (receive). */
@@ -71,6 +75,17 @@ int mint_ring_send(struct mint_ring *r, const void *data, uint32_t len, uint32_t
 int mint_ring_send_batch(struct mint_ring *r, const struct mint_msg *msgs, unsigned n);
 
 /*
+ * Producer, without a copy: reserve room for a record of up to MAX bytes
+ * and get a pointer to its payload in the ring (0, -EAGAIN if full,
+ * -EMSGSIZE, -EBADMSG); write the payload there (a read(2) straight into
+ * the ring, say), then commit LEN <= MAX bytes of it as one record of TYPE
+ * (-EINVAL if LEN exceeds the reservation).  A reservation not committed
+ * is simply dropped by the next reserve or send.
+ */
+int mint_ring_reserve(struct mint_ring *r, uint32_t max, void **payload);
+int mint_ring_commit(struct mint_ring *r, uint32_t len, uint32_t type);
+
+/*
  * Consumer.  recv: payload length, -EAGAIN if empty, -EMSGSIZE if CAP is
  * too small (the record stays), -EBADMSG on corruption (see above).
  * recv_batch: fills up to N messages and returns how many (0 if empty), or
@@ -78,6 +93,17 @@ int mint_ring_send_batch(struct mint_ring *r, const struct mint_msg *msgs, unsig
  */
 int mint_ring_recv(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *type);
 int mint_ring_recv_batch(struct mint_ring *r, struct mint_msg *msgs, unsigned n);
+
+/*
+ * Consumer, without a copy: a pointer to the next record's payload inside
+ * the ring and its length (-EAGAIN if empty, -EBADMSG), valid until
+ * mint_ring_release consumes it.  The header was validated; the payload is
+ * the producer's memory, which a hostile producer may still be changing:
+ * use it where torn bytes do no harm (a write(2) to a TAP device), copy it
+ * out (mint_ring_recv) where they would.
+ */
+int mint_ring_peek(struct mint_ring *r, const void **payload, uint32_t *type);
+void mint_ring_release(struct mint_ring *r);
 
 /*
  * Blocking forms: wait up to TIMEOUT_MS (-1: forever; 0: do not wait) for

@@ -123,10 +123,10 @@ static int64_t refresh_space(struct mint_ring *r, uint64_t *tail)
 	return (int64_t)(r->size - (*tail - head));
 }
 
-static void put_record(struct mint_ring *r, uint64_t *tail, const void *data, uint32_t len,
-		       uint32_t type)
+/* Where a record of REC bytes goes at *TAIL: fills the end of the data
+ * area with a PAD record first when the record would not fit before it. */
+static uint64_t place(struct mint_ring *r, uint64_t *tail, uint64_t rec)
 {
-	uint64_t rec = rec_bytes(len);
 	uint64_t pos = *tail & (r->size - 1);
 	if (r->size - pos < rec) {
 		struct mint_rec_hdr pad = {le32((uint32_t)(r->size - pos - HDR_BYTES)), le32(MINT_REC_PAD)};
@@ -134,16 +134,29 @@ static void put_record(struct mint_ring *r, uint64_t *tail, const void *data, ui
 		*tail += r->size - pos;
 		pos = 0;
 	}
+	return pos;
+}
+
+static void put_header(struct mint_ring *r, uint64_t pos, uint32_t len, uint32_t type)
+{
 	struct mint_rec_hdr h = {le32(len), le32(type)};
 	memcpy(r->data + pos, &h, sizeof(h));
+}
+
+static void put_record(struct mint_ring *r, uint64_t *tail, const void *data, uint32_t len,
+		       uint32_t type)
+{
+	uint64_t pos = place(r, tail, rec_bytes(len));
+	put_header(r, pos, len, type);
 	memcpy(r->data + pos + HDR_BYTES, data, len);
-	*tail += rec;
+	*tail += rec_bytes(len);
 }
 
 /* Tell the consumer: a futex wake if it sleeps, its vector if it is armed. */
 static void notify_consumer(struct mint_ring *r)
 {
-	if (mint_bell_ring(&r->hdr->data_bell) == MINT_BELL_IRQ && r->cons_node != MINT_NODE_NONE)
+	r->last_bell = mint_bell_ring(&r->hdr->data_bell);
+	if (r->last_bell == MINT_BELL_IRQ && r->cons_node != MINT_NODE_NONE)
 		mint_ipi_send(r->f, r->cons_node, r->cons_vector);
 }
 
@@ -186,6 +199,39 @@ int mint_ring_send_batch(struct mint_ring *r, const struct mint_msg *msgs, unsig
 	if (i)
 		publish_tail(r, tail, i);
 	return i ? (int)i : rc;
+}
+
+int mint_ring_reserve(struct mint_ring *r, uint32_t max, void **payload)
+{
+	if (max > r->max_record)
+		return -EMSGSIZE;
+	uint64_t tail = r->local_tail, rec = rec_bytes(max);
+	int64_t space = (int64_t)(r->size - (tail - r->seen_head));
+	if ((uint64_t)space < need_at(r, tail, rec)) {
+		if ((space = refresh_space(r, &tail)) < 0)
+			return (int)space;
+		if ((uint64_t)space < need_at(r, tail, rec)) {
+			own_inc64(&r->hdr->full_events, 1);
+			return -EAGAIN;
+		}
+	}
+	/* A pad written here lies in free space: nobody sees it unless the
+	 * commit publishes it. */
+	uint64_t pos = place(r, &tail, rec);
+	r->res_tail = tail;
+	r->res_max = max;
+	*payload = r->data + pos + HDR_BYTES;
+	return 0;
+}
+
+int mint_ring_commit(struct mint_ring *r, uint32_t len, uint32_t type)
+{
+	if (len > r->res_max || type >= MINT_REC_PAD)
+		return -EINVAL;
+	put_header(r, r->res_tail & (r->size - 1), len, type);
+	r->res_max = 0;
+	publish_tail(r, r->res_tail + rec_bytes(len), 1);
+	return 0;
 }
 
 int mint_ring_send(struct mint_ring *r, const void *data, uint32_t len, uint32_t type)
@@ -257,11 +303,12 @@ static void repair_head(struct mint_ring *r)
 }
 
 /*
- * Take the next record into M.  1: taken; 0: empty; -EMSGSIZE: M is too
- * small (nothing consumed); -EBADMSG: corrupt (counted; a bad record is
- * dropped with everything published after it).
+ * Validate the record at the head, skipping pads: 1 with its position,
+ * length and type; 0 if the ring is empty; -EBADMSG if it is corrupt
+ * (counted; a bad record is dropped with everything published after it).
  */
-static int take_one(struct mint_ring *r, struct mint_msg *m)
+static int next_record(struct mint_ring *r, uint64_t *pos_out, uint32_t *len_out,
+		       uint32_t *type_out)
 {
 	for (;;) {
 		int rc = r->seen_tail == r->local_head ? refresh_tail(r) : 0;
@@ -284,14 +331,29 @@ static int take_one(struct mint_ring *r, struct mint_msg *m)
 		uint64_t rec = rec_bytes(len);
 		if (len > r->max_record || type > MINT_REC_PAD || rec > contig || rec > avail)
 			return resync(r);
-		if (len > m->cap)
-			return -EMSGSIZE;
-		memcpy(m->data, r->data + pos + HDR_BYTES, len);
-		m->len = len;
-		m->type = type;
-		r->local_head += rec;
+		*pos_out = pos;
+		*len_out = len;
+		*type_out = type;
 		return 1;
 	}
+}
+
+/* Take the next record into M: 1, 0 if empty, -EMSGSIZE if M is too small
+ * (nothing consumed), -EBADMSG. */
+static int take_one(struct mint_ring *r, struct mint_msg *m)
+{
+	uint64_t pos;
+	uint32_t len, type;
+	int rc = next_record(r, &pos, &len, &type);
+	if (rc != 1)
+		return rc;
+	if (len > m->cap)
+		return -EMSGSIZE;
+	memcpy(m->data, r->data + pos + HDR_BYTES, len);
+	m->len = len;
+	m->type = type;
+	r->local_head += rec_bytes(len);
+	return 1;
 }
 
 int mint_ring_recv_batch(struct mint_ring *r, struct mint_msg *msgs, unsigned n)
@@ -317,6 +379,36 @@ int mint_ring_recv(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *type)
 	if (rc == 1 && type)
 		*type = m.type;
 	return rc == 1 ? (int)m.len : rc == 0 ? -EAGAIN : rc;
+}
+
+int mint_ring_peek(struct mint_ring *r, const void **payload, uint32_t *type)
+{
+	uint64_t start = r->local_head, pos;
+	uint32_t len, t;
+	int rc = next_record(r, &pos, &len, &t);
+	if (r->local_head != start && rc != -EBADMSG)
+		publish_head(r); /* pads skipped on the way */
+	if (rc == 0) {
+		repair_head(r);
+		return -EAGAIN;
+	}
+	if (rc < 0)
+		return rc;
+	*payload = r->data + pos + HDR_BYTES;
+	if (type)
+		*type = t;
+	r->peeked = rec_bytes(len);
+	return (int)len;
+}
+
+void mint_ring_release(struct mint_ring *r)
+{
+	if (!r->peeked)
+		return;
+	r->local_head += r->peeked;
+	r->peeked = 0;
+	own_inc64(&r->hdr->recv_records, 1);
+	publish_head(r);
 }
 
 uint64_t mint_ring_pending_bytes(const struct mint_ring *r)

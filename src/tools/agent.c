@@ -13,12 +13,15 @@
 
 #include "netns.h"
 #include "services.h"
+#include "vni_port.h"
 
 struct agent {
 	const struct agent_config *cfg;
 	struct mint_fabric *f;
 	struct mint_dispatcher *disp;
 	struct services *services;
+	struct vni_port vni;
+	bool vni_up;
 	bool peer_alive[MINT_MAX_NODES];
 };
 
@@ -96,10 +99,27 @@ static int heartbeat_loop(struct agent *a, const sigset_t *stop_signals)
 	for (;;) {
 		mint_node_heartbeat(a->f);
 		watch_peers(a);
+		if (a->vni_up)
+			vni_port_watch(&a->vni);
 		int sig = sigtimedwait(stop_signals, NULL, &period);
 		if (sig > 0)
 			return sig;
 	}
+}
+
+/* The virtual NIC, before the dispatcher runs its handler. */
+static int start_vni(struct agent *a, int ready_fd)
+{
+	const struct agent_config *cfg = a->cfg;
+	const char *what;
+	int rc = vni_port_start(&a->vni, a->f, a->disp, cfg->vni_addr, cfg->vni_prefix, &what);
+	if (rc) {
+		tell(cfg->id, ready_fd, "cannot %s for its VNI: %s%s", what, mint_strerror(rc),
+		     rc == -EPERM || rc == -EACCES ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		return rc;
+	}
+	a->vni_up = true;
+	return 0;
 }
 
 /* Everything from the namespace to a running dispatcher; "ok" or an error
@@ -135,11 +155,13 @@ static int bring_up(struct agent *a, int ready_fd)
 		return rc;
 	}
 	mint_dispatcher_set_handler(a->disp, MINT_VEC_CHANNEL, services_on_channel_irq, a->services);
-	return 0;
+	return cfg->vni ? start_vni(a, ready_fd) : 0;
 }
 
 static void tear_down(struct agent *a)
 {
+	if (a->vni_up)
+		vni_port_stop(&a->vni); /* the dispatcher is stopped: no handler runs */
 	if (a->f && mint_fabric_self(a->f) != MINT_NODE_NONE)
 		mint_node_leave(a->f);
 	services_destroy(a->services);

@@ -16,6 +16,9 @@ struct agent_config {
 	char netns_name[MINT_NAME_MAX];
 	char name[MINT_NAME_MAX];
 	enum mint_dispatch_mode mode;
+	bool vni;                 /* drive a virtual NIC, mint0 */
+	uint8_t vni_addr[4];      /* its IPv4 address, network order */
+	uint32_t vni_prefix;
 };
 
 /*

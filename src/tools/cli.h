@@ -59,5 +59,10 @@ int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_irq(struct cli *c, int argc, char **argv);
 int cmd_ipi(struct cli *c, int argc, char **argv);
 int cmd_ping(struct cli *c, int argc, char **argv);
+int cmd_vni(struct cli *c, int argc, char **argv);
+
+/* One port's VNI state and counters as a JSON object. */
+struct mint_vni_stats;
+void vni_stats_json(const struct mint_vni_stats *st);
 
 #endif

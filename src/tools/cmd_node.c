@@ -2,6 +2,7 @@
 /* mint node start | stop */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <poll.h>
 #include <sched.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "vni_port.h"
 #include "cli.h"
 #include "netns.h"
 
@@ -22,9 +24,13 @@
 static const char start_usage[] =
 	"usage: mint node start [ID] [--cores LIST] [--netns|--no-netns]\n"
 	"                       [--mode poll|sleep|adaptive] [--name NAME] [--foreground]\n"
+	"                       [--vni [--vni-addr A.B.C.D/N]]\n"
 	"Start the agent of node ID (default: the lowest free id) pinned to LIST\n"
 	"(e.g. 1 or 0-3,6; default: core ID modulo the cores available) in its own\n"
-	"network namespace mint-FABRIC-ID (default when root; --no-netns otherwise).\n";
+	"network namespace mint-FABRIC-ID (default when root; --no-netns otherwise).\n"
+	"--vni gives it a virtual NIC, mint0 in its namespace (nodes 0-15), with\n"
+	"address 10.77.0.<ID+1>/24 unless --vni-addr says otherwise; its dispatcher\n"
+	"then defaults to adaptive mode.\n";
 
 static const char stop_usage[] =
 	"usage: mint node stop ID\n"
@@ -158,8 +164,11 @@ static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
 	if (strcmp(line, "ok") == 0) {
 		char cores[64];
 		cli_format_cores(cfg->cores, cores, sizeof(cores));
-		printf("node %u up: pid %d, cores %s%s%s\n", cfg->id, (int)pid, cores,
-		       cfg->netns ? ", netns " : "", cfg->netns ? cfg->netns_name : "");
+		char addr[INET_ADDRSTRLEN], vni[64] = "";
+		if (cfg->vni && inet_ntop(AF_INET, cfg->vni_addr, addr, sizeof(addr)))
+			snprintf(vni, sizeof(vni), ", " VNI_TAP_NAME " %s/%u", addr, cfg->vni_prefix);
+		printf("node %u up: pid %d, cores %s%s%s%s\n", cfg->id, (int)pid, cores,
+		       cfg->netns ? ", netns " : "", cfg->netns ? cfg->netns_name : "", vni);
 		return 0;
 	}
 	waitpid(pid, NULL, 0);
@@ -168,13 +177,48 @@ static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
 }
 
 /* Parse start's options into CFG; returns -1 to go on or an exit status. */
+/* "A.B.C.D/N" into ADDR (network order) and PREFIX. */
+static int parse_cidr(const char *s, uint8_t addr[4], uint32_t *prefix)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : 0;
+	if (!slash || n >= sizeof(ip) || cli_parse_u32(slash + 1, 32, prefix) || *prefix == 0)
+		return -EINVAL;
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	return inet_pton(AF_INET, ip, addr) == 1 ? 0 : -EINVAL;
+}
+
+/* --vni needs the node's own namespace and a port; fills the default
+ * address. */
+static int check_vni(struct agent_config *cfg, bool addr_given)
+{
+	if (!cfg->netns) {
+		cli_err("node %u: --vni needs the node's own network namespace (drop --no-netns%s)",
+			cfg->id, geteuid() ? "; namespaces need root" : "");
+		return -EINVAL;
+	}
+	if (cfg->id >= MINT_VNI_MAX_PORTS) {
+		cli_err("node %u: --vni is available for nodes 0-%u", cfg->id, MINT_VNI_MAX_PORTS - 1);
+		return -ERANGE;
+	}
+	if (!addr_given) {
+		const uint8_t def[4] = {10, 77, 0, (uint8_t)(cfg->id + 1)};
+		memcpy(cfg->vni_addr, def, 4);
+		cfg->vni_prefix = 24;
+	}
+	return 0;
+}
+
 static int parse_start(struct cli *c, int argc, char **argv, struct agent_config *cfg,
-		       const char **cores_arg, bool *foreground)
+		       const char **cores_arg, bool *foreground, bool *vni_addr_given)
 {
 	static const struct option opts[] = {
 		{"cores", required_argument, NULL, 'c'}, {"netns", no_argument, NULL, 'n'},
 		{"no-netns", no_argument, NULL, 'N'},     {"mode", required_argument, NULL, 'm'},
 		{"name", required_argument, NULL, 'a'},   {"foreground", no_argument, NULL, 'f'},
+		{"vni", no_argument, NULL, 'v'},          {"vni-addr", required_argument, NULL, 'A'},
 		CLI_COMMON_LONGOPTS,                      {0}};
 	int opt;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:", opts, NULL)) != -1) {
@@ -192,6 +236,15 @@ static int parse_start(struct cli *c, int argc, char **argv, struct agent_config
 			snprintf(cfg->name, sizeof(cfg->name), "%s", optarg);
 			break;
 		case 'f': *foreground = true; break;
+		case 'v': cfg->vni = true; break;
+		case 'A':
+			if (parse_cidr(optarg, cfg->vni_addr, &cfg->vni_prefix)) {
+				cli_err("address %s: not an IPv4 address with a prefix (e.g. 10.77.0.9/24)",
+					optarg);
+				return EXIT_USAGE;
+			}
+			*vni_addr_given = true;
+			break;
 		default:
 			if ((st = cli_common_opt(c, opt, start_usage)) >= 0)
 				return st;
@@ -202,12 +255,18 @@ static int parse_start(struct cli *c, int argc, char **argv, struct agent_config
 
 static int node_start(struct cli *c, int argc, char **argv)
 {
-	struct agent_config cfg = {.netns = geteuid() == 0, .mode = MINT_MODE_SLEEP};
+	struct agent_config cfg = {.netns = geteuid() == 0, .mode = (enum mint_dispatch_mode)-1};
 	const char *cores_arg = NULL;
-	bool foreground = false, have_id = false;
-	int st = parse_start(c, argc, argv, &cfg, &cores_arg, &foreground);
+	bool foreground = false, have_id = false, vni_addr_given = false;
+	int st = parse_start(c, argc, argv, &cfg, &cores_arg, &foreground, &vni_addr_given);
 	if (st >= 0)
 		return st;
+	if (cfg.mode == (enum mint_dispatch_mode)-1)
+		cfg.mode = cfg.vni ? MINT_MODE_ADAPTIVE : MINT_MODE_SLEEP;
+	if (vni_addr_given && !cfg.vni) {
+		cli_err("--vni-addr goes with --vni");
+		return EXIT_USAGE;
+	}
 	if (optind < argc) {
 		if (cli_parse_node(argv[optind++], &cfg.id))
 			return EXIT_USAGE;
@@ -233,6 +292,8 @@ static int node_start(struct cli *c, int argc, char **argv)
 		cli_err("node %u: already running (pid %d)", cfg.id, info.pid);
 		rc = -EBUSY;
 	}
+	if (rc == 0 && cfg.vni)
+		rc = check_vni(&cfg, vni_addr_given);
 	if (rc) {
 		mint_fabric_detach(f);
 		return 1;

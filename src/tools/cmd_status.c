@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "le.h"
+#include "mint/vni.h"
 
 static const char status_usage[] =
 	"usage: mint status [-j]\n"
@@ -34,6 +35,7 @@ static const char *type_name(uint32_t type)
 	case MINT_OBJ_RAW: return "raw";
 	case MINT_OBJ_RING: return "ring";
 	case MINT_OBJ_CHANNEL: return "channel";
+	case MINT_OBJ_VNI: return "vni";
 	default: return "unknown";
 	}
 }
@@ -76,6 +78,11 @@ static void status_json(struct mint_fabric *f, const struct mint_node_info *node
 			json_str(stdout, n->netns);
 		else
 			printf("null");
+		struct mint_vni_stats vni;
+		if (mint_vni_stats(f, n->id, &vni) == 0 && vni.up) {
+			printf(",\"vni\":");
+			vni_stats_json(&vni);
+		}
 		printf("}");
 		sep = ",";
 	}

@@ -20,6 +20,7 @@ static const char usage[] =
 	"  irq [-j]                         interrupts handled, per vector and node\n"
 	"  ipi ID VECTOR                    raise VECTOR on node ID\n"
 	"  ping ID [--from SRC]             round trips through a fabric channel\n"
+	"  vni stats [-j]                   the virtual NIC's ports and counters\n"
 	"  down                             stop all nodes, remove the fabric\n"
 	"\n"
 	"The fabric is --fabric NAME, else $MINT_FABRIC, else \"mint\":\n"
@@ -31,7 +32,7 @@ static const struct {
 	int (*run)(struct cli *c, int argc, char **argv);
 } commands[] = {
 	{"up", cmd_up},         {"down", cmd_down}, {"node", cmd_node}, {"status", cmd_status},
-	{"irq", cmd_irq},       {"ipi", cmd_ipi},   {"ping", cmd_ping},
+	{"irq", cmd_irq},       {"ipi", cmd_ipi},   {"ping", cmd_ping}, {"vni", cmd_vni},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtual NIC: Ethernet frames between nodes through the fabric.  A
+ * frame is a virtio-net header (MINT_VNI_VNET_HDR bytes, opaque here: it is
+ * the TAP device's) followed by an Ethernet frame.  Each node's port has a
+ * MAC derived from the fabric's name and the node id; frames go to the port
+ * of their destination MAC, broadcast and multicast to every other port.
+ */
+#ifndef MINT_VNI_H
+#define MINT_VNI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mint/fabric.h"
+
+#define MINT_VEC_VNI 2u                       /* "frames for you": drain them */
+#define MINT_VNI_DEFAULT_RING (4ull << 20)    /* per-destination ring bytes */
+
+struct mint_vni;
+
+struct mint_vni_config {
+	uint32_t mode;       /* MINT_VNI_PER_DEST (0: the default) or MINT_VNI_POOL */
+	uint64_t ring_size;  /* per-destination rings (0: MINT_VNI_DEFAULT_RING) */
+};
+
+/*
+ * Create the fabric's VNI object with CFG (NULL: defaults) unless it
+ * exists.  1 created, 0 existed, -EINVAL (bad mode or ring size: a power
+ * of two from 256 KiB), -EOPNOTSUPP (a mode this build does not carry),
+ * or an error of mint_obj_open.
+ */
+int mint_vni_create(struct mint_fabric *f, const struct mint_vni_config *cfg);
+
+/* The fabric's VNI as seen by this process (created with defaults if it
+ * does not exist).  -EPROTO if the object is not a VNI this build knows. */
+int mint_vni_open(struct mint_fabric *f, struct mint_vni **out);
+void mint_vni_close(struct mint_vni *v);
+
+/* The configuration it was created with. */
+void mint_vni_config(const struct mint_vni *v, struct mint_vni_config *cfg);
+
+/* MAC of node ID's port: locally administered, stable for a fabric name. */
+void mint_vni_mac(const struct mint_vni *v, uint32_t id, uint8_t mac[6]);
+
+/*
+ * Bring up the port of the node this fabric handle joined as, with its
+ * IPv4 address (network order) for display.  -ENOTCONN if not a node,
+ * -ERANGE if its id has no port (>= MINT_VNI_MAX_PORTS).
+ */
+int mint_vni_attach(struct mint_vni *v, const uint8_t ipv4[4], uint32_t prefix_len);
+int mint_vni_detach(struct mint_vni *v);
+
+/*
+ * Send FRAME (LEN bytes: virtio-net header + Ethernet frame) to the port of
+ * its destination MAC, or to every other up port for broadcast and
+ * multicast.  Returns the number of ports it was queued to; a full, down
+ * or unknown destination drops the frame and counts the reason, as a NIC
+ * does.  -EMSGSIZE if LEN is out of range, -ENOTCONN if not attached.
+ */
+int mint_vni_send(struct mint_vni *v, const void *frame, uint32_t len);
+
+/* Called for each received frame; FRAME points into the fabric (see
+ * mint_ring_peek) and is valid during the call.  Returns 0, or -1 if the
+ * frame could not be delivered (counted in rx_drop_host). */
+typedef int (*mint_vni_rx_fn)(void *arg, const void *frame, uint32_t len);
+
+/* Deliver up to BUDGET waiting frames to FN; returns how many. */
+int mint_vni_poll(struct mint_vni *v, mint_vni_rx_fn fn, void *arg, unsigned budget);
+
+/* After draining: ask for MINT_VEC_VNI on the next frame.  0 armed, 1 if
+ * frames arrived meanwhile (poll again). */
+int mint_vni_arm(struct mint_vni *v);
+
+struct mint_vni_stats {
+	bool up;
+	uint8_t mac[6];
+	uint8_t ipv4[4];
+	uint32_t prefix_len;
+	uint64_t tx_packets, tx_bytes, tx_drop_full, tx_drop_unknown, tx_drop_down, tx_drop_error;
+	uint64_t tx_irqs, tx_irqs_suppressed;
+	uint64_t rx_packets, rx_bytes, rx_errors, rx_drop_host, rx_polls;
+};
+
+/* Node ID's port and counters.  -ENOENT if the fabric has no VNI, -ERANGE. */
+int mint_vni_stats(struct mint_fabric *f, uint32_t id, struct mint_vni_stats *st);
+
+#endif

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtual NIC in per-destination mode: node S sends to node D through
+ * ring "vni.S-D" (S the only producer, D the only consumer), so the data
+ * path takes no lock.  Each node's counters sit on lines only it writes.
+ */
+#include "mint/vni.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "le.h"
+#include "mint/doorbell.h"
+#include "mint/node.h"
+#include "mint/object.h"
+#include "mint/ring.h"
+
+#define VNI_OBJ "vni"
+#define LIVENESS_EVERY_NS 100000000ull /* how often a sender re-checks a peer */
+#define POLL_QUOTA 64u                 /* frames per source per pass */
+
+struct peer {
+	struct mint_ring tx, rx;
+	bool tx_open, rx_open;
+	bool alive;
+	uint64_t checked_ns;
+};
+
+struct mint_vni {
+	struct mint_fabric *f;
+	struct mint_vni_hdr *hdr;
+	uint32_t self;
+	uint64_t ring_size; /* validated copies of the header's geometry */
+	uint8_t mac_base[6];
+	uint32_t generation;
+	struct peer peers[MINT_VNI_MAX_PORTS];
+};
+
+struct vni_init_args {
+	struct mint_vni_config cfg;
+	const char *fabric_name;
+};
+
+/* Two bytes of FNV-1a of the fabric name: stable MACs per fabric. */
+static uint16_t name_hash(const char *name, size_t cap)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < cap && name[i]; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+	return (uint16_t)(h ^ (h >> 16));
+}
+
+static int vni_init(void *mem, uint64_t size, void *arg)
+{
+	const struct vni_init_args *a = arg;
+	struct mint_vni_hdr *h = mem;
+	if (size < sizeof(*h))
+		return -EINVAL;
+	uint16_t hash = name_hash(a->fabric_name, MINT_NAME_MAX);
+	const uint8_t base[6] = {0x02, 0x6d, (uint8_t)(hash >> 8), (uint8_t)hash, 0, 0};
+	wr32(&h->version, MINT_VNI_VERSION);
+	wr32(&h->mode, a->cfg.mode);
+	wr32(&h->max_ports, MINT_VNI_MAX_PORTS);
+	wr64(&h->ring_size, a->cfg.ring_size);
+	wr32(&h->vnet_hdr_len, MINT_VNI_VNET_HDR);
+	memcpy(h->mac_base, base, sizeof(base));
+	wr32(&h->magic, MINT_VNI_MAGIC);
+	return 0;
+}
+
+static int check_config(struct mint_vni_config *cfg)
+{
+	if (cfg->mode == 0)
+		cfg->mode = MINT_VNI_PER_DEST;
+	if (cfg->ring_size == 0)
+		cfg->ring_size = MINT_VNI_DEFAULT_RING;
+	if (cfg->mode == MINT_VNI_POOL)
+		return -EOPNOTSUPP;
+	if (cfg->mode != MINT_VNI_PER_DEST || cfg->ring_size < 4 * (uint64_t)MINT_VNI_FRAME_MAX ||
+	    (cfg->ring_size & (cfg->ring_size - 1)))
+		return -EINVAL;
+	return 0;
+}
+
+int mint_vni_create(struct mint_fabric *f, const struct mint_vni_config *cfg)
+{
+	struct vni_init_args a = {{0, 0}, mint_fabric_hdr(f)->name};
+	if (cfg)
+		a.cfg = *cfg;
+	int rc = check_config(&a.cfg);
+	if (rc)
+		return rc;
+	uint64_t off;
+	return mint_obj_open(f, VNI_OBJ, MINT_OBJ_VNI, sizeof(struct mint_vni_hdr), vni_init, &a,
+			     &off);
+}
+
+/* Validate the VNI header at OFF and copy its geometry into V. */
+static int check_header(struct mint_vni *v, uint64_t off)
+{
+	struct mint_vni_hdr *h = mint_fabric_at(v->f, off, sizeof(*h));
+	if (!h || rd32(&h->magic) != MINT_VNI_MAGIC || rd32(&h->version) != MINT_VNI_VERSION ||
+	    rd32(&h->max_ports) != MINT_VNI_MAX_PORTS || rd32(&h->vnet_hdr_len) != MINT_VNI_VNET_HDR)
+		return -EPROTO;
+	struct mint_vni_config cfg = {rd32(&h->mode), rd64(&h->ring_size)};
+	if (cfg.mode == 0 || check_config(&cfg))
+		return -EPROTO;
+	v->hdr = h;
+	v->ring_size = cfg.ring_size;
+	memcpy(v->mac_base, h->mac_base, sizeof(v->mac_base));
+	return 0;
+}
+
+int mint_vni_open(struct mint_fabric *f, struct mint_vni **out)
+{
+	int rc = mint_vni_create(f, NULL);
+	struct mint_obj_info info;
+	if (rc >= 0)
+		rc = mint_obj_find(f, VNI_OBJ, &info);
+	if (rc < 0)
+		return rc;
+	struct mint_vni *v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->f = f;
+	v->self = mint_fabric_self(f);
+	v->generation = ~0u;
+	if ((rc = check_header(v, info.offset)) != 0) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+void mint_vni_close(struct mint_vni *v) { free(v); }
+
+void mint_vni_config(const struct mint_vni *v, struct mint_vni_config *cfg)
+{
+	cfg->mode = MINT_VNI_PER_DEST;
+	cfg->ring_size = v->ring_size;
+}
+
+void mint_vni_mac(const struct mint_vni *v, uint32_t id, uint8_t mac[6])
+{
+	memcpy(mac, v->mac_base, 6);
+	mac[5] = (uint8_t)id;
+}
+
+static struct mint_vni_port *my_port(struct mint_vni *v)
+{
+	return v->self < MINT_VNI_MAX_PORTS ? &v->hdr->ports[v->self] : NULL;
+}
+
+int mint_vni_attach(struct mint_vni *v, const uint8_t ipv4[4], uint32_t prefix_len)
+{
+	v->self = mint_fabric_self(v->f);
+	if (v->self == MINT_NODE_NONE)
+		return -ENOTCONN;
+	struct mint_vni_port *p = my_port(v);
+	if (!p)
+		return -ERANGE;
+	struct mint_node_info me;
+	mint_node_info(v->f, v->self, &me);
+	wr32(&p->epoch, me.epoch);
+	mint_vni_mac(v, v->self, p->mac);
+	memcpy(p->ipv4, ipv4, 4);
+	wr32(&p->prefix_len, prefix_len);
+	/* release: the port's identity is visible before UP; pairs with the
+	 * acquire load of state in peer_up and mint_vni_stats. */
+	ast32(&p->state, MINT_VNI_UP, memory_order_release);
+	return 0;
+}
+
+int mint_vni_detach(struct mint_vni *v)
+{
+	struct mint_vni_port *p = my_port(v);
+	if (!p)
+		return -ENOTCONN;
+	ast32(&p->state, MINT_VNI_DOWN, memory_order_release);
+	return 0;
+}
+
+struct ring_ends {
+	uint32_t prod, cons;
+	uint64_t size;
+};
+
+static int format_ring(void *mem, uint64_t size, void *arg)
+{
+	const struct ring_ends *e = arg;
+	(void)size;
+	return mint_ring_format(mem, e->size, e->prod, e->cons, MINT_VEC_VNI);
+}
+
+/* Open (creating it if CREATE) ring "vni.SRC-DST". */
+static int open_ring(struct mint_vni *v, uint32_t src, uint32_t dst, bool create,
+		     struct mint_ring *r)
+{
+	char name[MINT_OBJ_NAME_MAX];
+	snprintf(name, sizeof(name), VNI_OBJ ".%u-%u", src, dst);
+	uint64_t off;
+	int rc;
+	if (create) {
+		struct ring_ends ends = {src, dst, v->ring_size};
+		rc = mint_obj_open(v->f, name, MINT_OBJ_RING, mint_ring_footprint(v->ring_size),
+				   format_ring, &ends, &off);
+	} else {
+		struct mint_obj_info info;
+		rc = mint_obj_find(v->f, name, &info);
+		off = info.offset;
+		if (rc == 0 && info.type != MINT_OBJ_RING)
+			rc = -EPROTO;
+	}
+	return rc < 0 ? rc : mint_ring_open(v->f, off, r);
+}
+
+/* Is DST's port up and its node alive?  The process check is cached. */
+static bool peer_up(struct mint_vni *v, uint32_t dst)
+{
+	struct peer *p = &v->peers[dst];
+	/* acquire: pairs with the release store of UP in mint_vni_attach. */
+	if (ald32(&v->hdr->ports[dst].state, memory_order_acquire) != MINT_VNI_UP)
+		return false;
+	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
+	if (now - p->checked_ns > LIVENESS_EVERY_NS) {
+		p->alive = mint_node_alive(v->f, dst);
+		p->checked_ns = now;
+	}
+	return p->alive;
+}
+
+static void count(_Atomic uint64_t *counter, uint64_t n) { own_inc64(counter, n); }
+
+/* Queue FRAME on the ring to DST: 1 queued, 0 dropped (counted). */
+static int send_to(struct mint_vni *v, uint32_t dst, const void *frame, uint32_t len)
+{
+	struct mint_vni_port *me = my_port(v);
+	struct peer *p = &v->peers[dst];
+	if (!peer_up(v, dst)) {
+		count(&me->tx_drop_down, 1);
+		return 0;
+	}
+	int rc = p->tx_open ? 0 : open_ring(v, v->self, dst, true, &p->tx);
+	p->tx_open = rc == 0;
+	if (rc == 0)
+		rc = mint_ring_send(&p->tx, frame, len, MINT_REC_FRAME);
+	if (rc) {
+		count(rc == -EAGAIN ? &me->tx_drop_full : &me->tx_drop_error, 1);
+		return 0;
+	}
+	count(&me->tx_packets, 1);
+	count(&me->tx_bytes, len);
+	count(p->tx.last_bell == MINT_BELL_AWAKE ? &me->tx_irqs_suppressed : &me->tx_irqs, 1);
+	return 1;
+}
+
+int mint_vni_send(struct mint_vni *v, const void *frame, uint32_t len)
+{
+	struct mint_vni_port *me = my_port(v);
+	if (!me || ald32(&me->state, memory_order_relaxed) != MINT_VNI_UP)
+		return -ENOTCONN;
+	if (len < MINT_VNI_VNET_HDR + 14 || len > MINT_VNI_FRAME_MAX) {
+		count(&me->tx_drop_error, 1);
+		return -EMSGSIZE;
+	}
+	const uint8_t *dmac = (const uint8_t *)frame + MINT_VNI_VNET_HDR;
+	if (dmac[0] & 1) { /* broadcast and multicast: every other port */
+		int sent = 0;
+		for (uint32_t dst = 0; dst < MINT_VNI_MAX_PORTS; dst++)
+			if (dst != v->self &&
+			    ald32(&v->hdr->ports[dst].state, memory_order_relaxed) == MINT_VNI_UP)
+				sent += send_to(v, dst, frame, len);
+		return sent;
+	}
+	if (memcmp(dmac, v->mac_base, 5) != 0 || dmac[5] >= MINT_VNI_MAX_PORTS || dmac[5] == v->self) {
+		count(&me->tx_drop_unknown, 1);
+		return 0;
+	}
+	return send_to(v, dmac[5], frame, len);
+}
+
+/* Open the rings other nodes created towards us since the last look. */
+static void find_rx_rings(struct mint_vni *v)
+{
+	uint32_t gen = ald32(&mint_fabric_hdr(v->f)->dir_generation, memory_order_acquire);
+	if (gen == v->generation)
+		return;
+	v->generation = gen;
+	for (uint32_t src = 0; src < MINT_VNI_MAX_PORTS; src++) {
+		struct peer *p = &v->peers[src];
+		if (src != v->self && !p->rx_open)
+			p->rx_open = open_ring(v, src, v->self, false, &p->rx) == 0;
+	}
+}
+
+/* Deliver up to QUOTA frames from one source ring. */
+static unsigned drain(struct mint_vni *v, struct mint_ring *r, mint_vni_rx_fn fn, void *arg,
+		      unsigned quota)
+{
+	struct mint_vni_port *me = my_port(v);
+	unsigned n = 0;
+	while (n < quota) {
+		const void *frame;
+		uint32_t type;
+		int len = mint_ring_peek(r, &frame, &type);
+		if (len == -EAGAIN)
+			break;
+		if (len < 0 || type != MINT_REC_FRAME || (uint32_t)len < MINT_VNI_VNET_HDR + 14) {
+			count(&me->rx_errors, 1);
+			if (len >= 0)
+				mint_ring_release(r);
+			continue;
+		}
+		if (fn(arg, frame, (uint32_t)len) < 0) {
+			count(&me->rx_drop_host, 1);
+		} else {
+			count(&me->rx_packets, 1);
+			count(&me->rx_bytes, (uint64_t)len);
+		}
+		mint_ring_release(r);
+		n++;
+	}
+	return n;
+}
+
+int mint_vni_poll(struct mint_vni *v, mint_vni_rx_fn fn, void *arg, unsigned budget)
+{
+	struct mint_vni_port *me = my_port(v);
+	if (!me)
+		return -ENOTCONN;
+	find_rx_rings(v);
+	unsigned total = 0;
+	for (uint32_t src = 0; src < MINT_VNI_MAX_PORTS && total < budget; src++) {
+		unsigned quota = budget - total < POLL_QUOTA ? budget - total : POLL_QUOTA;
+		if (v->peers[src].rx_open)
+			total += drain(v, &v->peers[src].rx, fn, arg, quota);
+	}
+	if (total)
+		count(&me->rx_polls, 1);
+	return (int)total;
+}
+
+int mint_vni_arm(struct mint_vni *v)
+{
+	uint32_t gen = ald32(&mint_fabric_hdr(v->f)->dir_generation, memory_order_acquire);
+	int again = gen != v->generation; /* a new ring to pick up */
+	for (uint32_t src = 0; src < MINT_VNI_MAX_PORTS; src++)
+		if (v->peers[src].rx_open && mint_ring_arm(&v->peers[src].rx) == 1)
+			again = 1;
+	return again;
+}
+
+int mint_vni_stats(struct mint_fabric *f, uint32_t id, struct mint_vni_stats *st)
+{
+	if (id >= MINT_VNI_MAX_PORTS)
+		return -ERANGE;
+	struct mint_obj_info info;
+	int rc = mint_obj_find(f, VNI_OBJ, &info);
+	if (rc)
+		return rc;
+	struct mint_vni_hdr *h = mint_fabric_at(f, info.offset, sizeof(*h));
+	if (!h || info.type != MINT_OBJ_VNI || rd32(&h->magic) != MINT_VNI_MAGIC)
+		return -EPROTO;
+	struct mint_vni_port *p = &h->ports[id];
+	memset(st, 0, sizeof(*st));
+	/* acquire: pairs with the release store of UP in mint_vni_attach. */
+	st->up = ald32(&p->state, memory_order_acquire) == MINT_VNI_UP;
+	memcpy(st->mac, p->mac, 6);
+	memcpy(st->ipv4, p->ipv4, 4);
+	st->prefix_len = rd32(&p->prefix_len);
+	/* relaxed: counters, each read on its own. */
+	st->tx_packets = ald64(&p->tx_packets, memory_order_relaxed);
+	st->tx_bytes = ald64(&p->tx_bytes, memory_order_relaxed);
+	st->tx_drop_full = ald64(&p->tx_drop_full, memory_order_relaxed);
+	st->tx_drop_unknown = ald64(&p->tx_drop_unknown, memory_order_relaxed);
+	st->tx_drop_down = ald64(&p->tx_drop_down, memory_order_relaxed);
+	st->tx_drop_error = ald64(&p->tx_drop_error, memory_order_relaxed);
+	st->tx_irqs = ald64(&p->tx_irqs, memory_order_relaxed);
+	st->tx_irqs_suppressed = ald64(&p->tx_irqs_suppressed, memory_order_relaxed);
+	st->rx_packets = ald64(&p->rx_packets, memory_order_relaxed);
+	st->rx_bytes = ald64(&p->rx_bytes, memory_order_relaxed);
+	st->rx_errors = ald64(&p->rx_errors, memory_order_relaxed);
+	st->rx_drop_host = ald64(&p->rx_drop_host, memory_order_relaxed);
+	st->rx_polls = ald64(&p->rx_polls, memory_order_relaxed);
+	return 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VNI driver of a node agent.  Transmit: a thread reads frames (with
+ * their virtio-net header) from mint0 and hands them to mint_vni_send.
+ * Receive: the MINT_VEC_VNI handler, run by the node's dispatcher, writes
+ * each waiting frame from the fabric straight into mint0, then re-arms.
+ */
+#include "vni_port.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+
+#define RX_BUDGET 256u
+#define TX_IDLE_POLL_MS 100
+
+static int write_to_host(void *arg, const void *frame, uint32_t len)
+{
+	struct vni_port *p = arg;
+	return write(p->tap, frame, len) == (ssize_t)len ? 0 : -1;
+}
+
+/* MINT_VEC_VNI: drain, re-arm, drain again if frames raced the arming. */
+static void on_vni_irq(void *arg, uint32_t vector)
+{
+	(void)vector;
+	struct vni_port *p = arg;
+	for (;;) {
+		int n = mint_vni_poll(p->vni, write_to_host, p, RX_BUDGET);
+		if (n == (int)RX_BUDGET)
+			continue;
+		if (mint_vni_arm(p->vni) == 0)
+			return;
+	}
+}
+
+static void *tx_main(void *arg)
+{
+	struct vni_port *p = arg;
+	uint8_t *frame = malloc(MINT_VNI_FRAME_MAX);
+	struct pollfd pfd = {p->tap, POLLIN, 0};
+	while (frame && !atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+		ssize_t n = read(p->tap, frame, MINT_VNI_FRAME_MAX);
+		if (n > 0)
+			mint_vni_send(p->vni, frame, (uint32_t)n);
+		else if (n < 0 && errno == EAGAIN)
+			poll(&pfd, 1, TX_IDLE_POLL_MS); /* idle: sleep until a frame */
+		else if (n < 0 && errno != EINTR)
+			break;
+	}
+	free(frame);
+	return NULL;
+}
+
+int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispatcher *d,
+		   const uint8_t ipv4[4], uint32_t prefix_len, const char **what)
+{
+	memset(p, 0, sizeof(*p));
+	p->f = f;
+	p->tap = -1;
+	p->carrier = -1;
+	*what = "open the fabric's VNI";
+	int rc = mint_vni_open(f, &p->vni);
+	if (rc)
+		return rc;
+	uint8_t mac[6];
+	mint_vni_mac(p->vni, mint_fabric_self(f), mac);
+	rc = tap_open(VNI_TAP_NAME, mac, ipv4, prefix_len, &p->tap, what);
+	if (rc == 0) {
+		*what = "attach its port";
+		rc = mint_vni_attach(p->vni, ipv4, prefix_len);
+	}
+	if (rc == 0) {
+		mint_dispatcher_set_handler(d, MINT_VEC_VNI, on_vni_irq, p);
+		*what = "start its transmit thread";
+		rc = -pthread_create(&p->tx_thread, NULL, tx_main, p);
+		p->tx_running = rc == 0;
+	}
+	if (rc)
+		vni_port_stop(p);
+	else
+		vni_port_watch(p);
+	return rc;
+}
+
+void vni_port_watch(struct vni_port *p)
+{
+	bool peers = false;
+	uint32_t self = mint_fabric_self(p->f);
+	for (uint32_t id = 0; id < MINT_VNI_MAX_PORTS && !peers; id++) {
+		struct mint_vni_stats st;
+		peers = id != self && mint_vni_stats(p->f, id, &st) == 0 && st.up &&
+			mint_node_alive(p->f, id);
+	}
+	if ((int)peers != p->carrier && tap_set_carrier(p->tap, peers) == 0)
+		p->carrier = peers;
+}
+
+void vni_port_stop(struct vni_port *p)
+{
+	atomic_store(&p->stop, true);
+	if (p->tx_running)
+		pthread_join(p->tx_thread, NULL);
+	p->tx_running = false;
+	if (p->vni) {
+		mint_vni_detach(p->vni);
+		mint_vni_close(p->vni);
+		p->vni = NULL;
+	}
+	if (p->tap >= 0)
+		close(p->tap);
+	p->tap = -1;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* A node agent's VNI driver: TAP device mint0 <-> the fabric. */
+#ifndef MINT_VNI_PORT_H
+#define MINT_VNI_PORT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mint/mint.h"
+#include "mint/vni.h"
+
+#define VNI_TAP_NAME "mint0"
+
+struct vni_port {
+	struct mint_fabric *f;
+	struct mint_vni *vni;
+	int tap;
+	pthread_t tx_thread;
+	bool tx_running;
+	atomic_bool stop;
+	int carrier; /* -1 unknown, else 0/1 */
+};
+
+/*
+ * Create mint0 (in the calling thread's namespace) with the node's MAC and
+ * IPV4/PREFIX_LEN, attach the node's port, install the receive handler on
+ * D for MINT_VEC_VNI and start the transmit thread.  Returns 0 or a
+ * negative errno with *WHAT naming the failed step.
+ */
+int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispatcher *d,
+		   const uint8_t ipv4[4], uint32_t prefix_len, const char **what);
+
+/* Carrier follows the peers: on while another port is up and alive. */
+void vni_port_watch(struct vni_port *p);
+
+void vni_port_stop(struct vni_port *p);
+
+#endif
