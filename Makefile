@@ -33,6 +33,19 @@ ALL_LDFLAGS := $(SANFLAGS) $(if $(STATIC),-static) $(LDFLAGS)
 LIB_SRC := $(wildcard src/lib/*.c)
 LIB_OBJ := $(LIB_SRC:src/lib/%.c=$(BUILD)/lib/%.o)
 TOOL_SRC := $(wildcard src/tools/*.c)
+# `mint capture` needs libpcap (libpcap-dev): native builds link it, the
+# static cross builds (no libpcap for them) leave the command out.
+# WITH_PCAP=0 builds without it natively too.
+ifneq ($(CROSS),)
+  override WITH_PCAP := 0
+endif
+WITH_PCAP ?= 1
+ifeq ($(WITH_PCAP),1)
+  TOOL_CFLAGS := -DMINT_WITH_PCAP
+  TOOL_LDLIBS := -lpcap
+else
+  TOOL_SRC := $(filter-out src/tools/cmd_capture.c,$(TOOL_SRC))
+endif
 TOOL_OBJ := $(TOOL_SRC:src/tools/%.c=$(BUILD)/tools/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -56,7 +69,7 @@ $(BUILD)/lib/%.o: src/lib/%.c $(LIB_HEADERS)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(BUILD)/tools/%.o: src/tools/%.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Isrc/tools -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Isrc/tools -c $< -o $@
 $(BUILD)/bench/%.o: bench/%.c $(LIB_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -69,7 +82,7 @@ $(BUILD)/libmint.so.$(VERSION): $(LIB_OBJ)
 	ln -sf libmint.so.$(VERSION) $(BUILD)/libmint.so
 
 $(BUILD)/mint: $(TOOL_OBJ) $(BUILD)/libmint.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libmint.a $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libmint.a $(TOOL_LDLIBS) $(LDLIBS)
 $(BUILD)/mint-bench: $(BENCH_OBJ) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJ) $(BUILD)/libmint.a $(LDLIBS)
 $(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libmint.a $(LIB_HEADERS)

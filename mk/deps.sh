@@ -6,7 +6,9 @@ PKGS="gcc make libc6-dev pkg-config iproute2 jq procps
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-i686-linux-gnu libc6-dev-i386-cross
-qemu-user-static"
+qemu-user-static
+libpcap-dev tshark
+iperf3 sockperf curl iputils-ping python3"
 
 missing=""
 for p in $PKGS; do

@@ -153,3 +153,134 @@ t_begin() {
 	trap t_cleanup EXIT
 	trap 'exit 1' INT TERM HUP PIPE
 }
+
+# ---- programs in a node's network namespace (t_vni, t_vni_faults) ----
+
+NSJOBS="" # process groups of bg_ns jobs: killed at exit by kill_ns_jobs
+
+# node_ns ID: the name of node ID's network namespace on $FAB.
+node_ns() { printf 'mint-%s-%s\n' "$FAB" "$1"; }
+
+# in_ns ID SECONDS COMMAND...: COMMAND in node ID's namespace, bounded in
+# time; its exit status (124 if it had to be stopped).
+in_ns() {
+	_t_ns=$(node_ns "$1")
+	_t_s=$2
+	shift 2
+	timeout -k 5 "$_t_s" ip netns exec "$_t_ns" "$@"
+}
+
+# bg_ns ID SECONDS OUT COMMAND...: COMMAND in node ID's namespace in the
+# background, bounded in time, its output in OUT.  Sets $bg to its pid
+# (that of timeout, which leads a process group holding COMMAND); the pid
+# goes in PIDS, the group in NSJOBS.  End it with stop_bg or wait_bg.
+bg_ns() {
+	_t_ns=$(node_ns "$1")
+	_t_s=$2
+	_t_out=$3
+	shift 3
+	timeout -k 5 "$_t_s" ip netns exec "$_t_ns" "$@" >"$_t_out" 2>&1 &
+	bg=$!
+	PIDS="$PIDS $bg"
+	NSJOBS="$NSJOBS $bg"
+}
+
+# forget_job PID: a bg_ns job was reaped; nothing to kill at exit.
+forget_job() {
+	forget "$1"
+	_t_keep=""
+	for _t_p in $NSJOBS; do
+		[ "$_t_p" = "$1" ] || _t_keep="$_t_keep $_t_p"
+	done
+	NSJOBS=$_t_keep
+}
+
+# stop_bg PID: end the bg_ns job PID (its whole process group) and reap it.
+stop_bg() {
+	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null
+	wait_exit "$1" 5 || kill -9 -- "-$1" 2>/dev/null
+	kill -9 -- "-$1" 2>/dev/null
+	forget_job "$1"
+}
+
+# wait_bg PID SECONDS: wait for the bg_ns job PID to end by itself (its
+# status in $rc, 124 if it did not and was killed), then reap its group.
+wait_bg() {
+	wait_exit "$1" "$2"
+	_t_r=$?
+	kill -9 -- "-$1" 2>/dev/null
+	forget_job "$1"
+	return $_t_r
+}
+
+# kill_ns_jobs: at exit (from a script's cleanup_more), kill what is left
+# of the bg_ns jobs' process groups.
+kill_ns_jobs() {
+	for _t_p in $NSJOBS; do
+		kill -9 -- "-$_t_p" 2>/dev/null
+	done
+	NSJOBS=""
+}
+
+# ns_listening ID PORT [-t|-u]: something listens on PORT (TCP by default)
+# in node ID's namespace.
+ns_listening() {
+	in_ns "$1" 5 ss -Hln "${3:--t}" "sport = :$2" 2>/dev/null | grep -q .
+}
+
+# vni_stat ID FIELD: a counter (or up, mac, ipv4) of node ID's VNI port in
+# `mint vni stats -j`; empty if the port is not listed.
+vni_stat() {
+	mint vni stats -j 2>/dev/null |
+		jq -r --argjson id "$1" ".ports[] | select(.node == \$id) | .vni.$2"
+}
+
+# link_local MAC: the IPv6 link-local address the kernel derives from MAC
+# (modified EUI-64): 02:6d:39:7d:00:01 -> fe80::6d:39ff:fe7d:1.
+link_local() {
+	_t_ifs=$IFS
+	IFS=:
+	# shellcheck disable=SC2086 # split on purpose
+	set -- $1
+	IFS=$_t_ifs
+	printf 'fe80::%x:%x:%x:%x\n' $(((0x$1 ^ 2) << 8 | 0x$2)) "0x${3}ff" "0xfe$4" "0x$5$6"
+}
+
+# ---- nodes with a virtual NIC (t_vni, t_vni_faults) ----
+
+# vni_start ID ARGS...: mint node start ID --vni ARGS, or die; sets $pid
+# to the agent's pid (added to AGENTS); the command's output in
+# $TMP/start.ID.
+vni_start() {
+	_t_id=$1
+	shift
+	mint node start "$_t_id" --vni "$@" >"$TMP/start.$_t_id" 2>&1 ||
+		die "node start $_t_id --vni $*: $(cat "$TMP/start.$_t_id")"
+	pid=$(node_field "$_t_id" pid)
+	[ -n "$pid" ] && [ "$(node_field "$_t_id" alive)" = true ] || die "node $_t_id is not up"
+	AGENTS="$AGENTS $pid"
+}
+
+# vni_ready ID: node ID's mint0 has its carrier (a peer is up) and a
+# link-local IPv6 address past duplicate address detection.
+vni_ready() {
+	in_ns "$1" 5 ip -o link show dev mint0 2>/dev/null | grep -q 'LOWER_UP' &&
+		in_ns "$1" 5 ip -o -6 addr show dev mint0 scope link 2>/dev/null |
+		grep -v tentative | grep -q 'inet6 fe80::'
+}
+
+# ping_check FROM ADDR COUNT [PING OPTIONS...]: ping ADDR COUNT times,
+# every 0.2 s, from node FROM's namespace; status 0 if none was lost.
+# The output in $TMP/ping.
+ping_check() {
+	_t_from=$1
+	_t_addr=$2
+	_t_n=$3
+	shift 3
+	in_ns "$_t_from" $((_t_n / 5 + 10)) ping -n -c "$_t_n" -i 0.2 -W 2 "$@" "$_t_addr" >"$TMP/ping" 2>&1 &&
+		grep -q ' 0% packet loss' "$TMP/ping"
+}
+
+# ping_summary: the loss line of the last ping_check ("5 packets
+# transmitted, 5 received, 0% packet loss, time 803ms").
+ping_summary() { grep 'packet loss' "$TMP/ping" || tail -n 3 "$TMP/ping"; }

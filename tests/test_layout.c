@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "mint/vni.h"
 #include "testlib.h"
 
 /* ---- what the real structs say ---- */
@@ -70,6 +71,19 @@ static struct field fields[] = {
 	F(mint_channel_hdr, magic), F(mint_channel_hdr, version), F(mint_channel_hdr, node_a),
 	F(mint_channel_hdr, node_b), F(mint_channel_hdr, ring_size), F(mint_channel_hdr, a2b_off),
 	F(mint_channel_hdr, b2a_off), F(mint_channel_hdr, pad),
+
+	F(mint_vni_port, state), F(mint_vni_port, epoch), F(mint_vni_port, mac),
+	F(mint_vni_port, pad0), F(mint_vni_port, ipv4), F(mint_vni_port, prefix_len),
+	F(mint_vni_port, pad0b), F(mint_vni_port, tx_packets), F(mint_vni_port, tx_bytes),
+	F(mint_vni_port, tx_drop_full), F(mint_vni_port, tx_drop_unknown),
+	F(mint_vni_port, tx_drop_down), F(mint_vni_port, tx_drop_error), F(mint_vni_port, tx_irqs),
+	F(mint_vni_port, tx_irqs_suppressed), F(mint_vni_port, rx_packets),
+	F(mint_vni_port, rx_bytes), F(mint_vni_port, rx_errors), F(mint_vni_port, rx_drop_host),
+	F(mint_vni_port, rx_polls), F(mint_vni_port, pad2), F(mint_vni_port, reserved),
+
+	F(mint_vni_hdr, magic), F(mint_vni_hdr, version), F(mint_vni_hdr, mode),
+	F(mint_vni_hdr, max_ports), F(mint_vni_hdr, ring_size), F(mint_vni_hdr, vnet_hdr_len),
+	F(mint_vni_hdr, mac_base), F(mint_vni_hdr, pad), F(mint_vni_hdr, ports),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -89,6 +103,8 @@ static struct stinfo structs[] = {
 	{"mint_ring_hdr", sizeof(struct mint_ring_hdr), 0, 0},
 	{"mint_rec_hdr", sizeof(struct mint_rec_hdr), 0, 0},
 	{"mint_channel_hdr", sizeof(struct mint_channel_hdr), 0, 0},
+	{"mint_vni_port", sizeof(struct mint_vni_port), 0, 0},
+	{"mint_vni_hdr", sizeof(struct mint_vni_hdr), 0, 0},
 };
 #define NSTRUCTS (sizeof(structs) / sizeof(structs[0]))
 
@@ -108,7 +124,9 @@ static struct constant constants[] = {
 	C(MINT_OBJ_FREE), C(MINT_OBJ_LIVE), C(MINT_OBJ_NEEDS_CHECK), C(MINT_RING_MAGIC),
 	C(MINT_RING_VERSION), C(MINT_RING_ALIGN), C(MINT_RING_MIN_SIZE), C(MINT_REC_PAD),
 	C(MINT_CHANNEL_MAGIC), C(MINT_CHANNEL_VERSION), C(MINT_VEC_KICK), C(MINT_VEC_CHANNEL),
-	C(MINT_VEC_USER),
+	C(MINT_VEC_USER), C(MINT_VEC_VNI), C(MINT_VNI_MAX_PORTS), C(MINT_VNI_MAGIC),
+	C(MINT_VNI_VERSION), C(MINT_VNI_PER_DEST), C(MINT_VNI_POOL), C(MINT_VNI_VNET_HDR),
+	C(MINT_VNI_FRAME_MAX), C(MINT_VNI_DOWN), C(MINT_VNI_UP), C(MINT_REC_FRAME),
 };
 #define NCONST (sizeof(constants) / sizeof(constants[0]))
 
@@ -617,6 +635,22 @@ static void test_checks_catch_drift(void)
 		CHECK_EQ(analyse(doc), 0);
 		CHECK_EQ(find_field("mint_ring_hdr", "errors")->seen, 0);
 		row[0] = '|';
+	}
+	/* The same in the VNI's tables. */
+	row = strstr(doc, "| 96 | 8 | `tx_drop_down` |");
+	CHECK(row != NULL);
+	if (row) {
+		memcpy(row, "| 88 |", 6);
+		CHECK(analyse(doc) > 0);
+		memcpy(row, "| 96 |", 6);
+		CHECK_EQ(analyse(doc), 0);
+	}
+	char *v = strstr(doc, "| `MINT_VNI_FRAME_MAX` | 65610 |");
+	CHECK(v != NULL);
+	if (v) {
+		memcpy(v, "| `MINT_VNI_FRAME_MAX` | 65546 |", 32);
+		CHECK(analyse(doc) > 0);
+		memcpy(v, "| `MINT_VNI_FRAME_MAX` | 65610 |", 32);
 	}
 	/* A wrong constant. */
 	char *k = strstr(doc, "| `MINT_HEAP_OFF` | 0x49000 |");

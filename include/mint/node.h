@@ -39,6 +39,7 @@ struct mint_node_info {
 	bool alive;                     /* verdict of mint_node_alive */
 	uint32_t epoch;
 	int32_t pid;
+	uint64_t pid_start;             /* its /proc start time (0: unknown) */
 	uint32_t arch;
 	uint32_t mode;
 	uint64_t cores[MINT_CPU_WORDS];
@@ -56,14 +57,16 @@ struct mint_node_info {
  */
 int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_opts *opts);
 
-/* Mark this process's node FREE. */
+/* Mark this process's node FREE.  -ESTALE if a newer join took the entry
+ * over meanwhile (this process looked dead): the entry is left alone. */
 int mint_node_leave(struct mint_fabric *f);
 
 /* Mark node ID, found dead, FREE (its pending interrupts stay).  -EBUSY if
  * it is alive, -ERANGE. */
 int mint_node_evict(struct mint_fabric *f, uint32_t id);
 
-/* Publish this node's heartbeat (every MINT_HEARTBEAT_PERIOD_MS). */
+/* Publish this node's heartbeat (every MINT_HEARTBEAT_PERIOD_MS).
+ * -ESTALE once a newer join took the entry over: stop acting as the node. */
 int mint_node_heartbeat(struct mint_fabric *f);
 
 /* Is node ID joined, its process there, and its heartbeat fresh? */

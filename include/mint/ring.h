@@ -31,9 +31,10 @@ struct mint_ring {
 	uint64_t seen_tail;   /* consumer: last tail it read */
 	uint64_t bad_tail;    /* consumer: last impossible tail (reported once) */
 	uint64_t res_tail;    /* producer: where the reserved record goes */
-	uint32_t res_max;     /* producer: bytes reserved (0: none) */
+	uint32_t res_max;     /* producer: bytes reserved + 1 (0: none) */
 	uint32_t last_bell;   /* producer: MINT_BELL_* found by the last publication */
 	uint64_t peeked;      /* consumer: bytes of the record peeked at (0: none) */
+	uint64_t seen_prod_errors; /* consumer: producer refusals already acted on */
 };
 
 /* A message of a batch: DATA holds LEN bytes (send) or up to CAP (receive). */

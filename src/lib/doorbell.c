@@ -20,6 +20,7 @@ struct handler {
 struct mint_dispatcher {
 	struct mint_fabric *f;
 	struct mint_node_entry *e;
+	uint32_t id; /* our node id, never re-read from shared memory */
 	enum mint_dispatch_mode mode;
 	uint64_t spin_ns;
 	atomic_bool stop;
@@ -58,6 +59,7 @@ int mint_dispatcher_create(struct mint_fabric *f, enum mint_dispatch_mode mode,
 	if (!d)
 		return -ENOMEM;
 	d->f = f;
+	d->id = f->self;
 	d->e = mint_node_entry(f, f->self);
 	d->mode = mode;
 	d->spin_ns = 50000;
@@ -172,7 +174,7 @@ int mint_dispatcher_run(struct mint_dispatcher *d)
 void mint_dispatcher_stop(struct mint_dispatcher *d)
 {
 	atomic_store_explicit(&d->stop, true, memory_order_relaxed);
-	mint_ipi_send(d->f, rd32(&d->e->id), MINT_VEC_KICK);
+	mint_ipi_send(d->f, d->id, MINT_VEC_KICK);
 }
 
 int mint_irq_counts(struct mint_fabric *f, uint32_t node, uint64_t counts[MINT_VECTORS])

@@ -174,6 +174,14 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 	return 0;
 }
 
+/* Is the entry still ours, or did a newer join take it over (we were
+ * stalled long enough to look dead)? */
+static bool still_ours(struct mint_fabric *f, const struct mint_node_entry *e)
+{
+	return ald32(&e->epoch, memory_order_relaxed) == f->self_epoch &&
+	       (int32_t)rd32((const uint32_t *)&e->pid) == (int32_t)getpid();
+}
+
 int mint_node_leave(struct mint_fabric *f)
 {
 	struct mint_node_entry *e = mint_node_entry(f, f->self);
@@ -183,11 +191,12 @@ int mint_node_leave(struct mint_fabric *f)
 	int rc = mint_dir_lock(f);
 	if (rc < 0)
 		return rc;
-	/* release: pairs with the acquire loads of state. */
-	ast32(&e->state, MINT_NODE_FREE, memory_order_release);
+	rc = still_ours(f, e) ? 0 : -ESTALE;
+	if (rc == 0) /* release: pairs with the acquire loads of state. */
+		ast32(&e->state, MINT_NODE_FREE, memory_order_release);
 	mint_lock_release(f, &h->dir_lock);
 	f->self = MINT_NODE_NONE;
-	return 0;
+	return rc;
 }
 
 int mint_node_evict(struct mint_fabric *f, uint32_t id)
@@ -211,6 +220,8 @@ int mint_node_heartbeat(struct mint_fabric *f)
 	struct mint_node_entry *e = mint_node_entry(f, f->self);
 	if (!e)
 		return -ENOTCONN;
+	if (!still_ours(f, e))
+		return -ESTALE;
 	/* relaxed: a timestamp, read on its own by observers. */
 	ast64(&e->heartbeat_ns, mint_now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
 	return 0;
@@ -227,6 +238,7 @@ int mint_node_info(struct mint_fabric *f, uint32_t id, struct mint_node_info *in
 	info->state = ald32(&e->state, memory_order_acquire);
 	info->epoch = ald32(&e->epoch, memory_order_relaxed);
 	info->pid = (int32_t)rd32((const uint32_t *)&e->pid);
+	info->pid_start = rd64(&e->pid_start);
 	info->arch = rd32(&e->arch);
 	info->mode = rd32(&e->mode);
 	for (uint32_t w = 0; w < MINT_CPU_WORDS; w++)

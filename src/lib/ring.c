@@ -85,6 +85,7 @@ int mint_ring_open(struct mint_fabric *f, uint64_t off, struct mint_ring *r)
 	r->local_tail = r->seen_tail = tail;
 	r->local_head = r->seen_head = head;
 	r->bad_tail = head; /* never impossible: reports the first bad one */
+	r->seen_prod_errors = ald64(&h->prod_errors, memory_order_relaxed);
 	return 0;
 }
 
@@ -99,25 +100,24 @@ static uint64_t need_at(const struct mint_ring *r, uint64_t tail, uint64_t rec)
 	return contig < rec ? contig + rec : rec;
 }
 
+static void notify_consumer(struct mint_ring *r);
+
 /*
- * Free bytes at *TAIL, reading the consumer's head again.  A head at most a
- * ring ahead of us means the consumer skipped garbage it was shown past our
- * tail: we continue from its head (what lies between is lost, and counted).
- * Any other impossible head is counted and refused with -EBADMSG until the
- * consumer republishes its own.
+ * Free bytes at *TAIL, reading the consumer's head again.  The producer
+ * owns the tail and never moves it for anyone: an impossible head (ahead
+ * of our tail, more than a ring behind, unaligned) is counted and refused
+ * with -EBADMSG, and the consumer, which owns the head, repairs it (it
+ * republishes its own, or rewinds to our tail if it had skipped ahead).
  */
 static int64_t refresh_space(struct mint_ring *r, uint64_t *tail)
 {
 	/* acquire: the consumer finished reading the bytes it released before
 	 * we overwrite them; pairs with the release store of head in publish_head. */
 	uint64_t head = ald64(&r->hdr->head, memory_order_acquire);
-	if (head & (MINT_RING_ALIGN - 1) || (*tail - head > r->size && head - *tail > r->size)) {
+	if (head & (MINT_RING_ALIGN - 1) || *tail - head > r->size) {
 		own_inc64(&r->hdr->prod_errors, 1);
+		notify_consumer(r); /* a sleeping consumer wakes up and repairs it */
 		return -EBADMSG;
-	}
-	if (*tail - head > r->size) {
-		own_inc64(&r->hdr->prod_errors, 1);
-		*tail = head;
 	}
 	r->seen_head = head;
 	return (int64_t)(r->size - (*tail - head));
@@ -163,6 +163,7 @@ static void notify_consumer(struct mint_ring *r)
 static void publish_tail(struct mint_ring *r, uint64_t tail, unsigned records)
 {
 	r->local_tail = tail;
+	r->res_max = 0; /* a reservation made before is overwritten now */
 	/* release: the record bytes are visible before the tail that exposes
 	 * them; pairs with the acquire load of tail in refresh_tail. */
 	ast64(&r->hdr->tail, tail, memory_order_release);
@@ -219,14 +220,14 @@ int mint_ring_reserve(struct mint_ring *r, uint32_t max, void **payload)
 	 * commit publishes it. */
 	uint64_t pos = place(r, &tail, rec);
 	r->res_tail = tail;
-	r->res_max = max;
+	r->res_max = max + 1; /* 0 means no reservation */
 	*payload = r->data + pos + HDR_BYTES;
 	return 0;
 }
 
 int mint_ring_commit(struct mint_ring *r, uint32_t len, uint32_t type)
 {
-	if (len > r->res_max || type >= MINT_REC_PAD)
+	if (r->res_max == 0 || len >= r->res_max || type >= MINT_REC_PAD)
 		return -EINVAL;
 	put_header(r, r->res_tail & (r->size - 1), len, type);
 	r->res_max = 0;
@@ -248,16 +249,32 @@ static void count_error(struct mint_ring *r)
 	own_inc64(&r->hdr->errors, 1);
 }
 
+static void publish_head(struct mint_ring *r);
+
 static bool tail_possible(const struct mint_ring *r, uint64_t tail)
 {
 	uint64_t avail = tail - r->local_head;
 	return avail <= r->size && (avail & (MINT_RING_ALIGN - 1)) == 0;
 }
 
-/* Read the producer's tail again.  An impossible one (more than a ring
- * ahead, or unaligned) is reported once and otherwise taken as "nothing
- * new": the honest producer's next publication overwrites it, and nothing
- * is lost meanwhile. */
+/*
+ * Is TAIL behind our head (aligned, within a ring) while the producer says
+ * it refuses our head?  Then we skipped ahead past garbage (a forged tail)
+ * and the producer is really there: the consumer must rewind to it.
+ */
+static bool producer_stuck_behind(struct mint_ring *r, uint64_t tail)
+{
+	uint64_t behind = r->local_head - tail;
+	return behind && behind <= r->size && !(behind & (MINT_RING_ALIGN - 1)) &&
+	       ald64(&r->hdr->prod_errors, memory_order_relaxed) != r->seen_prod_errors;
+}
+
+/*
+ * Read the producer's tail again.  An impossible one is reported once and
+ * otherwise taken as "nothing new": the honest producer's next publication
+ * overwrites it, and nothing is lost meanwhile.  The exception is a
+ * producer stuck behind us (see above): we rewind to its tail.
+ */
 static int refresh_tail(struct mint_ring *r)
 {
 	/* acquire: pairs with the release store of tail in publish_tail. */
@@ -265,6 +282,13 @@ static int refresh_tail(struct mint_ring *r)
 	if (tail_possible(r, tail)) {
 		r->seen_tail = tail;
 		return 0;
+	}
+	if (producer_stuck_behind(r, tail)) {
+		count_error(r);
+		r->seen_prod_errors = ald64(&r->hdr->prod_errors, memory_order_relaxed);
+		r->local_head = r->seen_tail = tail;
+		publish_head(r);
+		return -EBADMSG;
 	}
 	if (tail == r->bad_tail)
 		return 0;
@@ -425,7 +449,8 @@ static bool has_data(void *arg)
 	struct mint_ring *r = arg;
 	/* acquire: pairs with the release store of tail in publish_tail. */
 	uint64_t tail = ald64(&r->hdr->tail, memory_order_acquire);
-	return tail != r->local_head && tail_possible(r, tail);
+	/* A producer stuck behind us is work too: refresh_tail rewinds. */
+	return (tail != r->local_head && tail_possible(r, tail)) || producer_stuck_behind(r, tail);
 }
 
 struct space_query {

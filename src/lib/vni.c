@@ -180,6 +180,10 @@ int mint_vni_detach(struct mint_vni *v)
 	struct mint_vni_port *p = my_port(v);
 	if (!p)
 		return -ENOTCONN;
+	/* Only the attaching incarnation of the node takes its port down. */
+	struct mint_node_info me;
+	if (mint_node_info(v->f, v->self, &me) != 0 || me.epoch != rd32(&p->epoch))
+		return -ESTALE;
 	ast32(&p->state, MINT_VNI_DOWN, memory_order_release);
 	return 0;
 }
@@ -211,9 +215,9 @@ static int open_ring(struct mint_vni *v, uint32_t src, uint32_t dst, bool create
 	} else {
 		struct mint_obj_info info;
 		rc = mint_obj_find(v->f, name, &info);
-		off = info.offset;
 		if (rc == 0 && info.type != MINT_OBJ_RING)
 			rc = -EPROTO;
+		off = rc == 0 ? info.offset : 0;
 	}
 	return rc < 0 ? rc : mint_ring_open(v->f, off, r);
 }
@@ -227,7 +231,11 @@ static bool peer_up(struct mint_vni *v, uint32_t dst)
 		return false;
 	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
 	if (now - p->checked_ns > LIVENESS_EVERY_NS) {
-		p->alive = mint_node_alive(v->f, dst);
+		/* Alive, and still the node that brought the port up (a node
+		 * restarted without its VNI leaves a stale UP behind). */
+		struct mint_node_info info;
+		p->alive = mint_node_alive(v->f, dst) && mint_node_info(v->f, dst, &info) == 0 &&
+			   info.epoch == rd32(&v->hdr->ports[dst].epoch);
 		p->checked_ns = now;
 	}
 	return p->alive;
@@ -297,19 +305,22 @@ static void find_rx_rings(struct mint_vni *v)
 	}
 }
 
-/* Deliver up to QUOTA frames from one source ring. */
+/* Deliver frames from one source ring, looking at QUOTA records at most
+ * (bad ones included, so garbage cannot keep us here); returns how many
+ * were delivered. */
 static unsigned drain(struct mint_vni *v, struct mint_ring *r, mint_vni_rx_fn fn, void *arg,
 		      unsigned quota)
 {
 	struct mint_vni_port *me = my_port(v);
-	unsigned n = 0;
-	while (n < quota) {
+	unsigned delivered = 0;
+	for (unsigned seen = 0; seen < quota; seen++) {
 		const void *frame;
 		uint32_t type;
 		int len = mint_ring_peek(r, &frame, &type);
 		if (len == -EAGAIN)
 			break;
-		if (len < 0 || type != MINT_REC_FRAME || (uint32_t)len < MINT_VNI_VNET_HDR + 14) {
+		if (len < 0 || type != MINT_REC_FRAME || (uint32_t)len < MINT_VNI_VNET_HDR + 14 ||
+		    (uint32_t)len > MINT_VNI_FRAME_MAX) {
 			count(&me->rx_errors, 1);
 			if (len >= 0)
 				mint_ring_release(r);
@@ -322,9 +333,9 @@ static unsigned drain(struct mint_vni *v, struct mint_ring *r, mint_vni_rx_fn fn
 			count(&me->rx_bytes, (uint64_t)len);
 		}
 		mint_ring_release(r);
-		n++;
+		delivered++;
 	}
-	return n;
+	return delivered;
 }
 
 int mint_vni_poll(struct mint_vni *v, mint_vni_rx_fn fn, void *arg, unsigned budget)

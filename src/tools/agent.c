@@ -92,12 +92,14 @@ static void watch_peers(struct agent *a)
 	}
 }
 
-/* Heartbeat until a terminating signal arrives; returns the signal. */
+/* Heartbeat until a terminating signal arrives (returns it) or a newer
+ * agent took the node over (returns -ESTALE). */
 static int heartbeat_loop(struct agent *a, const sigset_t *stop_signals)
 {
 	const struct timespec period = {0, MINT_HEARTBEAT_PERIOD_MS * 1000000L};
 	for (;;) {
-		mint_node_heartbeat(a->f);
+		if (mint_node_heartbeat(a->f) == -ESTALE)
+			return -ESTALE;
 		watch_peers(a);
 		if (a->vni_up)
 			vni_port_watch(&a->vni);
@@ -158,10 +160,11 @@ static int bring_up(struct agent *a, int ready_fd)
 	return cfg->vni ? start_vni(a, ready_fd) : 0;
 }
 
-static void tear_down(struct agent *a)
+/* Undo bring_up; OWNER: the node is still ours, so its port goes down. */
+static void tear_down(struct agent *a, bool owner)
 {
 	if (a->vni_up)
-		vni_port_stop(&a->vni); /* the dispatcher is stopped: no handler runs */
+		vni_port_stop(&a->vni, owner); /* the dispatcher is stopped: no handler runs */
 	if (a->f && mint_fabric_self(a->f) != MINT_NODE_NONE)
 		mint_node_leave(a->f);
 	services_destroy(a->services);
@@ -186,7 +189,7 @@ int agent_run(const struct agent_config *cfg, int ready_fd)
 	if (rc == 0 && (rc = -pthread_create(&thread, NULL, dispatch_thread, a.disp)) != 0)
 		tell(cfg->id, ready_fd, "cannot start its dispatcher thread: %s", strerror(-rc));
 	if (rc) {
-		tear_down(&a);
+		tear_down(&a, true);
 		return 1;
 	}
 	/* Drain whatever was queued for this node before it (re)started. */
@@ -198,11 +201,17 @@ int agent_run(const struct agent_config *cfg, int ready_fd)
 	if (ready_fd >= 0)
 		close(ready_fd);
 	int sig = heartbeat_loop(&a, &stop_signals);
-	agent_log(cfg, "stopping on signal %d", sig);
+	/* Replaced (we were stalled and looked dead): the node, its port and
+	 * its namespace are the newer agent's now; touch none of them. */
+	bool replaced = sig == -ESTALE;
+	if (replaced)
+		agent_log(cfg, "a newer agent took node %u over: exiting", cfg->id);
+	else
+		agent_log(cfg, "stopping on signal %d", sig);
 	mint_dispatcher_stop(a.disp);
 	pthread_join(thread, NULL);
-	tear_down(&a);
-	if (cfg->netns)
+	tear_down(&a, !replaced);
+	if (cfg->netns && !replaced)
 		netns_remove(cfg->netns_name);
-	return 0;
+	return replaced ? 1 : 0;
 }

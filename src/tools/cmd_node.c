@@ -152,14 +152,14 @@ static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
 	close(pipefd[1]);
 	char line[512] = "";
 	struct pollfd pfd = {pipefd[0], POLLIN, 0};
-	ssize_t n = poll(&pfd, 1, AGENT_START_TIMEOUT_MS) == 1 ? read(pipefd[0], line, sizeof(line) - 1) : -1;
+	ssize_t n = poll(&pfd, 1, AGENT_START_TIMEOUT_MS) == 1 ? read(pipefd[0], line, sizeof(line) - 1) : -2;
 	close(pipefd[0]);
-	if (n < 0) {
+	line[n > 0 ? n : 0] = '\0';
+	if (n == -2) {
 		kill(pid, SIGKILL);
 		snprintf(line, sizeof(line), "agent not up within %d s (killed it; see %s)",
 			 AGENT_START_TIMEOUT_MS / 1000, log);
 	}
-	line[n > 0 ? n : 0] = '\0';
 	line[strcspn(line, "\n")] = '\0';
 	if (strcmp(line, "ok") == 0) {
 		char cores[64];
@@ -311,16 +311,28 @@ static int node_start(struct cli *c, int argc, char **argv)
 	return st;
 }
 
-/* Wait up to MS milliseconds for node ID to be gone. */
-static bool wait_gone(struct mint_fabric *f, uint32_t id, const struct mint_node_info *was, int ms)
+/* Wait up to MS milliseconds for the process WAS describes to exit. */
+static bool wait_exit(const struct mint_node_info *was, int ms)
 {
 	for (int waited = 0; waited <= ms; waited += 20) {
-		if (!mint_pid_alive(was->pid, 0) || !mint_node_alive(f, id))
+		if (!mint_pid_alive(was->pid, was->pid_start))
 			return true;
 		struct timespec ts = {0, 20000000};
 		nanosleep(&ts, NULL);
 	}
 	return false;
+}
+
+/* Only the agent the table names, and only while the same process (its
+ * start time matches): never a process that merely reused the pid. */
+static void stop_agent(const struct mint_node_info *info)
+{
+	if (info->pid_start == 0 || !mint_pid_alive(info->pid, info->pid_start))
+		return;
+	if (kill(info->pid, SIGTERM) == 0 && !wait_exit(info, 3000)) {
+		kill(info->pid, SIGKILL);
+		wait_exit(info, 1000);
+	}
 }
 
 int cli_stop_node(struct mint_fabric *f, uint32_t id)
@@ -331,12 +343,11 @@ int cli_stop_node(struct mint_fabric *f, uint32_t id)
 		return rc;
 	if (info.state != MINT_NODE_UP)
 		return -ESRCH;
-	/* Only the pid the table records, and only while it is that process. */
-	if (info.alive && kill(info.pid, SIGTERM) == 0 && !wait_gone(f, id, &info, 3000)) {
-		kill(info.pid, SIGKILL);
-		wait_gone(f, id, &info, 1000);
-	}
-	if (info.netns[0])
+	stop_agent(&info);
+	/* The name comes from shared memory: only ever one of ours. */
+	char expected[MINT_NAME_MAX];
+	cli_netns_name(f, id, expected, sizeof(expected));
+	if (info.netns[0] && strcmp(info.netns, expected) == 0)
 		netns_remove(info.netns);
 	/* A node that died without leaving is marked free for it. */
 	return mint_node_evict(f, id);

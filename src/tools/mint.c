@@ -21,11 +21,24 @@ static const char usage[] =
 	"  ipi ID VECTOR                    raise VECTOR on node ID\n"
 	"  ping ID [--from SRC]             round trips through a fabric channel\n"
 	"  vni stats [-j]                   the virtual NIC's ports and counters\n"
+#ifdef MINT_WITH_PCAP
+	"  capture ID -w FILE [-c N] [-G S] node ID's VNI traffic to a pcap file\n"
+#endif
 	"  down                             stop all nodes, remove the fabric\n"
 	"\n"
 	"The fabric is --fabric NAME, else $MINT_FABRIC, else \"mint\":\n"
 	"/dev/shm/mint-NAME, or NAME itself when it contains a '/'.\n"
 	"Exit status: 0 success, 1 failure, 2 bad usage.  See mint(1).\n";
+
+#ifndef MINT_WITH_PCAP
+/* Builds without libpcap (the static cross builds) have no capture. */
+static int cmd_capture(struct cli *c, int argc, char **argv)
+{
+	(void)c, (void)argc, (void)argv;
+	cli_err("capture: not in this build (it needs libpcap; see mint(1))");
+	return 1;
+}
+#endif
 
 static const struct {
 	const char *name;
@@ -33,6 +46,7 @@ static const struct {
 } commands[] = {
 	{"up", cmd_up},         {"down", cmd_down}, {"node", cmd_node}, {"status", cmd_status},
 	{"irq", cmd_irq},       {"ipi", cmd_ipi},   {"ping", cmd_ping}, {"vni", cmd_vni},
+	{"capture", cmd_capture},
 };
 
 int main(int argc, char **argv)

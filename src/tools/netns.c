@@ -70,11 +70,11 @@ static int create_and_enter(const char *path)
 	if (unshare(CLONE_NEWNET) != 0 ||
 	    mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) != 0)
 		rc = -errno;
-	if (rc) {
+	if (rc == 0 && (rc = loopback_up()) != 0)
+		umount2(path, MNT_DETACH);
+	if (rc)
 		unlink(path);
-		return rc;
-	}
-	return loopback_up();
+	return rc;
 }
 
 int netns_enter(const char *name)

@@ -9,6 +9,10 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +25,14 @@
 #define BATCH 8
 #define SLOT (128u * 1024u) /* largest record served */
 
+#define MAX_JOBS 8          /* control requests running at once */
+#define JOBS_DRAIN_MS 3000  /* how long stopping waits for them */
+
 struct served {
 	struct mint_channel ch;
 	int is_ctl;
+	char name[MINT_OBJ_NAME_MAX];
+	uint64_t off; /* the channel object's offset */
 };
 
 struct services {
@@ -33,6 +42,10 @@ struct services {
 	int n;
 	struct served chans[MAX_SERVED];
 	uint8_t *buf; /* BATCH slots of SLOT bytes */
+	atomic_bool stopping;
+	pthread_mutex_t jobs_lock; /* guards jobs and job_chans */
+	int jobs;
+	uint64_t job_chans[MAX_JOBS]; /* client channel of each job, 0: free */
 };
 
 int services_create(struct mint_fabric *f, struct services **out)
@@ -44,6 +57,7 @@ int services_create(struct mint_fabric *f, struct services **out)
 	}
 	s->f = f;
 	s->self = mint_fabric_self(f);
+	pthread_mutex_init(&s->jobs_lock, NULL);
 	s->generation = ~0u;
 	*out = s;
 	return 0;
@@ -51,8 +65,21 @@ int services_create(struct mint_fabric *f, struct services **out)
 
 void services_destroy(struct services *s)
 {
-	if (s)
-		free(s->buf);
+	if (!s)
+		return;
+	/* Running jobs use the fabric: tell them to stop and wait for them. */
+	atomic_store(&s->stopping, true);
+	for (int waited = 0; waited < JOBS_DRAIN_MS; waited += 10) {
+		pthread_mutex_lock(&s->jobs_lock);
+		int jobs = s->jobs;
+		pthread_mutex_unlock(&s->jobs_lock);
+		if (jobs == 0)
+			break;
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	pthread_mutex_destroy(&s->jobs_lock);
+	free(s->buf);
 	free(s);
 }
 
@@ -76,60 +103,121 @@ static void refresh(struct services *s)
 		    sv->ch.node_b != s->self || mint_ring_max_record(&sv->ch.rx) > SLOT)
 			continue;
 		sv->is_ctl = is_ctl;
+		memcpy(sv->name, objs[i].name, sizeof(sv->name));
+		sv->off = objs[i].offset;
 		s->n++;
 	}
 }
 
 struct ctl_job {
-	struct mint_fabric *f;
+	struct services *s;
 	struct mint_channel ch;
-	uint32_t self;
+	uint64_t ch_off;          /* the client's channel, to notice it go */
+	char ch_name[MINT_OBJ_NAME_MAX];
 	struct ctl_ping req;
+	volatile sig_atomic_t stop;
 };
+
+/* The client went away (its channel was removed or replaced) or the agent
+ * is stopping: the job must stop using the channel. */
+static bool job_orphaned(struct ctl_job *job)
+{
+	struct mint_obj_info info;
+	return atomic_load(&job->s->stopping) || mint_obj_find(job->s->f, job->ch_name, &info) != 0 ||
+	       info.offset != job->ch_off;
+}
 
 static void report_to_client(void *arg, const struct ping_result *r)
 {
 	struct ctl_job *job = arg;
+	if (job_orphaned(job)) {
+		job->stop = 1;
+		return;
+	}
 	struct ping_result wire = {le32(r->seq), (int32_t)le32((uint32_t)r->status), le64(r->rtt_ns)};
 	mint_ring_send_wait(&job->ch.tx, &wire, sizeof(wire), CTL_RESULT, 1000);
+}
+
+static void release_job_slot(struct services *s, uint64_t off)
+{
+	pthread_mutex_lock(&s->jobs_lock);
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (s->job_chans[i] == off)
+			s->job_chans[i] = 0;
+	s->jobs--;
+	pthread_mutex_unlock(&s->jobs_lock);
 }
 
 static void *ctl_ping_thread(void *arg)
 {
 	struct ctl_job *job = arg;
+	struct services *s = job->s;
 	char chan[MINT_OBJ_NAME_MAX];
-	snprintf(chan, sizeof(chan), ECHO_PREFIX "n%u-n%u.%d", job->self, job->req.dst,
-		 (int)gettid());
+	snprintf(chan, sizeof(chan), ECHO_PREFIX "n%u-n%u.%d", s->self, job->req.dst, (int)gettid());
 	struct ping_opts o = {job->req.count, job->req.size, job->req.interval_ns,
 			      job->req.timeout_ms};
-	int rc = ping_run(job->f, chan, job->self, job->req.dst, &o, report_to_client, job, NULL);
+	int rc = ping_run(s->f, chan, s->self, job->req.dst, &o, report_to_client, job, &job->stop);
 	struct ping_result done = {le32((uint32_t)rc), 0, 0};
-	mint_ring_send_wait(&job->ch.tx, &done, sizeof(done), CTL_DONE, 1000);
+	if (!job_orphaned(job))
+		mint_ring_send_wait(&job->ch.tx, &done, sizeof(done), CTL_DONE, 1000);
+	release_job_slot(s, job->ch_off);
 	free(job);
 	return NULL;
+}
+
+/* One job per client channel (it is the channel's only producer), at most
+ * MAX_JOBS at once; false if this request must be ignored. */
+static bool claim_job_slot(struct services *s, uint64_t off)
+{
+	pthread_mutex_lock(&s->jobs_lock);
+	bool ok = s->jobs < MAX_JOBS;
+	for (int i = 0; i < MAX_JOBS; i++)
+		ok = ok && s->job_chans[i] != off;
+	for (int i = 0; ok && i < MAX_JOBS; i++)
+		if (s->job_chans[i] == 0) {
+			s->job_chans[i] = off;
+			s->jobs++;
+			break;
+		}
+	pthread_mutex_unlock(&s->jobs_lock);
+	return ok;
+}
+
+/* The request's numbers, from little-endian and within sane bounds. */
+static bool decode_request(struct ctl_ping *req, const uint8_t *msg, uint32_t len)
+{
+	if (len != sizeof(*req))
+		return false;
+	memcpy(req, msg, sizeof(*req));
+	req->dst = le32(req->dst);
+	req->count = le32(req->count);
+	req->size = le32(req->size);
+	req->timeout_ms = le32(req->timeout_ms);
+	req->interval_ns = le64(req->interval_ns);
+	return req->dst < MINT_MAX_NODES && req->count >= 1 && req->count <= 10000000 &&
+	       req->size >= 16 && req->size <= PING_MAX_SIZE && req->timeout_ms >= 1 &&
+	       req->timeout_ms <= 60000 && req->interval_ns <= 60000000000ull;
 }
 
 static void start_ctl_ping(struct services *s, struct served *sv, const uint8_t *msg, uint32_t len)
 {
 	struct ctl_job *job = calloc(1, sizeof(*job));
-	if (!job || len != sizeof(struct ctl_ping)) {
+	uint64_t off = sv->off;
+	if (!job || !decode_request(&job->req, msg, len) || !claim_job_slot(s, off)) {
 		free(job);
 		return;
 	}
-	memcpy(&job->req, msg, sizeof(job->req));
-	job->req.dst = le32(job->req.dst);
-	job->req.count = le32(job->req.count);
-	job->req.size = le32(job->req.size);
-	job->req.timeout_ms = le32(job->req.timeout_ms);
-	job->req.interval_ns = le64(job->req.interval_ns);
-	job->f = s->f;
+	job->s = s;
 	job->ch = sv->ch;
-	job->self = s->self;
+	job->ch_off = off;
+	memcpy(job->ch_name, sv->name, sizeof(job->ch_name));
 	pthread_t t;
-	if (pthread_create(&t, NULL, ctl_ping_thread, job) != 0)
-		free(job);
-	else
+	if (pthread_create(&t, NULL, ctl_ping_thread, job) == 0) {
 		pthread_detach(t);
+		return;
+	}
+	release_job_slot(s, off);
+	free(job);
 }
 
 /* Serve what is queued on one channel; true if anything was. */

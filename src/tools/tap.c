@@ -24,8 +24,11 @@
 /* Offloads: whole TSO segments and partial checksums cross the fabric. */
 static int set_offloads(int fd)
 {
-	int hdr = MINT_VNI_VNET_HDR;
+	int hdr = MINT_VNI_VNET_HDR, le = 1;
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) != 0)
+		return -errno;
+	/* The header crosses the fabric: little-endian, whatever our order. */
+	if (ioctl(fd, TUNSETVNETLE, &le) != 0 && errno != EINVAL)
 		return -errno;
 	unsigned base = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
 	/* UDP segmentation offload is newer (Linux 6.2): take it if offered. */

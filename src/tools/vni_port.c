@@ -81,7 +81,7 @@ int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispat
 		p->tx_running = rc == 0;
 	}
 	if (rc)
-		vni_port_stop(p);
+		vni_port_stop(p, true);
 	else
 		vni_port_watch(p);
 	return rc;
@@ -100,14 +100,15 @@ void vni_port_watch(struct vni_port *p)
 		p->carrier = peers;
 }
 
-void vni_port_stop(struct vni_port *p)
+void vni_port_stop(struct vni_port *p, bool detach)
 {
 	atomic_store(&p->stop, true);
 	if (p->tx_running)
 		pthread_join(p->tx_thread, NULL);
 	p->tx_running = false;
 	if (p->vni) {
-		mint_vni_detach(p->vni);
+		if (detach)
+			mint_vni_detach(p->vni);
 		mint_vni_close(p->vni);
 		p->vni = NULL;
 	}

@@ -35,6 +35,8 @@ int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispat
 /* Carrier follows the peers: on while another port is up and alive. */
 void vni_port_watch(struct vni_port *p);
 
-void vni_port_stop(struct vni_port *p);
+/* Stop the driver; DETACH takes the port down too (not when a newer agent
+ * of the node owns it now). */
+void vni_port_stop(struct vni_port *p, bool detach);
 
 #endif

@@ -1,0 +1,522 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# vni-bench: the VNI (virtual NIC) against a veth pair, both measured in this
+# run, rounds alternating, medians reported (see docs/benchmarks.md).
+#
+#   bench/vni-bench.sh [--quick] [--rounds N] [--secs S] [--help]
+#
+# Needs root, iperf3, sockperf, jq, ip and ss, and a built build/mint
+# (MINT_BUILD names another build directory).  Everything it creates (two
+# veth namespaces, a fabric and its nodes, iperf3 and sockperf servers) is
+# removed on exit, on errors and on INT/TERM/HUP.  Exit status: 0 when every
+# measurement ran (whether or not targets were met) or the benchmark was
+# skipped for a missing tool, 1 when something failed, 2 for bad usage.
+set -eu
+
+BUILD=${MINT_BUILD:-build}
+MINT=$BUILD/mint
+ROUNDS=3
+SECS=3
+CLIENT_TIMEOUT_EXTRA=12 # seconds a client may take beyond its -t
+PROG=vni-bench
+
+usage() {
+	cat <<EOF
+usage: bench/vni-bench.sh [--quick] [--rounds N] [--secs S]
+The VNI against a veth pair between two namespaces, measured alternately in
+the same run: iperf3 TCP throughput, sockperf TCP ping-pong p50/p99 (adaptive
+and poll dispatchers), iperf3 UDP 64-byte packets/s, and per-destination
+rings under uniform (0->1) and skewed (0->2 + 1->2) traffic.
+  --quick      1 round of 2 s each (smoke test, noisy figures)
+  --rounds N   rounds of each measurement (default 3)
+  --secs S     seconds per measurement (default 3)
+Environment: MINT_BUILD (build directory, default build).
+EOF
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) ROUNDS=1 SECS=2 ;;
+	--rounds) [ $# -ge 2 ] || { usage >&2; exit 2; }; ROUNDS=$2; shift ;;
+	--secs) [ $# -ge 2 ] || { usage >&2; exit 2; }; SECS=$2; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+case $ROUNDS$SECS in *[!0-9]*) usage >&2; exit 2 ;; esac
+if [ "$ROUNDS" -lt 1 ] || [ "$ROUNDS" -gt 20 ] || [ "$SECS" -lt 1 ] || [ "$SECS" -gt 60 ]; then
+	echo "$PROG: --rounds 1..20, --secs 1..60" >&2
+	exit 2
+fi
+
+skip() {
+	echo "$PROG: skipped: $*"
+	exit 0
+}
+die() {
+	echo "$PROG: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, TAP devices)"
+for tool in iperf3 sockperf jq ip ss timeout taskset; do
+	command -v "$tool" >/dev/null 2>&1 ||
+		skip "$tool is missing (Debian: apt-get install -y iperf3 sockperf jq iproute2)"
+done
+[ -x "$MINT" ] || die "$MINT is missing: run 'make tools' (or 'make bench')"
+[ -w /dev/shm ] || die "/dev/shm is not writable: the fabric needs it"
+
+# ---------------------------------------------------------------- cleanup
+
+TAG=vb$$
+FABRIC=${TAG}f
+NS_A=${TAG}a
+NS_B=${TAG}b
+VETH_A=${TAG}va
+VETH_B=${TAG}vb
+TMP=$(mktemp -d "/tmp/$PROG.XXXXXX")
+PIDS=""        # servers and clients this script started, and only those
+FABRIC_UP=0
+VETH_UP=0
+
+cleanup() {
+	set +e
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	PIDS=""
+	if [ "$FABRIC_UP" = 1 ]; then
+		timeout 20 "$MINT" --fabric "$FABRIC" down >/dev/null 2>&1 ||
+			echo "$PROG: 'mint --fabric $FABRIC down' failed" >&2
+		FABRIC_UP=0
+	fi
+	if [ "$VETH_UP" = 1 ]; then
+		ip netns del "$NS_A" 2>/dev/null
+		ip netns del "$NS_B" 2>/dev/null
+		VETH_UP=0
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+forget_pid() {
+	_keep=""
+	for p in $PIDS; do
+		[ "$p" = "$1" ] || _keep="$_keep $p"
+	done
+	PIDS=$_keep
+}
+
+# Stop a background process we started (if still there) and reap it.
+reap() {
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	forget_pid "$1"
+}
+
+progress() {
+	[ -t 2 ] && printf '%s: %s\n' "$PROG" "$*" >&2
+	return 0
+}
+
+# ---------------------------------------------------------------- helpers
+
+# median of the numbers on stdin (one a line); empty input: empty output
+median() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) exit
+		if (NR % 2) printf "%.6g\n", v[(NR + 1) / 2]
+		else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# wait_listen NS PORT: until a TCP socket listens on PORT in NS (5 s at most)
+wait_listen() {
+	_i=0
+	while [ $_i -lt 50 ]; do
+		[ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null)" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	die "no server listening on port $2 in namespace $1 after 5 s"
+}
+
+# ns_of SIDE ID: the namespace; addr_of SIDE ID: the address
+ns_of() {
+	if [ "$1" = veth ]; then
+		[ "$2" = 0 ] && echo "$NS_A" || echo "$NS_B"
+	else
+		echo "mint-$FABRIC-$2"
+	fi
+}
+addr_of() {
+	if [ "$1" = veth ]; then
+		echo "10.78.$((TAG_NET)).$(($2 + 1))"
+	else
+		echo "10.77.0.$(($2 + 1))"
+	fi
+}
+# A /24 for the veth pair that no other run of this script uses at once.
+TAG_NET=$(($$ % 250 + 1))
+
+# iperf3 SIDE FROM TO PORT OUT [client options...]: one client run, JSON in OUT
+run_iperf() {
+	_side=$1 _from=$2 _to=$3 _port=$4 _out=$5
+	shift 5
+	_sns=$(ns_of "$_side" "$_to")
+	ip netns exec "$_sns" iperf3 -s -1 -p "$_port" -B "$(addr_of "$_side" "$_to")" \
+		>"$TMP/iperf-server.$_port.log" 2>&1 &
+	_spid=$!
+	PIDS="$PIDS $_spid"
+	wait_listen "$_sns" "$_port"
+	_rc=0
+	timeout $((SECS + CLIENT_TIMEOUT_EXTRA)) ip netns exec "$(ns_of "$_side" "$_from")" \
+		iperf3 -c "$(addr_of "$_side" "$_to")" -p "$_port" -t "$SECS" -J "$@" \
+		>"$_out" 2>"$_out.err" || _rc=$?
+	reap "$_spid"
+	return $_rc
+}
+
+# one TCP stream 0 -> 1; prints Gbit/s received
+tcp_once() {
+	run_iperf "$1" 0 1 5301 "$TMP/tcp.json" ||
+		die "iperf3 TCP over $1 failed: $(jq -r '.error // empty' "$TMP/tcp.json" 2>/dev/null) $(head -c 300 "$TMP/tcp.json.err")"
+	jq -r '.end.sum_received.bits_per_second / 1e9' "$TMP/tcp.json"
+}
+
+# UDP 64-byte payloads 0 -> 1 as fast as iperf3 sends; prints "rx_pps loss%"
+udp_once() {
+	run_iperf "$1" 0 1 5302 "$TMP/udp.json" -u -l 64 -b 0 ||
+		die "iperf3 UDP over $1 failed: $(jq -r '.error // empty' "$TMP/udp.json" 2>/dev/null) $(head -c 300 "$TMP/udp.json.err")"
+	jq -r '.end.sum | "\((.packets - .lost_packets) / .seconds) \(.lost_percent) \(.packets / .seconds)"' \
+		"$TMP/udp.json"
+}
+
+# sockperf TCP ping-pong 0 -> 1; prints "p50 p99" in microseconds (one way)
+# (SIDE split: the server pinned to core 1, the client to core 0)
+pp_once() {
+	_sns=$(ns_of "$1" 1)
+	_pc="" _ps=""
+	[ "${2:-}" = split ] && _pc="taskset -c 0" _ps="taskset -c 1"
+	# shellcheck disable=SC2086 # _ps and _pc are empty or a command prefix
+	ip netns exec "$_sns" $_ps sockperf sr --tcp -i "$(addr_of "$1" 1)" -p 11111 \
+		>"$TMP/sockperf-server.log" 2>&1 &
+	_spid=$!
+	PIDS="$PIDS $_spid"
+	wait_listen "$_sns" 11111
+	_rc=0
+	# shellcheck disable=SC2086
+	timeout $((SECS + CLIENT_TIMEOUT_EXTRA)) ip netns exec "$(ns_of "$1" 0)" $_pc \
+		sockperf pp --tcp -i "$(addr_of "$1" 1)" -p 11111 -t "$SECS" \
+		>"$TMP/pp.log" 2>&1 || _rc=$?
+	reap "$_spid"
+	[ $_rc = 0 ] || die "sockperf ping-pong over $1 failed (status $_rc): $(tail -n 3 "$TMP/pp.log")"
+	awk '/percentile 50.000 =/ { p50 = $NF } /percentile 99.000 =/ { p99 = $NF }
+		END { if (p50 == "" || p99 == "") exit 1; print p50, p99 }' "$TMP/pp.log" ||
+		die "sockperf ping-pong over $1: no percentile lines in its output"
+}
+
+# vni_counter NODE NAME: one counter of `mint vni stats -j`
+vni_counter() {
+	"$MINT" --fabric "$FABRIC" vni stats -j |
+		jq -r --argjson n "$1" --arg k "$2" '.ports[] | select(.node == $n) | .vni[$k]'
+}
+vni_drops_full() {
+	"$MINT" --fabric "$FABRIC" vni stats -j | jq '[.ports[].vni.tx_drop_full] | add'
+}
+
+# vni_snap: node 0's tx_packets and tx_bytes (the data direction); then, for
+# both nodes together, frames sent, VNI doorbells raised (tx_irqs), futex
+# wakes (wakes_sent of `mint irq`), dispatcher sleeps, frames received and
+# receive passes
+vni_snap() {
+	_v=$("$MINT" --fabric "$FABRIC" vni stats -j | jq -r '[.ports[] | select(.node <= 1) | .vni] as $p |
+		[$p[0].tx_packets, $p[0].tx_bytes, ([$p[].tx_packets] | add), ([$p[].tx_irqs] | add),
+		 ([$p[].rx_packets] | add), ([$p[].rx_polls] | add)] | join(" ")')
+	_i=$("$MINT" --fabric "$FABRIC" irq -j | jq -r '[.nodes[] | select(.id <= 1)] as $n |
+		[([$n[].wakes_sent] | add), ([$n[].sleeps] | add)] | join(" ")')
+	echo "$_v $_i"
+}
+# vni_delta BEFORE AFTER: the difference, field by field
+vni_delta() {
+	echo "$1 $2" | awk '{ n = NF / 2; for (i = 1; i <= n; i++) printf "%s%.0f", (i > 1 ? " " : ""), $(i + n) - $i; print "" }'
+}
+
+# loss_snap SIDE: "sender's device TX drops, receiver's device RX drops,
+# receiver's UdpRcvbufErrors" (counters of the namespaces' own kernels)
+loss_snap() {
+	if [ "$1" = veth ]; then _d0=$VETH_A _d1=$VETH_B; else _d0=mint0 _d1=mint0; fi
+	_tx=$(ip -n "$(ns_of "$1" 0)" -s -j link show "$_d0" | jq '.[0].stats64.tx.dropped')
+	_rx=$(ip -n "$(ns_of "$1" 1)" -s -j link show "$_d1" | jq '.[0].stats64.rx.dropped')
+	# shellcheck disable=SC2016 # awk program, not shell
+	_rb=$(ip netns exec "$(ns_of "$1" 1)" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 }
+		else print $c["RcvbufErrors"] }' /proc/net/snmp)
+	echo "$_tx $_rx $_rb"
+}
+
+# ---------------------------------------------------------------- setup
+
+setup_veth() {
+	ip netns add "$NS_A"
+	ip netns add "$NS_B"
+	VETH_UP=1
+	ip link add "$VETH_A" netns "$NS_A" type veth peer name "$VETH_B" netns "$NS_B"
+	ip -n "$NS_A" addr add "$(addr_of veth 0)/24" dev "$VETH_A"
+	ip -n "$NS_B" addr add "$(addr_of veth 1)/24" dev "$VETH_B"
+	for ns in "$NS_A" "$NS_B"; do
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NS_A" link set "$VETH_A" up
+	ip -n "$NS_B" link set "$VETH_B" up
+}
+
+# start_nodes MODE N: nodes 0..N-1 with a VNI, node i on core i mod 2
+start_nodes() {
+	_i=0
+	while [ $_i -lt "$2" ]; do
+		timeout 20 "$MINT" --fabric "$FABRIC" node start $_i --vni --cores $((_i % NCORE)) \
+			--mode "$1" >"$TMP/node.log" 2>&1 ||
+			die "mint node start $_i --vni --mode $1 failed: $(cat "$TMP/node.log")"
+		_i=$((_i + 1))
+	done
+}
+stop_nodes() {
+	_i=0
+	while [ $_i -lt "$1" ]; do
+		timeout 20 "$MINT" --fabric "$FABRIC" node stop $_i >/dev/null 2>&1 ||
+			die "mint node stop $_i failed"
+		_i=$((_i + 1))
+	done
+}
+
+# reach SIDE FROM TO: the path works (ARP resolved) before anything is timed
+reach() {
+	_j=0
+	while [ $_j -lt 30 ]; do
+		ip netns exec "$(ns_of "$1" "$2")" ping -c 1 -W 1 "$(addr_of "$1" "$3")" >/dev/null 2>&1 &&
+			return 0
+		_j=$((_j + 1))
+		sleep 0.2
+	done
+	die "$1: node $2 cannot reach $(addr_of "$1" "$3")"
+}
+
+# busy% of each of the first two CPUs over 300 ms, and a warning above 10%
+load_line() {
+	s1=$(grep -E '^cpu[01] ' /proc/stat)
+	sleep 0.3
+	s2=$(grep -E '^cpu[01] ' /proc/stat)
+	printf '%s\n%s\n' "$s1" "$s2" | awk '{
+		idle = $5 + $6; tot = 0; for (i = 2; i <= NF; i++) tot += $i
+		if (!($1 in t)) { t[$1] = tot; id[$1] = idle; next }
+		b = tot > t[$1] ? int(100 * (1 - (idle - id[$1]) / (tot - t[$1])) + 0.5) : 0
+		out = out (out == "" ? "" : ", ") "core " substr($1, 4) " " b "% busy"
+		if (b > 10) warn = 1 }
+		END { printf "%s%s\n", out, warn ? "  WARNING: other work on these cores, figures will be noisy" : "" }'
+}
+
+NCORE=$(nproc)
+[ "$NCORE" -ge 2 ] && NCORE=2
+CPU=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+
+echo "vni-bench ($ROUNDS round(s) of $SECS s per measurement, anchors and mint alternating)"
+echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "machine: ${CPU:-unknown CPU}, nproc $(nproc), kernel $(uname -sr)"
+echo "tools: $(iperf3 --version | head -n 1 | cut -d' ' -f1-2), sockperf $(sockperf --version 2>&1 | awk '/version/ { print $NF; exit }' | tr -d ',')"
+echo "load before the run: $(load_line)"
+echo "anchor: veth pair between two fresh namespaces; mint: mint0 of node 0 -> node 1 (per-destination rings)"
+echo "clients and servers are not pinned; nodes i run on core i mod $NCORE"
+echo
+
+setup_veth
+"$MINT" --fabric "$FABRIC" up >"$TMP/up.log" 2>&1 || die "mint up failed: $(cat "$TMP/up.log")"
+FABRIC_UP=1
+start_nodes adaptive 2
+reach veth 0 1
+reach mint 0 1
+
+for f in tcp.veth tcp.mint tcp.cnt pp.veth pp.adaptive pp.adaptive.cnt pp.veth2 pp.poll pp.poll.cnt pp.split \
+	udp.veth udp.mint udp.veth.loss udp.mint.loss uni skew; do
+	: >"$TMP/$f"
+done
+
+# ------------------------------------------- (1)-(3), adaptive dispatchers
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	progress "round $r/$ROUNDS: TCP throughput"
+	tcp_once veth >>"$TMP/tcp.veth"
+	c0=$(vni_snap)
+	tcp_once mint >>"$TMP/tcp.mint"
+	vni_delta "$c0" "$(vni_snap)" >>"$TMP/tcp.cnt"
+	progress "round $r/$ROUNDS: TCP ping-pong"
+	pp_once veth >>"$TMP/pp.veth"
+	c0=$(vni_snap)
+	pp_once mint >>"$TMP/pp.adaptive"
+	vni_delta "$c0" "$(vni_snap)" >>"$TMP/pp.adaptive.cnt"
+	[ "$NCORE" -ge 2 ] && pp_once veth split >>"$TMP/pp.split"
+	progress "round $r/$ROUNDS: UDP 64 B"
+	l0=$(loss_snap veth)
+	udp_once veth >>"$TMP/udp.veth"
+	vni_delta "$l0" "$(loss_snap veth)" >>"$TMP/udp.veth.loss"
+	l0=$(loss_snap mint)
+	udp_once mint >>"$TMP/udp.mint"
+	vni_delta "$l0" "$(loss_snap mint)" >>"$TMP/udp.mint.loss"
+	r=$((r + 1))
+done
+UDP_DROP_FULL=$(vni_drops_full)
+UDP_DROP_HOST=$("$MINT" --fabric "$FABRIC" vni stats -j | jq '[.ports[].vni.rx_drop_host] | add')
+
+# ------------------------------------------- (2) again, poll dispatchers
+progress "TCP ping-pong, poll dispatchers"
+stop_nodes 2
+start_nodes poll 2
+reach mint 0 1
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	pp_once veth >>"$TMP/pp.veth2"
+	c0=$(vni_snap)
+	pp_once mint >>"$TMP/pp.poll"
+	vni_delta "$c0" "$(vni_snap)" >>"$TMP/pp.poll.cnt"
+	r=$((r + 1))
+done
+
+# ------------------------------------------- (4) uniform vs skewed, 3 nodes
+progress "per-destination rings: uniform and skewed traffic"
+stop_nodes 2
+start_nodes adaptive 3
+reach mint 0 1
+reach mint 0 2
+reach mint 1 2
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	d0=$(vni_drops_full)
+	tcp_once mint >"$TMP/uni.g"
+	d1=$(vni_drops_full)
+	echo "$(cat "$TMP/uni.g") $((d1 - d0))" >>"$TMP/uni"
+
+	# skewed: 0 -> 2 and 1 -> 2 at the same time
+	for src in 0 1; do
+		port=$((5310 + src))
+		ip netns exec "$(ns_of mint 2)" iperf3 -s -1 -p $port -B "$(addr_of mint 2)" \
+			>"$TMP/skew-server.$src.log" 2>&1 &
+		eval "spid$src=\$!"
+		PIDS="$PIDS $!"
+	done
+	wait_listen "$(ns_of mint 2)" 5310
+	wait_listen "$(ns_of mint 2)" 5311
+	d0=$(vni_drops_full)
+	for src in 0 1; do
+		timeout $((SECS + CLIENT_TIMEOUT_EXTRA)) ip netns exec "$(ns_of mint $src)" \
+			iperf3 -c "$(addr_of mint 2)" -p $((5310 + src)) -t "$SECS" -J \
+			>"$TMP/skew.$src.json" 2>&1 &
+		eval "cpid$src=\$!"
+		PIDS="$PIDS $!"
+	done
+	# shellcheck disable=SC2154 # cpid0, cpid1, spid0, spid1 are set by eval
+	{
+		wait "$cpid0" || die "iperf3 0 -> 2 (skewed) failed: $(head -c 300 "$TMP/skew.0.json")"
+		wait "$cpid1" || die "iperf3 1 -> 2 (skewed) failed: $(head -c 300 "$TMP/skew.1.json")"
+		forget_pid "$cpid0"
+		forget_pid "$cpid1"
+		reap "$spid0"
+		reap "$spid1"
+	}
+	d1=$(vni_drops_full)
+	g0=$(jq -r '.end.sum_received.bits_per_second / 1e9' "$TMP/skew.0.json")
+	g1=$(jq -r '.end.sum_received.bits_per_second / 1e9' "$TMP/skew.1.json")
+	echo "$g0 $g1 $((d1 - d0))" | awk '{ print $1 + $2, $1, $2, $3 }' >>"$TMP/skew"
+	r=$((r + 1))
+done
+
+# ---------------------------------------------------------------- report
+
+col() { awk -v c="$1" '{ print $c }' "$2" | median; }
+range() { awk -v c="$1" '{ print $c }' "$2" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo, hi }'; }
+
+TCP_A=$(col 1 "$TMP/tcp.veth") TCP_M=$(col 1 "$TMP/tcp.mint")
+P50_A=$(col 1 "$TMP/pp.veth") P50_M=$(col 1 "$TMP/pp.adaptive")
+P99_A=$(col 2 "$TMP/pp.veth") P99_M=$(col 2 "$TMP/pp.adaptive")
+P50_A2=$(col 1 "$TMP/pp.veth2") P50_P=$(col 1 "$TMP/pp.poll")
+P99_A2=$(col 2 "$TMP/pp.veth2") P99_P=$(col 2 "$TMP/pp.poll")
+UDP_A=$(col 1 "$TMP/udp.veth") UDP_M=$(col 1 "$TMP/udp.mint")
+LOSS_A=$(col 2 "$TMP/udp.veth") LOSS_M=$(col 2 "$TMP/udp.mint")
+SENT_A=$(col 3 "$TMP/udp.veth") SENT_M=$(col 3 "$TMP/udp.mint")
+
+# row NAME ANCHOR MINT UNIT TARGET(>=x|<=x|-)
+PASSES=0 TARGETS=0
+row() {
+	_res=$(awk -v a="$2" -v m="$3" -v t="$5" 'BEGIN {
+		r = (a > 0) ? m / a : 0
+		if (t == "-") v = "-"
+		else if (substr(t, 1, 2) == ">=") v = (r >= substr(t, 3) + 0) ? "PASS" : "MISS"
+		else v = (r <= substr(t, 3) + 0) ? "PASS" : "MISS"
+		printf "%.2fx %s", r, v }')
+	TARGETS=$((TARGETS + $([ "$5" = - ] && echo 0 || echo 1)))
+	case $_res in *PASS) PASSES=$((PASSES + 1)) ;; esac
+	_t=$5
+	[ "$_t" = - ] && _t=none || _t="${_t}x"
+	printf '%-24s %12s %12s %9s %8s  %s\n' "$1" "$(fmt "$2" "$4")" "$(fmt "$3" "$4")" \
+		"${_res% *}" "$_t" "${_res#* }"
+}
+fmt() {
+	case $2 in
+	Gbit/s) awk -v v="$1" 'BEGIN { printf "%.2f Gbit/s", v }' ;;
+	us) awk -v v="$1" 'BEGIN { printf "%.1f us", v }' ;;
+	pps) awk -v v="$1" 'BEGIN { if (v >= 1e6) printf "%.2f Mpps", v / 1e6; else printf "%.0f kpps", v / 1e3 }' ;;
+	esac
+}
+
+echo "benchmark                      veth         mint     ratio   target  result"
+echo "---------                      ----         ----     -----   ------  ------"
+row "tcp-1-stream" "$TCP_A" "$TCP_M" Gbit/s ">=0.8"
+row "tcp-pp-p50 (adaptive)" "$P50_A" "$P50_M" us "<=1.3"
+row "tcp-pp-p99 (adaptive)" "$P99_A" "$P99_M" us "<=1.3"
+row "tcp-pp-p50 (poll)" "$P50_A2" "$P50_P" us "<=1.3"
+row "tcp-pp-p99 (poll)" "$P99_A2" "$P99_P" us "<=1.3"
+row "udp-64B-rx" "$UDP_A" "$UDP_M" pps "-"
+sums() { awk '{ for (i = 1; i <= NF; i++) s[i] += $i } END { for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? " " : ""), s[i]; print "" }' "$1"; }
+# counters NAME FILE: what the VNI and doorbell counters say about the mint rounds
+counters() {
+	sums "$2" | awk -v name="$1" -v t="$((ROUNDS * SECS))" '{
+		if ($1 == 0 || $3 == 0) { printf "                %s: no frames counted\n", name; exit }
+		printf "                %s: node 0 sent %.0f frames/s of %.0f B on average. Both ways, %.0f%% of the\n", name, $1 / t, $2 / $1, 100 * $4 / $3
+		printf "                frames raised a VNI doorbell, %.0f%% needed a futex wake, %.1f frames per receive pass,\n", 100 * $7 / $3, $6 ? $5 / $6 : 0
+		printf "                %.0f dispatcher sleeps/s\n", $8 / t }'
+}
+rng() { range "$1" "$2" | awk -v f="$3" '{ printf f ".." f, $1, $2 }'; }
+
+echo
+echo "  tcp-1-stream  veth $(rng 1 "$TMP/tcp.veth" %.2f), mint $(rng 1 "$TMP/tcp.mint" %.2f) Gbit/s over $ROUNDS round(s) of $SECS s (iperf3 -t $SECS, receiver's figure)"
+counters "VNI node 0 -> 1" "$TMP/tcp.cnt"
+echo "  tcp-pp        one-way latency as sockperf reports it (round trip / 2), sockperf pp --tcp -t $SECS; min..max of the rounds:"
+echo "                p50 veth $(rng 1 "$TMP/pp.veth" %.1f) us, adaptive $(rng 1 "$TMP/pp.adaptive" %.1f) us; p99 veth $(rng 2 "$TMP/pp.veth" %.1f) us, adaptive $(rng 2 "$TMP/pp.adaptive" %.1f) us"
+echo "                p50 veth $(rng 1 "$TMP/pp.veth2" %.1f) us, poll $(rng 1 "$TMP/pp.poll" %.1f) us; p99 veth $(rng 2 "$TMP/pp.veth2" %.1f) us, poll $(rng 2 "$TMP/pp.poll" %.1f) us"
+echo "                adaptive is what 'node start --vni' uses by default; the poll rows restart nodes 0 and 1"
+echo "                with --mode poll and have their own veth rounds, alternating with them"
+[ -s "$TMP/pp.split" ] &&
+	echo "                context, no verdict: veth with the client pinned to core 0 and the server to core 1 (every hop
+                crosses cores, as on the VNI): p50 $(col 1 "$TMP/pp.split" | xargs printf %.1f) us, p99 $(col 2 "$TMP/pp.split" | xargs printf %.1f) us"
+counters "adaptive" "$TMP/pp.adaptive.cnt"
+counters "poll" "$TMP/pp.poll.cnt"
+LV=$(sums "$TMP/udp.veth.loss") LM=$(sums "$TMP/udp.mint.loss")
+echo "  udp-64B-rx    iperf3 -u -l 64 -b 0 -t $SECS: packets/s received (sent: veth $(fmt "$SENT_A" pps), mint $(fmt "$SENT_M" pps));"
+echo "                loss (median): veth $(printf %.1f "$LOSS_A")%, mint $(printf %.1f "$LOSS_M")%. Where, over all rounds: sender's device TX drops,"
+echo "                receiver's device RX drops, receiver's UDP RcvbufErrors: veth $(echo "$LV" | sed 's/ /, /g'); mint $(echo "$LM" | sed 's/ /, /g')"
+echo "                VNI counters over the UDP rounds: tx_drop_full $UDP_DROP_FULL, rx_drop_host $UDP_DROP_HOST"
+echo
+echo "VNI configurations (per destination vs pool), medians of $ROUNDS round(s), adaptive dispatchers, nodes 0-2:"
+U_G=$(col 1 "$TMP/uni") U_D=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/uni")
+S_G=$(col 1 "$TMP/skew") S_0=$(col 2 "$TMP/skew") S_1=$(col 3 "$TMP/skew")
+S_D=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/skew")
+printf '  per-dest  uniform 0->1:          %s, tx_drop_full %s\n' "$(fmt "$U_G" Gbit/s)" "$U_D"
+printf '  per-dest  skewed  0->2 + 1->2:   %s aggregate (%s + %s), tx_drop_full %s\n' \
+	"$(fmt "$S_G" Gbit/s)" "$(fmt "$S_0" Gbit/s)" "$(fmt "$S_1" Gbit/s)" "$S_D"
+echo "  pool: not implemented in this build"
+echo
+echo "$PASSES/$TARGETS targets met (ratios against veth measured in this run; medians of $ROUNDS round(s))"
