@@ -4,15 +4,19 @@
 set -eu
 BUILD=${MINT_BUILD:-build}
 MINT="$BUILD/mint --fabric demo"
-cleanup() { $MINT down >/dev/null 2>&1 || true; }
+server=""
+cleanup() {
+	[ -n "$server" ] && kill "$server" 2>/dev/null
+	$MINT down >/dev/null 2>&1 || true
+}
 trap cleanup EXIT INT TERM
 step() { printf '\n\033[1m$ mint %s\033[0m\n' "$*"; $MINT "$@"; }
 
 if [ "$(nproc)" -ge 2 ]; then CORE1=1; else CORE1=0; fi
 $MINT down >/dev/null 2>&1 || true
 step up --size 64M
-step node start 0 --cores 0
-step node start 1 --cores $CORE1
+step node start 0 --cores 0 --vni
+step node start 1 --cores $CORE1 --vni
 step status
 printf "\n%s\n" "# node 0's agent sends messages to node 1's echo service through a fabric"
 echo "# channel; each message rings node 1's doorbell, each reply rings node 0's."
@@ -23,6 +27,18 @@ step ipi 1 42 --count 3
 step ipi 0 43
 sleep 0.2
 step irq
+
+printf "\n%s\n" "# the virtual NIC: unmodified ping and iperf3 between the nodes' namespaces"
+ns0=$($MINT status -j | jq -r '.nodes[0].netns')
+ns1=$($MINT status -j | jq -r '.nodes[1].netns')
+run() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+run ip netns exec "$ns0" ping -c 3 -i 0.2 10.77.0.2
+ip netns exec "$ns1" timeout 20 iperf3 -s -1 >/dev/null 2>&1 &
+server=$!
+sleep 0.5
+run ip netns exec "$ns0" timeout 20 iperf3 -c 10.77.0.2 -t 2
+wait $server 2>/dev/null || true
+step vni stats
 step status -j
 step down
 trap - EXIT
