@@ -134,9 +134,13 @@ static int bring_up(struct agent *a, int ready_fd)
 		tell(cfg->id, ready_fd, "cannot pin to its cores: %s", strerror(-rc));
 		return rc;
 	}
-	if (cfg->netns && (rc = netns_enter(cfg->netns_name)) != 0) {
-		tell(cfg->id, ready_fd, "cannot create network namespace %s: %s%s", cfg->netns_name,
-		     strerror(-rc), rc == -EPERM ? " (run as root, or use --no-netns)" : "");
+	const char *what;
+	if (cfg->netns && (rc = netns_enter(cfg->netns_name, &what)) != 0) {
+		bool loopback = strstr(what, "loopback") != NULL;
+		tell(cfg->id, ready_fd, "cannot %s %s: %s%s", what, cfg->netns_name, strerror(-rc),
+		     rc != -EPERM	? ""
+		     : loopback ? " (needs CAP_NET_ADMIN: run as root)"
+				: " (run as root, or use --no-netns)");
 		return rc;
 	}
 	if ((rc = mint_fabric_attach(cfg->fabric, &a->f)) != 0) {
@@ -192,8 +196,12 @@ int agent_run(const struct agent_config *cfg, int ready_fd)
 		tear_down(&a, true);
 		return 1;
 	}
-	/* Drain whatever was queued for this node before it (re)started. */
+	/* Drain whatever was queued for this node before it (re)started, and
+	 * arm those rings: a predecessor killed mid-drain left them unarmed,
+	 * so their producers would not ring for us. */
 	mint_ipi_send(a.f, cfg->id, MINT_VEC_CHANNEL);
+	if (a.vni_up)
+		mint_ipi_send(a.f, cfg->id, MINT_VEC_VNI);
 	struct mint_node_info me;
 	mint_node_info(a.f, cfg->id, &me);
 	agent_log(cfg, "up: pid %d, epoch %u, mode %d", (int)getpid(), me.epoch, (int)cfg->mode);

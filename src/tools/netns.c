@@ -60,7 +60,7 @@ static int enter_existing(const char *path)
 	return rc;
 }
 
-static int create_and_enter(const char *path)
+static int create_and_enter(const char *path, const char **what)
 {
 	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -70,17 +70,20 @@ static int create_and_enter(const char *path)
 	if (unshare(CLONE_NEWNET) != 0 ||
 	    mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) != 0)
 		rc = -errno;
-	if (rc == 0 && (rc = loopback_up()) != 0)
+	if (rc == 0 && (rc = loopback_up()) != 0) {
+		*what = "bring up loopback in network namespace";
 		umount2(path, MNT_DETACH);
+	}
 	if (rc)
 		unlink(path);
 	return rc;
 }
 
-int netns_enter(const char *name)
+int netns_enter(const char *name, const char **what)
 {
 	char path[128];
 	snprintf(path, sizeof(path), NETNS_DIR "/%s", name);
+	*what = "create network namespace";
 	int rc = prepare_dir();
 	if (rc)
 		return rc;
@@ -90,7 +93,7 @@ int netns_enter(const char *name)
 	/* A left-over file that is no namespace any more: start afresh. */
 	if (rc != -ENOENT)
 		netns_remove(name);
-	return create_and_enter(path);
+	return create_and_enter(path, what);
 }
 
 int netns_remove(const char *name)
