@@ -60,6 +60,17 @@ int mint_vni_detach(struct mint_vni *v);
  */
 int mint_vni_send(struct mint_vni *v, const void *frame, uint32_t len);
 
+/*
+ * Transmit without a copy: tx_begin gives a buffer of *CAP bytes for the
+ * next frame, inside the ring of the port the last unicast frame went to
+ * when it has room (else a private buffer); write the frame there (a read
+ * from the TAP device), then tx_end sends its LEN bytes as mint_vni_send
+ * would: in place when it goes to that port, else by copying.  Returns
+ * as mint_vni_send.  One transmitting thread per port.
+ */
+int mint_vni_tx_begin(struct mint_vni *v, void **buf, uint32_t *cap);
+int mint_vni_tx_end(struct mint_vni *v, uint32_t len);
+
 /* Called for each received frame; FRAME points into the fabric (see
  * mint_ring_peek) and is valid during the call.  Returns 0, or -1 if the
  * frame could not be delivered (counted in rx_drop_host). */

@@ -37,6 +37,10 @@ struct mint_vni {
 	uint8_t mac_base[6];
 	uint32_t generation;
 	struct peer peers[MINT_VNI_MAX_PORTS];
+	uint32_t last_dst;   /* port of the last unicast frame sent */
+	uint32_t tx_dst;     /* port whose ring holds the tx_begin buffer, or NONE */
+	uint8_t *tx_buf;     /* the tx_begin buffer */
+	uint8_t *scratch;    /* MINT_VNI_FRAME_MAX bytes when no ring has room */
 };
 
 struct vni_init_args {
@@ -128,7 +132,13 @@ int mint_vni_open(struct mint_fabric *f, struct mint_vni **out)
 	v->f = f;
 	v->self = mint_fabric_self(f);
 	v->generation = ~0u;
-	if ((rc = check_header(v, info.offset)) != 0) {
+	v->last_dst = v->tx_dst = MINT_NODE_NONE;
+	if (!(v->scratch = malloc(MINT_VNI_FRAME_MAX)))
+		rc = -ENOMEM;
+	else
+		rc = check_header(v, info.offset);
+	if (rc) {
+		free(v->scratch);
 		free(v);
 		return rc;
 	}
@@ -136,7 +146,12 @@ int mint_vni_open(struct mint_fabric *f, struct mint_vni **out)
 	return 0;
 }
 
-void mint_vni_close(struct mint_vni *v) { free(v); }
+void mint_vni_close(struct mint_vni *v)
+{
+	if (v)
+		free(v->scratch);
+	free(v);
+}
 
 void mint_vni_config(const struct mint_vni *v, struct mint_vni_config *cfg)
 {
@@ -243,6 +258,15 @@ static bool peer_up(struct mint_vni *v, uint32_t dst)
 
 static void count(_Atomic uint64_t *counter, uint64_t n) { own_inc64(counter, n); }
 
+static void count_sent(struct mint_vni *v, uint32_t dst, uint32_t len)
+{
+	struct mint_vni_port *me = my_port(v);
+	count(&me->tx_packets, 1);
+	count(&me->tx_bytes, len);
+	count(v->peers[dst].tx.last_bell == MINT_BELL_AWAKE ? &me->tx_irqs_suppressed : &me->tx_irqs,
+	      1);
+}
+
 /* Queue FRAME on the ring to DST: 1 queued, 0 dropped (counted). */
 static int send_to(struct mint_vni *v, uint32_t dst, const void *frame, uint32_t len)
 {
@@ -260,10 +284,17 @@ static int send_to(struct mint_vni *v, uint32_t dst, const void *frame, uint32_t
 		count(rc == -EAGAIN ? &me->tx_drop_full : &me->tx_drop_error, 1);
 		return 0;
 	}
-	count(&me->tx_packets, 1);
-	count(&me->tx_bytes, len);
-	count(p->tx.last_bell == MINT_BELL_AWAKE ? &me->tx_irqs_suppressed : &me->tx_irqs, 1);
+	count_sent(v, dst, len);
 	return 1;
+}
+
+/* The port a unicast MAC belongs to, or MINT_NODE_NONE (another prefix,
+ * no such port, or ourselves). */
+static uint32_t unicast_port(const struct mint_vni *v, const uint8_t *dmac)
+{
+	if (memcmp(dmac, v->mac_base, 5) != 0 || dmac[5] >= MINT_VNI_MAX_PORTS || dmac[5] == v->self)
+		return MINT_NODE_NONE;
+	return dmac[5];
 }
 
 int mint_vni_send(struct mint_vni *v, const void *frame, uint32_t len)
@@ -284,11 +315,46 @@ int mint_vni_send(struct mint_vni *v, const void *frame, uint32_t len)
 				sent += send_to(v, dst, frame, len);
 		return sent;
 	}
-	if (memcmp(dmac, v->mac_base, 5) != 0 || dmac[5] >= MINT_VNI_MAX_PORTS || dmac[5] == v->self) {
+	uint32_t dst = unicast_port(v, dmac);
+	if (dst == MINT_NODE_NONE) {
 		count(&me->tx_drop_unknown, 1);
 		return 0;
 	}
-	return send_to(v, dmac[5], frame, len);
+	v->last_dst = dst;
+	return send_to(v, dst, frame, len);
+}
+
+int mint_vni_tx_begin(struct mint_vni *v, void **buf, uint32_t *cap)
+{
+	uint32_t dst = v->last_dst;
+	struct peer *p = dst < MINT_VNI_MAX_PORTS ? &v->peers[dst] : NULL;
+	v->tx_dst = MINT_NODE_NONE;
+	v->tx_buf = v->scratch;
+	if (p && p->tx_open && peer_up(v, dst) &&
+	    mint_ring_reserve(&p->tx, MINT_VNI_FRAME_MAX, (void **)&v->tx_buf) == 0)
+		v->tx_dst = dst;
+	else
+		v->tx_buf = v->scratch;
+	*buf = v->tx_buf;
+	*cap = MINT_VNI_FRAME_MAX;
+	return 0;
+}
+
+int mint_vni_tx_end(struct mint_vni *v, uint32_t len)
+{
+	uint32_t dst = v->tx_dst;
+	v->tx_dst = MINT_NODE_NONE;
+	if (dst == MINT_NODE_NONE)
+		return mint_vni_send(v, v->scratch, len);
+	const uint8_t *dmac = v->tx_buf + MINT_VNI_VNET_HDR;
+	if (len >= MINT_VNI_VNET_HDR + 14 && !(dmac[0] & 1) && unicast_port(v, dmac) == dst &&
+	    mint_ring_commit(&v->peers[dst].tx, len, MINT_REC_FRAME) == 0) {
+		count_sent(v, dst, len);
+		return 1;
+	}
+	/* Another destination, or several: out of the ring, then as usual. */
+	memcpy(v->scratch, v->tx_buf, len <= MINT_VNI_FRAME_MAX ? len : MINT_VNI_FRAME_MAX);
+	return mint_vni_send(v, v->scratch, len);
 }
 
 /* Open the rings other nodes created towards us since the last look. */

@@ -38,21 +38,24 @@ static void on_vni_irq(void *arg, uint32_t vector)
 	}
 }
 
+/* Frames are read from the TAP straight into the destination's ring when
+ * it is the same as the last one's (mint_vni_tx_begin). */
 static void *tx_main(void *arg)
 {
 	struct vni_port *p = arg;
-	uint8_t *frame = malloc(MINT_VNI_FRAME_MAX);
 	struct pollfd pfd = {p->tap, POLLIN, 0};
-	while (frame && !atomic_load_explicit(&p->stop, memory_order_relaxed)) {
-		ssize_t n = read(p->tap, frame, MINT_VNI_FRAME_MAX);
+	while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+		void *frame;
+		uint32_t cap;
+		mint_vni_tx_begin(p->vni, &frame, &cap);
+		ssize_t n = read(p->tap, frame, cap);
 		if (n > 0)
-			mint_vni_send(p->vni, frame, (uint32_t)n);
+			mint_vni_tx_end(p->vni, (uint32_t)n);
 		else if (n < 0 && errno == EAGAIN)
 			poll(&pfd, 1, TX_IDLE_POLL_MS); /* idle: sleep until a frame */
 		else if (n < 0 && errno != EINTR)
 			break;
 	}
-	free(frame);
 	return NULL;
 }
 
