@@ -1390,12 +1390,55 @@ static void test_stream_threads(void)
 	net_down(&n);
 }
 
+/* Transmit without a copy: frames written into the tx_begin buffer arrive
+ * the same, whether it lay in the ring of their destination (the last
+ * unicast one), in another's, or was private; broadcast too. */
+static void test_tx_in_place(void)
+{
+	struct net n;
+	if (!net_up(&n, RING)) {
+		net_down(&n);
+		return;
+	}
+	static struct rx rx[NNODES];
+	for (int i = 0; i < NNODES; i++)
+		rx_init(&rx[i], n.v[i], (uint32_t)i);
+	uint8_t mac1[6], mac2[6], bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	mint_vni_mac(n.v[0], 1, mac1);
+	mint_vni_mac(n.v[0], 2, mac2);
+	/* seq 0: private buffer (no unicast yet); 1-3: in node 1's ring;
+	 * 4: to node 2 from node 1's ring; 5: broadcast; 6: node 2 in place. */
+	const uint8_t *dsts[] = {mac1, mac1, mac1, mac1, mac2, bcast, mac2, mac2};
+	const uint32_t ndst = sizeof(dsts) / sizeof(dsts[0]);
+	for (uint32_t s = 0; s < ndst; s++) {
+		void *buf;
+		uint32_t cap;
+		CHECK_EQ(mint_vni_tx_begin(n.v[0], &buf, &cap), 0);
+		CHECK(cap >= MINT_VNI_FRAME_MAX);
+		uint32_t len = make_frame(buf, n.v[0], 0, dsts[s], s, 64 + s);
+		CHECK_EQ(mint_vni_tx_end(n.v[0], len), dsts[s] == bcast ? 2 : 1);
+	}
+	CHECK_EQ(drain(n.v[1], &rx[1]), 5); /* 0-3 and the broadcast */
+	CHECK_EQ(drain(n.v[2], &rx[2]), 4); /* 4, the broadcast, 6, 7 */
+	const uint32_t want1[] = {0, 1, 2, 3, 5}, want2[] = {4, 5, 6, 7};
+	for (uint32_t k = 0; k < 5 && k < rx[1].n; k++)
+		CHECK_EQ(rx[1].seq[k], want1[k]);
+	for (uint32_t k = 0; k < 4 && k < rx[2].n; k++)
+		CHECK_EQ(rx[2].seq[k], want2[k]);
+	CHECK_EQ(rx[1].bad + rx[2].bad, 0);
+	struct mint_vni_stats st;
+	CHECK_EQ(mint_vni_stats(n.f[0], 0, &st), 0);
+	CHECK_EQ(st.tx_packets, 9);
+	net_down(&n);
+}
+
 int main(void)
 {
 	t_start("test_vni", T_SANITIZED ? 240 : 120);
 	t_child_timeout = T_SANITIZED ? 120 : 60;
 	RUN(test_config);
 	RUN(test_unicast);
+	RUN(test_tx_in_place);
 	RUN(test_broadcast_multicast);
 	RUN(test_unknown_and_down);
 	RUN(test_dead_node);
