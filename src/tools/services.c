@@ -244,11 +244,15 @@ void services_on_channel_irq(void *arg, uint32_t vector)
 	(void)vector;
 	struct services *s = arg;
 	refresh(s);
-	for (int i = 0; i < s->n; i++) {
-		struct served *sv = &s->chans[i];
-		/* Drain, then arm; data that raced with the arming is drained
-		 * at once (notifications are hints). */
-		while (serve(s, sv) || mint_ring_arm(&sv->ch.rx) == 1)
-			;
+	/* A batch from each channel in turn, so one busy client cannot starve
+	 * the others; then arm them all, and go round again if data raced
+	 * with the arming (notifications are hints). */
+	bool again = true;
+	while (again) {
+		again = false;
+		for (int i = 0; i < s->n; i++)
+			again |= serve(s, &s->chans[i]);
+		for (int i = 0; !again && i < s->n; i++)
+			again = mint_ring_arm(&s->chans[i].ch.rx) == 1;
 	}
 }
