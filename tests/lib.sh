@@ -66,6 +66,43 @@ node_field() {
 # is_agent PID: PID is (still) one of $FAB's agents.
 is_agent() { grep -qs "$FAB" "/proc/$1/cmdline"; }
 
+# node_start ID ARGS...: mint node start ID ARGS, or die; sets $pid to
+# the agent's pid (added to AGENTS); the command's output in
+# $TMP/start.ID.
+node_start() {
+	_t_id=$1
+	shift
+	mint node start "$_t_id" "$@" >"$TMP/start.$_t_id" 2>&1 ||
+		die "node start $_t_id $*: $(cat "$TMP/start.$_t_id")"
+	pid=$(node_field "$_t_id" pid)
+	[ -n "$pid" ] && [ "$(node_field "$_t_id" alive)" = true ] || die "node $_t_id is not up"
+	AGENTS="$AGENTS $pid"
+}
+
+# dead_within ID PID: kill -9 PID (node ID), then poll `mint status -j`
+# every 50 ms until it calls node ID dead; fail unless that took <= 1 s.
+dead_within() {
+	_t_t0=$(now_ms)
+	kill -9 "$2"
+	_t_seen=""
+	while [ $(($(now_ms) - _t_t0)) -lt 5000 ]; do
+		_t_s=$(mint status -j 2>/dev/null | jq -r --argjson id "$1" \
+			'.nodes[] | select(.id == $id) | "\(.state) \(.alive)"')
+		if [ "$_t_s" = "dead false" ]; then
+			_t_seen=$(($(now_ms) - _t_t0))
+			break
+		fi
+		sleep 0.05
+	done
+	if [ -z "$_t_seen" ]; then
+		fail "node $1 not seen dead within 5 s of kill -9 (status: $_t_s)"
+	elif [ "$_t_seen" -gt 1000 ]; then
+		fail "node $1 seen dead after $_t_seen ms (limit 1000 ms)"
+	else
+		say "node $1 seen dead $_t_seen ms after kill -9"
+	fi
+}
+
 # ---- processes and time ----
 
 now_ms() { date +%s%3N; }
@@ -77,14 +114,20 @@ running() {
 	[ -n "$_t_state" ] && [ "$_t_state" != Z ] && [ "$_t_state" != X ]
 }
 
+# without PID LIST...: the words of LIST but PID, each after a space.
+without() {
+	_t_drop=$1
+	shift
+	for _t_p in "$@"; do
+		[ "$_t_p" = "$_t_drop" ] || printf ' %s' "$_t_p"
+	done
+}
+
 # forget PID: a child in $PIDS was reaped; the cleanup must not kill its
 # number again.
 forget() {
-	_t_keep=""
-	for _t_p in $PIDS; do
-		[ "$_t_p" = "$1" ] || _t_keep="$_t_keep $_t_p"
-	done
-	PIDS=$_t_keep
+	# shellcheck disable=SC2086 # split on purpose
+	PIDS=$(without "$1" $PIDS)
 }
 
 # wait_until SECONDS COMMAND...: run COMMAND every 50 ms until it
@@ -154,6 +197,31 @@ t_begin() {
 	trap 'exit 1' INT TERM HUP PIPE
 }
 
+# ---- numbers ----
+
+# gt0 NUMBER: NUMBER (perhaps a float) is above zero.
+gt0() { awk -v x="${1:-0}" 'BEGIN { exit !(x + 0 > 0) }'; }
+# mbits BITS_PER_SECOND: "N Mbit/s".
+mbits() { awk -v x="${1:-0}" 'BEGIN { printf "%.0f Mbit/s", x / 1e6 }'; }
+
+# ---- network namespaces of $FAB's nodes ----
+
+# our_namespaces: the names of $FAB's namespaces, a line each.
+our_namespaces() {
+	ip netns list 2>/dev/null | awk '{print $1}' | grep "^mint-$FAB-"
+}
+
+# ns_listed NAME: `ip netns list` shows namespace NAME.
+ns_listed() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
+
+# delete_our_namespaces: at exit (from a script's cleanup_more, after
+# t_cleanup took the fabric down), delete what is left of them.
+delete_our_namespaces() {
+	for _t_ns in $(our_namespaces); do
+		timeout -k 5 10 ip netns delete "$_t_ns" 2>/dev/null
+	done
+}
+
 # ---- programs in a node's network namespace (t_vni, t_vni_faults) ----
 
 NSJOBS="" # process groups of bg_ns jobs: killed at exit by kill_ns_jobs
@@ -188,11 +256,8 @@ bg_ns() {
 # forget_job PID: a bg_ns job was reaped; nothing to kill at exit.
 forget_job() {
 	forget "$1"
-	_t_keep=""
-	for _t_p in $NSJOBS; do
-		[ "$_t_p" = "$1" ] || _t_keep="$_t_keep $_t_p"
-	done
-	NSJOBS=$_t_keep
+	# shellcheck disable=SC2086 # split on purpose
+	NSJOBS=$(without "$1" $NSJOBS)
 }
 
 # stop_bg PID: end the bg_ns job PID (its whole process group) and reap it.
@@ -248,17 +313,25 @@ link_local() {
 
 # ---- nodes with a virtual NIC (t_vni, t_vni_faults) ----
 
-# vni_start ID ARGS...: mint node start ID --vni ARGS, or die; sets $pid
-# to the agent's pid (added to AGENTS); the command's output in
-# $TMP/start.ID.
+# need_vni WHAT: skip unless the VNI can run here: root (for WHAT),
+# ip and ss (iproute2), jq, ping, iperf3, /dev/net/tun; fail without
+# the mint tool.
+need_vni() {
+	need_root "$1"
+	need ip "ip (iproute2)"
+	need ss "ss (iproute2)"
+	need jq
+	need ping "ping (iputils-ping)"
+	need iperf3
+	need_built "$MINT" tools
+	[ -c /dev/net/tun ] || skip "needs /dev/net/tun (the tun module)"
+}
+
+# vni_start ID ARGS...: node_start ID --vni ARGS.
 vni_start() {
-	_t_id=$1
+	_t_vid=$1
 	shift
-	mint node start "$_t_id" --vni "$@" >"$TMP/start.$_t_id" 2>&1 ||
-		die "node start $_t_id --vni $*: $(cat "$TMP/start.$_t_id")"
-	pid=$(node_field "$_t_id" pid)
-	[ -n "$pid" ] && [ "$(node_field "$_t_id" alive)" = true ] || die "node $_t_id is not up"
-	AGENTS="$AGENTS $pid"
+	node_start "$_t_vid" --vni "$@"
 }
 
 # vni_ready ID: node ID's mint0 has its carrier (a peer is up) and a

@@ -24,15 +24,8 @@ set -u
 . tests/lib.sh
 FAB=t-$$-cap
 
-our_namespaces() {
-	ip netns list 2>/dev/null | awk '{print $1}' | grep "^mint-$FAB-"
-}
 # At exit, after t_cleanup took the fabric down.
-cleanup_more() {
-	for ns in $(our_namespaces); do
-		timeout -k 5 10 ip netns delete "$ns" 2>/dev/null
-	done
-}
+cleanup_more() { delete_our_namespaces; }
 t_begin
 
 need_root "(namespaces, TAP devices, packet capture)"
@@ -42,16 +35,6 @@ need tshark
 need jq
 need_built "$MINT" tools
 "$MINT" capture --help >/dev/null 2>&1 || skip "this build of mint has no capture (no libpcap)"
-
-# start ID ARGS...: mint node start ID ARGS, its agent in AGENTS.
-start() {
-	_id=$1
-	shift
-	mint node start "$_id" "$@" >"$TMP/out" 2>&1 || die "node start $_id $*: $(cat "$TMP/out")"
-	_pid=$(node_field "$_id" pid)
-	[ -n "$_pid" ] && [ "$(node_field "$_id" alive)" = true ] || die "node $_id is not up"
-	AGENTS="$AGENTS $_pid"
-}
 
 # capture_bg OUT ARGS...: mint capture ARGS in the background (mint itself,
 # so signals reach it), stdout in OUT, stderr in OUT.err; $cap its pid.
@@ -98,10 +81,10 @@ expect() {
 }
 
 mint up --size 64M >/dev/null || die "mint up failed"
-start 0 --vni
-start 1 --vni
-start 2
-start 3 --no-netns
+node_start 0 --vni
+node_start 1 --vni
+node_start 2
+node_start 3 --no-netns
 NS0=$(node_field 0 netns)
 [ -n "$NS0" ] && [ "$NS0" != null ] || die "node 0 has no namespace"
 

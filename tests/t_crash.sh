@@ -33,30 +33,6 @@ need jq
 need_built "$MINT" tools
 need_built "$HELPER" tests
 
-# dead_within ID PID: kill -9 PID (node ID), then poll `mint status -j`
-# every 50 ms until it calls node ID dead; fail unless that took <= 1 s.
-dead_within() {
-	t0=$(now_ms)
-	kill -9 "$2"
-	seen=""
-	while [ $(($(now_ms) - t0)) -lt 5000 ]; do
-		s=$(mint status -j 2>/dev/null | jq -r --argjson id "$1" \
-			'.nodes[] | select(.id == $id) | "\(.state) \(.alive)"')
-		if [ "$s" = "dead false" ]; then
-			seen=$(($(now_ms) - t0))
-			break
-		fi
-		sleep 0.05
-	done
-	if [ -z "$seen" ]; then
-		fail "node $1 not seen dead within 5 s of kill -9 (status: $s)"
-	elif [ "$seen" -gt 1000 ]; then
-		fail "node $1 seen dead after $seen ms (limit 1000 ms)"
-	else
-		echo "node $1 seen dead $seen ms after kill -9"
-	fi
-}
-
 mint up --size 16M >/dev/null || die "mint up failed"
 
 # ---- 1. kill -9 while holding the directory lock ----

@@ -21,15 +21,8 @@ NS0=mint-$FAB-0
 NS1=mint-$FAB-1
 NS2=mint-$FAB-2
 
-our_namespaces() {
-	ip netns list 2>/dev/null | awk '{print $1}' | grep "^mint-$FAB-"
-}
 # At exit, after t_cleanup took the fabric down.
-cleanup_more() {
-	for ns in $(our_namespaces); do
-		timeout -k 5 10 ip netns delete "$ns" 2>/dev/null
-	done
-}
+cleanup_more() { delete_our_namespaces; }
 t_begin
 
 need_root
@@ -37,20 +30,9 @@ need ip "ip (iproute2)"
 need jq
 need_built "$MINT" tools
 
-listed() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
 ns_of() { readlink "/proc/$1/ns/net" 2>/dev/null; }
 ns_inside() { timeout -k 5 10 ip netns exec "$1" readlink /proc/self/ns/net 2>/dev/null; }
 node_is_dead() { [ "$(node_field "$1" state)" = dead ]; }
-
-# start ID ARGS...: mint node start ID ARGS; sets $pid to the agent's pid.
-start() {
-	id=$1
-	shift
-	mint node start "$id" "$@" >"$TMP/out" 2>&1 || die "node start $id $*: $(cat "$TMP/out")"
-	pid=$(node_field "$id" pid)
-	[ -n "$pid" ] && [ "$(node_field "$id" alive)" = true ] || die "node $id is not up"
-	AGENTS="$AGENTS $pid"
-}
 
 HOST=$(ns_of $$)
 [ -n "$HOST" ] || die "cannot read /proc/$$/ns/net"
@@ -58,10 +40,10 @@ HOST=$(ns_of $$)
 mint up --size 4M >/dev/null || die "mint up failed"
 
 # ---- node 0: its own namespace ----
-start 0
+node_start 0
 pid0=$pid
-grep -q "netns $NS0" "$TMP/out" || fail "node start 0 did not name its namespace: $(cat "$TMP/out")"
-listed "$NS0" || fail "$NS0 is not in 'ip netns list': $(ip netns list)"
+grep -q "netns $NS0" "$TMP/start.0" || fail "node start 0 did not name its namespace: $(cat "$TMP/start.0")"
+ns_listed "$NS0" || fail "$NS0 is not in 'ip netns list': $(ip netns list)"
 [ -e "/run/netns/$NS0" ] || fail "/run/netns/$NS0 is missing"
 ns0=$(ns_of "$pid0")
 [ -n "$ns0" ] || fail "cannot read node 0's namespace"
@@ -81,17 +63,17 @@ mint status >"$TMP/status" 2>&1
 grep -qE "^0 +up .* $NS0 " "$TMP/status" || fail "text status lacks $NS0: $(cat "$TMP/status")"
 
 # ---- node 1: --no-netns, in our namespace ----
-start 1 --no-netns
+node_start 1 --no-netns
 pid1=$pid
 [ "$(ns_of "$pid1")" = "$HOST" ] || fail "node 1 (--no-netns) is in $(ns_of "$pid1"), not $HOST"
 [ "$(node_field 1 netns)" = null ] || fail "status -j shows netns $(node_field 1 netns) for node 1"
-listed "$NS1" && fail "--no-netns created $NS1"
+ns_listed "$NS1" && fail "--no-netns created $NS1"
 
 # ---- node 2: --netns, a namespace of its own ----
-start 2 --netns
+node_start 2 --netns
 pid2=$pid
 ns2=$(ns_of "$pid2")
-listed "$NS2" || fail "$NS2 is not listed"
+ns_listed "$NS2" || fail "$NS2 is not listed"
 [ "$ns2" != "$HOST" ] && [ "$ns2" != "$ns0" ] || fail "node 2's namespace $ns2 is not its own"
 [ "$(ns_inside "$NS2")" = "$ns2" ] || fail "ip netns exec $NS2 is not node 2's namespace"
 
@@ -102,22 +84,22 @@ mint ping 2 --from 0 -c 2 -i 0.05 >"$TMP/ping" 2>&1 || fail "ping 2 --from 0: $(
 
 # ---- stop removes the namespace ----
 mint node stop 2 >"$TMP/out" 2>&1 || fail "node stop 2: $(cat "$TMP/out")"
-listed "$NS2" && fail "$NS2 is still listed after node stop 2"
+ns_listed "$NS2" && fail "$NS2 is still listed after node stop 2"
 [ -e "/run/netns/$NS2" ] && fail "/run/netns/$NS2 is still there after node stop 2"
 is_agent "$pid2" && fail "node 2's agent $pid2 still runs"
 mint node stop 0 >"$TMP/out" 2>&1 || fail "node stop 0: $(cat "$TMP/out")"
-listed "$NS0" && fail "$NS0 is still listed after node stop 0"
+ns_listed "$NS0" && fail "$NS0 is still listed after node stop 0"
 [ -e "/run/netns/$NS0" ] && fail "/run/netns/$NS0 is still there after node stop 0"
 
 # ---- kill -9, then start again: the same namespace ----
-start 0
+node_start 0
 pid0=$pid
 ns0=$(ns_of "$pid0")
-[ "$ns0" != "$HOST" ] && listed "$NS0" || fail "node 0 restarted without its namespace"
+[ "$ns0" != "$HOST" ] && ns_listed "$NS0" || fail "node 0 restarted without its namespace"
 kill -9 "$pid0"
 wait_until 10 node_is_dead 0 || fail "node 0 not dead 10 s after kill -9"
-listed "$NS0" || fail "$NS0 vanished with its killed agent"
-start 0
+ns_listed "$NS0" || fail "$NS0 vanished with its killed agent"
+node_start 0
 [ "$pid" != "$pid0" ] || fail "node 0 has its old pid after the restart"
 [ "$(ns_of "$pid")" = "$ns0" ] || fail "restarted node 0 is in $(ns_of "$pid"), not its old namespace $ns0"
 [ "$(ns_inside "$NS0")" = "$ns0" ] || fail "$NS0 is no longer the namespace $ns0"
@@ -127,8 +109,8 @@ start 0
 mint ping 0 --from 1 -c 2 -i 0.05 >"$TMP/ping" 2>&1 || fail "ping 0 --from 1 after the restart: $(cat "$TMP/ping")"
 
 # ---- down removes them all ----
-start 3
-listed "mint-$FAB-3" || fail "mint-$FAB-3 is not listed"
+node_start 3
+ns_listed "mint-$FAB-3" || fail "mint-$FAB-3 is not listed"
 mint down >"$TMP/out" 2>&1 || fail "mint down: $(cat "$TMP/out")"
 left=$(our_namespaces)
 [ -z "$left" ] || fail "mint down left namespaces: $left"

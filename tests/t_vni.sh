@@ -30,38 +30,22 @@ set -u
 FAB=t-$$-vni
 PORT=5201
 
-our_namespaces() {
-	ip netns list 2>/dev/null | awk '{print $1}' | grep "^mint-$FAB-"
-}
 # At exit, after t_cleanup took the fabric down.
 cleanup_more() {
 	kill_ns_jobs
-	for ns in $(our_namespaces); do
-		timeout -k 5 10 ip netns delete "$ns" 2>/dev/null
-	done
+	delete_our_namespaces
 }
 t_begin
 
-need_root "(network namespaces and TAP devices)"
-need ip "ip (iproute2)"
-need ss "ss (iproute2)"
-need jq
-need ping "ping (iputils-ping)"
-need iperf3
+need_vni "(network namespaces and TAP devices)"
 need sockperf
 need curl
 need python3
 need sha256sum
-need_built "$MINT" tools
-[ -c /dev/net/tun ] || skip "needs /dev/net/tun (the tun module)"
 
 A0=10.77.0.1
 A1=10.77.0.2
 A2=10.77.0.103
-
-# gt0 NUMBER: NUMBER (perhaps a float) is above zero.
-gt0() { awk -v x="${1:-0}" 'BEGIN { exit !(x + 0 > 0) }'; }
-mbits() { awk -v x="${1:-0}" 'BEGIN { printf "%.0f Mbit/s", x / 1e6 }'; }
 
 # iperf WHAT ARGS...: an iperf3 client (ARGS) in node $CLI_NODE's
 # namespace against a one-shot server in node $SRV_NODE's at $SRV_ADDR;

@@ -34,26 +34,14 @@ A1=10.77.0.2
 A2=10.77.0.3
 A3=10.77.0.4
 
-our_namespaces() {
-	ip netns list 2>/dev/null | awk '{print $1}' | grep "^mint-$FAB-"
-}
 # At exit, after t_cleanup took the fabric down.
 cleanup_more() {
 	kill_ns_jobs
-	for ns in $(our_namespaces); do
-		timeout -k 5 10 ip netns delete "$ns" 2>/dev/null
-	done
+	delete_our_namespaces
 }
 t_begin
 
-need_root "(network namespaces and TAP devices)"
-need ip "ip (iproute2)"
-need ss "ss (iproute2)"
-need jq
-need ping "ping (iputils-ping)"
-need iperf3
-need_built "$MINT" tools
-[ -c /dev/net/tun ] || skip "needs /dev/net/tun (the tun module)"
+need_vni "(network namespaces and TAP devices)"
 # $NOCAP COMMAND...: COMMAND as root without CAP_NET_ADMIN.
 NOCAP=$TMP/without-net-admin
 if command -v setpriv >/dev/null 2>&1; then
@@ -65,7 +53,6 @@ else
 fi
 chmod +x "$NOCAP" || die "cannot write $NOCAP"
 
-listed() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
 # agent_procs ID: pids of processes started as `mint --fabric $FAB node
 # start ID ...` (agents of node ID, or a start still under way).
 agent_procs() {
@@ -74,8 +61,6 @@ agent_procs() {
 			echo "${_p#/proc/}"
 	done
 }
-gt0() { awk -v x="${1:-0}" 'BEGIN { exit !(x + 0 > 0) }'; }
-mbits() { awk -v x="${1:-0}" 'BEGIN { printf "%.0f Mbit/s", x / 1e6 }'; }
 # node_left ID WHAT: node ID has no agent and is not alive after WHAT.
 node_left() {
 	[ "$(node_field "$1" alive)" = true ] && fail "$2: node $1 is alive (pid $(node_field "$1" pid))"
@@ -121,24 +106,7 @@ bg_ns 0 20 "$TMP/ping.span" ping -n -c 30 -i 0.1 -W 2 "$A2"
 span=$bg
 sleep 1
 
-t0=$(now_ms)
-kill -9 "$pid1"
-seen=""
-while [ $(($(now_ms) - t0)) -lt 5000 ]; do
-	s=$(mint status -j 2>/dev/null | jq -r '.nodes[] | select(.id == 1) | "\(.state) \(.alive)"')
-	if [ "$s" = "dead false" ]; then
-		seen=$(($(now_ms) - t0))
-		break
-	fi
-	sleep 0.05
-done
-if [ -z "$seen" ]; then
-	fail "node 1 not seen dead within 5 s of kill -9 (status: $s)"
-elif [ "$seen" -gt 1000 ]; then
-	fail "node 1 seen dead after $seen ms (limit 1000 ms)"
-else
-	say "node 1 seen dead $seen ms after kill -9"
-fi
+dead_within 1 "$pid1"
 mint status >"$TMP/status" 2>&1
 grep -Eq '^1 +dead ' "$TMP/status" || fail "mint status does not show node 1 dead: $(cat "$TMP/status")"
 
@@ -233,9 +201,9 @@ start3() {
 	esac
 	node_left 3 "$1"
 }
-listed "$NS3" && die "$NS3 exists before the test"
+ns_listed "$NS3" && die "$NS3 exists before the test"
 start3 "no CAP_NET_ADMIN, fresh namespace"
-if listed "$NS3" || [ -e "/run/netns/$NS3" ]; then
+if ns_listed "$NS3" || [ -e "/run/netns/$NS3" ]; then
 	fail "the failed start of node 3 left its namespace $NS3 behind"
 	timeout -k 5 10 ip netns delete "$NS3" 2>/dev/null
 fi
@@ -247,7 +215,7 @@ AGENTS="$AGENTS $p3"
 kill -9 "$p3"
 dead3() { [ "$(node_field 3 alive)" = false ]; }
 wait_until 5 dead3 || fail "node 3 not dead 5 s after kill -9"
-listed "$NS3" || fail "$NS3 vanished with its killed agent"
+ns_listed "$NS3" || fail "$NS3 vanished with its killed agent"
 start3 "no CAP_NET_ADMIN, node 3's namespace left by its killed agent"
 undisturbed "after the failed starts of node 3"
 
@@ -256,7 +224,7 @@ vni_start 3
 wait_until 10 vni_ready 3 || fail "node 3's mint0 not ready"
 ping_check 0 "$A3" 3 || fail "ping 0 -> 3 after the failed starts: $(ping_summary)"
 mint node stop 3 >"$TMP/out" 2>&1 || fail "node stop 3: $(cat "$TMP/out")"
-listed "$NS3" && fail "node stop 3 left $NS3"
+ns_listed "$NS3" && fail "node stop 3 left $NS3"
 
 # ---- 3. usage ----
 
@@ -280,7 +248,7 @@ refused() {
 	fi
 	[ -s "$TMP/out" ] && fail "$what: printed $(cat "$TMP/out")"
 	node_left "$id" "$what"
-	listed "$(node_ns "$id")" && fail "$what: namespace $(node_ns "$id") created"
+	ns_listed "$(node_ns "$id")" && fail "$what: namespace $(node_ns "$id") created"
 }
 
 refused any "--vni --no-netns" "^mint: node 4: --vni needs the node's own network namespace" 4 --vni --no-netns

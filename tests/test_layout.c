@@ -613,22 +613,31 @@ static int analyse(const char *text)
 
 static const char *doc_text;
 
+/* DOC with the start of GOOD (which it must have) overwritten by BAD
+ * fails the checks; then GOOD is back.  Where GOOD stands, or NULL. */
+static char *doctor(char *doc, const char *good, const char *bad)
+{
+	char *p = strstr(doc, good);
+	CHECK(p != NULL);
+	if (p) {
+		memcpy(p, bad, strlen(bad));
+		CHECK(analyse(doc) > 0);
+		memcpy(p, good, strlen(bad));
+	}
+	return p;
+}
+
 /* The checks catch drift: doctored copies of the doc fail them. */
 static void test_checks_catch_drift(void)
 {
 	char *doc = strdup(doc_text);
 	quiet = true;
-	/* A moved offset. */
-	char *row = strstr(doc, "| 152 | 8 | `errors` |");
-	CHECK(row != NULL);
+	/* A moved offset, a wrong size, an unknown field. */
+	const char *errors_row = "| 152 | 8 | `errors` |";
+	doctor(doc, errors_row, "| 153 |");
+	doctor(doc, errors_row, "| 152 | 4 | `errors` |");
+	char *row = doctor(doc, errors_row, "| 152 | 8 | `errorz` |");
 	if (row) {
-		memcpy(row, "| 153 |", 7);
-		CHECK(analyse(doc) > 0);
-		memcpy(row, "| 152 | 4 | `errors` |", 22);
-		CHECK(analyse(doc) > 0); /* a wrong size */
-		memcpy(row, "| 152 | 8 | `errorz` |", 22);
-		CHECK(analyse(doc) > 0); /* an unknown field */
-		memcpy(row, "| 152 | 8 | `errors` |", 22);
 		CHECK_EQ(analyse(doc), 0);
 		/* A row left out: that field is undocumented. */
 		row[0] = 'x';
@@ -637,28 +646,11 @@ static void test_checks_catch_drift(void)
 		row[0] = '|';
 	}
 	/* The same in the VNI's tables. */
-	row = strstr(doc, "| 96 | 8 | `tx_drop_down` |");
-	CHECK(row != NULL);
-	if (row) {
-		memcpy(row, "| 88 |", 6);
-		CHECK(analyse(doc) > 0);
-		memcpy(row, "| 96 |", 6);
+	if (doctor(doc, "| 96 | 8 | `tx_drop_down` |", "| 88 |"))
 		CHECK_EQ(analyse(doc), 0);
-	}
-	char *v = strstr(doc, "| `MINT_VNI_FRAME_MAX` | 65610 |");
-	CHECK(v != NULL);
-	if (v) {
-		memcpy(v, "| `MINT_VNI_FRAME_MAX` | 65546 |", 32);
-		CHECK(analyse(doc) > 0);
-		memcpy(v, "| `MINT_VNI_FRAME_MAX` | 65610 |", 32);
-	}
+	doctor(doc, "| `MINT_VNI_FRAME_MAX` | 65610 |", "| `MINT_VNI_FRAME_MAX` | 65546 |");
 	/* A wrong constant. */
-	char *k = strstr(doc, "| `MINT_HEAP_OFF` | 0x49000 |");
-	CHECK(k != NULL);
-	if (k) {
-		memcpy(k, "| `MINT_HEAP_OFF` | 0x48000 |", 29);
-		CHECK(analyse(doc) > 0);
-	}
+	doctor(doc, "| `MINT_HEAP_OFF` | 0x49000 |", "| `MINT_HEAP_OFF` | 0x48000 |");
 	free(doc);
 	quiet = false;
 	analyse(doc_text); /* back to the real doc */

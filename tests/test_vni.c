@@ -59,7 +59,33 @@ static void beat(struct net *n)
 			mint_node_heartbeat(n->f[i]);
 }
 
-static bool net_up(struct net *n, uint64_t ring_size)
+/* Node ID's port: 10.77.0.<ID+1>/24. */
+static int attach_id(struct mint_vni *v, uint32_t id)
+{
+	const uint8_t ip[4] = {10, 77, 0, (uint8_t)(id + 1)};
+	return mint_vni_attach(v, ip, 24);
+}
+
+/* Leave the fabric as a node, and detach the handle. */
+static void leave(struct mint_fabric *f)
+{
+	mint_node_leave(f);
+	mint_fabric_detach(f);
+}
+
+static void net_down(struct net *n)
+{
+	for (int i = NNODES - 1; i >= 0; i--) {
+		if (n->v[i])
+			mint_vni_close(n->v[i]);
+		if (n->f[i])
+			leave(n->f[i]);
+	}
+	memset(n, 0, sizeof(*n));
+	t_fabric_cleanup();
+}
+
+static bool net_join(struct net *n, uint64_t ring_size)
 {
 	memset(n, 0, sizeof(*n));
 	n->f[0] = t_fabric(64ull << 20);
@@ -74,24 +100,18 @@ static bool net_up(struct net *n, uint64_t ring_size)
 		CHECK_EQ(mint_vni_open(n->f[i], &n->v[i]), 0);
 		if (!n->v[i])
 			return false;
-		const uint8_t ip[4] = {10, 77, 0, (uint8_t)(i + 1)};
-		CHECK_EQ(mint_vni_attach(n->v[i], ip, 24), 0);
+		CHECK_EQ(attach_id(n->v[i], (uint32_t)i), 0);
 	}
 	return t_failures == 0;
 }
 
-static void net_down(struct net *n)
+/* The network up, or (false) down again after a failure. */
+static bool net_up(struct net *n, uint64_t ring_size)
 {
-	for (int i = NNODES - 1; i >= 0; i--) {
-		if (n->v[i])
-			mint_vni_close(n->v[i]);
-		if (n->f[i]) {
-			mint_node_leave(n->f[i]);
-			mint_fabric_detach(n->f[i]);
-		}
-	}
-	memset(n, 0, sizeof(*n));
-	t_fabric_cleanup();
+	if (net_join(n, ring_size))
+		return true;
+	net_down(n);
+	return false;
 }
 
 static struct mint_vni_stats stats(struct mint_fabric *f, uint32_t id)
@@ -192,6 +212,25 @@ static void rx_init(struct rx *r, const struct mint_vni *v, uint32_t self)
 	memset(r, 0, sizeof(*r));
 	r->v = v;
 	r->self = self;
+}
+
+/* RX[I] for node I of N. */
+static void rx_init_all(struct rx *rx, const struct net *n)
+{
+	for (int i = 0; i < NNODES; i++)
+		rx_init(&rx[i], n->v[i], (uint32_t)i);
+}
+
+/* Run BODY on a network up for it, with RX[I] ready for node I. */
+static void with_net(void (*body)(struct net *n, struct rx *rx))
+{
+	struct net n;
+	static struct rx rx[NNODES];
+	if (!net_up(&n, RING))
+		return;
+	rx_init_all(rx, &n);
+	body(&n, rx);
+	net_down(&n);
 }
 
 static uint32_t le32_at(const uint8_t *p)
@@ -349,8 +388,7 @@ static void test_config(void)
 		CHECK_EQ(mint_vni_open(g, &v), 0);
 		CHECK_EQ(mint_vni_attach(v, ip, 24), -ERANGE);
 		mint_vni_close(v);
-		mint_node_leave(g);
-		mint_fabric_detach(g);
+		leave(g);
 	}
 	/* A VNI object this build does not know is refused. */
 	h->version = MINT_VNI_VERSION + 1;
@@ -359,40 +397,31 @@ static void test_config(void)
 	h->ring_size = RING + 1;
 	CHECK_EQ(mint_vni_open(f, &v), -EPROTO);
 	h->ring_size = RING;
-	mint_node_leave(f);
-	mint_fabric_detach(f);
+	leave(f);
 	t_fabric_cleanup();
 }
 
 /* ==== unicast ==== */
 
-static void test_unicast(void)
+static void unicast(struct net *n, struct rx *rx)
 {
-	struct net n;
-	if (!net_up(&n, RING)) {
-		net_down(&n);
-		return;
-	}
-	static struct rx rx[NNODES];
-	for (int i = 0; i < NNODES; i++)
-		rx_init(&rx[i], n.v[i], (uint32_t)i);
 	/* Nothing there yet. */
 	for (int i = 0; i < NNODES; i++)
-		CHECK_EQ(mint_vni_poll(n.v[i], on_frame, &rx[i], 64), 0);
+		CHECK_EQ(mint_vni_poll(n->v[i], on_frame, &rx[i], 64), 0);
 	uint64_t bytes01 = 0, bytes12 = 0;
 	const uint32_t N = 40;
 	for (uint32_t s = 0; s < N; s++) {
 		uint32_t plen = 8 + (uint32_t)(t_rnd() % 1500);
-		CHECK_EQ(send_to_id(&n, 0, 1, s, plen), 1);
+		CHECK_EQ(send_to_id(n, 0, 1, s, plen), 1);
 		bytes01 += HDR + plen;
 		if (s % 2 == 0) {
-			CHECK_EQ(send_to_id(&n, 1, 2, s, 100), 1);
+			CHECK_EQ(send_to_id(n, 1, 2, s, 100), 1);
 			bytes12 += HDR + 100;
 		}
 	}
-	CHECK_EQ(drain(n.v[0], &rx[0]), 0);
-	CHECK_EQ(drain(n.v[1], &rx[1]), (int)N);
-	CHECK_EQ(drain(n.v[2], &rx[2]), (int)N / 2);
+	CHECK_EQ(drain(n->v[0], &rx[0]), 0);
+	CHECK_EQ(drain(n->v[1], &rx[1]), (int)N);
+	CHECK_EQ(drain(n->v[2], &rx[2]), (int)N / 2);
 	for (uint32_t k = 0; k < N && k < rx[1].n; k++) {
 		CHECK_EQ(rx[1].from[k], 0);
 		CHECK_EQ(rx[1].seq[k], k);
@@ -405,10 +434,10 @@ static void test_unicast(void)
 		CHECK_EQ(rx[i].bad, 0);
 	/* The rings: one per pair that talked, named "vni.SRC-DST". */
 	struct mint_obj_info info;
-	CHECK_EQ(mint_obj_find(n.f[0], "vni.0-1", &info), 0);
+	CHECK_EQ(mint_obj_find(n->f[0], "vni.0-1", &info), 0);
 	CHECK_EQ(info.type, MINT_OBJ_RING);
 	CHECK_EQ(info.size, mint_ring_footprint(RING));
-	struct mint_ring_hdr *rh = mint_fabric_at(n.f[0], info.offset, sizeof(*rh));
+	struct mint_ring_hdr *rh = mint_fabric_at(n->f[0], info.offset, sizeof(*rh));
 	CHECK_EQ(rh->prod_node, 0);
 	CHECK_EQ(rh->cons_node, 1);
 	CHECK_EQ(rh->cons_vector, MINT_VEC_VNI);
@@ -416,11 +445,11 @@ static void test_unicast(void)
 	CHECK_EQ(rh->sent_records, N);
 	CHECK_EQ(rh->recv_records, N);
 	CHECK_EQ(rh->errors, 0);
-	CHECK_EQ(mint_obj_find(n.f[0], "vni.1-2", &info), 0);
-	CHECK_EQ(mint_obj_find(n.f[0], "vni.0-2", &info), -ENOENT);
-	CHECK_EQ(mint_obj_find(n.f[0], "vni.1-0", &info), -ENOENT);
+	CHECK_EQ(mint_obj_find(n->f[0], "vni.1-2", &info), 0);
+	CHECK_EQ(mint_obj_find(n->f[0], "vni.0-2", &info), -ENOENT);
+	CHECK_EQ(mint_obj_find(n->f[0], "vni.1-0", &info), -ENOENT);
 	/* Counters match what was sent and received. */
-	struct mint_vni_stats s0 = stats(n.f[0], 0), s1 = stats(n.f[0], 1), s2 = stats(n.f[0], 2);
+	struct mint_vni_stats s0 = stats(n->f[0], 0), s1 = stats(n->f[0], 1), s2 = stats(n->f[0], 2);
 	CHECK_EQ(s0.tx_packets, N);
 	CHECK_EQ(s0.tx_bytes, bytes01);
 	CHECK_EQ(s1.rx_packets, N);
@@ -437,36 +466,29 @@ static void test_unicast(void)
 	CHECK(s0.tx_irqs >= 1);
 	CHECK_EQ(s0.tx_irqs + s0.tx_irqs_suppressed, N);
 	for (int i = 0; i < NNODES; i++) {
-		struct mint_vni_stats s = stats(n.f[0], (uint32_t)i);
+		struct mint_vni_stats s = stats(n->f[0], (uint32_t)i);
 		CHECK_EQ(s.tx_drop_full + s.tx_drop_unknown + s.tx_drop_down + s.tx_drop_error, 0);
 		CHECK_EQ(s.rx_errors + s.rx_drop_host, 0);
 	}
 	/* To itself: its own MAC is nobody else's. */
-	CHECK_EQ(send_to_id(&n, 2, 2, 0, 8), 0);
-	CHECK_EQ(stats(n.f[0], 2).tx_drop_unknown, 1);
-	CHECK_EQ(drain(n.v[2], &rx[2]), 0);
-	net_down(&n);
+	CHECK_EQ(send_to_id(n, 2, 2, 0, 8), 0);
+	CHECK_EQ(stats(n->f[0], 2).tx_drop_unknown, 1);
+	CHECK_EQ(drain(n->v[2], &rx[2]), 0);
 }
+
+static void test_unicast(void) { with_net(unicast); }
 
 /* ==== broadcast and multicast ==== */
 
-static void test_broadcast_multicast(void)
+static void broadcast_multicast(struct net *n, struct rx *rx)
 {
-	struct net n;
-	if (!net_up(&n, RING)) {
-		net_down(&n);
-		return;
-	}
-	static struct rx rx[NNODES];
-	for (int i = 0; i < NNODES; i++)
-		rx_init(&rx[i], n.v[i], (uint32_t)i);
 	const uint8_t *macs[3] = {BCAST, MCAST4, MCAST6};
 	uint32_t seq = 0;
 	for (uint32_t src = 0; src < NNODES; src++)
 		for (int m = 0; m < 3; m++)
-			CHECK_EQ(send_seq(&n, src, macs[m], seq++, 64), NNODES - 1);
+			CHECK_EQ(send_seq(n, src, macs[m], seq++, 64), NNODES - 1);
 	for (int i = 0; i < NNODES; i++) {
-		CHECK_EQ(drain(n.v[i], &rx[i]), 3 * (NNODES - 1));
+		CHECK_EQ(drain(n->v[i], &rx[i]), 3 * (NNODES - 1));
 		CHECK_EQ(rx[i].bad, 0);
 		/* From every other node, never from itself, in each source's order. */
 		uint32_t last[NNODES] = {0, 0, 0};
@@ -483,84 +505,76 @@ static void test_broadcast_multicast(void)
 		}
 	}
 	for (int i = 0; i < NNODES; i++) {
-		struct mint_vni_stats s = stats(n.f[0], (uint32_t)i);
+		struct mint_vni_stats s = stats(n->f[0], (uint32_t)i);
 		CHECK_EQ(s.tx_packets, 3 * (NNODES - 1)); /* a copy per port */
 		CHECK_EQ(s.tx_bytes, 3 * (NNODES - 1) * (HDR + 64));
 		CHECK_EQ(s.rx_packets, 3 * (NNODES - 1));
 		CHECK_EQ(s.tx_drop_down + s.tx_drop_unknown + s.tx_drop_full + s.tx_drop_error, 0);
 	}
 	/* A port that is down is not a destination: not counted as a drop. */
-	CHECK_EQ(mint_vni_detach(n.v[2]), 0);
-	CHECK_EQ(send_seq(&n, 0, BCAST, seq++, 64), 1);
-	CHECK_EQ(send_seq(&n, 1, MCAST4, seq++, 64), 1);
-	CHECK_EQ(stats(n.f[0], 0).tx_drop_down, 0);
-	CHECK_EQ(drain(n.v[1], &rx[1]), 1);
-	CHECK_EQ(drain(n.v[0], &rx[0]), 1);
-	const uint8_t ip[4] = {10, 77, 0, 3};
-	CHECK_EQ(mint_vni_attach(n.v[2], ip, 24), 0);
-	CHECK_EQ(drain(n.v[2], &rx[2]), 0);
+	CHECK_EQ(mint_vni_detach(n->v[2]), 0);
+	CHECK_EQ(send_seq(n, 0, BCAST, seq++, 64), 1);
+	CHECK_EQ(send_seq(n, 1, MCAST4, seq++, 64), 1);
+	CHECK_EQ(stats(n->f[0], 0).tx_drop_down, 0);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 1);
+	CHECK_EQ(drain(n->v[0], &rx[0]), 1);
+	CHECK_EQ(attach_id(n->v[2], 2), 0);
+	CHECK_EQ(drain(n->v[2], &rx[2]), 0);
 	/* Alone on the wire: a broadcast reaches nobody, and nothing counts. */
-	CHECK_EQ(mint_vni_detach(n.v[1]), 0);
-	CHECK_EQ(mint_vni_detach(n.v[2]), 0);
-	struct mint_vni_stats before = stats(n.f[0], 0);
-	CHECK_EQ(send_seq(&n, 0, BCAST, seq++, 64), 0);
-	struct mint_vni_stats after = stats(n.f[0], 0);
+	CHECK_EQ(mint_vni_detach(n->v[1]), 0);
+	CHECK_EQ(mint_vni_detach(n->v[2]), 0);
+	struct mint_vni_stats before = stats(n->f[0], 0);
+	CHECK_EQ(send_seq(n, 0, BCAST, seq++, 64), 0);
+	struct mint_vni_stats after = stats(n->f[0], 0);
 	CHECK_EQ(after.tx_packets, before.tx_packets);
 	CHECK_EQ(after.tx_drop_down + after.tx_drop_unknown, before.tx_drop_down + before.tx_drop_unknown);
-	net_down(&n);
 }
+
+static void test_broadcast_multicast(void) { with_net(broadcast_multicast); }
 
 /* ==== unknown and down destinations ==== */
 
-static void test_unknown_and_down(void)
+static void unknown_and_down(struct net *n, struct rx *rx)
 {
-	struct net n;
-	if (!net_up(&n, RING)) {
-		net_down(&n);
-		return;
-	}
-	static struct rx rx[NNODES];
-	for (int i = 0; i < NNODES; i++)
-		rx_init(&rx[i], n.v[i], (uint32_t)i);
 	uint8_t mac[6];
-	mint_vni_mac(n.v[0], 1, mac);
+	mint_vni_mac(n->v[0], 1, mac);
 	uint8_t other[6];
 	memcpy(other, mac, 6);
 	other[2] ^= 0x40; /* another fabric's prefix, same id */
-	CHECK_EQ(send_seq(&n, 0, other, 1, 8), 0);
+	CHECK_EQ(send_seq(n, 0, other, 1, 8), 0);
 	memcpy(other, mac, 6);
 	other[0] = 0x52; /* another locally administered unicast prefix */
-	CHECK_EQ(send_seq(&n, 0, other, 2, 8), 0);
+	CHECK_EQ(send_seq(n, 0, other, 2, 8), 0);
 	const uint8_t ids[] = {MINT_VNI_MAX_PORTS, MINT_VNI_MAX_PORTS + 1, 0x80, 0xff};
 	for (size_t i = 0; i < sizeof(ids); i++) {
 		memcpy(other, mac, 6);
 		other[5] = ids[i];
-		CHECK_EQ(send_seq(&n, 0, other, 3, 8), 0);
+		CHECK_EQ(send_seq(n, 0, other, 3, 8), 0);
 	}
-	struct mint_vni_stats s = stats(n.f[0], 0);
+	struct mint_vni_stats s = stats(n->f[0], 0);
 	CHECK_EQ(s.tx_drop_unknown, 2 + sizeof(ids));
 	CHECK_EQ(s.tx_drop_down, 0);
 	/* Ports that exist but are down: never attached, or detached. */
-	CHECK_EQ(send_to_id(&n, 0, 5, 4, 8), 0);
-	CHECK_EQ(send_to_id(&n, 0, MINT_VNI_MAX_PORTS - 1, 5, 8), 0);
-	CHECK_EQ(mint_vni_detach(n.v[2]), 0);
-	CHECK_EQ(send_to_id(&n, 0, 2, 6, 8), 0);
-	s = stats(n.f[0], 0);
+	CHECK_EQ(send_to_id(n, 0, 5, 4, 8), 0);
+	CHECK_EQ(send_to_id(n, 0, MINT_VNI_MAX_PORTS - 1, 5, 8), 0);
+	CHECK_EQ(mint_vni_detach(n->v[2]), 0);
+	CHECK_EQ(send_to_id(n, 0, 2, 6, 8), 0);
+	s = stats(n->f[0], 0);
 	CHECK_EQ(s.tx_drop_down, 3);
 	CHECK_EQ(s.tx_packets, 0);
 	struct mint_obj_info info;
-	CHECK_EQ(mint_obj_find(n.f[0], "vni.0-5", &info), -ENOENT);
-	CHECK_EQ(mint_obj_find(n.f[0], "vni.0-2", &info), -ENOENT);
+	CHECK_EQ(mint_obj_find(n->f[0], "vni.0-5", &info), -ENOENT);
+	CHECK_EQ(mint_obj_find(n->f[0], "vni.0-2", &info), -ENOENT);
 	/* Up again: frames flow again. */
-	const uint8_t ip[4] = {10, 77, 0, 3};
-	CHECK_EQ(mint_vni_attach(n.v[2], ip, 24), 0);
-	CHECK_EQ(send_to_id(&n, 0, 2, 7, 8), 1);
-	CHECK_EQ(drain(n.v[2], &rx[2]), 1);
+	CHECK_EQ(attach_id(n->v[2], 2), 0);
+	CHECK_EQ(send_to_id(n, 0, 2, 7, 8), 1);
+	CHECK_EQ(drain(n->v[2], &rx[2]), 1);
 	CHECK_EQ(rx[2].n >= 1 ? rx[2].seq[0] : 0, 7);
 	for (int i = 0; i < 2; i++)
-		CHECK_EQ(drain(n.v[i], &rx[i]), 0);
-	net_down(&n);
+		CHECK_EQ(drain(n->v[i], &rx[i]), 0);
 }
+
+static void test_unknown_and_down(void) { with_net(unknown_and_down); }
 
 /* ==== a node that dies ==== */
 
@@ -575,9 +589,7 @@ static void dead_child(void *arg)
 	close(a->ready[0]);
 	struct mint_fabric *f = t_child_attach();
 	struct mint_vni *v = NULL;
-	const uint8_t ip[4] = {10, 77, 0, (uint8_t)(a->id + 1)};
-	if (mint_node_join(f, a->id, NULL) != 0 || mint_vni_open(f, &v) != 0 ||
-	    mint_vni_attach(v, ip, 24) != 0)
+	if (mint_node_join(f, a->id, NULL) != 0 || mint_vni_open(f, &v) != 0 || attach_id(v, a->id) != 0)
 		_exit(2);
 	char c = 'r';
 	if (write(a->ready[1], &c, 1) != 1)
@@ -586,13 +598,8 @@ static void dead_child(void *arg)
 		pause(); /* until SIGKILL */
 }
 
-static void test_dead_node(void)
+static void dead_node(struct net *n, struct rx *rx)
 {
-	struct net n;
-	if (!net_up(&n, RING)) {
-		net_down(&n);
-		return;
-	}
 	struct dead_args a = {{-1, -1}, 3};
 	CHECK_EQ(pipe(a.ready), 0);
 	pid_t pid = t_spawn(dead_child, &a);
@@ -600,12 +607,12 @@ static void test_dead_node(void)
 	char c = 0;
 	CHECK_EQ(read(a.ready[0], &c, 1), 1);
 	close(a.ready[0]);
-	beat(&n);
-	CHECK(stats(n.f[0], 3).up);
+	beat(n);
+	CHECK(stats(n->f[0], 3).up);
 	/* Alive: frames are queued (and the sender caches the verdict). */
-	CHECK_EQ(send_to_id(&n, 0, 3, 0, 64), 1);
-	CHECK_EQ(send_seq(&n, 0, BCAST, 1, 64), 3);
-	CHECK_EQ(send_seq(&n, 1, BCAST, 2, 64), 3);
+	CHECK_EQ(send_to_id(n, 0, 3, 0, 64), 1);
+	CHECK_EQ(send_seq(n, 0, BCAST, 1, 64), 3);
+	CHECK_EQ(send_seq(n, 1, BCAST, 2, 64), 3);
 	kill(pid, SIGKILL);
 	/* Wait until the kernel says so (a zombie: not reaped yet). */
 	for (int i = 0; i < 2000 && mint_pid_alive(pid, 0); i++)
@@ -613,7 +620,7 @@ static void test_dead_node(void)
 	uint64_t t0 = t_now_ns(), drop_ns = 0;
 	uint32_t queued_after = 0;
 	for (uint32_t s = 10; t_now_ns() - t0 < 2000000000ull; s++) {
-		int rc = send_to_id(&n, 0, 3, s, 64);
+		int rc = send_to_id(n, 0, 3, s, 64);
 		if (rc == 0) {
 			drop_ns = t_now_ns() - t0;
 			break;
@@ -627,24 +634,21 @@ static void test_dead_node(void)
 	if (drop_ns == 0 || drop_ns >= 250 * 1000000ull)
 		fprintf(stderr, "  dead node noticed after %.1f ms (%u frames queued meanwhile)\n",
 			(double)drop_ns / 1e6, queued_after);
-	struct mint_vni_stats s0 = stats(n.f[0], 0);
+	struct mint_vni_stats s0 = stats(n->f[0], 0);
 	CHECK_EQ(s0.tx_drop_down, 1);
 	/* Its port still says UP (nobody detached it); broadcasts count it as
 	 * down, per copy, and still reach the others. */
-	CHECK(stats(n.f[0], 3).up);
-	CHECK_EQ(send_seq(&n, 0, BCAST, 100, 64), 2);
-	CHECK_EQ(stats(n.f[0], 0).tx_drop_down, 2);
+	CHECK(stats(n->f[0], 3).up);
+	CHECK_EQ(send_seq(n, 0, BCAST, 100, 64), 2);
+	CHECK_EQ(stats(n->f[0], 0).tx_drop_down, 2);
 	/* Node 1's sender had cached "alive" too: within 100 ms it knows. */
 	t_sleep_ms(120);
-	CHECK_EQ(send_seq(&n, 1, MCAST4, 101, 64), 2);
-	CHECK_EQ(stats(n.f[0], 1).tx_drop_down, 1);
+	CHECK_EQ(send_seq(n, 1, MCAST4, 101, 64), 2);
+	CHECK_EQ(stats(n->f[0], 1).tx_drop_down, 1);
 	CHECK_EQ(t_wait_child(pid), 128 + SIGKILL);
-	static struct rx rx1, rx2;
-	rx_init(&rx1, n.v[1], 1);
-	rx_init(&rx2, n.v[2], 2);
-	CHECK_EQ(drain(n.v[1], &rx1), 2); /* 1 and 100 from node 0 */
-	CHECK_EQ(drain(n.v[2], &rx2), 4); /* 1, 100 from 0; 2, 101 from 1 */
-	CHECK_EQ(rx1.bad + rx2.bad, 0);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 2); /* 1 and 100 from node 0 */
+	CHECK_EQ(drain(n->v[2], &rx[2]), 4); /* 1, 100 from 0; 2, 101 from 1 */
+	CHECK_EQ(rx[1].bad + rx[2].bad, 0);
 
 	/*
 	 * Node 3's id taken over by a process that has no VNI port: the port
@@ -654,41 +658,34 @@ static void test_dead_node(void)
 	struct mint_fabric *g = t_attach();
 	if (g) {
 		CHECK_EQ(t_join(g, 3, NULL), 0);
-		CHECK(mint_node_alive(n.f[0], 3));
+		CHECK(mint_node_alive(n->f[0], 3));
 		t_sleep_ms(120); /* past the sender's cached verdict */
-		uint64_t down0 = stats(n.f[0], 0).tx_drop_down;
-		int rc = send_to_id(&n, 0, 3, 200, 64);
-		KNOWN_BUG(rc == 0 && stats(n.f[0], 0).tx_drop_down == down0 + 1,
+		uint64_t down0 = stats(n->f[0], 0).tx_drop_down;
+		int rc = send_to_id(n, 0, 3, 200, 64);
+		KNOWN_BUG(rc == 0 && stats(n->f[0], 0).tx_drop_down == down0 + 1,
 			  "vni.c peer_up ignores the port's epoch: a frame was queued to a dead "
 			  "node's port after its id was taken over");
 		if (rc != 0)
 			fprintf(stderr, "    (port epoch %u, node epoch %u)\n",
-				(unsigned)vni_hdr(n.f[0])->ports[3].epoch,
-				(unsigned)mint_node_entry(n.f[0], 3)->epoch);
-		mint_node_leave(g);
-		mint_fabric_detach(g);
+				(unsigned)vni_hdr(n->f[0])->ports[3].epoch,
+				(unsigned)mint_node_entry(n->f[0], 3)->epoch);
+		leave(g);
 	}
-	net_down(&n);
 }
+
+static void test_dead_node(void) { with_net(dead_node); }
 
 /* ==== a full ring: tail drop, never an overwrite ==== */
 
 static uint32_t rec_bytes(uint32_t len) { return 8 + ((len + 7) & ~7u); }
 
-static void test_ring_full(void)
+static void ring_full(struct net *n, struct rx *rx)
 {
-	struct net n;
-	if (!net_up(&n, RING)) {
-		net_down(&n);
-		return;
-	}
-	static struct rx rx1, rx2;
-	rx_init(&rx2, n.v[2], 2);
 	uint32_t seq = 0;
 	for (int round = 0; round < 4; round++) {
-		rx_init(&rx1, n.v[1], 1);
+		rx_init(&rx[1], n->v[1], 1);
 		uint32_t first = seq, queued = 0;
-		uint64_t bytes = 0, drops0 = stats(n.f[0], 0).tx_drop_full;
+		uint64_t bytes = 0, drops0 = stats(n->f[0], 0).tx_drop_full;
 		uint32_t plens[RX_MAX];
 		/* Fill 0->1 with frames of random sizes (a maximal one among
 		 * them) until one is dropped, then with the smallest frames until
@@ -699,7 +696,7 @@ static void test_ring_full(void)
 				uint32_t plen = phase ? 8
 					: queued == 3 ? MINT_VNI_FRAME_MAX - HDR
 						      : 8 + (uint32_t)(t_rnd() % (round % 2 ? 9000 : 1600));
-				int rc = send_to_id(&n, 0, 1, seq, plen);
+				int rc = send_to_id(n, 0, 1, seq, plen);
 				CHECK(rc == 0 || rc == 1);
 				if (rc != 1) {
 					drops++;
@@ -718,84 +715,79 @@ static void test_ring_full(void)
 		/* Full indeed: what is left is less than a small record and a
 		 * pad, after at most one pad shorter than the largest record. */
 		CHECK(bytes + 2 * rec_bytes(HDR + 8) + rec_bytes(MINT_VNI_FRAME_MAX) > RING);
-		CHECK_EQ(stats(n.f[0], 0).tx_drop_full, drops0 + drops);
+		CHECK_EQ(stats(n->f[0], 0).tx_drop_full, drops0 + drops);
 		/* More frames: all dropped, nothing overwritten. */
 		for (int k = 0; k < 20; k++)
-			CHECK_EQ(send_to_id(&n, 0, 1, 0xdead0000u + (uint32_t)k, 8 + (uint32_t)k * 300), 0);
-		CHECK_EQ(stats(n.f[0], 0).tx_drop_full, drops0 + drops + 20);
+			CHECK_EQ(send_to_id(n, 0, 1, 0xdead0000u + (uint32_t)k, 8 + (uint32_t)k * 300), 0);
+		CHECK_EQ(stats(n->f[0], 0).tx_drop_full, drops0 + drops + 20);
 		/* Other destinations are not affected. */
-		CHECK_EQ(send_to_id(&n, 0, 2, seq, 64), 1);
-		CHECK_EQ(drain(n.v[2], &rx2), 1);
+		CHECK_EQ(send_to_id(n, 0, 2, seq, 64), 1);
+		CHECK_EQ(drain(n->v[2], &rx[2]), 1);
 		/* The receiver gets exactly what was queued, in order, intact. */
-		CHECK_EQ(drain(n.v[1], &rx1), (int)queued);
-		CHECK_EQ(rx1.bad, 0);
-		for (uint32_t k = 0; k < queued && k < rx1.n; k++) {
-			CHECK_EQ(rx1.seq[k], first + k);
-			CHECK_EQ(rx1.len[k], HDR + plens[k]);
+		CHECK_EQ(drain(n->v[1], &rx[1]), (int)queued);
+		CHECK_EQ(rx[1].bad, 0);
+		for (uint32_t k = 0; k < queued && k < rx[1].n; k++) {
+			CHECK_EQ(rx[1].seq[k], first + k);
+			CHECK_EQ(rx[1].len[k], HDR + plens[k]);
 		}
 		/* And the ring takes frames again. */
-		CHECK_EQ(send_to_id(&n, 0, 1, seq, 8), 1);
-		CHECK_EQ(drain(n.v[1], &rx1), 1);
-		CHECK_EQ(rx1.n == queued + 1 ? rx1.seq[queued] : 0, seq);
+		CHECK_EQ(send_to_id(n, 0, 1, seq, 8), 1);
+		CHECK_EQ(drain(n->v[1], &rx[1]), 1);
+		CHECK_EQ(rx[1].n == queued + 1 ? rx[1].seq[queued] : 0, seq);
 		seq++;
-		beat(&n);
+		beat(n);
 	}
-	struct mint_vni_stats s1 = stats(n.f[0], 1);
+	struct mint_vni_stats s1 = stats(n->f[0], 1);
 	CHECK_EQ(s1.rx_errors, 0);
-	CHECK_EQ(s1.rx_packets, stats(n.f[0], 0).tx_packets - stats(n.f[0], 2).rx_packets);
-	struct mint_ring_hdr *rh = vni_ring(n.f[0], 0, 1, NULL);
+	CHECK_EQ(s1.rx_packets, stats(n->f[0], 0).tx_packets - stats(n->f[0], 2).rx_packets);
+	struct mint_ring_hdr *rh = vni_ring(n->f[0], 0, 1, NULL);
 	CHECK(rh != NULL);
 	if (rh) {
 		CHECK(rh->full_events >= 4 * 22);
 		CHECK_EQ(rh->errors + rh->prod_errors, 0);
 	}
-	net_down(&n);
 }
+
+static void test_ring_full(void) { with_net(ring_full); }
 
 /* ==== sizes ==== */
 
-static void test_sizes(void)
+static void sizes(struct net *n, struct rx *rx)
 {
-	struct net n;
-	if (!net_up(&n, RING)) {
-		net_down(&n);
-		return;
-	}
-	static struct rx rx1;
-	rx_init(&rx1, n.v[1], 1);
-	rx1.junk_ok = true; /* the 24-byte frame carries no seq */
+	rx[1].junk_ok = true; /* the 24-byte frame carries no seq */
 	uint8_t mac[6];
-	mint_vni_mac(n.v[0], 1, mac);
-	uint32_t len = make_frame(txbuf, n.v[0], 0, mac, 0, 0);
+	mint_vni_mac(n->v[0], 1, mac);
+	uint32_t len = make_frame(txbuf, n->v[0], 0, mac, 0, 0);
 	CHECK_EQ(len, HDR);
-	CHECK_EQ(mint_vni_send(n.v[0], txbuf, 0), -EMSGSIZE);
-	CHECK_EQ(mint_vni_send(n.v[0], txbuf, MINT_VNI_VNET_HDR), -EMSGSIZE);
-	CHECK_EQ(mint_vni_send(n.v[0], txbuf, HDR - 1), -EMSGSIZE);
-	make_frame(txbuf, n.v[0], 0, mac, 1, MINT_VNI_FRAME_MAX + 1 - HDR);
-	CHECK_EQ(mint_vni_send(n.v[0], txbuf, MINT_VNI_FRAME_MAX + 1), -EMSGSIZE);
-	CHECK_EQ(mint_vni_send(n.v[0], txbuf, UINT32_MAX), -EMSGSIZE);
+	CHECK_EQ(mint_vni_send(n->v[0], txbuf, 0), -EMSGSIZE);
+	CHECK_EQ(mint_vni_send(n->v[0], txbuf, MINT_VNI_VNET_HDR), -EMSGSIZE);
+	CHECK_EQ(mint_vni_send(n->v[0], txbuf, HDR - 1), -EMSGSIZE);
+	make_frame(txbuf, n->v[0], 0, mac, 1, MINT_VNI_FRAME_MAX + 1 - HDR);
+	CHECK_EQ(mint_vni_send(n->v[0], txbuf, MINT_VNI_FRAME_MAX + 1), -EMSGSIZE);
+	CHECK_EQ(mint_vni_send(n->v[0], txbuf, UINT32_MAX), -EMSGSIZE);
 	/* Too big for broadcast too, before any routing. */
-	make_frame(txbuf, n.v[0], 0, BCAST, 1, 0);
-	CHECK_EQ(mint_vni_send(n.v[0], txbuf, HDR - 1), -EMSGSIZE);
-	struct mint_vni_stats s = stats(n.f[0], 0);
+	make_frame(txbuf, n->v[0], 0, BCAST, 1, 0);
+	CHECK_EQ(mint_vni_send(n->v[0], txbuf, HDR - 1), -EMSGSIZE);
+	struct mint_vni_stats s = stats(n->f[0], 0);
 	CHECK_EQ(s.tx_drop_error, 6);
 	CHECK_EQ(s.tx_packets, 0);
 	/* The limits themselves pass. */
-	make_frame(txbuf, n.v[0], 0, mac, 2, 0);
-	CHECK_EQ(mint_vni_send(n.v[0], txbuf, HDR), 1);
-	CHECK_EQ(send_to_id(&n, 0, 1, 3, MINT_VNI_FRAME_MAX - HDR), 1);
-	CHECK_EQ(drain(n.v[1], &rx1), 2);
-	if (rx1.n == 2) {
-		CHECK_EQ(rx1.len[0], HDR);
-		CHECK_EQ(rx1.len[1], MINT_VNI_FRAME_MAX);
-		CHECK_EQ(rx1.seq[1], 3); /* and intact */
+	make_frame(txbuf, n->v[0], 0, mac, 2, 0);
+	CHECK_EQ(mint_vni_send(n->v[0], txbuf, HDR), 1);
+	CHECK_EQ(send_to_id(n, 0, 1, 3, MINT_VNI_FRAME_MAX - HDR), 1);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 2);
+	if (rx[1].n == 2) {
+		CHECK_EQ(rx[1].len[0], HDR);
+		CHECK_EQ(rx[1].len[1], MINT_VNI_FRAME_MAX);
+		CHECK_EQ(rx[1].seq[1], 3); /* and intact */
 	}
-	s = stats(n.f[0], 1);
+	s = stats(n->f[0], 1);
 	CHECK_EQ(s.rx_packets, 2);
 	CHECK_EQ(s.rx_bytes, HDR + MINT_VNI_FRAME_MAX);
 	CHECK_EQ(s.rx_errors, 0);
-	net_down(&n);
 }
+
+static void test_sizes(void) { with_net(sizes); }
 
 /* ==== arming, interrupts ==== */
 
@@ -809,95 +801,81 @@ static void clear_pending(struct mint_fabric *f, uint32_t node, uint32_t vec)
 	atomic_fetch_and(&mint_node_entry(f, node)->pending[vec / 64], ~(1ull << (vec % 64)));
 }
 
-static void test_arm(void)
+static void arm(struct net *n, struct rx *rx)
 {
-	struct net n;
-	if (!net_up(&n, RING)) {
-		net_down(&n);
-		return;
-	}
-	static struct rx rx1;
-	rx_init(&rx1, n.v[1], 1);
 	/* Nothing anywhere: armed. */
-	CHECK_EQ(mint_vni_poll(n.v[1], on_frame, &rx1, 64), 0);
-	CHECK_EQ(mint_vni_arm(n.v[1]), 0);
-	CHECK(!vec_pending(n.f[0], 1, MINT_VEC_VNI));
+	CHECK_EQ(mint_vni_poll(n->v[1], on_frame, &rx[1], 64), 0);
+	CHECK_EQ(mint_vni_arm(n->v[1]), 0);
+	CHECK(!vec_pending(n->f[0], 1, MINT_VEC_VNI));
 	/* The first frame creates the ring (a directory change): arm says
 	 * "poll again" even before the ring is looked at; the new ring starts
 	 * armed, so the frame raised MINT_VEC_VNI on node 1. */
-	CHECK_EQ(send_to_id(&n, 0, 1, 0, 64), 1);
-	CHECK(vec_pending(n.f[0], 1, MINT_VEC_VNI));
-	CHECK_EQ(stats(n.f[0], 0).tx_irqs, 1);
-	CHECK_EQ(mint_vni_arm(n.v[1]), 1);
-	clear_pending(n.f[0], 1, MINT_VEC_VNI);
-	CHECK_EQ(drain(n.v[1], &rx1), 1);
-	CHECK_EQ(mint_vni_arm(n.v[1]), 0);
+	CHECK_EQ(send_to_id(n, 0, 1, 0, 64), 1);
+	CHECK(vec_pending(n->f[0], 1, MINT_VEC_VNI));
+	CHECK_EQ(stats(n->f[0], 0).tx_irqs, 1);
+	CHECK_EQ(mint_vni_arm(n->v[1]), 1);
+	clear_pending(n->f[0], 1, MINT_VEC_VNI);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 1);
+	CHECK_EQ(mint_vni_arm(n->v[1]), 0);
 	/* Armed: the next frame interrupts, the one after does not. */
-	CHECK_EQ(send_to_id(&n, 0, 1, 1, 64), 1);
-	CHECK(vec_pending(n.f[0], 1, MINT_VEC_VNI));
-	clear_pending(n.f[0], 1, MINT_VEC_VNI);
-	CHECK_EQ(send_to_id(&n, 0, 1, 2, 64), 1);
-	CHECK(!vec_pending(n.f[0], 1, MINT_VEC_VNI));
-	struct mint_vni_stats s = stats(n.f[0], 0);
+	CHECK_EQ(send_to_id(n, 0, 1, 1, 64), 1);
+	CHECK(vec_pending(n->f[0], 1, MINT_VEC_VNI));
+	clear_pending(n->f[0], 1, MINT_VEC_VNI);
+	CHECK_EQ(send_to_id(n, 0, 1, 2, 64), 1);
+	CHECK(!vec_pending(n->f[0], 1, MINT_VEC_VNI));
+	struct mint_vni_stats s = stats(n->f[0], 0);
 	CHECK_EQ(s.tx_irqs, 2);
 	CHECK_EQ(s.tx_irqs_suppressed, 1);
 	/* Data waiting: arming says so. */
-	CHECK_EQ(mint_vni_arm(n.v[1]), 1);
-	CHECK_EQ(drain(n.v[1], &rx1), 2);
-	CHECK_EQ(mint_vni_arm(n.v[1]), 0);
+	CHECK_EQ(mint_vni_arm(n->v[1]), 1);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 2);
+	CHECK_EQ(mint_vni_arm(n->v[1]), 0);
 	/* A frame that slips in between the drain and the arm. */
-	CHECK_EQ(drain(n.v[1], &rx1), 0);
-	CHECK_EQ(send_to_id(&n, 0, 1, 3, 64), 1);
-	CHECK_EQ(mint_vni_arm(n.v[1]), 1);
-	CHECK_EQ(drain(n.v[1], &rx1), 1);
-	CHECK_EQ(mint_vni_arm(n.v[1]), 0);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 0);
+	CHECK_EQ(send_to_id(n, 0, 1, 3, 64), 1);
+	CHECK_EQ(mint_vni_arm(n->v[1]), 1);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 1);
+	CHECK_EQ(mint_vni_arm(n->v[1]), 0);
 	/* Two sources, one vector. */
-	clear_pending(n.f[0], 1, MINT_VEC_VNI);
-	CHECK_EQ(send_to_id(&n, 2, 1, 4, 64), 1);
-	CHECK(vec_pending(n.f[0], 1, MINT_VEC_VNI));
-	CHECK_EQ(mint_vni_arm(n.v[1]), 1);
-	CHECK_EQ(drain(n.v[1], &rx1), 1);
-	CHECK_EQ(mint_vni_arm(n.v[1]), 0);
-	CHECK_EQ(rx1.n, 5);
-	CHECK_EQ(rx1.bad, 0);
-	for (uint32_t k = 0; k < rx1.n && k < 5; k++)
-		CHECK_EQ(rx1.seq[k], k);
-	net_down(&n);
+	clear_pending(n->f[0], 1, MINT_VEC_VNI);
+	CHECK_EQ(send_to_id(n, 2, 1, 4, 64), 1);
+	CHECK(vec_pending(n->f[0], 1, MINT_VEC_VNI));
+	CHECK_EQ(mint_vni_arm(n->v[1]), 1);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 1);
+	CHECK_EQ(mint_vni_arm(n->v[1]), 0);
+	CHECK_EQ(rx[1].n, 5);
+	CHECK_EQ(rx[1].bad, 0);
+	for (uint32_t k = 0; k < rx[1].n && k < 5; k++)
+		CHECK_EQ(rx[1].seq[k], k);
 }
+
+static void test_arm(void) { with_net(arm); }
 
 /* ==== a host that refuses frames ==== */
 
-static void test_rx_drop_host(void)
+static void rx_drop_host(struct net *n, struct rx *rx)
 {
-	struct net n;
-	if (!net_up(&n, RING)) {
-		net_down(&n);
-		return;
-	}
-	static struct rx rx1;
-	rx_init(&rx1, n.v[1], 1);
-	rx1.refuse = 1; /* odd seqs */
+	rx[1].refuse = 1; /* odd seqs */
 	for (uint32_t s = 0; s < 30; s++)
-		CHECK_EQ(send_to_id(&n, 0, 1, s, 100), 1);
-	CHECK_EQ(drain(n.v[1], &rx1), 30); /* refused frames are consumed too */
-	CHECK_EQ(rx1.refused, 15);
-	struct mint_vni_stats s1 = stats(n.f[0], 1);
+		CHECK_EQ(send_to_id(n, 0, 1, s, 100), 1);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 30); /* refused frames are consumed too */
+	CHECK_EQ(rx[1].refused, 15);
+	struct mint_vni_stats s1 = stats(n->f[0], 1);
 	CHECK_EQ(s1.rx_drop_host, 15);
 	CHECK_EQ(s1.rx_packets, 15);
 	CHECK_EQ(s1.rx_bytes, 15 * (HDR + 100));
 	CHECK_EQ(s1.rx_errors, 0);
 	/* Not offered again. */
-	CHECK_EQ(drain(n.v[1], &rx1), 0);
-	rx1.refuse = 2;
-	CHECK_EQ(send_seq(&n, 0, BCAST, 30, 100), 2);
-	CHECK_EQ(drain(n.v[1], &rx1), 1);
-	CHECK_EQ(stats(n.f[0], 1).rx_drop_host, 16);
-	static struct rx rx2;
-	rx_init(&rx2, n.v[2], 2);
-	CHECK_EQ(drain(n.v[2], &rx2), 1);
-	CHECK_EQ(stats(n.f[0], 2).rx_packets, 1);
-	net_down(&n);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 0);
+	rx[1].refuse = 2;
+	CHECK_EQ(send_seq(n, 0, BCAST, 30, 100), 2);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 1);
+	CHECK_EQ(stats(n->f[0], 1).rx_drop_host, 16);
+	CHECK_EQ(drain(n->v[2], &rx[2]), 1);
+	CHECK_EQ(stats(n->f[0], 2).rx_packets, 1);
 }
+
+static void test_rx_drop_host(void) { with_net(rx_drop_host); }
 
 /* ==== garbage in the rings ==== */
 
@@ -937,9 +915,8 @@ static void reopen2(struct gfix *x)
 	mint_vni_close(x->n.v[2]);
 	x->n.v[2] = NULL;
 	CHECK_EQ(mint_vni_open(x->n.f[2], &x->n.v[2]), 0);
-	const uint8_t ip[4] = {10, 77, 0, 3};
 	if (x->n.v[2])
-		CHECK_EQ(mint_vni_attach(x->n.v[2], ip, 24), 0);
+		CHECK_EQ(attach_id(x->n.v[2], 2), 0);
 }
 
 /* Good frames from node 2 arrive, all of them, in order, with no error. */
@@ -971,10 +948,8 @@ static void test_garbage(void)
 {
 	static struct gfix x;
 	memset(&x, 0, sizeof(x));
-	if (!net_up(&x.n, RING)) {
-		net_down(&x.n);
+	if (!net_up(&x.n, RING))
 		return;
-	}
 	rx_init(&x.rx, x.n.v[1], 1);
 	CHECK_EQ(send_to_id(&x.n, 2, 1, 0, 64), 1);
 	from0(&x);
@@ -1305,10 +1280,8 @@ static void *tx_main(void *arg)
 static void test_stream_threads(void)
 {
 	struct net n;
-	if (!net_up(&n, RING)) {
-		net_down(&n);
+	if (!net_up(&n, RING))
 		return;
-	}
 	uint32_t N = (uint32_t)t_scale(T_SANITIZED ? 20000 : 100000);
 	static struct side sd[2];
 	uint64_t deadline = t_now_ns() + (T_SANITIZED ? 90 : 30) * 1000000000ull;
@@ -1393,19 +1366,11 @@ static void test_stream_threads(void)
 /* Transmit without a copy: frames written into the tx_begin buffer arrive
  * the same, whether it lay in the ring of their destination (the last
  * unicast one), in another's, or was private; broadcast too. */
-static void test_tx_in_place(void)
+static void tx_in_place(struct net *n, struct rx *rx)
 {
-	struct net n;
-	if (!net_up(&n, RING)) {
-		net_down(&n);
-		return;
-	}
-	static struct rx rx[NNODES];
-	for (int i = 0; i < NNODES; i++)
-		rx_init(&rx[i], n.v[i], (uint32_t)i);
 	uint8_t mac1[6], mac2[6], bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-	mint_vni_mac(n.v[0], 1, mac1);
-	mint_vni_mac(n.v[0], 2, mac2);
+	mint_vni_mac(n->v[0], 1, mac1);
+	mint_vni_mac(n->v[0], 2, mac2);
 	/* seq 0: private buffer (no unicast yet); 1-3: in node 1's ring;
 	 * 4: to node 2 from node 1's ring; 5: broadcast; 6: node 2 in place. */
 	const uint8_t *dsts[] = {mac1, mac1, mac1, mac1, mac2, bcast, mac2, mac2};
@@ -1413,13 +1378,13 @@ static void test_tx_in_place(void)
 	for (uint32_t s = 0; s < ndst; s++) {
 		void *buf;
 		uint32_t cap;
-		CHECK_EQ(mint_vni_tx_begin(n.v[0], &buf, &cap), 0);
+		CHECK_EQ(mint_vni_tx_begin(n->v[0], &buf, &cap), 0);
 		CHECK(cap >= MINT_VNI_FRAME_MAX);
-		uint32_t len = make_frame(buf, n.v[0], 0, dsts[s], s, 64 + s);
-		CHECK_EQ(mint_vni_tx_end(n.v[0], len), dsts[s] == bcast ? 2 : 1);
+		uint32_t len = make_frame(buf, n->v[0], 0, dsts[s], s, 64 + s);
+		CHECK_EQ(mint_vni_tx_end(n->v[0], len), dsts[s] == bcast ? 2 : 1);
 	}
-	CHECK_EQ(drain(n.v[1], &rx[1]), 5); /* 0-3 and the broadcast */
-	CHECK_EQ(drain(n.v[2], &rx[2]), 4); /* 4, the broadcast, 6, 7 */
+	CHECK_EQ(drain(n->v[1], &rx[1]), 5); /* 0-3 and the broadcast */
+	CHECK_EQ(drain(n->v[2], &rx[2]), 4); /* 4, the broadcast, 6, 7 */
 	const uint32_t want1[] = {0, 1, 2, 3, 5}, want2[] = {4, 5, 6, 7};
 	for (uint32_t k = 0; k < 5 && k < rx[1].n; k++)
 		CHECK_EQ(rx[1].seq[k], want1[k]);
@@ -1427,10 +1392,11 @@ static void test_tx_in_place(void)
 		CHECK_EQ(rx[2].seq[k], want2[k]);
 	CHECK_EQ(rx[1].bad + rx[2].bad, 0);
 	struct mint_vni_stats st;
-	CHECK_EQ(mint_vni_stats(n.f[0], 0, &st), 0);
+	CHECK_EQ(mint_vni_stats(n->f[0], 0, &st), 0);
 	CHECK_EQ(st.tx_packets, 9);
-	net_down(&n);
 }
+
+static void test_tx_in_place(void) { with_net(tx_in_place); }
 
 int main(void)
 {
