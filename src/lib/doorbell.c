@@ -12,6 +12,13 @@
 
 #define PENDING_WORDS (MINT_VECTORS / 64)
 
+/* A sleeping dispatcher also looks at its pending set this often.  The
+ * handshake loses no wake-up between one dispatcher and its senders, but
+ * for the moments a replaced agent still runs (it stalled, looked dead and
+ * a new one took the node over), two dispatchers share one bell and the
+ * old one can clear the new one's announcement. */
+#define SAFETY_WAKE_NS (MINT_HEARTBEAT_PERIOD_MS * 1000000ll)
+
 struct handler {
 	mint_irq_handler fn;
 	void *arg;
@@ -164,7 +171,7 @@ int mint_dispatcher_run(struct mint_dispatcher *d)
 			continue;
 		}
 		own_inc64(&d->e->sleeps, 1);
-		mint_bell_wait(&d->e->bell, any_pending, d->e, -1);
+		mint_bell_wait(&d->e->bell, any_pending, d->e, SAFETY_WAKE_NS);
 		spin_start = 0;
 		idle = 0;
 	}
