@@ -79,7 +79,7 @@ static struct field fields[] = {
 	F(mint_vni_port, tx_drop_down), F(mint_vni_port, tx_drop_error), F(mint_vni_port, tx_irqs),
 	F(mint_vni_port, tx_irqs_suppressed), F(mint_vni_port, rx_packets),
 	F(mint_vni_port, rx_bytes), F(mint_vni_port, rx_errors), F(mint_vni_port, rx_drop_host),
-	F(mint_vni_port, rx_polls), F(mint_vni_port, pad2), F(mint_vni_port, reserved),
+	F(mint_vni_port, rx_polls), F(mint_vni_port, tx_drop_queue), F(mint_vni_port, pad2), F(mint_vni_port, reserved),
 
 	F(mint_vni_hdr, magic), F(mint_vni_hdr, version), F(mint_vni_hdr, mode),
 	F(mint_vni_hdr, max_ports), F(mint_vni_hdr, ring_size), F(mint_vni_hdr, vnet_hdr_len),

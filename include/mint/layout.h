@@ -240,7 +240,9 @@ struct mint_vni_port {
 	_Atomic uint64_t rx_errors;       /* corrupt rings or records */
 	_Atomic uint64_t rx_drop_host;    /* the host stack refused the frame */
 	_Atomic uint64_t rx_polls;        /* drain passes that found frames */
-	uint8_t pad2[24];
+	_Atomic uint64_t tx_drop_queue;   /* the host dropped them before us: the
+					   * TAP device's queue was full */
+	uint8_t pad2[16];
 	/* line 3 */
 	uint8_t reserved[64];
 };
@@ -361,6 +363,7 @@ MINT_AT(struct mint_vni_port, rx_bytes, 136);
 MINT_AT(struct mint_vni_port, rx_errors, 144);
 MINT_AT(struct mint_vni_port, rx_drop_host, 152);
 MINT_AT(struct mint_vni_port, rx_polls, 160);
+MINT_AT(struct mint_vni_port, tx_drop_queue, 168);
 MINT_AT(struct mint_vni_hdr, version, 4);
 MINT_AT(struct mint_vni_hdr, mode, 8);
 MINT_AT(struct mint_vni_hdr, max_ports, 12);

@@ -91,7 +91,13 @@ struct mint_vni_stats {
 	uint64_t tx_packets, tx_bytes, tx_drop_full, tx_drop_unknown, tx_drop_down, tx_drop_error;
 	uint64_t tx_irqs, tx_irqs_suppressed;
 	uint64_t rx_packets, rx_bytes, rx_errors, rx_drop_host, rx_polls;
+	uint64_t tx_drop_queue;
 };
+
+/* Record how many frames the node's host stack dropped at the TAP
+ * device's transmit queue before the VNI could read them (a running total,
+ * as the host counts it). */
+void mint_vni_set_queue_drops(struct mint_vni *v, uint64_t total);
 
 /* Node ID's port and counters.  -ENOENT if the fabric has no VNI, -ERANGE. */
 int mint_vni_stats(struct mint_fabric *f, uint32_t id, struct mint_vni_stats *st);

@@ -431,6 +431,13 @@ int mint_vni_arm(struct mint_vni *v)
 	return again;
 }
 
+void mint_vni_set_queue_drops(struct mint_vni *v, uint64_t total)
+{
+	struct mint_vni_port *me = my_port(v);
+	if (me) /* relaxed: a counter, read on its own */
+		ast64(&me->tx_drop_queue, total, memory_order_relaxed);
+}
+
 int mint_vni_stats(struct mint_fabric *f, uint32_t id, struct mint_vni_stats *st)
 {
 	if (id >= MINT_VNI_MAX_PORTS)
@@ -463,5 +470,6 @@ int mint_vni_stats(struct mint_fabric *f, uint32_t id, struct mint_vni_stats *st
 	st->rx_errors = ald64(&p->rx_errors, memory_order_relaxed);
 	st->rx_drop_host = ald64(&p->rx_drop_host, memory_order_relaxed);
 	st->rx_polls = ald64(&p->rx_polls, memory_order_relaxed);
+	st->tx_drop_queue = ald64(&p->tx_drop_queue, memory_order_relaxed);
 	return 0;
 }

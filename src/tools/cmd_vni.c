@@ -16,7 +16,7 @@ static const char vni_usage[] =
 
 /* The counters, by name, in the order they are shown. */
 static const char *const counter_names[] = {
-	"tx_packets", "tx_bytes", "tx_drop_full", "tx_drop_unknown", "tx_drop_down",
+	"tx_packets", "tx_bytes", "tx_drop_queue", "tx_drop_full", "tx_drop_unknown", "tx_drop_down",
 	"tx_drop_error", "tx_irqs", "tx_irqs_suppressed", "rx_packets", "rx_bytes",
 	"rx_errors", "rx_drop_host", "rx_polls",
 };
@@ -25,7 +25,8 @@ static const char *const counter_names[] = {
 static void counter_values(const struct mint_vni_stats *st, uint64_t v[NCOUNTERS])
 {
 	const uint64_t all[NCOUNTERS] = {
-		st->tx_packets,    st->tx_bytes,   st->tx_drop_full,       st->tx_drop_unknown,
+		st->tx_packets,    st->tx_bytes,   st->tx_drop_queue,      st->tx_drop_full,
+		st->tx_drop_unknown,
 		st->tx_drop_down,  st->tx_drop_error, st->tx_irqs,         st->tx_irqs_suppressed,
 		st->rx_packets,    st->rx_bytes,   st->rx_errors,          st->rx_drop_host,
 		st->rx_polls,

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,8 +93,35 @@ int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispat
 	return rc;
 }
 
+/* The TAP's transmit drops (frames the host queued for us and dropped
+ * when we were behind), from /proc/self/net/dev: the calling thread's
+ * namespace, which is the node's. */
+static void read_queue_drops(struct vni_port *p)
+{
+	FILE *dev = fopen("/proc/self/net/dev", "re");
+	char line[512];
+	while (dev && fgets(line, sizeof(line), dev)) {
+		char *colon = strchr(line, ':');
+		const char *name = line + strspn(line, " ");
+		unsigned long long v[12];
+		if (!colon || (size_t)(colon - name) != strlen(VNI_TAP_NAME) ||
+		    strncmp(name, VNI_TAP_NAME, strlen(VNI_TAP_NAME)) != 0)
+			continue;
+		/* Receive: bytes packets errs drop fifo frame compressed
+		 * multicast; transmit: bytes packets errs drop ... */
+		if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
+			   &v[10], &v[11]) == 12)
+			mint_vni_set_queue_drops(p->vni, v[11]);
+		break;
+	}
+	if (dev)
+		fclose(dev);
+}
+
 void vni_port_watch(struct vni_port *p)
 {
+	read_queue_drops(p);
 	bool peers = false;
 	uint32_t self = mint_fabric_self(p->f);
 	for (uint32_t id = 0; id < MINT_VNI_MAX_PORTS && !peers; id++) {
