@@ -11,6 +11,7 @@
 #include "mint/lock.h"
 #include "mint/ring.h"
 #include "mint/channel.h"
+#include "mint/vni.h"
 
 #define MINT_VERSION "0.1.0"
 

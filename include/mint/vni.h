@@ -27,7 +27,7 @@ struct mint_vni_config {
 /*
  * Create the fabric's VNI object with CFG (NULL: defaults) unless it
  * exists.  1 created, 0 existed, -EINVAL (bad mode or ring size: a power
- * of two from 256 KiB), -EOPNOTSUPP (a mode this build does not carry),
+ * of two of at least 4 * MINT_VNI_FRAME_MAX: 512 KiB), -EOPNOTSUPP (a mode this build does not carry),
  * or an error of mint_obj_open.
  */
 int mint_vni_create(struct mint_fabric *f, const struct mint_vni_config *cfg);

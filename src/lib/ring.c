@@ -382,6 +382,7 @@ static int take_one(struct mint_ring *r, struct mint_msg *m)
 
 int mint_ring_recv_batch(struct mint_ring *r, struct mint_msg *msgs, unsigned n)
 {
+	r->peeked = 0; /* a peek not released is simply read again */
 	unsigned got = 0;
 	int rc = 0;
 	uint64_t start = r->local_head;
