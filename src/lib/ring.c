@@ -123,6 +123,23 @@ static int64_t refresh_space(struct mint_ring *r, uint64_t *tail)
 	return (int64_t)(r->size - (*tail - head));
 }
 
+/*
+ * Is there room at *TAIL for a record of REC bytes?  *SPACE is what the
+ * producer last knew to be free; only when that is too little is the
+ * consumer's head read again.  0, -EAGAIN (full: counted), or -EBADMSG.
+ */
+static int room_for(struct mint_ring *r, uint64_t *tail, int64_t *space, uint64_t rec)
+{
+	if ((uint64_t)*space >= need_at(r, *tail, rec))
+		return 0;
+	if ((*space = refresh_space(r, tail)) < 0)
+		return (int)*space;
+	if ((uint64_t)*space >= need_at(r, *tail, rec))
+		return 0;
+	own_inc64(&r->hdr->full_events, 1);
+	return -EAGAIN;
+}
+
 /* Where a record of REC bytes goes at *TAIL: fills the end of the data
  * area with a PAD record first when the record would not fit before it. */
 static uint64_t place(struct mint_ring *r, uint64_t *tail, uint64_t rec)
@@ -182,16 +199,9 @@ int mint_ring_send_batch(struct mint_ring *r, const struct mint_msg *msgs, unsig
 			rc = -EMSGSIZE;
 			break;
 		}
-		uint64_t rec = rec_bytes(msgs[i].len);
-		if ((uint64_t)space < need_at(r, tail, rec)) {
-			if ((space = refresh_space(r, &tail)) < 0) {
-				rc = (int)space;
-				break;
-			}
-			if ((uint64_t)space < need_at(r, tail, rec)) {
-				own_inc64(&r->hdr->full_events, 1);
-				break;
-			}
+		if ((rc = room_for(r, &tail, &space, rec_bytes(msgs[i].len))) != 0) {
+			rc = rc == -EAGAIN ? 0 : rc;
+			break;
 		}
 		uint64_t before = tail;
 		put_record(r, &tail, msgs[i].data, msgs[i].len, msgs[i].type);
@@ -208,14 +218,9 @@ int mint_ring_reserve(struct mint_ring *r, uint32_t max, void **payload)
 		return -EMSGSIZE;
 	uint64_t tail = r->local_tail, rec = rec_bytes(max);
 	int64_t space = (int64_t)(r->size - (tail - r->seen_head));
-	if ((uint64_t)space < need_at(r, tail, rec)) {
-		if ((space = refresh_space(r, &tail)) < 0)
-			return (int)space;
-		if ((uint64_t)space < need_at(r, tail, rec)) {
-			own_inc64(&r->hdr->full_events, 1);
-			return -EAGAIN;
-		}
-	}
+	int rc = room_for(r, &tail, &space, rec);
+	if (rc)
+		return rc;
 	/* A pad written here lies in free space: nobody sees it unless the
 	 * commit publishes it. */
 	uint64_t pos = place(r, &tail, rec);
