@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "internal.h"
 #include "mint/vni.h"
 #include "vni_port.h"
 
@@ -60,13 +61,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -254,7 +248,7 @@ static pcap_dumper_t *open_dump(pcap_t *p, const char *file)
 static int capture_loop(pcap_t *p, struct dump_ctx *d, const struct capture_opts *o,
 			const sigset_t *sigs, struct capture_result *r, char *why, size_t cap)
 {
-	uint64_t start = mono_ns(), last_flush = start;
+	uint64_t start = mint_now_ns(CLOCK_MONOTONIC), last_flush = start;
 	uint64_t deadline = o->seconds > 0 ? start + (uint64_t)(o->seconds * 1e9) : UINT64_MAX;
 	sigset_t waiting;
 	sigprocmask(SIG_BLOCK, sigs, &waiting);
@@ -269,7 +263,7 @@ static int capture_loop(pcap_t *p, struct dump_ctx *d, const struct capture_opts
 			r->stopped_by = "count";
 			break;
 		}
-		uint64_t now = mono_ns();
+		uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
 		if (now >= deadline) {
 			r->stopped_by = "time";
 			break;
@@ -300,7 +294,7 @@ static int capture_loop(pcap_t *p, struct dump_ctx *d, const struct capture_opts
 			}
 			dirty |= n > 0;
 		}
-		now = mono_ns();
+		now = mint_now_ns(CLOCK_MONOTONIC);
 		if (dirty && now - last_flush >= CAPTURE_FLUSH_NS) {
 			pcap_dump_flush(d->dumper);
 			last_flush = now;
@@ -314,7 +308,7 @@ static int capture_loop(pcap_t *p, struct dump_ctx *d, const struct capture_opts
 				  (u_char *)d) <= 0)
 			break;
 	sigprocmask(SIG_SETMASK, &waiting, NULL);
-	r->seconds = (double)(mono_ns() - start) / 1e9;
+	r->seconds = (double)(mint_now_ns(CLOCK_MONOTONIC) - start) / 1e9;
 	r->packets = d->packets;
 	struct pcap_stat ps;
 	if (pcap_stats(p, &ps) == 0)

@@ -6,14 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "internal.h"
 #include "le.h"
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+static uint64_t now_ns(void) { return mint_now_ns(CLOCK_MONOTONIC); }
 
 /* Request payload: seq, send time, then a pattern the reply must repeat. */
 static void fill_request(uint8_t *buf, uint32_t size, uint32_t seq, uint64_t t)
