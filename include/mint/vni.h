@@ -79,6 +79,10 @@ typedef int (*mint_vni_rx_fn)(void *arg, const void *frame, uint32_t len);
 /* Deliver up to BUDGET waiting frames to FN; returns how many. */
 int mint_vni_poll(struct mint_vni *v, mint_vni_rx_fn fn, void *arg, unsigned budget);
 
+/* Is node ID's port up, its node alive and the one that brought it up?
+ * Reads only the fabric: any thread may ask. */
+bool mint_vni_peer_up(const struct mint_vni *v, uint32_t id);
+
 /* After draining: ask for MINT_VEC_VNI on the next frame.  0 armed, 1 if
  * frames arrived meanwhile (poll again). */
 int mint_vni_arm(struct mint_vni *v);

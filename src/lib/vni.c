@@ -237,20 +237,35 @@ static int open_ring(struct mint_vni *v, uint32_t src, uint32_t dst, bool create
 	return rc < 0 ? rc : mint_ring_open(v->f, off, r);
 }
 
-/* Is DST's port up and its node alive?  The process check is cached. */
+static bool port_state_up(const struct mint_vni *v, uint32_t id)
+{
+	/* acquire: pairs with the release store of UP in mint_vni_attach. */
+	return ald32(&v->hdr->ports[id].state, memory_order_acquire) == MINT_VNI_UP;
+}
+
+/* Its node alive, and still the node that brought the port up (a node
+ * restarted without its VNI leaves a stale UP behind). */
+static bool port_node_alive(const struct mint_vni *v, uint32_t id)
+{
+	struct mint_node_info info;
+	return mint_node_alive(v->f, id) && mint_node_info(v->f, id, &info) == 0 &&
+	       info.epoch == rd32(&v->hdr->ports[id].epoch);
+}
+
+bool mint_vni_peer_up(const struct mint_vni *v, uint32_t id)
+{
+	return id < MINT_VNI_MAX_PORTS && port_state_up(v, id) && port_node_alive(v, id);
+}
+
+/* mint_vni_peer_up for the transmit path: the process check is cached. */
 static bool peer_up(struct mint_vni *v, uint32_t dst)
 {
 	struct peer *p = &v->peers[dst];
-	/* acquire: pairs with the release store of UP in mint_vni_attach. */
-	if (ald32(&v->hdr->ports[dst].state, memory_order_acquire) != MINT_VNI_UP)
+	if (!port_state_up(v, dst))
 		return false;
 	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
 	if (now - p->checked_ns > LIVENESS_EVERY_NS) {
-		/* Alive, and still the node that brought the port up (a node
-		 * restarted without its VNI leaves a stale UP behind). */
-		struct mint_node_info info;
-		p->alive = mint_node_alive(v->f, dst) && mint_node_info(v->f, dst, &info) == 0 &&
-			   info.epoch == rd32(&v->hdr->ports[dst].epoch);
+		p->alive = port_node_alive(v, dst);
 		p->checked_ns = now;
 	}
 	return p->alive;

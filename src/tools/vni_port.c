@@ -124,11 +124,8 @@ void vni_port_watch(struct vni_port *p)
 	read_queue_drops(p);
 	bool peers = false;
 	uint32_t self = mint_fabric_self(p->f);
-	for (uint32_t id = 0; id < MINT_VNI_MAX_PORTS && !peers; id++) {
-		struct mint_vni_stats st;
-		peers = id != self && mint_vni_stats(p->f, id, &st) == 0 && st.up &&
-			mint_node_alive(p->f, id);
-	}
+	for (uint32_t id = 0; id < MINT_VNI_MAX_PORTS && !peers; id++)
+		peers = id != self && mint_vni_peer_up(p->vni, id);
 	if ((int)peers != p->carrier && tap_set_carrier(p->tap, peers) == 0)
 		p->carrier = peers;
 }
