@@ -28,12 +28,13 @@ static struct shared *shared_of(struct mint_fabric *f)
 	return t_shared_object(f, "lock-test", sizeof(struct shared));
 }
 
+/* A node's tag stamps its epoch, a plain process's its start time. */
 static uint64_t tag_of(uint32_t tid, uint32_t node, uint32_t epoch)
 {
 	uint64_t tag = tid;
 	if (node != MINT_NODE_NONE)
-		tag |= (uint64_t)(node + 1) << 32 | (uint64_t)(epoch & 0xffffff) << 40;
-	return tag;
+		return tag | (uint64_t)(node + 1) << 32 | (uint64_t)(epoch & 0xffffff) << 40;
+	return tag | (mint_pid_start((int32_t)tid) & 0xffffff) << 40;
 }
 
 /* ==== cases ==== */
@@ -449,9 +450,17 @@ static void test_garbage_owner(void)
 		pause();
 		_exit(0);
 	}
-	s->lock.owner = (uint32_t)pid;
+	s->lock.owner = tag_of((uint32_t)pid, MINT_NODE_NONE, 0);
 	CHECK(!mint_lock_holder_dead(f, &s->lock));
 	CHECK_EQ(mint_lock_try(f, &s->lock), -EBUSY);
+	/* No start stamp (a holder that could not read it): the id decides. */
+	s->lock.owner = (uint32_t)pid;
+	CHECK(!mint_lock_holder_dead(f, &s->lock));
+	/* The same id with another start time: a dead holder whose thread id
+	 * the child reused. */
+	s->lock.owner = tag_of((uint32_t)pid, MINT_NODE_NONE, 0) ^ 1ull << 40;
+	CHECK(mint_lock_holder_dead(f, &s->lock));
+	s->lock.owner = tag_of((uint32_t)pid, MINT_NODE_NONE, 0);
 	kill(pid, SIGKILL);
 	t_wait_child(pid);
 	CHECK(mint_lock_holder_dead(f, &s->lock));

@@ -45,7 +45,8 @@ struct mint_bell {
 /*
  * A cross-node lock.  `owner` is 0 when free, else the holder's tag:
  * bits 0-31 the holding thread's id, bits 32-39 node id + 1 (0: not a
- * node), bits 40-63 the low 24 bits of the node's epoch.  Ownership is per
+ * node), bits 40-63 the low 24 bits of the node's epoch (of a non-node
+ * thread's start time in clock ticks, 0 if unknown).  Ownership is per
  * thread and per identity: take and release it as the same node.  A waiter that finds the holder dead
  * takes the lock over and sets MINT_LOCK_NEEDS_CHECK in `flags`.
  */

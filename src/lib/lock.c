@@ -15,31 +15,60 @@
 /* How many waits pass between two checks of the holder's health. */
 #define HOLDER_CHECK_EVERY 64u
 
-/* The owner tag of the calling thread (see struct mint_lock). */
+/* Bits 40-63 of a tag: the node's epoch, or the thread's start time. */
+#define TAG_STAMP(x) ((uint64_t)((x) & 0xffffff) << 40)
+
+/* The calling thread's start time, read once per thread id (a forked
+ * child has a new one).  0 when /proc does not tell. */
+static uint64_t self_start(int32_t tid)
+{
+	static _Thread_local int32_t cached_tid;
+	static _Thread_local uint64_t cached_start;
+	if (cached_tid != tid) {
+		cached_start = mint_pid_start(tid);
+		cached_tid = tid;
+	}
+	return cached_start;
+}
+
+/* The owner tag of the calling thread (see struct mint_lock).  A process
+ * that is not a node stamps its thread's start time, so that a dead
+ * holder's thread id reused by a new thread does not look alive. */
 static uint64_t self_tag(const struct mint_fabric *f)
 {
-	uint64_t tag = (uint32_t)gettid();
+	int32_t tid = (int32_t)gettid();
+	uint64_t tag = (uint32_t)tid;
 	if (f->self != MINT_NODE_NONE)
-		tag |= (uint64_t)(f->self + 1) << 32 | (uint64_t)(f->self_epoch & 0xffffff) << 40;
-	return tag;
+		return tag | (uint64_t)(f->self + 1) << 32 | TAG_STAMP(f->self_epoch);
+	return tag | TAG_STAMP(self_start(tid));
+}
+
+/* A holder that is not a node: its thread must exist, not be a zombie,
+ * and have started when the tag says (0: the holder could not tell). */
+static bool tool_dead(int32_t tid, uint32_t stamp)
+{
+	if (!mint_pid_alive(tid, 0))
+		return true;
+	uint64_t start = mint_pid_start(tid);
+	return stamp != 0 && start != 0 && (start & 0xffffff) != stamp;
 }
 
 static bool tag_dead(struct mint_fabric *f, uint64_t tag)
 {
 	int32_t tid = (int32_t)(tag & 0xffffffffu);
 	uint32_t node_plus1 = (uint32_t)(tag >> 32) & 0xff;
-	if (node_plus1) {
-		struct mint_node_entry *e = mint_node_entry(f, node_plus1 - 1);
-		if (!e)
-			return true; /* garbage tag: nobody can hold it */
-		/* acquire: pairs with the release store of state at join.  A node
-		 * that left, rejoined (new epoch) or died holds nothing, even if
-		 * its thread id was reused since. */
-		if (ald32(&e->state, memory_order_acquire) != MINT_NODE_UP ||
-		    (ald32(&e->epoch, memory_order_relaxed) & 0xffffff) != (uint32_t)(tag >> 40) ||
-		    !mint_node_alive(f, node_plus1 - 1))
-			return true;
-	}
+	if (!node_plus1)
+		return tool_dead(tid, (uint32_t)(tag >> 40));
+	struct mint_node_entry *e = mint_node_entry(f, node_plus1 - 1);
+	if (!e)
+		return true; /* garbage tag: nobody can hold it */
+	/* acquire: pairs with the release store of state at join.  A node
+	 * that left, rejoined (new epoch) or died holds nothing, even if its
+	 * thread id was reused since. */
+	if (ald32(&e->state, memory_order_acquire) != MINT_NODE_UP ||
+	    (ald32(&e->epoch, memory_order_relaxed) & 0xffffff) != (uint32_t)(tag >> 40) ||
+	    !mint_node_alive(f, node_plus1 - 1))
+		return true;
 	return !mint_pid_alive(tid, 0);
 }
 
