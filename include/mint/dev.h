@@ -45,9 +45,10 @@ struct mint_dev_info {
 };
 
 /*
- * Create the fabric's device table unless it exists (`mint up` does; every
- * other call does it on first use).  1 created, 0 existed, or an error of
- * mint_obj_open; -EPROTO if the object is not a table this build knows.
+ * Create the fabric's device table unless it exists (the first
+ * registration does it; before it, the other calls find no device: -ENODEV,
+ * and mint_dev_list 0).  1 created, 0 existed, or an error of mint_obj_open;
+ * -EPROTO if the object is not a table this build knows.
  */
 int mint_dev_table_create(struct mint_fabric *f);
 

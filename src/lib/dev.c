@@ -81,14 +81,20 @@ int mint_dev_table_create(struct mint_fabric *f)
 	return created;
 }
 
-static struct mint_devtab_hdr *table(struct mint_fabric *f)
+/* The table: found (or, with CREATE, made) on first use, then cached. */
+static struct mint_devtab_hdr *table_get(struct mint_fabric *f, bool create)
 {
 	/* acquire: pairs with the release store in mint_dev_table_create. */
 	struct mint_devtab_hdr *t = atomic_load_explicit(&f->devtab, memory_order_acquire);
-	if (!t && mint_dev_table_create(f) >= 0)
+	struct mint_obj_info info;
+	if (!t && (create || mint_obj_find(f, DEVTAB_OBJ, &info) == 0) &&
+	    mint_dev_table_create(f) >= 0)
 		t = atomic_load_explicit(&f->devtab, memory_order_acquire);
 	return t;
 }
+
+/* Only registering makes the table; everything else finds it or not. */
+static struct mint_devtab_hdr *table(struct mint_fabric *f) { return table_get(f, false); }
 
 /* Device ID's entry if ID is in range and the slot is in use. */
 static struct mint_dev_entry *live_entry(struct mint_devtab_hdr *t, uint32_t id)
@@ -262,11 +268,11 @@ static void repair(struct mint_fabric *f, struct mint_devtab_hdr *t)
 	}
 }
 
-static int lock_table(struct mint_fabric *f, struct mint_devtab_hdr **out)
+static int lock_table(struct mint_fabric *f, struct mint_devtab_hdr **out, bool create)
 {
-	struct mint_devtab_hdr *t = table(f);
+	struct mint_devtab_hdr *t = table_get(f, create);
 	if (!t)
-		return -EPROTO;
+		return -ENODEV;
 	int rc = mint_lock_acquire(f, &t->lock);
 	if (rc < 0)
 		return rc;
@@ -372,7 +378,7 @@ int mint_dev_register(struct mint_fabric *f, uint32_t type, const char *name, ui
 	if (owner >= MINT_MAX_NODES)
 		return -ERANGE;
 	struct mint_devtab_hdr *t;
-	int rc = lock_table(f, &t);
+	int rc = lock_table(f, &t, true);
 	if (rc < 0)
 		return rc;
 	return unlock_table(f, t, register_locked(f, t, type, name, owner, vector));
@@ -382,7 +388,7 @@ int mint_dev_unregister(struct mint_fabric *f, uint32_t id)
 {
 	struct mint_devtab_hdr *t;
 	struct mint_dev_entry *e;
-	int rc = lock_table(f, &t);
+	int rc = lock_table(f, &t, false);
 	if (rc < 0)
 		return rc;
 	if ((rc = settled_entry(t, id, &e)) < 0)
@@ -461,7 +467,7 @@ static int locked_op(struct mint_fabric *f, uint32_t id,
 {
 	struct mint_devtab_hdr *t;
 	struct mint_dev_entry *e;
-	int rc = lock_table(f, &t);
+	int rc = lock_table(f, &t, false);
 	if (rc < 0)
 		return rc;
 	if ((rc = settled_entry(t, id, &e)) == 0)
@@ -585,7 +591,7 @@ int mint_dev_move_begin(struct mint_fabric *f, uint32_t id, uint32_t to)
 static int my_move(struct mint_fabric *f, uint32_t id, bool forward)
 {
 	struct mint_devtab_hdr *t;
-	int rc = lock_table(f, &t);
+	int rc = lock_table(f, &t, false);
 	if (rc < 0)
 		return rc;
 	struct mint_dev_entry *e = live_entry(t, id);
@@ -648,9 +654,9 @@ int mint_dev_info(struct mint_fabric *f, uint32_t id, struct mint_dev_info *info
 int mint_dev_list(struct mint_fabric *f, struct mint_dev_info *infos, int cap)
 {
 	struct mint_devtab_hdr *t;
-	int rc = lock_table(f, &t);
+	int rc = lock_table(f, &t, false);
 	if (rc < 0)
-		return rc;
+		return rc == -ENODEV ? 0 : rc; /* no table yet: no devices */
 	int n = 0;
 	for (uint32_t id = 0; id < MINT_DEV_MAX; id++) {
 		struct mint_dev_entry *e = live_entry(t, id);
