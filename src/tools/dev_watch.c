@@ -15,10 +15,18 @@
 
 #include "hostif.h"
 
+/* MINT_VEC_DEV: the interrupts of the devices routed to it (host
+ * interfaces: their events are the table's) are consumed here; what
+ * changed is logged by the heartbeat thread. */
 static void on_dev_irq(void *arg, uint32_t vector)
 {
 	struct dev_watch *w = arg;
-	(void)vector;
+	for (uint32_t id = 0; id < MINT_DEV_MAX; id++) {
+		struct mint_dev_info d;
+		uint64_t first;
+		if (mint_dev_info(w->f, id, &d) == 0 && d.owner == w->self && d.vector == vector)
+			mint_dev_consume(w->f, id, &first);
+	}
 	/* relaxed: a hint; the table itself is read with its own ordering. */
 	atomic_store_explicit(&w->told, true, memory_order_relaxed);
 }
