@@ -39,6 +39,11 @@ t_begin
 
 need_vni "(network namespaces, veth)"
 
+for sub in "" list move attach detach raise; do
+	mint dev $sub --help >"$TMP/out" 2>"$TMP/err" && head -n 1 "$TMP/out" | grep -q '^usage: mint dev' &&
+		[ ! -s "$TMP/err" ] || fail "mint dev $sub --help: $(cat "$TMP/err")"
+done
+
 # dev_field NAME FIELD: that field of device NAME in `mint dev list -j`.
 dev_field() {
 	mint dev list -j 2>/dev/null | jq -r --arg n "$1" ".devices[] | select(.name == \$n) | .$2"
