@@ -233,7 +233,8 @@ static void test_owner_dies(void)
 struct load {
 	struct mint_fabric *f;
 	int id;
-	uint64_t total;
+	uint64_t cap;               /* raises at most (size of seen) */
+	uint64_t total;             /* raised: the raiser's count, read after it ended */
 	_Atomic uint8_t *seen;      /* times each sequence number was handled */
 	_Atomic uint64_t handled;
 	_Atomic uint64_t twice;
@@ -256,7 +257,7 @@ static void on_dev_irq(void *arg, uint32_t vector)
 	int n = mint_dev_consume(c->f, (uint32_t)c->l->id, &first);
 	for (int i = 0; i < n; i++) {
 		uint64_t seq = first + (uint64_t)i;
-		if (seq == 0 || seq > c->l->total) {
+		if (seq == 0 || seq > c->l->cap) {
 			atomic_fetch_add(&c->l->beyond, 1);
 			continue;
 		}
@@ -274,23 +275,22 @@ static void *dispatch(void *arg)
 	return NULL;
 }
 
-/* Raise until the mover is done (at most l->total times); l->total
- * becomes the count raised. */
+/* Raise until the mover is done (at most l->cap times). */
 static void *raise_all(void *arg)
 {
 	struct load *l = arg;
 	uint64_t n = 0;
-	while (n < l->total && atomic_load_explicit(&l->raising, memory_order_relaxed) &&
+	while (n < l->cap && atomic_load_explicit(&l->raising, memory_order_relaxed) &&
 	       mint_dev_raise(l->f, (uint32_t)l->id) >= 0)
 		n++;
 	l->total = n;
 	return NULL;
 }
 
-static void start_node(struct node_ctx *c, struct load *l, uint32_t id)
+/* Node C (joined) dispatches the device's vector in a thread of its own. */
+static void start_node(struct node_ctx *c, struct load *l)
 {
 	c->l = l;
-	c->f = node_handle(id);
 	CHECK_EQ(mint_dispatcher_create(c->f, MINT_MODE_ADAPTIVE, &c->d), 0);
 	mint_dispatcher_set_handler(c->d, VEC, on_dev_irq, c);
 	pthread_create(&c->thread, NULL, dispatch, c);
@@ -299,13 +299,13 @@ static void start_node(struct node_ctx *c, struct load *l, uint32_t id)
 static void test_moves_under_load(void)
 {
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
-	struct load l = {.f = f, .total = 50000000};
-	l.seen = calloc(l.total, 1);
-	struct node_ctx a, b;
-	start_node(&a, &l, 1);
-	start_node(&b, &l, 2);
+	struct load l = {.f = f, .cap = 50000000};
+	l.seen = calloc(l.cap, 1);
+	struct node_ctx a = {.f = node_handle(1)}, b = {.f = node_handle(2)};
 	l.id = mint_dev_register(f, MINT_DEV_NIC, "loaded", 1, VEC);
 	CHECK(l.id >= 0);
+	start_node(&a, &l);
+	start_node(&b, &l);
 	atomic_store(&l.raising, 1);
 	t_sleep_ms(1); /* the dispatchers are running */
 	pthread_t raiser;
