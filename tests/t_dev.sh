@@ -15,10 +15,11 @@
 #    arriving, node 1's it leaving.
 # 3. Bad input, each a clear error and the table unchanged: an unknown
 #    device, an unknown node (exit 2), a node not running, a VNI port,
-#    the node that owns it already.
+#    the node that owns it already.  Node 2's agent follows the link
+#    through netlink: the peer end down, the table says link down.
 # 4. Node 2 is killed: the device is orphaned (masked), raises to it stay
 #    pending; it moves to node 1, which gets them (pending 0), and the
-#    ping through it works again.
+#    ping through it works again; a move to the dead node 2 is refused.
 # 5. `mint dev detach`: the veth end is back in the host's namespace with
 #    its address; the device is detached.
 #
@@ -115,6 +116,15 @@ wait_line "/dev/shm/mint-$FAB.node2.log" "device $IF .*attached to this node" 3 
 wait_line "/dev/shm/mint-$FAB.node1.log" "device $IF .*detached from this node" 3 ||
 	fail "node 1's agent did not log $IF leaving"
 
+# The owner follows the link through netlink: the peer end goes down, then up.
+link_down() { ! link_up; }
+ip netns exec "$PEER_NS" ip link set "${IF}p" down
+wait_until 5 link_down || fail "$IF: the table did not see its link go down: $(mint dev list)"
+wait_line "/dev/shm/mint-$FAB.node2.log" "device $IF .*link down" 3 ||
+	fail "node 2's agent did not log $IF's link going down"
+ip netns exec "$PEER_NS" ip link set "${IF}p" up
+wait_until 5 link_up || fail "$IF: the table did not see its link come back: $(mint dev list)"
+
 # ---- 3. bad input: clear errors, the table unchanged
 before=$(table_shape)
 expect_err 1 "no such device" dev move nosuch --to 2
@@ -137,6 +147,7 @@ mint dev raise "$IF" --count 3 >/dev/null || fail "dev raise failed"
 mint dev move "$IF" --to 1 >"$TMP/out" 2>&1 || fail "move of the orphan: $(cat "$TMP/out")"
 [ "$(dev_field "$IF" owner) $(dev_field "$IF" state)" = "1 attached" ] ||
 	fail "$IF after the rescue: $(mint dev list)"
+expect_err 1 "node 2: not running" dev move "$IF" --to 2
 wait_until 5 quiet "$IF" || fail "node 1 did not take the orphan's interrupts: $(mint dev list)"
 in_node_ns 1 || fail "$IF did not follow to node 1's namespace"
 timeout -k 5 20 ip netns exec "$PEER_NS" ping -n -c 3 -i 0.2 -W 2 10.78.0.1 >"$TMP/ping" 2>&1 ||

@@ -216,6 +216,8 @@ static void test_owner_dies(void)
 	uint64_t first;
 	CHECK_EQ(mint_dev_consume(n1, (uint32_t)id, &first), 5);
 	CHECK_EQ(first, 1);
+	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 3), -EHOSTDOWN); /* back to the dead one */
+	CHECK_EQ(info_of(f, id).owner, 1);
 	/* Detached: no owner, raises accumulate. */
 	CHECK_EQ(mint_dev_detach(f, (uint32_t)id), 0);
 	in = info_of(f, id);
