@@ -172,6 +172,8 @@ static int wait_handler(struct mint_fabric *f, struct mint_dev_entry *e, uint32_
 		if (!end) {
 			end = now + HANDLER_WAIT_NS;
 		} else if (from >= MINT_MAX_NODES || !mint_node_alive(f, from)) {
+			/* relaxed: no one else writes it now but visitors,
+			 * which never take it below 0. */
 			ast32(&e->busy, 0, memory_order_relaxed);
 			return 0;
 		} else if (now > end) {
@@ -220,6 +222,7 @@ static bool owner_alive(struct mint_fabric *f, uint32_t owner)
 static void orphan(struct mint_devtab_hdr *t, struct mint_dev_entry *e)
 {
 	mask(e);
+	/* release: pairs with the acquire load in live_entry. */
 	ast32(&e->state, MINT_DEV_ORPHANED, memory_order_release);
 	changed(t);
 }
@@ -231,6 +234,7 @@ static void end_move(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mi
 {
 	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
 	bool alive = owner_alive(f, to);
+	/* release: pairs with the acquire load in live_entry. */
 	ast32(&e->state, alive ? MINT_DEV_ATTACHED : MINT_DEV_ORPHANED, memory_order_release);
 	set_route(f, e, route_of(to, ROUTE_VECTOR(route), !alive));
 	wr32(&e->move_phase, MINT_DEV_MOVE_NONE);
@@ -242,7 +246,7 @@ static void end_move(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mi
  * means it did not (roll back to the old owner). */
 static void settle_move(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e)
 {
-	uint64_t route = ald64(&e->route, memory_order_relaxed);
+	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
 	uint32_t to = rd32(&e->move_to);
 	bool switched = !(route & MINT_DEV_MASKED) && ROUTE_OWNER(route) == to;
 	end_move(f, t, e, switched ? to : rd32(&e->move_from));
@@ -255,6 +259,7 @@ static void repair(struct mint_fabric *f, struct mint_devtab_hdr *t)
 		struct mint_dev_entry *e = live_entry(t, id);
 		if (!e)
 			continue;
+		/* relaxed: written only under the lock, which we hold. */
 		uint32_t state = ald32(&e->state, memory_order_relaxed);
 		uint32_t owner = ROUTE_OWNER(ald64(&e->route, memory_order_relaxed));
 		if (rd32(&e->move_phase) != MINT_DEV_MOVE_NONE) {
@@ -323,6 +328,7 @@ static int find_locked(struct mint_devtab_hdr *t, const char *name)
 static int free_slot(struct mint_devtab_hdr *t)
 {
 	for (uint32_t id = 0; id < MINT_DEV_MAX; id++)
+		/* relaxed: ours, lock held. */
 		if (ald32(&t->devs[id].state, memory_order_relaxed) == MINT_DEV_FREE)
 			return (int)id;
 	return -ENOSPC;
@@ -336,6 +342,7 @@ static void fill_entry(struct mint_dev_entry *e, uint32_t type, const char *name
 	wr32(&e->move_phase, MINT_DEV_MOVE_NONE);
 	memset(e->name, 0, sizeof(e->name));
 	memcpy(e->name, name, strlen(name));
+	/* relaxed: the release store of the state below publishes them. */
 	ast32(&e->link, MINT_DEV_LINK_UP, memory_order_relaxed);
 	ast64(&e->raised, 0, memory_order_relaxed);
 	ast64(&e->handled, 0, memory_order_relaxed);
@@ -358,6 +365,7 @@ static int register_locked(struct mint_fabric *f, struct mint_devtab_hdr *t, uin
 			return rc;
 		if (rd32(&e->type) != type)
 			return -EEXIST;
+		/* release: pairs with the acquire load in live_entry. */
 		ast32(&e->state, MINT_DEV_ATTACHED, memory_order_release);
 		set_route(f, e, route_of(owner, vector, false));
 	} else {
@@ -394,9 +402,10 @@ int mint_dev_unregister(struct mint_fabric *f, uint32_t id)
 	if ((rc = settled_entry(t, id, &e)) < 0)
 		return unlock_table(f, t, rc);
 	mask(e);
+	/* release: pairs with the acquire load in live_entry. */
 	ast32(&e->state, MINT_DEV_FREE, memory_order_release);
 	changed(t);
-	notify(f, ROUTE_OWNER(ald64(&e->route, memory_order_relaxed)));
+	notify(f, ROUTE_OWNER(ald64(&e->route, memory_order_relaxed))); /* ours: lock held */
 	return unlock_table(f, t, 0);
 }
 
@@ -495,6 +504,7 @@ static int op_mask(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint
 		   uint64_t masked)
 {
 	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	/* relaxed: ours, lock held. */
 	if (!masked && ald32(&e->state, memory_order_relaxed) != MINT_DEV_ATTACHED)
 		return -ENOTCONN; /* orphaned or detached: nobody to deliver to */
 	set_route(f, e, route_of(ROUTE_OWNER(route), ROUTE_VECTOR(route), masked));
@@ -517,6 +527,7 @@ static int op_detach(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mi
 		return rc;
 	}
 	set_route(f, e, route_of(MINT_NODE_NONE, ROUTE_VECTOR(route), true));
+	/* release: pairs with the acquire load in live_entry. */
 	ast32(&e->state, MINT_DEV_DETACHED, memory_order_release);
 	changed(t);
 	notify(f, ROUTE_OWNER(route));
@@ -535,7 +546,7 @@ static int op_link(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint
 	uint32_t was = axchg32(&e->link, up, memory_order_relaxed);
 	changed(t);
 	if (was != up)
-		notify(f, ROUTE_OWNER(ald64(&e->route, memory_order_relaxed)));
+		notify(f, ROUTE_OWNER(ald64(&e->route, memory_order_relaxed))); /* ours: lock held */
 	return 0;
 }
 
@@ -559,6 +570,7 @@ static int op_move_begin(struct mint_fabric *f, struct mint_devtab_hdr *t,
 		return -ERANGE;
 	if (!mint_node_alive(f, to))
 		return -EHOSTDOWN;
+	/* relaxed: ours, lock held. */
 	if (from == to && ald32(&e->state, memory_order_relaxed) == MINT_DEV_ATTACHED)
 		return -EALREADY;
 	int32_t pid;
@@ -622,6 +634,8 @@ static void read_info(struct mint_dev_entry *e, uint32_t id, struct mint_dev_inf
 	memset(in, 0, sizeof(*in));
 	in->id = id;
 	in->type = rd32(&e->type);
+	/* relaxed: a snapshot, its fields not taken together (the route
+	 * word is one load). */
 	in->state = ald32(&e->state, memory_order_relaxed);
 	in->link = ald32(&e->link, memory_order_relaxed);
 	uint64_t route = ald64(&e->route, memory_order_relaxed);
