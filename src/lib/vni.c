@@ -283,7 +283,6 @@ static void count_sent(struct mint_vni *v, uint32_t dst, uint32_t len)
 	      1);
 }
 
-/* Queue FRAME on the ring to DST: 1 queued, 0 dropped (counted). */
 /* The receiver's interrupt goes through the device table when its agent
  * registered its port there (device "vni.DST", see mint_vni_dev_name). */
 static void route_through_dev(struct mint_vni *v, uint32_t dst, struct mint_ring *r)
@@ -300,6 +299,7 @@ void mint_vni_dev_name(uint32_t id, char *name, size_t cap)
 	snprintf(name, cap, VNI_OBJ ".%u", id);
 }
 
+/* Queue FRAME on the ring to DST: 1 queued, 0 dropped (counted). */
 static int send_to(struct mint_vni *v, uint32_t dst, const void *frame, uint32_t len)
 {
 	struct mint_vni_port *me = my_port(v);

@@ -102,7 +102,7 @@ void dev_watch_poll(struct dev_watch *w)
 
 void dev_watch_stop(struct dev_watch *w)
 {
-	if (w->netlink >= 0)
+	if (w->f && w->netlink >= 0) /* started (a zeroed watch was not) */
 		close(w->netlink);
 	w->netlink = -1;
 }

@@ -34,6 +34,7 @@ void dev_watch_start(struct dev_watch *w, struct mint_fabric *f, struct mint_dis
  * and log what the table says changed since MINT_VEC_DEV last arrived. */
 void dev_watch_poll(struct dev_watch *w);
 
+/* Stop watching; a zero-filled watch that never started is left alone. */
 void dev_watch_stop(struct dev_watch *w);
 
 #endif
