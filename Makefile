@@ -152,3 +152,10 @@ clean:
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) mk/fuzz.sh
+
+# The device table's benchmark (bench/dev/): its own program, run by
+# mk/bench.sh after mint-bench.
+DEV_BENCH := $(BUILD)/mint-dev-bench
+benchbin: $(DEV_BENCH)
+$(DEV_BENCH): bench/dev/dev-bench.c $(BUILD)/libmint.a $(LIB_HEADERS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmint.a $(LDLIBS)

@@ -26,6 +26,18 @@ st=0
 # shellcheck disable=SC2086 # MINT_BENCH_ARGS is a list of options
 "$BIN" ${MINT_BENCH_ARGS:-} "$@" || st=$?
 
+# The device table: routing through it against a direct doorbell, and the
+# hand-over time (bench/dev/dev-bench.c).  MINT_DEV_BENCH=0 leaves it out,
+# and so do the options that ask for mint-bench alone.
+dev=${MINT_DEV_BENCH:-1}
+for a in ${MINT_BENCH_ARGS:-} "$@"; do
+	case $a in -j | --json | --only* | --anchors-only | -h | --help) dev=0 ;; esac
+done
+if [ "$dev" != 0 ]; then
+	echo
+	"$BUILD/mint-dev-bench" || st=$?
+fi
+
 vni=${MINT_VNI_BENCH:-1}
 vni_args=""
 for a in ${MINT_BENCH_ARGS:-} "$@"; do

@@ -40,5 +40,19 @@ run ip netns exec "$ns0" timeout 20 iperf3 -c 10.77.0.2 -t 2
 wait $server 2>/dev/null || true
 step vni stats
 step status -j
+
+printf "\n%s\n" "# the device table: a host interface (a veth end) given to node 0, then handed"
+echo "# over to node 1 at run time; the VNI ports are devices too, their receive"
+echo "# interrupts raised through the table"
+run ip link add mintdemo0 type veth peer name mintdemo1
+run ip link set mintdemo0 up
+run ip link set mintdemo1 up
+step dev attach mintdemo0 --to 0
+step dev raise mintdemo0 --count 5
+step dev list
+step dev move mintdemo0 --to 1
+step dev list
+step dev detach mintdemo0
+run ip link del mintdemo0
 step down
 trap - EXIT

@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "mint/dev.h"
 #include "mint/vni.h"
 #include "testlib.h"
 
@@ -84,6 +85,18 @@ static struct field fields[] = {
 	F(mint_vni_hdr, magic), F(mint_vni_hdr, version), F(mint_vni_hdr, mode),
 	F(mint_vni_hdr, max_ports), F(mint_vni_hdr, ring_size), F(mint_vni_hdr, vnet_hdr_len),
 	F(mint_vni_hdr, mac_base), F(mint_vni_hdr, pad), F(mint_vni_hdr, ports),
+
+	F(mint_dev_entry, state), F(mint_dev_entry, type), F(mint_dev_entry, link),
+	F(mint_dev_entry, ifindex), F(mint_dev_entry, route), F(mint_dev_entry, move_phase),
+	F(mint_dev_entry, move_from), F(mint_dev_entry, move_to), F(mint_dev_entry, mover_pid),
+	F(mint_dev_entry, mover_start), F(mint_dev_entry, pad0), F(mint_dev_entry, name),
+	F(mint_dev_entry, pad1), F(mint_dev_entry, raised), F(mint_dev_entry, masked_raises),
+	F(mint_dev_entry, pending_delivered), F(mint_dev_entry, pad2), F(mint_dev_entry, handled),
+	F(mint_dev_entry, busy), F(mint_dev_entry, pad3), F(mint_dev_entry, pad3b),
+
+	F(mint_devtab_hdr, magic), F(mint_devtab_hdr, version), F(mint_devtab_hdr, max_devs),
+	F(mint_devtab_hdr, pad0), F(mint_devtab_hdr, generation), F(mint_devtab_hdr, pad1),
+	F(mint_devtab_hdr, lock), F(mint_devtab_hdr, devs),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -105,6 +118,8 @@ static struct stinfo structs[] = {
 	{"mint_channel_hdr", sizeof(struct mint_channel_hdr), 0, 0},
 	{"mint_vni_port", sizeof(struct mint_vni_port), 0, 0},
 	{"mint_vni_hdr", sizeof(struct mint_vni_hdr), 0, 0},
+	{"mint_dev_entry", sizeof(struct mint_dev_entry), 0, 0},
+	{"mint_devtab_hdr", sizeof(struct mint_devtab_hdr), 0, 0},
 };
 #define NSTRUCTS (sizeof(structs) / sizeof(structs[0]))
 
@@ -127,6 +142,10 @@ static struct constant constants[] = {
 	C(MINT_VEC_USER), C(MINT_VEC_VNI), C(MINT_VNI_MAX_PORTS), C(MINT_VNI_MAGIC),
 	C(MINT_VNI_VERSION), C(MINT_VNI_PER_DEST), C(MINT_VNI_POOL), C(MINT_VNI_VNET_HDR),
 	C(MINT_VNI_FRAME_MAX), C(MINT_VNI_DOWN), C(MINT_VNI_UP), C(MINT_REC_FRAME),
+	C(MINT_DEV_MAX), C(MINT_DEVTAB_MAGIC), C(MINT_DEVTAB_VERSION), C(MINT_DEV_NAME_MAX),
+	C(MINT_DEV_MASKED), C(MINT_DEV_FREE), C(MINT_DEV_ATTACHED), C(MINT_DEV_DETACHED),
+	C(MINT_DEV_ORPHANED), C(MINT_DEV_MOVE_NONE), C(MINT_DEV_MOVE_MASKED), C(MINT_DEV_LINK_DOWN),
+	C(MINT_DEV_LINK_UP), C(MINT_VEC_DEV),
 };
 #define NCONST (sizeof(constants) / sizeof(constants[0]))
 

@@ -260,6 +260,69 @@ struct mint_vni_hdr {
 	struct mint_vni_port ports[MINT_VNI_MAX_PORTS];
 };
 
+/*
+ * The device table (object "devtab", MINT_OBJ_DEVTAB): the neutral
+ * interrupt layer.  A header line, the table lock, then MINT_DEV_MAX
+ * entries.  An entry's `route` packs all the raise path needs into one
+ * word, so a raiser reads a consistent owner, vector and mask without the
+ * lock: owner node in bits 0-31, vector in bits 32-39, MINT_DEV_MASKED.
+ * `raised` and `handled` count interrupts ever raised and ever consumed by
+ * the owner's handler; raised - handled are pending.
+ */
+#define MINT_DEV_MAX 64u
+#define MINT_DEVTAB_MAGIC 0x30564544u /* "DEV0" */
+#define MINT_DEVTAB_VERSION 1u
+#define MINT_DEV_NAME_MAX 32u
+#define MINT_DEV_MASKED (1ull << 40)  /* route: interrupts accumulate */
+#define MINT_DEV_FREE 0u              /* state: slot unused */
+#define MINT_DEV_ATTACHED 1u          /* state: owned by a live node */
+#define MINT_DEV_DETACHED 2u          /* state: given back to the host */
+#define MINT_DEV_ORPHANED 3u          /* state: its owner died */
+#define MINT_DEV_MOVE_NONE 0u         /* move_phase: no move */
+#define MINT_DEV_MOVE_MASKED 1u       /* move_phase: intent recorded, masked */
+#define MINT_DEV_LINK_DOWN 0u
+#define MINT_DEV_LINK_UP 1u
+
+struct mint_dev_entry {
+	/* line 0: identity and routing, written under the table lock */
+	_Atomic uint32_t state;   /* MINT_DEV_FREE / _ATTACHED / _DETACHED / _ORPHANED */
+	uint32_t type;            /* enum mint_dev_type */
+	_Atomic uint32_t link;    /* MINT_DEV_LINK_DOWN / _UP */
+	uint32_t ifindex;         /* host interface: index in its owner's netns */
+	_Atomic uint64_t route;   /* owner | vector << 32 | MINT_DEV_MASKED */
+	uint32_t move_phase;      /* MINT_DEV_MOVE_NONE / _MASKED */
+	uint32_t move_from;       /* intent of a move: the owner before */
+	uint32_t move_to;         /* ... and after */
+	int32_t mover_pid;        /* the process doing it */
+	uint64_t mover_start;     /* its /proc start time */
+	uint8_t pad0[16];
+	/* line 1 */
+	char name[MINT_DEV_NAME_MAX];
+	uint8_t pad1[32];
+	/* line 2: written by raisers */
+	_Atomic uint64_t raised;            /* interrupts ever raised */
+	_Atomic uint64_t masked_raises;     /* ... that found it masked (the rest
+					     * rang the owner's doorbell) */
+	_Atomic uint64_t pending_delivered; /* interrupts delivered at unmask or move */
+	uint8_t pad2[40];
+	/* line 3: written by the owner's handler */
+	_Atomic uint64_t handled;           /* interrupts ever consumed */
+	_Atomic uint32_t busy;              /* handlers inside mint_dev_consume */
+	uint32_t pad3;
+	uint8_t pad3b[48];
+};
+
+struct mint_devtab_hdr {
+	uint32_t magic;           /* MINT_DEVTAB_MAGIC */
+	uint32_t version;
+	uint32_t max_devs;        /* MINT_DEV_MAX */
+	uint32_t pad0;
+	_Atomic uint32_t generation; /* +1 on every change of the table */
+	uint8_t pad1[44];
+	struct mint_lock lock;    /* serializes every change */
+	struct mint_dev_entry devs[MINT_DEV_MAX];
+};
+
 /* Fabric geometry. */
 #define MINT_NODE_TABLE_OFF ((uint64_t)MINT_PAGE)
 #define MINT_OBJDIR_OFF (MINT_NODE_TABLE_OFF + MINT_MAX_NODES * (uint64_t)MINT_PAGE)
@@ -373,5 +436,28 @@ MINT_AT(struct mint_vni_hdr, vnet_hdr_len, 24);
 MINT_AT(struct mint_vni_hdr, mac_base, 28);
 MINT_AT(struct mint_vni_hdr, ports, 64);
 _Static_assert(sizeof(struct mint_vni_hdr) == 64 + MINT_VNI_MAX_PORTS * 256, "vni header");
+
+_Static_assert(sizeof(struct mint_dev_entry) == 4 * MINT_CACHELINE, "device entry");
+MINT_AT(struct mint_dev_entry, type, 4);
+MINT_AT(struct mint_dev_entry, link, 8);
+MINT_AT(struct mint_dev_entry, ifindex, 12);
+MINT_AT(struct mint_dev_entry, route, 16);
+MINT_AT(struct mint_dev_entry, move_phase, 24);
+MINT_AT(struct mint_dev_entry, move_from, 28);
+MINT_AT(struct mint_dev_entry, move_to, 32);
+MINT_AT(struct mint_dev_entry, mover_pid, 36);
+MINT_AT(struct mint_dev_entry, mover_start, 40);
+MINT_AT(struct mint_dev_entry, name, 64);
+MINT_AT(struct mint_dev_entry, raised, 128);
+MINT_AT(struct mint_dev_entry, masked_raises, 136);
+MINT_AT(struct mint_dev_entry, pending_delivered, 144);
+MINT_AT(struct mint_dev_entry, handled, 192);
+MINT_AT(struct mint_dev_entry, busy, 200);
+MINT_AT(struct mint_devtab_hdr, version, 4);
+MINT_AT(struct mint_devtab_hdr, max_devs, 8);
+MINT_AT(struct mint_devtab_hdr, generation, 16);
+MINT_AT(struct mint_devtab_hdr, lock, 64);
+MINT_AT(struct mint_devtab_hdr, devs, 128);
+_Static_assert(sizeof(struct mint_devtab_hdr) == 128 + MINT_DEV_MAX * 256, "device table");
 
 #endif /* MINT_LAYOUT_H */

@@ -12,6 +12,7 @@
 #ifndef MINT_RING_H
 #define MINT_RING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mint/fabric.h"
@@ -35,6 +36,8 @@ struct mint_ring {
 	uint32_t last_bell;   /* producer: MINT_BELL_* found by the last publication */
 	uint64_t peeked;      /* consumer: bytes of the record peeked at (0: none) */
 	uint64_t seen_prod_errors; /* consumer: producer refusals already acted on */
+	uint32_t dev;         /* producer: with via_dev, the consumer's device */
+	bool via_dev;         /* producer: notify through the device table */
 };
 
 /* A message of a batch: DATA holds LEN bytes (send) or up to CAP (receive). */
@@ -123,6 +126,11 @@ int mint_ring_recv_wait(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *
  * again), -EINVAL if the consumer is not a node.
  */
 int mint_ring_arm(struct mint_ring *r);
+
+/* Producer: raise the armed consumer's interrupt through device DEV of
+ * the device table (mint_dev_raise: its owner, vector and mask) instead of
+ * cons_vector on cons_node; directly again if DEV is unregistered. */
+void mint_ring_route_dev(struct mint_ring *r, uint32_t dev);
 
 /* Bytes published and not yet consumed (record headers, padding and pad
  * records included), as the consumer sees them; 0 for an impossible tail. */

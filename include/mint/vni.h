@@ -10,6 +10,7 @@
 #define MINT_VNI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mint/fabric.h"
@@ -97,6 +98,12 @@ struct mint_vni_stats {
 	uint64_t rx_packets, rx_bytes, rx_errors, rx_drop_host, rx_polls;
 	uint64_t tx_drop_queue;
 };
+
+/* The device-table name of node ID's port ("vni.ID"): a node's agent
+ * registers its port under it (mint_dev_register, MINT_DEV_VNI,
+ * MINT_VEC_VNI) before attaching, and senders then raise the port's
+ * receive interrupt through the table (mint_dev_raise). */
+void mint_vni_dev_name(uint32_t id, char *name, size_t cap);
 
 /* Record how many frames the node's host stack dropped at the TAP
  * device's transmit queue before the VNI could read them (a running total,

@@ -16,6 +16,8 @@ struct mint_fabric {
 	uint32_t self;        /* node id or MINT_NODE_NONE */
 	uint32_t self_epoch;
 	char path[256];
+	/* The device table, found on first use (dev.c); NULL until then. */
+	struct mint_devtab_hdr *_Atomic devtab;
 };
 
 static inline uint64_t mint_now_ns(clockid_t clock)

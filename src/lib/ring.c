@@ -15,6 +15,7 @@
 #include "bell.h"
 #include "internal.h"
 #include "le.h"
+#include "mint/dev.h"
 #include "mint/doorbell.h"
 
 #define HDR_BYTES ((uint64_t)sizeof(struct mint_rec_hdr))
@@ -173,8 +174,15 @@ static void put_record(struct mint_ring *r, uint64_t *tail, const void *data, ui
 static void notify_consumer(struct mint_ring *r)
 {
 	r->last_bell = mint_bell_ring(&r->hdr->data_bell);
-	if (r->last_bell == MINT_BELL_IRQ && r->cons_node != MINT_NODE_NONE)
+	if (r->last_bell == MINT_BELL_IRQ && r->cons_node != MINT_NODE_NONE &&
+	    (!r->via_dev || mint_dev_raise(r->f, r->dev) < 0))
 		mint_ipi_send(r->f, r->cons_node, r->cons_vector);
+}
+
+void mint_ring_route_dev(struct mint_ring *r, uint32_t dev)
+{
+	r->dev = dev;
+	r->via_dev = true;
 }
 
 static void publish_tail(struct mint_ring *r, uint64_t tail, unsigned records)

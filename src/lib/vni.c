@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "le.h"
+#include "mint/dev.h"
 #include "mint/doorbell.h"
 #include "mint/node.h"
 #include "mint/object.h"
@@ -282,6 +283,22 @@ static void count_sent(struct mint_vni *v, uint32_t dst, uint32_t len)
 	      1);
 }
 
+/* The receiver's interrupt goes through the device table when its agent
+ * registered its port there (device "vni.DST", see mint_vni_dev_name). */
+static void route_through_dev(struct mint_vni *v, uint32_t dst, struct mint_ring *r)
+{
+	char name[MINT_DEV_NAME_MAX];
+	mint_vni_dev_name(dst, name, sizeof(name));
+	int id = mint_dev_find(v->f, name);
+	if (id >= 0)
+		mint_ring_route_dev(r, (uint32_t)id);
+}
+
+void mint_vni_dev_name(uint32_t id, char *name, size_t cap)
+{
+	snprintf(name, cap, VNI_OBJ ".%u", id);
+}
+
 /* Queue FRAME on the ring to DST: 1 queued, 0 dropped (counted). */
 static int send_to(struct mint_vni *v, uint32_t dst, const void *frame, uint32_t len)
 {
@@ -292,6 +309,8 @@ static int send_to(struct mint_vni *v, uint32_t dst, const void *frame, uint32_t
 		return 0;
 	}
 	int rc = p->tx_open ? 0 : open_ring(v, v->self, dst, true, &p->tx);
+	if (rc == 0 && !p->tx_open)
+		route_through_dev(v, dst, &p->tx);
 	p->tx_open = rc == 0;
 	if (rc == 0)
 		rc = mint_ring_send(&p->tx, frame, len, MINT_REC_FRAME);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dev_watch.h"
 #include "netns.h"
 #include "services.h"
 #include "vni_port.h"
@@ -23,6 +24,7 @@ struct agent {
 	struct vni_port vni;
 	bool vni_up;
 	bool peer_alive[MINT_MAX_NODES];
+	struct dev_watch devs;
 };
 
 /* A timestamped line in the agent's log (its stderr). */
@@ -39,6 +41,9 @@ static void agent_log(const struct agent_config *cfg, const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 }
+
+/* agent_log for the device watcher. */
+static void log_line(void *cfg, const char *line) { agent_log(cfg, "%s", line); }
 
 __attribute__((format(printf, 3, 4)))
 static void tell(uint32_t id, int fd, const char *fmt, ...)
@@ -103,6 +108,7 @@ static int heartbeat_loop(struct agent *a, const sigset_t *stop_signals)
 		watch_peers(a);
 		if (a->vni_up)
 			vni_port_watch(&a->vni);
+		dev_watch_poll(&a->devs);
 		int sig = sigtimedwait(stop_signals, NULL, &period);
 		if (sig > 0)
 			return sig;
@@ -161,6 +167,7 @@ static int bring_up(struct agent *a, int ready_fd)
 		return rc;
 	}
 	mint_dispatcher_set_handler(a->disp, MINT_VEC_CHANNEL, services_on_channel_irq, a->services);
+	dev_watch_start(&a->devs, a->f, a->disp, log_line, (void *)cfg);
 	return cfg->vni ? start_vni(a, ready_fd) : 0;
 }
 
@@ -169,6 +176,7 @@ static void tear_down(struct agent *a, bool owner)
 {
 	if (a->vni_up)
 		vni_port_stop(&a->vni, owner); /* the dispatcher is stopped: no handler runs */
+	dev_watch_stop(&a->devs);
 	if (a->f && mint_fabric_self(a->f) != MINT_NODE_NONE)
 		mint_node_leave(a->f);
 	services_destroy(a->services);

@@ -33,6 +33,8 @@ static int write_to_host(void *arg, const void *frame, uint32_t len)
 static void on_vni_irq(void *arg, uint32_t vector)
 {
 	struct vni_port *p = arg;
+	uint64_t first;
+	mint_dev_consume(p->f, p->dev, &first); /* the frames are the work */
 	for (int pass = 0; pass < RX_PASSES; pass++) {
 		int n = mint_vni_poll(p->vni, write_to_host, p, RX_BUDGET);
 		if (n < (int)RX_BUDGET && mint_vni_arm(p->vni) == 0)
@@ -62,6 +64,18 @@ static void *tx_main(void *arg)
 	return NULL;
 }
 
+/* Senders raise the port's interrupt through the device table: register
+ * it there (again, after a restart) before the port comes up. */
+static int register_port(struct vni_port *p)
+{
+	char name[MINT_DEV_NAME_MAX];
+	uint32_t self = mint_fabric_self(p->f);
+	mint_vni_dev_name(self, name, sizeof(name));
+	int id = mint_dev_register(p->f, MINT_DEV_VNI, name, self, MINT_VEC_VNI);
+	p->dev = (uint32_t)id;
+	return id < 0 ? id : 0;
+}
+
 int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispatcher *d,
 		   const uint8_t ipv4[4], uint32_t prefix_len, const char **what)
 {
@@ -76,6 +90,10 @@ int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispat
 	uint8_t mac[6];
 	mint_vni_mac(p->vni, mint_fabric_self(f), mac);
 	rc = tap_open(VNI_TAP_NAME, mac, ipv4, prefix_len, &p->tap, what);
+	if (rc == 0) {
+		*what = "register its port in the device table";
+		rc = register_port(p);
+	}
 	if (rc == 0) {
 		*what = "attach its port";
 		rc = mint_vni_attach(p->vni, ipv4, prefix_len);

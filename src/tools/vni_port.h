@@ -21,6 +21,7 @@ struct vni_port {
 	bool tx_running;
 	atomic_bool stop;
 	int carrier; /* -1 unknown, else 0/1 */
+	uint32_t dev; /* the port's device in the device table */
 };
 
 /*

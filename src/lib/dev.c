@@ -1,0 +1,689 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device table: every interrupt source, its owner, vector and mask.
+ *
+ * Raise (lock-free): add 1 to `raised` (seq_cst), load `route` (seq_cst);
+ * masked: count it; else ring the owner's vector.  Consume (the owner's
+ * handler): add 1 to `busy` (seq_cst), load `route` (seq_cst); not the
+ * owner or masked: leave; else take raised - handled by storing `handled`.
+ * Move (under the table lock): store `route` masked (seq_cst), wait until
+ * `busy` reads 0 (seq_cst), store `route` with the new owner unmasked
+ * (seq_cst), load `raised` (seq_cst) and ring the new owner if it is ahead
+ * of `handled`.  The seq_cst pairs are two Dekker handshakes:
+ *  - consume/move on (busy, route): a handler that saw the old owner
+ *    unmasked has raised busy before the mover reads it, so the mover
+ *    waits for it; any later handler sees the mask and takes nothing;
+ *  - raise/move on (raised, route): a raise that saw the route unmasked
+ *    (the old owner) incremented raised before the mover reads it, so it
+ *    is delivered to the new owner; one that saw the mask is delivered
+ *    by the mover's unmask, one after it rings the new owner itself.
+ * The counts, not the doorbells, are the truth: a doorbell that reaches
+ * the old owner after a move finds nothing to consume, and `handled` only
+ * moves forward by what one consumer took, so nothing is taken twice.
+ */
+#include "mint/dev.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "le.h"
+#include "mint/doorbell.h"
+#include "mint/lock.h"
+#include "mint/node.h"
+#include "mint/object.h"
+
+#define DEVTAB_OBJ "devtab"
+#define ROUTE_OWNER(r) ((uint32_t)(r))
+#define ROUTE_VECTOR(r) ((uint32_t)((r) >> 32) & 0xffu)
+/* How long a move waits for the old owner's handler to leave. */
+#define HANDLER_WAIT_NS 1000000000ull
+
+static uint64_t route_of(uint32_t owner, uint32_t vector, bool masked)
+{
+	return owner | (uint64_t)vector << 32 | (masked ? MINT_DEV_MASKED : 0);
+}
+
+/* ---- finding the table ---- */
+
+static int devtab_init(void *mem, uint64_t size, void *arg)
+{
+	struct mint_devtab_hdr *t = mem;
+	(void)size;
+	(void)arg;
+	wr32(&t->version, MINT_DEVTAB_VERSION);
+	wr32(&t->max_devs, MINT_DEV_MAX);
+	wr32(&t->magic, MINT_DEVTAB_MAGIC);
+	return 0;
+}
+
+int mint_dev_table_create(struct mint_fabric *f)
+{
+	uint64_t off;
+	int created = mint_obj_open(f, DEVTAB_OBJ, MINT_OBJ_DEVTAB, sizeof(struct mint_devtab_hdr),
+				    devtab_init, NULL, &off);
+	if (created < 0)
+		return created;
+	struct mint_obj_info info;
+	int rc = mint_obj_find(f, DEVTAB_OBJ, &info);
+	if (rc < 0)
+		return rc;
+	struct mint_devtab_hdr *t = mint_fabric_at(f, off, sizeof(*t));
+	if (!t || info.offset != off || info.size < sizeof(*t) ||
+	    rd32(&t->magic) != MINT_DEVTAB_MAGIC || rd32(&t->version) != MINT_DEVTAB_VERSION ||
+	    rd32(&t->max_devs) != MINT_DEV_MAX)
+		return -EPROTO;
+	/* release: pairs with the acquire load in table(); the pointer is
+	 * process-local, the table itself was published by the directory. */
+	atomic_store_explicit(&f->devtab, t, memory_order_release);
+	return created;
+}
+
+/* The table: found (or, with CREATE, made) on first use, then cached. */
+static struct mint_devtab_hdr *table_get(struct mint_fabric *f, bool create)
+{
+	/* acquire: pairs with the release store in mint_dev_table_create. */
+	struct mint_devtab_hdr *t = atomic_load_explicit(&f->devtab, memory_order_acquire);
+	struct mint_obj_info info;
+	if (!t && (create || mint_obj_find(f, DEVTAB_OBJ, &info) == 0) &&
+	    mint_dev_table_create(f) >= 0)
+		t = atomic_load_explicit(&f->devtab, memory_order_acquire);
+	return t;
+}
+
+/* Only registering makes the table; everything else finds it or not. */
+static struct mint_devtab_hdr *table(struct mint_fabric *f) { return table_get(f, false); }
+
+/* Device ID's entry if ID is in range and the slot is in use. */
+static struct mint_dev_entry *live_entry(struct mint_devtab_hdr *t, uint32_t id)
+{
+	if (!t || id >= MINT_DEV_MAX)
+		return NULL;
+	struct mint_dev_entry *e = &t->devs[id];
+	/* acquire: pairs with the release store of the state in
+	 * mint_dev_register, so name and type are complete. */
+	return ald32(&e->state, memory_order_acquire) == MINT_DEV_FREE ? NULL : e;
+}
+
+/* ---- small pieces of the protocol ---- */
+
+static void notify(struct mint_fabric *f, uint32_t owner)
+{
+	if (owner < MINT_MAX_NODES)
+		mint_ipi_send(f, owner, MINT_VEC_DEV);
+}
+
+static void changed(struct mint_devtab_hdr *t)
+{
+	/* release: pairs with the acquire load in mint_dev_generation, so a
+	 * node that sees the new count sees the change. */
+	aadd32(&t->generation, 1, memory_order_release);
+}
+
+/* Store ROUTE; if it is unmasked and interrupts are outstanding, ring the
+ * owner for them (the second half of the raise/move handshake). */
+static void set_route(struct mint_fabric *f, struct mint_dev_entry *e, uint64_t route)
+{
+	/* seq_cst: the store of the raise/move handshake (header comment). */
+	ast64(&e->route, route, memory_order_seq_cst);
+	if (route & MINT_DEV_MASKED)
+		return;
+	/* seq_cst: the load of the same handshake. */
+	uint64_t raised = ald64(&e->raised, memory_order_seq_cst);
+	/* acquire: pairs with the release store of handled in consume. */
+	uint64_t handled = ald64(&e->handled, memory_order_acquire);
+	if (raised == handled)
+		return;
+	/* relaxed: statistics only. */
+	aadd64(&e->pending_delivered, raised - handled, memory_order_relaxed);
+	mint_ipi_send(f, ROUTE_OWNER(route), ROUTE_VECTOR(route));
+}
+
+static void mask(struct mint_dev_entry *e)
+{
+	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	/* seq_cst: the store of the consume/move and raise/move handshakes. */
+	ast64(&e->route, route | MINT_DEV_MASKED, memory_order_seq_cst);
+}
+
+/* A handler leaving consume: busy - 1, never below 0 (a mover may have
+ * cleared the count of a dead owner meanwhile). */
+static void leave_handler(struct mint_dev_entry *e)
+{
+	uint32_t raw = atomic_load_explicit(&e->busy, memory_order_relaxed);
+	/* release: pairs with the seq_cst load of busy in wait_handler, so the
+	 * mover sees our store of handled. */
+	while (le32(raw) != 0 &&
+	       !atomic_compare_exchange_weak_explicit(&e->busy, &raw, le32(le32(raw) - 1),
+						      memory_order_release, memory_order_relaxed))
+		;
+}
+
+/* Wait until no handler of FROM is inside consume (the route is masked).
+ * A dead owner will never leave: its count is cleared. */
+static int wait_handler(struct mint_fabric *f, struct mint_dev_entry *e, uint32_t from)
+{
+	uint64_t end = 0;
+	/* seq_cst: the load of the consume/move handshake. */
+	while (ald32(&e->busy, memory_order_seq_cst) != 0) {
+		uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
+		if (!end) {
+			end = now + HANDLER_WAIT_NS;
+		} else if (from >= MINT_MAX_NODES || !mint_node_alive(f, from)) {
+			/* relaxed: no one else writes it now but visitors,
+			 * which never take it below 0. */
+			ast32(&e->busy, 0, memory_order_relaxed);
+			return 0;
+		} else if (now > end) {
+			return -ETIMEDOUT;
+		}
+		sched_yield();
+	}
+	return 0;
+}
+
+/* ---- the mover's identity and repairs ---- */
+
+static void mover_self(int32_t *pid, uint64_t *start)
+{
+	static _Atomic int32_t cached_pid;
+	static _Atomic uint64_t cached_start;
+	*pid = (int32_t)getpid();
+	/* relaxed: a per-process cache; a forked child recomputes it. */
+	if (atomic_load_explicit(&cached_pid, memory_order_relaxed) != *pid) {
+		atomic_store_explicit(&cached_start, mint_pid_start(*pid), memory_order_relaxed);
+		atomic_store_explicit(&cached_pid, *pid, memory_order_relaxed);
+	}
+	*start = atomic_load_explicit(&cached_start, memory_order_relaxed);
+}
+
+static bool mover_is_self(const struct mint_dev_entry *e)
+{
+	int32_t pid;
+	uint64_t start;
+	mover_self(&pid, &start);
+	return rd32((const uint32_t *)&e->mover_pid) == (uint32_t)pid &&
+	       rd64(&e->mover_start) == start;
+}
+
+static bool mover_alive(const struct mint_dev_entry *e)
+{
+	return mint_pid_alive((int32_t)rd32((const uint32_t *)&e->mover_pid), rd64(&e->mover_start));
+}
+
+static bool owner_alive(struct mint_fabric *f, uint32_t owner)
+{
+	return owner < MINT_MAX_NODES && mint_node_alive(f, owner);
+}
+
+/* A device's owner died: keep its interrupts pending, masked. */
+static void orphan(struct mint_devtab_hdr *t, struct mint_dev_entry *e)
+{
+	mask(e);
+	/* release: pairs with the acquire load in live_entry. */
+	ast32(&e->state, MINT_DEV_ORPHANED, memory_order_release);
+	changed(t);
+}
+
+/* End the recorded move of E: routed to TO, unmasked (an owner found dead
+ * leaves it orphaned instead), intent cleared. */
+static void end_move(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
+		     uint32_t to)
+{
+	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	bool alive = owner_alive(f, to);
+	/* release: pairs with the acquire load in live_entry. */
+	ast32(&e->state, alive ? MINT_DEV_ATTACHED : MINT_DEV_ORPHANED, memory_order_release);
+	set_route(f, e, route_of(to, ROUTE_VECTOR(route), !alive));
+	wr32(&e->move_phase, MINT_DEV_MOVE_NONE);
+	changed(t);
+}
+
+/* A move whose mover died: the switch is one store of `route`, so a route
+ * unmasked to the new owner means it happened (finish it), anything else
+ * means it did not (roll back to the old owner). */
+static void settle_move(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e)
+{
+	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	uint32_t to = rd32(&e->move_to);
+	bool switched = !(route & MINT_DEV_MASKED) && ROUTE_OWNER(route) == to;
+	end_move(f, t, e, switched ? to : rd32(&e->move_from));
+}
+
+/* What every locked operation does first. */
+static void repair(struct mint_fabric *f, struct mint_devtab_hdr *t)
+{
+	for (uint32_t id = 0; id < MINT_DEV_MAX; id++) {
+		struct mint_dev_entry *e = live_entry(t, id);
+		if (!e)
+			continue;
+		/* relaxed: written only under the lock, which we hold. */
+		uint32_t state = ald32(&e->state, memory_order_relaxed);
+		uint32_t owner = ROUTE_OWNER(ald64(&e->route, memory_order_relaxed));
+		if (rd32(&e->move_phase) != MINT_DEV_MOVE_NONE) {
+			if (!mover_alive(e))
+				settle_move(f, t, e);
+		} else if (state == MINT_DEV_ATTACHED && !owner_alive(f, owner)) {
+			orphan(t, e);
+		} else if (state == MINT_DEV_ORPHANED && owner_alive(f, owner)) {
+			end_move(f, t, e, owner); /* the owner is back (same id) */
+		}
+	}
+}
+
+static int lock_table(struct mint_fabric *f, struct mint_devtab_hdr **out, bool create)
+{
+	struct mint_devtab_hdr *t = table_get(f, create);
+	if (!t)
+		return -ENODEV;
+	int rc = mint_lock_acquire(f, &t->lock);
+	if (rc < 0)
+		return rc;
+	repair(f, t);
+	if (rc == MINT_LOCK_RECOVERED)
+		mint_lock_checked(&t->lock);
+	*out = t;
+	return 0;
+}
+
+static int unlock_table(struct mint_fabric *f, struct mint_devtab_hdr *t, int rc)
+{
+	mint_lock_release(f, &t->lock);
+	return rc;
+}
+
+/* Under the lock: device ID, live and not being moved, or an error. */
+static int settled_entry(struct mint_devtab_hdr *t, uint32_t id, struct mint_dev_entry **e)
+{
+	*e = live_entry(t, id);
+	if (!*e)
+		return -ENODEV;
+	return rd32(&(*e)->move_phase) == MINT_DEV_MOVE_NONE ? 0 : -EBUSY;
+}
+
+/* ---- registration ---- */
+
+static bool name_ok(const char *name)
+{
+	size_t n = name ? strnlen(name, MINT_DEV_NAME_MAX) : 0;
+	return n > 0 && n < MINT_DEV_NAME_MAX;
+}
+
+static int find_locked(struct mint_devtab_hdr *t, const char *name)
+{
+	for (uint32_t id = 0; id < MINT_DEV_MAX; id++) {
+		struct mint_dev_entry *e = live_entry(t, id);
+		char have[MINT_DEV_NAME_MAX];
+		if (!e)
+			continue;
+		mint_copy_name(have, e->name, sizeof(have));
+		if (strcmp(have, name) == 0)
+			return (int)id;
+	}
+	return -ENOENT;
+}
+
+static int free_slot(struct mint_devtab_hdr *t)
+{
+	for (uint32_t id = 0; id < MINT_DEV_MAX; id++)
+		/* relaxed: ours, lock held. */
+		if (ald32(&t->devs[id].state, memory_order_relaxed) == MINT_DEV_FREE)
+			return (int)id;
+	return -ENOSPC;
+}
+
+/* A fresh entry: identity and zeroed counters, then the state (release). */
+static void fill_entry(struct mint_dev_entry *e, uint32_t type, const char *name, uint64_t route)
+{
+	wr32(&e->type, type);
+	wr32(&e->ifindex, 0);
+	wr32(&e->move_phase, MINT_DEV_MOVE_NONE);
+	memset(e->name, 0, sizeof(e->name));
+	memcpy(e->name, name, strlen(name));
+	/* relaxed: the release store of the state below publishes them. */
+	ast32(&e->link, MINT_DEV_LINK_UP, memory_order_relaxed);
+	ast64(&e->raised, 0, memory_order_relaxed);
+	ast64(&e->handled, 0, memory_order_relaxed);
+	ast64(&e->masked_raises, 0, memory_order_relaxed);
+	ast64(&e->pending_delivered, 0, memory_order_relaxed);
+	ast32(&e->busy, 0, memory_order_relaxed);
+	ast64(&e->route, route, memory_order_relaxed);
+	/* release: pairs with the acquire load in live_entry. */
+	ast32(&e->state, MINT_DEV_ATTACHED, memory_order_release);
+}
+
+static int register_locked(struct mint_fabric *f, struct mint_devtab_hdr *t, uint32_t type,
+			   const char *name, uint32_t owner, uint32_t vector)
+{
+	int id = find_locked(t, name);
+	struct mint_dev_entry *e;
+	if (id >= 0) {
+		int rc = settled_entry(t, (uint32_t)id, &e);
+		if (rc < 0)
+			return rc;
+		if (rd32(&e->type) != type)
+			return -EEXIST;
+		/* release: pairs with the acquire load in live_entry. */
+		ast32(&e->state, MINT_DEV_ATTACHED, memory_order_release);
+		set_route(f, e, route_of(owner, vector, false));
+	} else {
+		if ((id = free_slot(t)) < 0)
+			return id;
+		fill_entry(&t->devs[id], type, name, route_of(owner, vector, false));
+	}
+	changed(t);
+	notify(f, owner);
+	return id;
+}
+
+int mint_dev_register(struct mint_fabric *f, uint32_t type, const char *name, uint32_t owner,
+		      uint32_t vector)
+{
+	if (!name_ok(name) || type < MINT_DEV_VNI || type > MINT_DEV_HOSTIF || vector >= MINT_VECTORS)
+		return -EINVAL;
+	if (owner >= MINT_MAX_NODES)
+		return -ERANGE;
+	struct mint_devtab_hdr *t;
+	int rc = lock_table(f, &t, true);
+	if (rc < 0)
+		return rc;
+	return unlock_table(f, t, register_locked(f, t, type, name, owner, vector));
+}
+
+int mint_dev_unregister(struct mint_fabric *f, uint32_t id)
+{
+	struct mint_devtab_hdr *t;
+	struct mint_dev_entry *e;
+	int rc = lock_table(f, &t, false);
+	if (rc < 0)
+		return rc;
+	if ((rc = settled_entry(t, id, &e)) < 0)
+		return unlock_table(f, t, rc);
+	mask(e);
+	/* release: pairs with the acquire load in live_entry. */
+	ast32(&e->state, MINT_DEV_FREE, memory_order_release);
+	changed(t);
+	notify(f, ROUTE_OWNER(ald64(&e->route, memory_order_relaxed))); /* ours: lock held */
+	return unlock_table(f, t, 0);
+}
+
+int mint_dev_find(struct mint_fabric *f, const char *name)
+{
+	if (!name_ok(name))
+		return -EINVAL;
+	struct mint_devtab_hdr *t = table(f);
+	return t ? find_locked(t, name) : -ENOENT;
+}
+
+/* ---- raise and consume ---- */
+
+int mint_dev_raise(struct mint_fabric *f, uint32_t id)
+{
+	struct mint_dev_entry *e = live_entry(table(f), id);
+	if (!e)
+		return -ENODEV;
+	/* seq_cst: the raise/move handshake (header comment). */
+	aadd64(&e->raised, 1, memory_order_seq_cst);
+	uint64_t route = ald64(&e->route, memory_order_seq_cst);
+	if (route & MINT_DEV_MASKED) {
+		/* relaxed: statistics only. */
+		aadd64(&e->masked_raises, 1, memory_order_relaxed);
+		return 0;
+	}
+	int rc = mint_ipi_send(f, ROUTE_OWNER(route), ROUTE_VECTOR(route));
+	return rc < 0 ? rc : 1;
+}
+
+int mint_dev_consume(struct mint_fabric *f, uint32_t id, uint64_t *first)
+{
+	struct mint_dev_entry *e = live_entry(table(f), id);
+	if (!e)
+		return -ENODEV;
+	/* seq_cst: the consume/move handshake (header comment). */
+	aadd32(&e->busy, 1, memory_order_seq_cst);
+	uint64_t route = ald64(&e->route, memory_order_seq_cst);
+	int n = 0;
+	if (!(route & MINT_DEV_MASKED) && ROUTE_OWNER(route) == f->self) {
+		/* acquire: pairs with the release of the previous consumer's
+		 * store (through the mover's handshake when it was another node). */
+		uint64_t handled = ald64(&e->handled, memory_order_acquire);
+		/* acquire: pairs with the raisers' seq_cst increments. */
+		uint64_t raised = ald64(&e->raised, memory_order_acquire);
+		uint64_t take = raised - handled;
+		if (raised < handled)
+			take = 0; /* a corrupt count: take nothing, never go back */
+		if (take > (uint64_t)INT32_MAX)
+			take = INT32_MAX;
+		n = (int)take;
+		*first = handled + 1;
+		/* release: pairs with the acquire loads of handled above and in
+		 * set_route. */
+		ast64(&e->handled, handled + take, memory_order_release);
+	}
+	leave_handler(e);
+	return n;
+}
+
+/* ---- routing changes ---- */
+
+/* Run OP on settled device ID under the table lock. */
+static int locked_op(struct mint_fabric *f, uint32_t id,
+		     int (*op)(struct mint_fabric *, struct mint_devtab_hdr *, struct mint_dev_entry *,
+			       uint64_t),
+		     uint64_t arg)
+{
+	struct mint_devtab_hdr *t;
+	struct mint_dev_entry *e;
+	int rc = lock_table(f, &t, false);
+	if (rc < 0)
+		return rc;
+	if ((rc = settled_entry(t, id, &e)) == 0)
+		rc = op(f, t, e, arg);
+	return unlock_table(f, t, rc);
+}
+
+static int op_route(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
+		    uint64_t vector)
+{
+	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	set_route(f, e, route_of(ROUTE_OWNER(route), (uint32_t)vector, route & MINT_DEV_MASKED));
+	changed(t);
+	return 0;
+}
+
+int mint_dev_route(struct mint_fabric *f, uint32_t id, uint32_t vector)
+{
+	if (vector >= MINT_VECTORS)
+		return -EINVAL;
+	return locked_op(f, id, op_route, vector);
+}
+
+static int op_mask(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
+		   uint64_t masked)
+{
+	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	/* relaxed: ours, lock held. */
+	if (!masked && ald32(&e->state, memory_order_relaxed) != MINT_DEV_ATTACHED)
+		return -ENOTCONN; /* orphaned or detached: nobody to deliver to */
+	set_route(f, e, route_of(ROUTE_OWNER(route), ROUTE_VECTOR(route), masked));
+	changed(t);
+	return 0;
+}
+
+int mint_dev_mask(struct mint_fabric *f, uint32_t id) { return locked_op(f, id, op_mask, 1); }
+int mint_dev_unmask(struct mint_fabric *f, uint32_t id) { return locked_op(f, id, op_mask, 0); }
+
+static int op_detach(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
+		     uint64_t unused)
+{
+	(void)unused;
+	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	mask(e);
+	int rc = wait_handler(f, e, ROUTE_OWNER(route));
+	if (rc < 0) {
+		set_route(f, e, route);
+		return rc;
+	}
+	set_route(f, e, route_of(MINT_NODE_NONE, ROUTE_VECTOR(route), true));
+	/* release: pairs with the acquire load in live_entry. */
+	ast32(&e->state, MINT_DEV_DETACHED, memory_order_release);
+	changed(t);
+	notify(f, ROUTE_OWNER(route));
+	return 0;
+}
+
+int mint_dev_detach(struct mint_fabric *f, uint32_t id) { return locked_op(f, id, op_detach, 0); }
+
+static int op_link(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
+		   uint64_t arg)
+{
+	uint32_t up = (uint32_t)(arg >> 32), ifindex = (uint32_t)arg;
+	if (ifindex)
+		wr32(&e->ifindex, ifindex);
+	/* relaxed: the table's generation publishes it. */
+	uint32_t was = axchg32(&e->link, up, memory_order_relaxed);
+	changed(t);
+	if (was != up)
+		notify(f, ROUTE_OWNER(ald64(&e->route, memory_order_relaxed))); /* ours: lock held */
+	return 0;
+}
+
+int mint_dev_set_link(struct mint_fabric *f, uint32_t id, bool up, uint32_t ifindex)
+{
+	uint64_t arg = (uint64_t)(up ? MINT_DEV_LINK_UP : MINT_DEV_LINK_DOWN) << 32 | ifindex;
+	return locked_op(f, id, op_link, arg);
+}
+
+/* ---- moves ---- */
+
+static int op_move_begin(struct mint_fabric *f, struct mint_devtab_hdr *t,
+			 struct mint_dev_entry *e, uint64_t to64)
+{
+	uint32_t to = (uint32_t)to64;
+	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	uint32_t from = ROUTE_OWNER(route);
+	if (rd32(&e->type) == MINT_DEV_VNI)
+		return -EPERM;
+	if (to >= MINT_MAX_NODES)
+		return -ERANGE;
+	if (!mint_node_alive(f, to))
+		return -EHOSTDOWN;
+	/* relaxed: ours, lock held. */
+	if (from == to && ald32(&e->state, memory_order_relaxed) == MINT_DEV_ATTACHED)
+		return -EALREADY;
+	int32_t pid;
+	uint64_t start;
+	mover_self(&pid, &start);
+	/* The intent first: a mover that dies after this is settled by the
+	 * next operation (repair).  The lock's release publishes it. */
+	wr32(&e->move_from, from);
+	wr32(&e->move_to, to);
+	wr32((uint32_t *)&e->mover_pid, (uint32_t)pid);
+	wr64(&e->mover_start, start);
+	wr32(&e->move_phase, MINT_DEV_MOVE_MASKED);
+	mask(e);
+	changed(t);
+	int rc = wait_handler(f, e, from);
+	if (rc < 0) {
+		wr32(&e->move_phase, MINT_DEV_MOVE_NONE);
+		set_route(f, e, route);
+		changed(t);
+	}
+	return rc;
+}
+
+int mint_dev_move_begin(struct mint_fabric *f, uint32_t id, uint32_t to)
+{
+	return locked_op(f, id, op_move_begin, to);
+}
+
+/* Under the lock: device ID with a move this process began. */
+static int my_move(struct mint_fabric *f, uint32_t id, bool forward)
+{
+	struct mint_devtab_hdr *t;
+	int rc = lock_table(f, &t, false);
+	if (rc < 0)
+		return rc;
+	struct mint_dev_entry *e = live_entry(t, id);
+	if (!e)
+		return unlock_table(f, t, -ENODEV);
+	if (rd32(&e->move_phase) != MINT_DEV_MOVE_MASKED || !mover_is_self(e))
+		return unlock_table(f, t, -ESTALE);
+	uint32_t from = rd32(&e->move_from), to = rd32(&e->move_to);
+	end_move(f, t, e, forward ? to : from);
+	notify(f, from);
+	notify(f, to);
+	return unlock_table(f, t, 0);
+}
+
+int mint_dev_move_finish(struct mint_fabric *f, uint32_t id) { return my_move(f, id, true); }
+int mint_dev_move_abort(struct mint_fabric *f, uint32_t id) { return my_move(f, id, false); }
+
+int mint_dev_move(struct mint_fabric *f, uint32_t id, uint32_t to)
+{
+	int rc = mint_dev_move_begin(f, id, to);
+	return rc < 0 ? rc : mint_dev_move_finish(f, id);
+}
+
+/* ---- reading ---- */
+
+static void read_info(struct mint_dev_entry *e, uint32_t id, struct mint_dev_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->id = id;
+	in->type = rd32(&e->type);
+	/* relaxed: a snapshot, its fields not taken together (the route
+	 * word is one load). */
+	in->state = ald32(&e->state, memory_order_relaxed);
+	in->link = ald32(&e->link, memory_order_relaxed);
+	uint64_t route = ald64(&e->route, memory_order_relaxed);
+	in->owner = ROUTE_OWNER(route);
+	in->vector = ROUTE_VECTOR(route);
+	in->masked = route & MINT_DEV_MASKED;
+	in->moving = rd32(&e->move_phase) != MINT_DEV_MOVE_NONE;
+	in->move_to = rd32(&e->move_to);
+	in->ifindex = rd32(&e->ifindex);
+	mint_copy_name(in->name, e->name, sizeof(in->name));
+	/* relaxed: a snapshot of counters; handled first, so pending is
+	 * never negative. */
+	in->handled = ald64(&e->handled, memory_order_relaxed);
+	in->raised = ald64(&e->raised, memory_order_relaxed);
+	in->masked_raises = ald64(&e->masked_raises, memory_order_relaxed);
+	in->pending_delivered = ald64(&e->pending_delivered, memory_order_relaxed);
+	in->delivered = in->raised - in->masked_raises;
+	in->pending = in->raised >= in->handled ? in->raised - in->handled : 0;
+}
+
+int mint_dev_info(struct mint_fabric *f, uint32_t id, struct mint_dev_info *info)
+{
+	struct mint_dev_entry *e = live_entry(table(f), id);
+	if (!e)
+		return -ENODEV;
+	read_info(e, id, info);
+	return 0;
+}
+
+int mint_dev_list(struct mint_fabric *f, struct mint_dev_info *infos, int cap)
+{
+	struct mint_devtab_hdr *t;
+	int rc = lock_table(f, &t, false);
+	if (rc < 0)
+		return rc == -ENODEV ? 0 : rc; /* no table yet: no devices */
+	int n = 0;
+	for (uint32_t id = 0; id < MINT_DEV_MAX; id++) {
+		struct mint_dev_entry *e = live_entry(t, id);
+		if (e && n < cap)
+			read_info(e, id, &infos[n]);
+		n += e != NULL;
+	}
+	return unlock_table(f, t, n);
+}
+
+uint32_t mint_dev_generation(struct mint_fabric *f)
+{
+	struct mint_devtab_hdr *t = table(f);
+	/* acquire: pairs with the release add in changed(). */
+	return t ? ald32(&t->generation, memory_order_acquire) : 0;
+}
