@@ -85,12 +85,17 @@ static void net_down(struct net *n)
 	t_fabric_cleanup();
 }
 
+/* The configuration the tests' networks use (main runs them in both). */
+static uint32_t g_mode = MINT_VNI_PER_DEST;
+#define POOL_BUFS 64u
+
 static bool net_join(struct net *n, uint64_t ring_size)
 {
 	memset(n, 0, sizeof(*n));
 	n->f[0] = t_fabric(64ull << 20);
 	if (ring_size) {
-		struct mint_vni_config cfg = {MINT_VNI_PER_DEST, ring_size};
+		struct mint_vni_config cfg = {g_mode, ring_size,
+					      g_mode == MINT_VNI_POOL ? POOL_BUFS : 0};
 		CHECK_EQ(mint_vni_create(n->f[0], &cfg), 1);
 	}
 	for (int i = 0; i < NNODES; i++) {
@@ -314,17 +319,22 @@ static void test_config(void)
 	struct mint_vni_stats st;
 	CHECK_EQ(mint_vni_stats(f, 0, &st), -ENOENT);
 	struct mint_vni_config bad[] = {
-		{MINT_VNI_PER_DEST, 256 * 1024},        /* below 4 frames */
-		{MINT_VNI_PER_DEST, 3 * 1024 * 1024},   /* not a power of two */
-		{7, RING},                              /* no such mode */
+		{MINT_VNI_PER_DEST, 256 * 1024, 0},      /* below 4 frames */
+		{MINT_VNI_PER_DEST, 3 * 1024 * 1024, 0}, /* not a power of two */
+		{7, RING, 0},                            /* no such mode */
+		{MINT_VNI_PER_DEST, RING, 64},           /* buffers without a pool */
+		{MINT_VNI_POOL, 0, MINT_VNI_POOL_MIN - 1},
+		{MINT_VNI_POOL, 0, MINT_VNI_POOL_MAX + 1},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_EQ(mint_vni_create(f, &bad[i]), -EINVAL);
-	struct mint_vni_config pool = {MINT_VNI_POOL, 0};
-	CHECK_EQ(mint_vni_create(f, &pool), -EOPNOTSUPP);
+	/* A pool larger than the fabric's heap (16.7 MB of 16 MiB): no room,
+	 * and no VNI header either. */
+	struct mint_vni_config pool = {MINT_VNI_POOL, 0, 254};
+	CHECK_EQ(mint_vni_create(f, &pool), -ENOSPC);
 	struct mint_obj_info info;
 	CHECK_EQ(mint_obj_find(f, "vni", &info), -ENOENT);
-	struct mint_vni_config cfg = {MINT_VNI_PER_DEST, RING};
+	struct mint_vni_config cfg = {MINT_VNI_PER_DEST, RING, 0};
 	CHECK_EQ(mint_vni_create(f, &cfg), 1);
 	CHECK_EQ(mint_vni_create(f, NULL), 0); /* exists: its configuration stays */
 	CHECK_EQ(mint_obj_find(f, "vni", &info), 0);
@@ -1398,6 +1408,45 @@ static void tx_in_place(struct net *n, struct rx *rx)
 
 static void test_tx_in_place(void) { with_net(tx_in_place); }
 
+/* ==== pool mode ==== */
+
+static void test_pool_config(void)
+{
+	struct mint_fabric *f = t_fabric(64ull << 20);
+	struct mint_vni_config cfg = {MINT_VNI_POOL, 0, 0};
+	CHECK_EQ(mint_vni_create(f, &cfg), 1);
+	struct mint_obj_info info;
+	CHECK_EQ(mint_obj_find(f, "vni.pool", &info), 0);
+	CHECK_EQ(info.type, MINT_OBJ_VNI_POOL);
+	CHECK(info.size >= (uint64_t)MINT_VNI_POOL_DEFAULT * MINT_VNI_BUF_SIZE);
+	struct mint_vni_pool_hdr *ph = mint_fabric_at(f, info.offset, sizeof(*ph));
+	CHECK(ph != NULL);
+	if (!ph)
+		return;
+	CHECK_EQ(ph->magic, MINT_VNI_POOL_MAGIC);
+	CHECK_EQ(ph->nbuf, MINT_VNI_POOL_DEFAULT);
+	CHECK_EQ(ph->qlen, MINT_VNI_POOL_DEFAULT);
+	CHECK_EQ(vni_hdr(f)->pool_buffers, MINT_VNI_POOL_DEFAULT);
+	struct mint_vni *v = NULL;
+	CHECK_EQ(mint_vni_open(f, &v), 0);
+	struct mint_vni_config got = {0, 0, 0};
+	if (v)
+		mint_vni_config(v, &got);
+	CHECK_EQ(got.mode, MINT_VNI_POOL);
+	CHECK_EQ(got.pool_buffers, MINT_VNI_POOL_DEFAULT);
+	mint_vni_close(v);
+	/* A pool that does not match its header is refused. */
+	ph->nbuf = MINT_VNI_POOL_DEFAULT + 1;
+	CHECK_EQ(mint_vni_open(f, &v), -EPROTO);
+	ph->nbuf = MINT_VNI_POOL_DEFAULT;
+	ph->magic = 0;
+	CHECK_EQ(mint_vni_open(f, &v), -EPROTO);
+	ph->magic = MINT_VNI_POOL_MAGIC;
+	CHECK_EQ(mint_obj_remove(f, "vni.pool"), 0);
+	CHECK_EQ(mint_vni_open(f, &v), -EPROTO);
+	leave(f);
+}
+
 int main(void)
 {
 	t_start("test_vni", T_SANITIZED ? 240 : 120);
@@ -1413,6 +1462,18 @@ int main(void)
 	RUN(test_arm);
 	RUN(test_rx_drop_host);
 	RUN(test_garbage);
+	RUN(test_stream_threads);
+	/* Configuration (2): the same routing, counting and streaming tests
+	 * on the pool, then what only the pool has. */
+	g_mode = MINT_VNI_POOL;
+	RUN(test_pool_config);
+	RUN(test_unicast);
+	RUN(test_tx_in_place);
+	RUN(test_broadcast_multicast);
+	RUN(test_unknown_and_down);
+	RUN(test_dead_node);
+	RUN(test_sizes);
+	RUN(test_rx_drop_host);
 	RUN(test_stream_threads);
 	if (t_known_bugs)
 		printf("known library bugs hit: %d (MINT_VNI_STRICT=1 counts them as failures)\n",
