@@ -87,7 +87,7 @@ static void net_down(struct net *n)
 
 /* The configuration the tests' networks use (main runs them in both). */
 static uint32_t g_mode = MINT_VNI_PER_DEST;
-#define POOL_BUFS 64u
+#define POOL_BUFS 128u
 
 static bool net_join(struct net *n, uint64_t ring_size)
 {
@@ -137,6 +137,26 @@ static struct mint_vni_hdr *vni_hdr(struct mint_fabric *f)
 }
 
 /* Ring "vni.SRC-DST": its header, or NULL. */
+/* Pool mode: the pool's header, its descriptors, and how many are FREE. */
+static struct mint_vni_pool_hdr *pool_hdr(struct mint_fabric *f)
+{
+	struct mint_obj_info info;
+	CHECK_EQ(mint_obj_find(f, "vni.pool", &info), 0);
+	return mint_fabric_at(f, info.offset, sizeof(struct mint_vni_pool_hdr));
+}
+static struct mint_vni_buf *pool_bufs(struct mint_fabric *f)
+{
+	return (struct mint_vni_buf *)(pool_hdr(f) + 1);
+}
+static uint32_t pool_free(struct mint_fabric *f)
+{
+	struct mint_vni_buf *b = pool_bufs(f);
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < POOL_BUFS; i++)
+		n += atomic_load(&b[i].state) == MINT_VNI_BUF_FREE;
+	return n;
+}
+
 static struct mint_ring_hdr *vni_ring(struct mint_fabric *f, uint32_t src, uint32_t dst, uint64_t *off)
 {
 	char name[32];
@@ -442,8 +462,13 @@ static void unicast(struct net *n, struct rx *rx)
 	}
 	for (int i = 0; i < NNODES; i++)
 		CHECK_EQ(rx[i].bad, 0);
-	/* The rings: one per pair that talked, named "vni.SRC-DST". */
 	struct mint_obj_info info;
+	if (g_mode == MINT_VNI_POOL) { /* no rings; every buffer back */
+		CHECK_EQ(mint_obj_find(n->f[0], "vni.0-1", &info), -ENOENT);
+		CHECK_EQ(pool_free(n->f[0]), POOL_BUFS);
+	}
+	/* The rings: one per pair that talked, named "vni.SRC-DST". */
+	if (g_mode == MINT_VNI_PER_DEST) {
 	CHECK_EQ(mint_obj_find(n->f[0], "vni.0-1", &info), 0);
 	CHECK_EQ(info.type, MINT_OBJ_RING);
 	CHECK_EQ(info.size, mint_ring_footprint(RING));
@@ -458,6 +483,7 @@ static void unicast(struct net *n, struct rx *rx)
 	CHECK_EQ(mint_obj_find(n->f[0], "vni.1-2", &info), 0);
 	CHECK_EQ(mint_obj_find(n->f[0], "vni.0-2", &info), -ENOENT);
 	CHECK_EQ(mint_obj_find(n->f[0], "vni.1-0", &info), -ENOENT);
+	}
 	/* Counters match what was sent and received. */
 	struct mint_vni_stats s0 = stats(n->f[0], 0), s1 = stats(n->f[0], 1), s2 = stats(n->f[0], 2);
 	CHECK_EQ(s0.tx_packets, N);
@@ -631,6 +657,11 @@ static void dead_node(struct net *n, struct rx *rx)
 	uint32_t queued_after = 0;
 	for (uint32_t s = 10; t_now_ns() - t0 < 2000000000ull; s++) {
 		int rc = send_to_id(n, 0, 3, s, 64);
+		/* Pool mode: its queue holds half the pool, then drops as full. */
+		if (rc == 0 && stats(n->f[0], 0).tx_drop_down == 0) {
+			t_sleep_us(1000);
+			continue;
+		}
 		if (rc == 0) {
 			drop_ns = t_now_ns() - t0;
 			break;
@@ -1352,7 +1383,8 @@ static void test_stream_threads(void)
 		CHECK_EQ(atomic_load(&sd[i].bad), 0);
 		struct mint_vni_stats s = stats(n.f[0], (uint32_t)i);
 		CHECK_EQ(s.tx_packets, N);
-		CHECK_EQ(s.tx_drop_full, atomic_load(&sd[i].retries));
+		/* A full queue or ring, or (pool mode) no free buffer. */
+		CHECK_EQ(s.tx_drop_full + s.tx_drop_pool, atomic_load(&sd[i].retries));
 		CHECK_EQ(s.rx_packets, N + atomic_load(&sd[i].got2));
 		CHECK_EQ(s.rx_errors + s.rx_drop_host + s.tx_drop_error + s.tx_drop_down + s.tx_drop_unknown, 0);
 		CHECK(atomic_load(&sd[i].handler_runs) >= 1);
@@ -1360,7 +1392,10 @@ static void test_stream_threads(void)
 	struct mint_vni_stats s2 = stats(n.f[0], 2);
 	CHECK_EQ(s2.tx_packets, bcopies);
 	CHECK_EQ(atomic_load(&sd[0].got2) + atomic_load(&sd[1].got2), bcopies);
-	CHECK_EQ(s2.tx_drop_full + s2.tx_packets, 2 * bseq);
+	/* An empty pool drops the frame before it is copied for each port. */
+	CHECK_EQ(s2.tx_drop_full + s2.tx_packets + 2 * s2.tx_drop_pool, 2 * bseq);
+	if (g_mode == MINT_VNI_POOL)
+		CHECK_EQ(pool_free(n.f[0]), POOL_BUFS);
 	if (t_failures || getenv("MINT_TEST_VERBOSE"))
 		fprintf(stderr, "  stream: sent %u/%u, got %u/%u, retries %u/%u, handler runs %u/%u, "
 			"broadcasts %u (%u copies)\n",

@@ -45,6 +45,10 @@ static void geometry_of(uint32_t nbuf, struct geometry *g)
 	g->size = g->data_off + (uint64_t)nbuf * MINT_VNI_BUF_SIZE;
 }
 
+/* Entries a queue may hold: half the pool, so that a receiver that stops
+ * draining (alive, but stuck) leaves the other half to everyone else. */
+static uint64_t queue_limit(const struct vni_pool *p) { return p->nbuf / 2; }
+
 static struct mint_vni_addrq *queue_of(const struct vni_pool *p, uint32_t dst)
 {
 	return (struct mint_vni_addrq *)(p->queues + dst * p->qstride);
@@ -237,7 +241,7 @@ int vni_pool_enqueue(struct vni_pool *p, uint32_t dst, uint32_t id, uint32_t len
 	/* acquire: the consumer is done with the slots it gave back; pairs
 	 * with the release store of head in vni_pool_release. */
 	uint64_t used = tail - ald64(&q->head, memory_order_acquire);
-	int rc = used > p->qmask + 1ull ? -EIO : used == p->qmask + 1ull ? -EAGAIN : 0;
+	int rc = used > p->qmask + 1ull ? -EIO : used >= queue_limit(p) ? -EAGAIN : 0;
 	if (rc == 0) {
 		ast32(&p->bufs[id].len, len, memory_order_relaxed);
 		aadd32(&p->bufs[id].refs, 1, memory_order_relaxed);
