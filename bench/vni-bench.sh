@@ -25,8 +25,9 @@ usage() {
 usage: bench/vni-bench.sh [--quick] [--rounds N] [--secs S]
 The VNI against a veth pair between two namespaces, measured alternately in
 the same run: iperf3 TCP throughput, sockperf TCP ping-pong p50/p99 (sleep
-and poll dispatchers), iperf3 UDP 64-byte packets/s, and per-destination
-rings under uniform (0->1) and skewed (0->2 + 1->2) traffic.
+and poll dispatchers), iperf3 UDP 64-byte packets/s, and the two VNI buffer
+configurations (per-destination rings, a shared pool: two fabrics, rounds
+alternating) under uniform (0->1) and skewed (0->2 + 1->2) traffic.
   --quick      1 round of 2 s each (smoke test, noisy figures)
   --rounds N   rounds of each measurement (default 3)
   --secs S     seconds per measurement (default 3)
@@ -71,6 +72,7 @@ done
 
 TAG=vb$$
 FABRIC=${TAG}f
+FABRIC_P=${TAG}p # the same, with --vni-buffers pool
 NS_A=${TAG}a
 NS_B=${TAG}b
 VETH_A=${TAG}va
@@ -78,6 +80,7 @@ VETH_B=${TAG}vb
 TMP=$(mktemp -d "/tmp/$PROG.XXXXXX")
 PIDS=""        # servers and clients this script started, and only those
 FABRIC_UP=0
+POOL_UP=0
 VETH_UP=0
 
 cleanup() {
@@ -93,6 +96,11 @@ cleanup() {
 		timeout 20 "$MINT" --fabric "$FABRIC" down >/dev/null 2>&1 ||
 			echo "$PROG: 'mint --fabric $FABRIC down' failed" >&2
 		FABRIC_UP=0
+	fi
+	if [ "$POOL_UP" = 1 ]; then
+		timeout 20 "$MINT" --fabric "$FABRIC_P" down >/dev/null 2>&1 ||
+			echo "$PROG: 'mint --fabric $FABRIC_P down' failed" >&2
+		POOL_UP=0
 	fi
 	if [ "$VETH_UP" = 1 ]; then
 		ip netns del "$NS_A" 2>/dev/null
@@ -151,6 +159,8 @@ wait_listen() {
 ns_of() {
 	if [ "$1" = veth ]; then
 		[ "$2" = 0 ] && echo "$NS_A" || echo "$NS_B"
+	elif [ "$1" = pool ]; then
+		echo "mint-$FABRIC_P-$2"
 	else
 		echo "mint-$FABRIC-$2"
 	fi
@@ -230,6 +240,13 @@ vni_counter() {
 vni_drops_full() {
 	"$MINT" --fabric "$FABRIC" vni stats -j | jq '[.ports[].vni.tx_drop_full] | add'
 }
+# vni_drops SIDE: frames the VNI of SIDE (mint: per-destination rings,
+# pool: the pool fabric) dropped for a full destination or an empty pool
+vni_drops() {
+	_f=$FABRIC
+	[ "$1" = pool ] && _f=$FABRIC_P
+	"$MINT" --fabric "$_f" vni stats -j | jq '[.ports[].vni | .tx_drop_full + .tx_drop_pool] | add'
+}
 
 # vni_snap: node 0's tx_packets and tx_bytes (the data direction); then, for
 # both nodes together, frames sent, VNI doorbells raised (tx_irqs), futex
@@ -276,11 +293,11 @@ setup_veth() {
 	ip -n "$NS_B" link set "$VETH_B" up
 }
 
-# start_nodes MODE N: nodes 0..N-1 with a VNI, node i on core i mod 2
+# start_nodes MODE N [FABRIC]: nodes 0..N-1 with a VNI, node i on core i mod 2
 start_nodes() {
 	_i=0
 	while [ $_i -lt "$2" ]; do
-		timeout 20 "$MINT" --fabric "$FABRIC" node start $_i --vni --cores $((_i % NCORE)) \
+		timeout 20 "$MINT" --fabric "${3:-$FABRIC}" node start $_i --vni --cores $((_i % NCORE)) \
 			--mode "$1" >"$TMP/node.log" 2>&1 ||
 			die "mint node start $_i --vni --mode $1 failed: $(cat "$TMP/node.log")"
 		_i=$((_i + 1))
@@ -342,7 +359,7 @@ reach veth 0 1
 reach mint 0 1
 
 for f in tcp.veth tcp.mint tcp.cnt pp.veth pp.sleep pp.sleep.cnt pp.veth2 pp.poll pp.poll.cnt pp.split \
-	udp.veth udp.mint udp.veth.loss udp.mint.loss uni skew; do
+	udp.veth udp.mint udp.veth.loss udp.mint.loss uni.mint uni.pool skew.mint skew.pool; do
 	: >"$TMP/$f"
 done
 
@@ -391,49 +408,68 @@ while [ $r -le "$ROUNDS" ]; do
 done
 
 # ------------------------------------------- (4) uniform vs skewed, 3 nodes
-progress "per-destination rings: uniform and skewed traffic"
-start_nodes sleep 3
-reach mint 0 1
-reach mint 0 2
-reach mint 1 2
-r=1
-while [ $r -le "$ROUNDS" ]; do
-	d0=$(vni_drops_full)
-	tcp_once mint >"$TMP/uni.g"
-	d1=$(vni_drops_full)
-	echo "$(cat "$TMP/uni.g") $((d1 - d0))" >>"$TMP/uni"
+# The same three nodes on two fabrics, per-destination rings and a pool,
+# rounds alternating between them.
 
-	# skewed: 0 -> 2 and 1 -> 2 at the same time
+# uni_once SIDE: one TCP stream 0 -> 1; appends "Gbit/s drops" to $TMP/uni.SIDE
+uni_once() {
+	d0=$(vni_drops "$1")
+	tcp_once "$1" >"$TMP/uni.g"
+	d1=$(vni_drops "$1")
+	echo "$(cat "$TMP/uni.g") $((d1 - d0))" >>"$TMP/uni.$1"
+}
+
+# skew_once SIDE: 0 -> 2 and 1 -> 2 at once; appends "sum g0 g1 drops" to $TMP/skew.SIDE
+skew_once() {
 	for src in 0 1; do
 		port=$((5310 + src))
-		ip netns exec "$(ns_of mint 2)" iperf3 -s -1 -p $port -B "$(addr_of mint 2)" \
+		ip netns exec "$(ns_of "$1" 2)" iperf3 -s -1 -p $port -B "$(addr_of "$1" 2)" \
 			>"$TMP/skew-server.$src.log" 2>&1 &
 		eval "spid$src=\$!"
 		PIDS="$PIDS $!"
 	done
-	wait_listen "$(ns_of mint 2)" 5310
-	wait_listen "$(ns_of mint 2)" 5311
-	d0=$(vni_drops_full)
+	wait_listen "$(ns_of "$1" 2)" 5310
+	wait_listen "$(ns_of "$1" 2)" 5311
+	d0=$(vni_drops "$1")
 	for src in 0 1; do
-		timeout $((SECS + CLIENT_TIMEOUT_EXTRA)) ip netns exec "$(ns_of mint $src)" \
-			iperf3 -c "$(addr_of mint 2)" -p $((5310 + src)) -t "$SECS" -J \
+		timeout $((SECS + CLIENT_TIMEOUT_EXTRA)) ip netns exec "$(ns_of "$1" $src)" \
+			iperf3 -c "$(addr_of "$1" 2)" -p $((5310 + src)) -t "$SECS" -J \
 			>"$TMP/skew.$src.json" 2>&1 &
 		eval "cpid$src=\$!"
 		PIDS="$PIDS $!"
 	done
 	# shellcheck disable=SC2154 # cpid0, cpid1, spid0, spid1 are set by eval
 	{
-		wait "$cpid0" || die "iperf3 0 -> 2 (skewed) failed: $(head -c 300 "$TMP/skew.0.json")"
-		wait "$cpid1" || die "iperf3 1 -> 2 (skewed) failed: $(head -c 300 "$TMP/skew.1.json")"
+		wait "$cpid0" || die "iperf3 0 -> 2 (skewed, $1) failed: $(head -c 300 "$TMP/skew.0.json")"
+		wait "$cpid1" || die "iperf3 1 -> 2 (skewed, $1) failed: $(head -c 300 "$TMP/skew.1.json")"
 		forget_pid "$cpid0"
 		forget_pid "$cpid1"
 		reap "$spid0"
 		reap "$spid1"
 	}
-	d1=$(vni_drops_full)
+	d1=$(vni_drops "$1")
 	g0=$(jq -r '.end.sum_received.bits_per_second / 1e9' "$TMP/skew.0.json")
 	g1=$(jq -r '.end.sum_received.bits_per_second / 1e9' "$TMP/skew.1.json")
-	echo "$g0 $g1 $((d1 - d0))" | awk '{ print $1 + $2, $1, $2, $3 }' >>"$TMP/skew"
+	echo "$g0 $g1 $((d1 - d0))" | awk '{ print $1 + $2, $1, $2, $3 }' >>"$TMP/skew.$1"
+}
+
+progress "VNI configurations: uniform and skewed traffic"
+start_nodes sleep 3
+"$MINT" --fabric "$FABRIC_P" up --vni-buffers pool >"$TMP/up.log" 2>&1 ||
+	die "mint up --vni-buffers pool failed: $(cat "$TMP/up.log")"
+POOL_UP=1
+start_nodes sleep 3 "$FABRIC_P"
+for side in mint pool; do
+	reach $side 0 1
+	reach $side 0 2
+	reach $side 1 2
+done
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	for side in mint pool; do
+		uni_once $side
+		skew_once $side
+	done
 	r=$((r + 1))
 done
 
@@ -513,13 +549,21 @@ echo "                loss (median): veth $(printf %.1f "$LOSS_A")%, mint $(prin
 echo "                receiver's device RX drops, receiver's UDP RcvbufErrors: veth $(echo "$LV" | sed 's/ /, /g'); mint $(echo "$LM" | sed 's/ /, /g')"
 echo "                VNI counters over the UDP rounds: tx_drop_full $UDP_DROP_FULL, rx_drop_host $UDP_DROP_HOST"
 echo
-echo "VNI configurations (per destination vs pool), medians of $ROUNDS round(s), sleep dispatchers, nodes 0-2:"
-U_G=$(col 1 "$TMP/uni") U_D=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/uni")
-S_G=$(col 1 "$TMP/skew") S_0=$(col 2 "$TMP/skew") S_1=$(col 3 "$TMP/skew")
-S_D=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/skew")
-printf '  per-dest  uniform 0->1:          %s, tx_drop_full %s\n' "$(fmt "$U_G" Gbit/s)" "$U_D"
-printf '  per-dest  skewed  0->2 + 1->2:   %s aggregate (%s + %s), tx_drop_full %s\n' \
-	"$(fmt "$S_G" Gbit/s)" "$(fmt "$S_0" Gbit/s)" "$(fmt "$S_1" Gbit/s)" "$S_D"
-echo "  pool: not implemented in this build"
+echo "VNI configurations (1) per-destination rings (4 MiB each) vs (2) a pool of 256 64-KiB buffers,"
+echo "two fabrics of nodes 0-2, rounds alternating; medians of $ROUNDS round(s) of iperf3 TCP -t $SECS, sleep"
+echo "dispatchers; drops: tx_drop_full + tx_drop_pool summed over the nodes and rounds:"
+echo "  config    traffic                     throughput                              drops"
+for side in mint pool; do
+	name=per-dest
+	[ $side = pool ] && name=pool
+	U_G=$(col 1 "$TMP/uni.$side") U_D=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/uni.$side")
+	S_G=$(col 1 "$TMP/skew.$side") S_0=$(col 2 "$TMP/skew.$side") S_1=$(col 3 "$TMP/skew.$side")
+	S_D=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/skew.$side")
+	printf '  %-9s uniform 0->1                %-39s %s\n' "$name" "$(fmt "$U_G" Gbit/s)" "$U_D"
+	printf '  %-9s skewed  0->2 + 1->2         %-39s %s\n' "$name" \
+		"$(fmt "$S_G" Gbit/s) ($(fmt "$S_0" Gbit/s) + $(fmt "$S_1" Gbit/s))" "$S_D"
+done
+row "pool/per-dest uniform" "$(col 1 "$TMP/uni.mint")" "$(col 1 "$TMP/uni.pool")" Gbit/s "-"
+row "pool/per-dest skewed" "$(col 1 "$TMP/skew.mint")" "$(col 1 "$TMP/skew.pool")" Gbit/s "-"
 echo
 echo "$PASSES/$TARGETS targets met (ratios against veth measured in this run; medians of $ROUNDS round(s))"

@@ -75,7 +75,10 @@ iperf() {
 
 # ---- 1. two nodes ----
 
-mint up --size 64M >/dev/null || die "mint up failed"
+# MINT_VNI_BUFFERS=pool runs the same checks on configuration (2)
+# (t_vni_pool.sh does).
+VNI_BUFFERS=${MINT_VNI_BUFFERS:-per-dest}
+mint up --size 64M --vni-buffers "$VNI_BUFFERS" >/dev/null || die "mint up --vni-buffers $VNI_BUFFERS failed"
 mint vni stats >"$TMP/out" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] && grep -q 'no VNI' "$TMP/out" ||
