@@ -1482,6 +1482,147 @@ static void test_pool_config(void)
 	leave(f);
 }
 
+/* Node DST's address queue and its slots (see docs/layout.md). */
+static struct mint_vni_addrq *pool_queue(struct mint_fabric *f, uint32_t dst)
+{
+	uint64_t stride = sizeof(struct mint_vni_addrq) + ((POOL_BUFS * 4 + 63) & ~63u);
+	return (struct mint_vni_addrq *)((uint8_t *)(pool_bufs(f) + POOL_BUFS) + dst * stride);
+}
+/* Add entry ID to node DST's queue as a hostile peer would: no lock, no
+ * reference. */
+static void forge_entry(struct mint_fabric *f, uint32_t dst, uint32_t id)
+{
+	struct mint_vni_addrq *q = pool_queue(f, dst);
+	uint64_t tail = atomic_load(&q->tail);
+	((_Atomic uint32_t *)(q + 1))[tail % POOL_BUFS] = id;
+	atomic_store(&q->tail, tail + 1);
+}
+
+/* Garbage in the queues and in the buffer-management area: drops and
+ * counts, never a crash (ASan sees every byte delivered), a hang or a
+ * buffer used twice; good frames still arrive. */
+static void pool_garbage(struct net *n, struct rx *rx)
+{
+	struct mint_fabric *f = n->f[0];
+	struct mint_vni_buf *b = pool_bufs(f);
+	rx[1].junk_ok = true;
+	uint64_t err0 = stats(f, 1).rx_errors;
+	/* Ids out of range, a FREE buffer, NONE. */
+	forge_entry(f, 1, POOL_BUFS);
+	forge_entry(f, 1, 0xfffffffeu);
+	forge_entry(f, 1, MINT_VNI_BUF_NONE);
+	forge_entry(f, 1, 5); /* FREE */
+	CHECK_EQ(drain(n->v[1], &rx[1]), 0);
+	CHECK_EQ(stats(f, 1).rx_errors, err0 + 4);
+	CHECK_EQ(pool_free(f), POOL_BUFS);
+	/* A length too large, in a buffer really queued: dropped, and the
+	 * buffer goes back. */
+	CHECK_EQ(send_to_id(n, 0, 1, 1, 100), 1);
+	struct mint_vni_addrq *q1 = pool_queue(f, 1);
+	uint32_t id = ((_Atomic uint32_t *)(q1 + 1))[atomic_load(&q1->head) % POOL_BUFS];
+	CHECK(id < POOL_BUFS);
+	if (id < POOL_BUFS)
+		atomic_store(&b[id].len, MINT_VNI_BUF_SIZE * 4u);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 0);
+	CHECK_EQ(stats(f, 1).rx_errors, err0 + 5);
+	CHECK_EQ(pool_free(f), POOL_BUFS);
+	/* The same buffer queued twice (a double free once both are taken):
+	 * the second entry finds it FREE and is skipped. */
+	CHECK_EQ(send_to_id(n, 0, 1, 2, 100), 1);
+	id = ((_Atomic uint32_t *)(q1 + 1))[atomic_load(&q1->head) % POOL_BUFS];
+	forge_entry(f, 1, id);
+	rx[1].n = 0;
+	CHECK_EQ(drain(n->v[1], &rx[1]), 1);
+	CHECK_EQ(stats(f, 1).rx_errors, err0 + 6);
+	CHECK_EQ(pool_free(f), POOL_BUFS);
+	/* A forged tail far ahead: everything there is given up, once. */
+	atomic_store(&q1->tail, atomic_load(&q1->head) + 1000000);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 0);
+	CHECK_EQ(stats(f, 1).rx_errors, err0 + 7);
+	/* A reference count out of range: the receiver drops its entry's
+	 * reference in vain (counted) rather than wrapping the count. */
+	CHECK_EQ(send_to_id(n, 0, 1, 3, 100), 1);
+	id = ((_Atomic uint32_t *)(q1 + 1))[atomic_load(&q1->head) % POOL_BUFS];
+	atomic_store(&b[id].refs, 1000);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 1);
+	CHECK_EQ(stats(f, 1).rx_errors, err0 + 8);
+	atomic_store(&b[id].refs, 1); /* what it should have been: put it back */
+	atomic_store(&b[id].state, MINT_VNI_BUF_SENT);
+	forge_entry(f, 1, id);
+	rx[1].n = 0;
+	CHECK_EQ(drain(n->v[1], &rx[1]), 1);
+	CHECK_EQ(pool_free(f), POOL_BUFS);
+	/* Good frames after all that. */
+	rx[1].n = 0;
+	for (uint32_t s = 10; s < 20; s++)
+		CHECK_EQ(send_to_id(n, 0, 1, s, 200), 1);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 10);
+	CHECK_EQ(pool_free(f), POOL_BUFS);
+
+	/* A loop in the free stack: the top links to itself.  The first
+	 * frame takes it; then every pop finds it HELD: the sender drops and
+	 * counts (tx_drop_error), nothing hangs, nobody writes into the
+	 * buffer in use. */
+	struct mint_vni_pool_hdr *ph = pool_hdr(f);
+	uint64_t top = atomic_load(&ph->free_top);
+	uint32_t t = (uint32_t)top;
+	atomic_store(&b[t].next, t);
+	uint64_t terr = stats(f, 0).tx_drop_error;
+	CHECK_EQ(send_to_id(n, 0, 1, 30, 100), 1);
+	CHECK_EQ(send_to_id(n, 0, 1, 31, 100), 0);
+	CHECK_EQ(stats(f, 0).tx_drop_error, terr + 1);
+	/* A forged top out of range: the same. */
+	atomic_store(&ph->free_top, (top & ~0xffffffffull) | (POOL_BUFS + 7));
+	CHECK_EQ(send_to_id(n, 0, 1, 32, 100), 0);
+	CHECK_EQ(stats(f, 0).tx_drop_error, terr + 2);
+	rx[1].n = 0;
+	CHECK_EQ(drain(n->v[1], &rx[1]), 1); /* frame 30 */
+	CHECK_EQ(rx[1].bad, 0);
+}
+
+static void test_pool_garbage(void) { with_net(pool_garbage); }
+
+/* A node that dies holding a buffer and with frames queued to it: a
+ * reclaim gives both back; its successor's attach empties its queue. */
+static void pool_dead_node(struct net *n, struct rx *rx)
+{
+	(void)rx;
+	struct dead_args a = {{-1, -1}, 3};
+	CHECK_EQ(pipe(a.ready), 0);
+	pid_t pid = t_spawn(dead_child, &a);
+	close(a.ready[1]);
+	char c = 0;
+	CHECK_EQ(read(a.ready[0], &c, 1), 1);
+	close(a.ready[0]);
+	for (uint32_t s = 0; s < 10; s++)
+		CHECK_EQ(send_to_id(n, 0, 3, s, 64), 1);
+	/* A buffer held for a next frame (tx_begin), handed to node 3 as if
+	 * its agent had taken it. */
+	struct mint_vni_buf *b = pool_bufs(n->f[0]);
+	void *buf;
+	uint32_t cap, held = POOL_BUFS;
+	CHECK_EQ(mint_vni_tx_begin(n->v[0], &buf, &cap), 0);
+	for (uint32_t i = 0; i < POOL_BUFS; i++)
+		if (atomic_load(&b[i].state) == MINT_VNI_BUF_HELD)
+			held = i;
+	CHECK(held < POOL_BUFS);
+	if (held >= POOL_BUFS)
+		return;
+	atomic_store(&b[held].owner, 3);
+	atomic_store(&b[held].epoch, mint_node_entry(n->f[0], 3)->epoch);
+	CHECK_EQ(pool_free(n->f[0]), POOL_BUFS - 11);
+	CHECK_EQ(mint_vni_reclaim(n->v[0]), 0); /* alive: nothing to take */
+	kill(pid, SIGKILL);
+	CHECK_EQ(t_wait_child(pid), 128 + SIGKILL);
+	beat(n);
+	CHECK_EQ(mint_vni_reclaim(n->v[0]), 11);
+	CHECK_EQ(stats(n->f[0], 0).pool_reclaimed, 11);
+	CHECK_EQ(pool_free(n->f[0]), POOL_BUFS);
+	CHECK_EQ(mint_vni_reclaim(n->v[1]), 0);      /* once only */
+}
+
+static void test_pool_dead_node(void) { with_net(pool_dead_node); }
+
 int main(void)
 {
 	t_start("test_vni", T_SANITIZED ? 240 : 120);
@@ -1510,6 +1651,8 @@ int main(void)
 	RUN(test_sizes);
 	RUN(test_rx_drop_host);
 	RUN(test_stream_threads);
+	RUN(test_pool_garbage);
+	RUN(test_pool_dead_node);
 	if (t_known_bugs)
 		printf("known library bugs hit: %d (MINT_VNI_STRICT=1 counts them as failures)\n",
 		       t_known_bugs);
