@@ -634,7 +634,8 @@ static void dead_child(void *arg)
 		pause(); /* until SIGKILL */
 }
 
-static void dead_node(struct net *n, struct rx *rx)
+/* Node 3 with its port up, in a child to be killed: its pid. */
+static pid_t spawn_node3(void)
 {
 	struct dead_args a = {{-1, -1}, 3};
 	CHECK_EQ(pipe(a.ready), 0);
@@ -643,6 +644,12 @@ static void dead_node(struct net *n, struct rx *rx)
 	char c = 0;
 	CHECK_EQ(read(a.ready[0], &c, 1), 1);
 	close(a.ready[0]);
+	return pid;
+}
+
+static void dead_node(struct net *n, struct rx *rx)
+{
+	pid_t pid = spawn_node3();
 	beat(n);
 	CHECK(stats(n->f[0], 3).up);
 	/* Alive: frames are queued (and the sender caches the verdict). */
@@ -1587,13 +1594,7 @@ static void test_pool_garbage(void) { with_net(pool_garbage); }
 static void pool_dead_node(struct net *n, struct rx *rx)
 {
 	(void)rx;
-	struct dead_args a = {{-1, -1}, 3};
-	CHECK_EQ(pipe(a.ready), 0);
-	pid_t pid = t_spawn(dead_child, &a);
-	close(a.ready[1]);
-	char c = 0;
-	CHECK_EQ(read(a.ready[0], &c, 1), 1);
-	close(a.ready[0]);
+	pid_t pid = spawn_node3();
 	for (uint32_t s = 0; s < 10; s++)
 		CHECK_EQ(send_to_id(n, 0, 3, s, 64), 1);
 	/* A buffer held for a next frame (tx_begin), handed to node 3 as if

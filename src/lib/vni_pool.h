@@ -66,9 +66,10 @@ int vni_pool_release(struct vni_pool *p, uint32_t self);
 int vni_pool_arm(struct vni_pool *p, uint32_t self);
 
 /* Give back what dead nodes hold: the entries queued to each port Q with
- * LIVE[Q] == 0 (when NEEDS(Q)), and the references of buffers HELD by an
- * owner whose LIVE[owner] is not the buffer's epoch.  Returns references
- * dropped; *ERRORS counts corrupt entries seen. */
+ * LIVE[Q] == 0 (LIVE[Q]: the epoch of Q's live node, else 0), and the
+ * owner's reference of buffers HELD by an owner whose LIVE[owner] is not
+ * the buffer's epoch.  One caller at a time (others return 0 at once).
+ * Returns references dropped; *ERRORS counts corrupt entries seen. */
 uint32_t vni_pool_reclaim(struct vni_pool *p, const uint32_t live[MINT_VNI_MAX_PORTS],
 			  uint32_t *errors);
 
