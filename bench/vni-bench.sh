@@ -359,7 +359,7 @@ reach veth 0 1
 reach mint 0 1
 
 for f in tcp.veth tcp.mint tcp.cnt pp.veth pp.sleep pp.sleep.cnt pp.veth2 pp.poll pp.poll.cnt pp.split \
-	udp.veth udp.mint udp.veth.loss udp.mint.loss uni.mint uni.pool skew.mint skew.pool; do
+	udp.veth udp.mint udp.veth.loss udp.mint.loss; do
 	: >"$TMP/$f"
 done
 
@@ -411,15 +411,34 @@ done
 # The same three nodes on two fabrics, per-destination rings and a pool,
 # rounds alternating between them.
 
-# uni_once SIDE: one TCP stream 0 -> 1; appends "Gbit/s drops" to $TMP/uni.SIDE
-uni_once() {
-	d0=$(vni_drops "$1")
-	tcp_once "$1" >"$TMP/uni.g"
-	d1=$(vni_drops "$1")
-	echo "$(cat "$TMP/uni.g") $((d1 - d0))" >>"$TMP/uni.$1"
+# iperf3 client options of a KIND of traffic: one TCP stream, or UDP
+# datagrams of 1400 bytes as fast as iperf3 sends them
+kind_opts() {
+	[ "$1" = udp ] && echo "-u -b 0 -l $UDP_LEN"
+	return 0
+}
+UDP_LEN=1400
+# goodput KIND FILE: Gbit/s the receiver got, from iperf3's JSON in FILE
+goodput() {
+	if [ "$1" = udp ]; then
+		jq -r --argjson l "$UDP_LEN" '.end.sum | (.packets - .lost_packets) * $l * 8 / .seconds / 1e9' "$2"
+	else
+		jq -r '.end.sum_received.bits_per_second / 1e9' "$2"
+	fi
 }
 
-# skew_once SIDE: 0 -> 2 and 1 -> 2 at once; appends "sum g0 g1 drops" to $TMP/skew.SIDE
+# uni_once SIDE KIND: 0 -> 1; appends "Gbit/s drops" to $TMP/uni.KIND.SIDE
+uni_once() {
+	d0=$(vni_drops "$1")
+	# shellcheck disable=SC2046 # kind_opts is a list of options
+	run_iperf "$1" 0 1 5303 "$TMP/uni.json" $(kind_opts "$2") ||
+		die "iperf3 $2 0 -> 1 over $1 failed: $(jq -r '.error // empty' "$TMP/uni.json" 2>/dev/null)"
+	d1=$(vni_drops "$1")
+	echo "$(goodput "$2" "$TMP/uni.json") $((d1 - d0))" >>"$TMP/uni.$2.$1"
+}
+
+# skew_once SIDE KIND: 0 -> 2 and 1 -> 2 at once; appends "sum g0 g1 drops"
+# to $TMP/skew.KIND.SIDE
 skew_once() {
 	for src in 0 1; do
 		port=$((5310 + src))
@@ -432,8 +451,9 @@ skew_once() {
 	wait_listen "$(ns_of "$1" 2)" 5311
 	d0=$(vni_drops "$1")
 	for src in 0 1; do
+		# shellcheck disable=SC2046 # kind_opts is a list of options
 		timeout $((SECS + CLIENT_TIMEOUT_EXTRA)) ip netns exec "$(ns_of "$1" $src)" \
-			iperf3 -c "$(addr_of "$1" 2)" -p $((5310 + src)) -t "$SECS" -J \
+			iperf3 -c "$(addr_of "$1" 2)" -p $((5310 + src)) -t "$SECS" -J $(kind_opts "$2") \
 			>"$TMP/skew.$src.json" 2>&1 &
 		eval "cpid$src=\$!"
 		PIDS="$PIDS $!"
@@ -448,9 +468,9 @@ skew_once() {
 		reap "$spid1"
 	}
 	d1=$(vni_drops "$1")
-	g0=$(jq -r '.end.sum_received.bits_per_second / 1e9' "$TMP/skew.0.json")
-	g1=$(jq -r '.end.sum_received.bits_per_second / 1e9' "$TMP/skew.1.json")
-	echo "$g0 $g1 $((d1 - d0))" | awk '{ print $1 + $2, $1, $2, $3 }' >>"$TMP/skew.$1"
+	g0=$(goodput "$2" "$TMP/skew.0.json")
+	g1=$(goodput "$2" "$TMP/skew.1.json")
+	echo "$g0 $g1 $((d1 - d0))" | awk '{ print $1 + $2, $1, $2, $3 }' >>"$TMP/skew.$2.$1"
 }
 
 progress "VNI configurations: uniform and skewed traffic"
@@ -467,8 +487,10 @@ done
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	for side in mint pool; do
-		uni_once $side
-		skew_once $side
+		for kind in tcp udp; do
+			uni_once $side $kind
+			skew_once $side $kind
+		done
 	done
 	r=$((r + 1))
 done
@@ -550,20 +572,26 @@ echo "                receiver's device RX drops, receiver's UDP RcvbufErrors: v
 echo "                VNI counters over the UDP rounds: tx_drop_full $UDP_DROP_FULL, rx_drop_host $UDP_DROP_HOST"
 echo
 echo "VNI configurations (1) per-destination rings (4 MiB each) vs (2) a pool of 256 64-KiB buffers,"
-echo "two fabrics of nodes 0-2, rounds alternating; medians of $ROUNDS round(s) of iperf3 TCP -t $SECS, sleep"
-echo "dispatchers; drops: tx_drop_full + tx_drop_pool summed over the nodes and rounds:"
-echo "  config    traffic                     throughput                              drops"
-for side in mint pool; do
-	name=per-dest
-	[ $side = pool ] && name=pool
-	U_G=$(col 1 "$TMP/uni.$side") U_D=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/uni.$side")
-	S_G=$(col 1 "$TMP/skew.$side") S_0=$(col 2 "$TMP/skew.$side") S_1=$(col 3 "$TMP/skew.$side")
-	S_D=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/skew.$side")
-	printf '  %-9s uniform 0->1                %-39s %s\n' "$name" "$(fmt "$U_G" Gbit/s)" "$U_D"
-	printf '  %-9s skewed  0->2 + 1->2         %-39s %s\n' "$name" \
-		"$(fmt "$S_G" Gbit/s) ($(fmt "$S_0" Gbit/s) + $(fmt "$S_1" Gbit/s))" "$S_D"
+echo "two fabrics of nodes 0-2, rounds alternating; medians of $ROUNDS round(s) of iperf3 -t $SECS (TCP: one"
+echo "stream; UDP: -b 0 -l $UDP_LEN, what arrived), sleep dispatchers; drops: tx_drop_full + tx_drop_pool"
+echo "summed over the nodes and rounds:"
+echo "  config    traffic                          received                                drops"
+for kind in tcp udp; do
+	for side in mint pool; do
+		name=per-dest
+		[ $side = pool ] && name=pool
+		U_G=$(col 1 "$TMP/uni.$kind.$side") U_D=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/uni.$kind.$side")
+		S_G=$(col 1 "$TMP/skew.$kind.$side") S_0=$(col 2 "$TMP/skew.$kind.$side") S_1=$(col 3 "$TMP/skew.$kind.$side")
+		S_D=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/skew.$kind.$side")
+		printf '  %-9s %s uniform 0->1                %-39s %s\n' "$name" "$kind" "$(fmt "$U_G" Gbit/s)" "$U_D"
+		printf '  %-9s %s skewed  0->2 + 1->2         %-39s %s\n' "$name" "$kind" \
+			"$(fmt "$S_G" Gbit/s) ($(fmt "$S_0" Gbit/s) + $(fmt "$S_1" Gbit/s))" "$S_D"
+	done
 done
-row "pool/per-dest uniform" "$(col 1 "$TMP/uni.mint")" "$(col 1 "$TMP/uni.pool")" Gbit/s "-"
-row "pool/per-dest skewed" "$(col 1 "$TMP/skew.mint")" "$(col 1 "$TMP/skew.pool")" Gbit/s "-"
+echo "                           per-dest         pool     ratio"
+for kind in tcp udp; do
+	row "pool/per-dest $kind uni" "$(col 1 "$TMP/uni.$kind.mint")" "$(col 1 "$TMP/uni.$kind.pool")" Gbit/s "-"
+	row "pool/per-dest $kind skew" "$(col 1 "$TMP/skew.$kind.mint")" "$(col 1 "$TMP/skew.$kind.pool")" Gbit/s "-"
+done
 echo
 echo "$PASSES/$TARGETS targets met (ratios against veth measured in this run; medians of $ROUNDS round(s))"
