@@ -159,6 +159,8 @@ static int put(struct vni_pool *p, uint32_t id)
 	} while (!acas32(&b->refs, &refs, refs - 1, memory_order_acq_rel));
 	if (refs != 1)
 		return 0;
+	/* relaxed: the acq_rel above orders the holders before us, the
+	 * release in push orders us before the next taker. */
 	uint32_t st = ald32(&b->state, memory_order_relaxed);
 	if ((st != MINT_VNI_BUF_HELD && st != MINT_VNI_BUF_SENT) ||
 	    !acas32(&b->state, &st, MINT_VNI_BUF_FREE, memory_order_relaxed))
@@ -243,6 +245,7 @@ int vni_pool_enqueue(struct vni_pool *p, uint32_t dst, uint32_t id, uint32_t len
 	uint64_t used = tail - ald64(&q->head, memory_order_acquire);
 	int rc = used > p->qmask + 1ull ? -EIO : used >= queue_limit(p) ? -EAGAIN : 0;
 	if (rc == 0) {
+		/* relaxed: published by the release store of tail below. */
 		ast32(&p->bufs[id].len, len, memory_order_relaxed);
 		aadd32(&p->bufs[id].refs, 1, memory_order_relaxed);
 		ast32(slot_of(p, q, tail), id, memory_order_relaxed);
@@ -320,6 +323,8 @@ static uint32_t drain_queue(struct vni_pool *p, struct mint_vni_addrq *q, uint32
 		head = tail;
 	}
 	for (; head != tail; head++) {
+		/* As in vni_pool_release: whoever empties the slot drops the
+		 * reference (relaxed: the exchange only arbitrates). */
 		uint32_t id = axchg32(slot_of(p, q, head), MINT_VNI_BUF_NONE, memory_order_relaxed);
 		if (id == MINT_VNI_BUF_NONE)
 			continue;
@@ -359,6 +364,8 @@ static uint32_t reclaim_held(struct vni_pool *p, const uint32_t live[MINT_VNI_MA
 		uint32_t epoch = ald32(&b->epoch, memory_order_relaxed);
 		if (owner < MINT_VNI_MAX_PORTS && epoch != 0 && live[owner] == epoch)
 			continue;
+		/* relaxed: only arbitrates with the owner's own HELD -> SENT;
+		 * put's acq_rel orders the buffer's uses. */
 		if (!acas32(&b->state, &st, MINT_VNI_BUF_SENT, memory_order_relaxed))
 			continue;
 		if (put(p, id))
