@@ -25,8 +25,9 @@ usage() {
 usage: bench/vni-bench.sh [--quick] [--rounds N] [--secs S]
 The VNI against a veth pair between two namespaces, measured alternately in
 the same run: iperf3 TCP throughput, sockperf TCP ping-pong p50/p99 (sleep
-and poll dispatchers), iperf3 UDP 64-byte packets/s, and per-destination
-rings under uniform (0->1) and skewed (0->2 + 1->2) traffic.
+and poll dispatchers), iperf3 UDP 64-byte packets/s, and the two VNI buffer
+configurations (per-destination rings, a shared pool: two fabrics, rounds
+alternating) under uniform (0->1) and skewed (0->2 + 1->2) traffic.
   --quick      1 round of 2 s each (smoke test, noisy figures)
   --rounds N   rounds of each measurement (default 3)
   --secs S     seconds per measurement (default 3)
@@ -71,6 +72,7 @@ done
 
 TAG=vb$$
 FABRIC=${TAG}f
+FABRIC_P=${TAG}p # the same, with --vni-buffers pool
 NS_A=${TAG}a
 NS_B=${TAG}b
 VETH_A=${TAG}va
@@ -78,6 +80,7 @@ VETH_B=${TAG}vb
 TMP=$(mktemp -d "/tmp/$PROG.XXXXXX")
 PIDS=""        # servers and clients this script started, and only those
 FABRIC_UP=0
+POOL_UP=0
 VETH_UP=0
 
 cleanup() {
@@ -93,6 +96,11 @@ cleanup() {
 		timeout 20 "$MINT" --fabric "$FABRIC" down >/dev/null 2>&1 ||
 			echo "$PROG: 'mint --fabric $FABRIC down' failed" >&2
 		FABRIC_UP=0
+	fi
+	if [ "$POOL_UP" = 1 ]; then
+		timeout 20 "$MINT" --fabric "$FABRIC_P" down >/dev/null 2>&1 ||
+			echo "$PROG: 'mint --fabric $FABRIC_P down' failed" >&2
+		POOL_UP=0
 	fi
 	if [ "$VETH_UP" = 1 ]; then
 		ip netns del "$NS_A" 2>/dev/null
@@ -151,6 +159,8 @@ wait_listen() {
 ns_of() {
 	if [ "$1" = veth ]; then
 		[ "$2" = 0 ] && echo "$NS_A" || echo "$NS_B"
+	elif [ "$1" = pool ]; then
+		echo "mint-$FABRIC_P-$2"
 	else
 		echo "mint-$FABRIC-$2"
 	fi
@@ -230,6 +240,13 @@ vni_counter() {
 vni_drops_full() {
 	"$MINT" --fabric "$FABRIC" vni stats -j | jq '[.ports[].vni.tx_drop_full] | add'
 }
+# vni_drops SIDE: frames the VNI of SIDE (mint: per-destination rings,
+# pool: the pool fabric) dropped for a full destination or an empty pool
+vni_drops() {
+	_f=$FABRIC
+	[ "$1" = pool ] && _f=$FABRIC_P
+	"$MINT" --fabric "$_f" vni stats -j | jq '[.ports[].vni | .tx_drop_full + .tx_drop_pool] | add'
+}
 
 # vni_snap: node 0's tx_packets and tx_bytes (the data direction); then, for
 # both nodes together, frames sent, VNI doorbells raised (tx_irqs), futex
@@ -276,11 +293,11 @@ setup_veth() {
 	ip -n "$NS_B" link set "$VETH_B" up
 }
 
-# start_nodes MODE N: nodes 0..N-1 with a VNI, node i on core i mod 2
+# start_nodes MODE N [FABRIC]: nodes 0..N-1 with a VNI, node i on core i mod 2
 start_nodes() {
 	_i=0
 	while [ $_i -lt "$2" ]; do
-		timeout 20 "$MINT" --fabric "$FABRIC" node start $_i --vni --cores $((_i % NCORE)) \
+		timeout 20 "$MINT" --fabric "${3:-$FABRIC}" node start $_i --vni --cores $((_i % NCORE)) \
 			--mode "$1" >"$TMP/node.log" 2>&1 ||
 			die "mint node start $_i --vni --mode $1 failed: $(cat "$TMP/node.log")"
 		_i=$((_i + 1))
@@ -342,7 +359,7 @@ reach veth 0 1
 reach mint 0 1
 
 for f in tcp.veth tcp.mint tcp.cnt pp.veth pp.sleep pp.sleep.cnt pp.veth2 pp.poll pp.poll.cnt pp.split \
-	udp.veth udp.mint udp.veth.loss udp.mint.loss uni skew; do
+	udp.veth udp.mint udp.veth.loss udp.mint.loss; do
 	: >"$TMP/$f"
 done
 
@@ -391,49 +408,90 @@ while [ $r -le "$ROUNDS" ]; do
 done
 
 # ------------------------------------------- (4) uniform vs skewed, 3 nodes
-progress "per-destination rings: uniform and skewed traffic"
-start_nodes sleep 3
-reach mint 0 1
-reach mint 0 2
-reach mint 1 2
-r=1
-while [ $r -le "$ROUNDS" ]; do
-	d0=$(vni_drops_full)
-	tcp_once mint >"$TMP/uni.g"
-	d1=$(vni_drops_full)
-	echo "$(cat "$TMP/uni.g") $((d1 - d0))" >>"$TMP/uni"
+# The same three nodes on two fabrics, per-destination rings and a pool,
+# rounds alternating between them.
 
-	# skewed: 0 -> 2 and 1 -> 2 at the same time
+# iperf3 client options of a KIND of traffic: one TCP stream, or UDP
+# datagrams of 1400 bytes as fast as iperf3 sends them
+kind_opts() {
+	[ "$1" = udp ] && echo "-u -b 0 -l $UDP_LEN"
+	return 0
+}
+UDP_LEN=1400
+# goodput KIND FILE: Gbit/s the receiver got, from iperf3's JSON in FILE
+goodput() {
+	if [ "$1" = udp ]; then
+		jq -r --argjson l "$UDP_LEN" '.end.sum | (.packets - .lost_packets) * $l * 8 / .seconds / 1e9' "$2"
+	else
+		jq -r '.end.sum_received.bits_per_second / 1e9' "$2"
+	fi
+}
+
+# uni_once SIDE KIND: 0 -> 1; appends "Gbit/s drops" to $TMP/uni.KIND.SIDE
+uni_once() {
+	d0=$(vni_drops "$1")
+	# shellcheck disable=SC2046 # kind_opts is a list of options
+	run_iperf "$1" 0 1 5303 "$TMP/uni.json" $(kind_opts "$2") ||
+		die "iperf3 $2 0 -> 1 over $1 failed: $(jq -r '.error // empty' "$TMP/uni.json" 2>/dev/null)"
+	d1=$(vni_drops "$1")
+	echo "$(goodput "$2" "$TMP/uni.json") $((d1 - d0))" >>"$TMP/uni.$2.$1"
+}
+
+# skew_once SIDE KIND: 0 -> 2 and 1 -> 2 at once; appends "sum g0 g1 drops"
+# to $TMP/skew.KIND.SIDE
+skew_once() {
 	for src in 0 1; do
 		port=$((5310 + src))
-		ip netns exec "$(ns_of mint 2)" iperf3 -s -1 -p $port -B "$(addr_of mint 2)" \
+		ip netns exec "$(ns_of "$1" 2)" iperf3 -s -1 -p $port -B "$(addr_of "$1" 2)" \
 			>"$TMP/skew-server.$src.log" 2>&1 &
 		eval "spid$src=\$!"
 		PIDS="$PIDS $!"
 	done
-	wait_listen "$(ns_of mint 2)" 5310
-	wait_listen "$(ns_of mint 2)" 5311
-	d0=$(vni_drops_full)
+	wait_listen "$(ns_of "$1" 2)" 5310
+	wait_listen "$(ns_of "$1" 2)" 5311
+	d0=$(vni_drops "$1")
 	for src in 0 1; do
-		timeout $((SECS + CLIENT_TIMEOUT_EXTRA)) ip netns exec "$(ns_of mint $src)" \
-			iperf3 -c "$(addr_of mint 2)" -p $((5310 + src)) -t "$SECS" -J \
+		# shellcheck disable=SC2046 # kind_opts is a list of options
+		timeout $((SECS + CLIENT_TIMEOUT_EXTRA)) ip netns exec "$(ns_of "$1" $src)" \
+			iperf3 -c "$(addr_of "$1" 2)" -p $((5310 + src)) -t "$SECS" -J $(kind_opts "$2") \
 			>"$TMP/skew.$src.json" 2>&1 &
 		eval "cpid$src=\$!"
 		PIDS="$PIDS $!"
 	done
 	# shellcheck disable=SC2154 # cpid0, cpid1, spid0, spid1 are set by eval
 	{
-		wait "$cpid0" || die "iperf3 0 -> 2 (skewed) failed: $(head -c 300 "$TMP/skew.0.json")"
-		wait "$cpid1" || die "iperf3 1 -> 2 (skewed) failed: $(head -c 300 "$TMP/skew.1.json")"
+		wait "$cpid0" || die "iperf3 0 -> 2 (skewed, $1) failed: $(head -c 300 "$TMP/skew.0.json")"
+		wait "$cpid1" || die "iperf3 1 -> 2 (skewed, $1) failed: $(head -c 300 "$TMP/skew.1.json")"
 		forget_pid "$cpid0"
 		forget_pid "$cpid1"
 		reap "$spid0"
 		reap "$spid1"
 	}
-	d1=$(vni_drops_full)
-	g0=$(jq -r '.end.sum_received.bits_per_second / 1e9' "$TMP/skew.0.json")
-	g1=$(jq -r '.end.sum_received.bits_per_second / 1e9' "$TMP/skew.1.json")
-	echo "$g0 $g1 $((d1 - d0))" | awk '{ print $1 + $2, $1, $2, $3 }' >>"$TMP/skew"
+	d1=$(vni_drops "$1")
+	g0=$(goodput "$2" "$TMP/skew.0.json")
+	g1=$(goodput "$2" "$TMP/skew.1.json")
+	echo "$g0 $g1 $((d1 - d0))" | awk '{ print $1 + $2, $1, $2, $3 }' >>"$TMP/skew.$2.$1"
+}
+
+progress "VNI configurations: uniform and skewed traffic"
+start_nodes sleep 3
+"$MINT" --fabric "$FABRIC_P" up --vni-buffers pool >"$TMP/up.log" 2>&1 ||
+	die "mint up --vni-buffers pool failed: $(cat "$TMP/up.log")"
+POOL_UP=1
+start_nodes sleep 3 "$FABRIC_P"
+for side in mint pool; do
+	reach $side 0 1
+	reach $side 0 2
+	reach $side 1 2
+done
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	for side in mint pool; do
+		for kind in tcp udp; do
+			uni_once $side $kind
+			skew_once $side $kind
+		done
+	done
 	r=$((r + 1))
 done
 
@@ -513,13 +571,27 @@ echo "                loss (median): veth $(printf %.1f "$LOSS_A")%, mint $(prin
 echo "                receiver's device RX drops, receiver's UDP RcvbufErrors: veth $(echo "$LV" | sed 's/ /, /g'); mint $(echo "$LM" | sed 's/ /, /g')"
 echo "                VNI counters over the UDP rounds: tx_drop_full $UDP_DROP_FULL, rx_drop_host $UDP_DROP_HOST"
 echo
-echo "VNI configurations (per destination vs pool), medians of $ROUNDS round(s), sleep dispatchers, nodes 0-2:"
-U_G=$(col 1 "$TMP/uni") U_D=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/uni")
-S_G=$(col 1 "$TMP/skew") S_0=$(col 2 "$TMP/skew") S_1=$(col 3 "$TMP/skew")
-S_D=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/skew")
-printf '  per-dest  uniform 0->1:          %s, tx_drop_full %s\n' "$(fmt "$U_G" Gbit/s)" "$U_D"
-printf '  per-dest  skewed  0->2 + 1->2:   %s aggregate (%s + %s), tx_drop_full %s\n' \
-	"$(fmt "$S_G" Gbit/s)" "$(fmt "$S_0" Gbit/s)" "$(fmt "$S_1" Gbit/s)" "$S_D"
-echo "  pool: not implemented in this build"
+echo "VNI configurations (1) per-destination rings (4 MiB each) vs (2) a pool of 256 64-KiB buffers,"
+echo "two fabrics of nodes 0-2, rounds alternating; medians of $ROUNDS round(s) of iperf3 -t $SECS (TCP: one"
+echo "stream; UDP: -b 0 -l $UDP_LEN, what arrived), sleep dispatchers; drops: tx_drop_full + tx_drop_pool"
+echo "summed over the nodes and rounds:"
+echo "  config    traffic                          received                                drops"
+for kind in tcp udp; do
+	for side in mint pool; do
+		name=per-dest
+		[ $side = pool ] && name=pool
+		U_G=$(col 1 "$TMP/uni.$kind.$side") U_D=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/uni.$kind.$side")
+		S_G=$(col 1 "$TMP/skew.$kind.$side") S_0=$(col 2 "$TMP/skew.$kind.$side") S_1=$(col 3 "$TMP/skew.$kind.$side")
+		S_D=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/skew.$kind.$side")
+		printf '  %-9s %s uniform 0->1                %-39s %s\n' "$name" "$kind" "$(fmt "$U_G" Gbit/s)" "$U_D"
+		printf '  %-9s %s skewed  0->2 + 1->2         %-39s %s\n' "$name" "$kind" \
+			"$(fmt "$S_G" Gbit/s) ($(fmt "$S_0" Gbit/s) + $(fmt "$S_1" Gbit/s))" "$S_D"
+	done
+done
+echo "                           per-dest         pool     ratio"
+for kind in tcp udp; do
+	row "pool/per-dest $kind uni" "$(col 1 "$TMP/uni.$kind.mint")" "$(col 1 "$TMP/uni.$kind.pool")" Gbit/s "-"
+	row "pool/per-dest $kind skew" "$(col 1 "$TMP/skew.$kind.mint")" "$(col 1 "$TMP/skew.$kind.pool")" Gbit/s "-"
+done
 echo
 echo "$PASSES/$TARGETS targets met (ratios against veth measured in this run; medians of $ROUNDS round(s))"

@@ -75,11 +75,18 @@ iperf() {
 
 # ---- 1. two nodes ----
 
-mint up --size 64M >/dev/null || die "mint up failed"
-mint vni stats >"$TMP/out" 2>&1
-rc=$?
-[ "$rc" -eq 1 ] && grep -q 'no VNI' "$TMP/out" ||
-	fail "vni stats without a VNI: exit $rc, $(cat "$TMP/out") (expected exit 1, no VNI)"
+# MINT_VNI_BUFFERS=pool runs the same checks on configuration (2)
+# (t_vni_pool.sh does).
+VNI_BUFFERS=${MINT_VNI_BUFFERS:-per-dest}
+if [ "$VNI_BUFFERS" = pool ]; then # the VNI exists from the start
+	mint up --size 64M --vni-buffers pool >/dev/null || die "mint up --vni-buffers pool failed"
+else
+	mint up --size 64M >/dev/null || die "mint up failed"
+	mint vni stats >"$TMP/out" 2>&1
+	rc=$?
+	[ "$rc" -eq 1 ] && grep -q 'no VNI' "$TMP/out" ||
+		fail "vni stats without a VNI: exit $rc, $(cat "$TMP/out") (expected exit 1, no VNI)"
+fi
 
 vni_start 0
 grep -q "mint0 $A0/24" "$TMP/start.0" || fail "node start 0 did not name mint0 $A0/24: $(cat "$TMP/start.0")"

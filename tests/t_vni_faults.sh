@@ -18,6 +18,9 @@
 #    run as root)", and leaves no agent and no namespace for node 3.
 #    Again where node 3's namespace exists already (its agent was killed):
 #    the same line, no agent; then, as root, `node start 3 --vni` works.
+# Pool mode (MINT_VNI_BUFFERS=pool, as t_vni_pool.sh runs it): also the
+#    buffers the killed node held or had queued to it are reclaimed
+#    (pool_reclaimed of the nodes adds up to more than 0).
 # 3. Usage: --vni with --no-netns fails with a clear line; --vni on node
 #    20 (ports are 0-15) too; --vni-addr that is no A.B.C.D/N, or without
 #    --vni, exits 2.  None of them leaves a namespace or an agent.
@@ -79,7 +82,10 @@ undisturbed() {
 	done
 }
 
-mint up --size 64M >/dev/null || die "mint up failed"
+# MINT_VNI_BUFFERS=pool runs the same checks on configuration (2)
+# (t_vni_pool.sh does).
+VNI_BUFFERS=${MINT_VNI_BUFFERS:-per-dest}
+mint up --size 64M --vni-buffers "$VNI_BUFFERS" >/dev/null || die "mint up --vni-buffers $VNI_BUFFERS failed"
 vni_start 0
 pid0=$pid epoch0=$(node_field 0 epoch)
 vni_start 1
@@ -135,6 +141,14 @@ AGENTS="$AGENTS $new1"
 	fail "restarted node 1's epoch is $(node_field 1 epoch), expected $((epoch1 + 1))"
 [ "$(vni_stat 1 up)" = true ] || fail "restarted node 1's VNI port is not up"
 undisturbed "after node 1's restart"
+if [ "$VNI_BUFFERS" = pool ]; then
+	# The dead node held a buffer for its next frame, and frames were
+	# queued to it: the survivors' heartbeats (or its successor's attach)
+	# gave them back.
+	back=$(($(vni_stat 0 pool_reclaimed) + $(vni_stat 1 pool_reclaimed) + $(vni_stat 2 pool_reclaimed)))
+	gt0 "$back" || fail "pool mode: no buffer reclaimed from the killed node 1"
+	say "pool mode: $back buffer references reclaimed from the killed node 1"
+fi
 
 t0=$(now_ms)
 ping1() { in_ns 0 5 ping -n -c 1 -W 1 "$A1" >/dev/null 2>&1; }

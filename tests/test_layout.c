@@ -80,11 +80,14 @@ static struct field fields[] = {
 	F(mint_vni_port, tx_drop_down), F(mint_vni_port, tx_drop_error), F(mint_vni_port, tx_irqs),
 	F(mint_vni_port, tx_irqs_suppressed), F(mint_vni_port, rx_packets),
 	F(mint_vni_port, rx_bytes), F(mint_vni_port, rx_errors), F(mint_vni_port, rx_drop_host),
-	F(mint_vni_port, rx_polls), F(mint_vni_port, tx_drop_queue), F(mint_vni_port, pad2), F(mint_vni_port, reserved),
+	F(mint_vni_port, rx_polls), F(mint_vni_port, tx_drop_queue),
+	F(mint_vni_port, tx_drop_pool), F(mint_vni_port, pool_reclaimed), F(mint_vni_port, pool_errors),
+	F(mint_vni_port, reserved),
 
 	F(mint_vni_hdr, magic), F(mint_vni_hdr, version), F(mint_vni_hdr, mode),
 	F(mint_vni_hdr, max_ports), F(mint_vni_hdr, ring_size), F(mint_vni_hdr, vnet_hdr_len),
-	F(mint_vni_hdr, mac_base), F(mint_vni_hdr, pad), F(mint_vni_hdr, ports),
+	F(mint_vni_hdr, mac_base), F(mint_vni_hdr, pad), F(mint_vni_hdr, pool_buffers),
+	F(mint_vni_hdr, pad2), F(mint_vni_hdr, ports),
 
 	F(mint_dev_entry, state), F(mint_dev_entry, type), F(mint_dev_entry, link),
 	F(mint_dev_entry, ifindex), F(mint_dev_entry, route), F(mint_dev_entry, move_phase),
@@ -97,6 +100,16 @@ static struct field fields[] = {
 	F(mint_devtab_hdr, magic), F(mint_devtab_hdr, version), F(mint_devtab_hdr, max_devs),
 	F(mint_devtab_hdr, pad0), F(mint_devtab_hdr, generation), F(mint_devtab_hdr, pad1),
 	F(mint_devtab_hdr, lock), F(mint_devtab_hdr, devs),
+
+	F(mint_vni_pool_hdr, magic), F(mint_vni_pool_hdr, version), F(mint_vni_pool_hdr, nbuf),
+	F(mint_vni_pool_hdr, buf_size), F(mint_vni_pool_hdr, qlen), F(mint_vni_pool_hdr, pad0),
+	F(mint_vni_pool_hdr, free_top), F(mint_vni_pool_hdr, pad1), F(mint_vni_pool_hdr, reclaim_lock),
+
+	F(mint_vni_buf, state), F(mint_vni_buf, refs), F(mint_vni_buf, next), F(mint_vni_buf, len),
+	F(mint_vni_buf, owner), F(mint_vni_buf, epoch), F(mint_vni_buf, pad),
+
+	F(mint_vni_addrq, lock), F(mint_vni_addrq, tail), F(mint_vni_addrq, pad1),
+	F(mint_vni_addrq, head), F(mint_vni_addrq, bell), F(mint_vni_addrq, pad2),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -120,6 +133,9 @@ static struct stinfo structs[] = {
 	{"mint_vni_hdr", sizeof(struct mint_vni_hdr), 0, 0},
 	{"mint_dev_entry", sizeof(struct mint_dev_entry), 0, 0},
 	{"mint_devtab_hdr", sizeof(struct mint_devtab_hdr), 0, 0},
+	{"mint_vni_pool_hdr", sizeof(struct mint_vni_pool_hdr), 0, 0},
+	{"mint_vni_buf", sizeof(struct mint_vni_buf), 0, 0},
+	{"mint_vni_addrq", sizeof(struct mint_vni_addrq), 0, 0},
 };
 #define NSTRUCTS (sizeof(structs) / sizeof(structs[0]))
 
@@ -146,6 +162,9 @@ static struct constant constants[] = {
 	C(MINT_DEV_MASKED), C(MINT_DEV_FREE), C(MINT_DEV_ATTACHED), C(MINT_DEV_DETACHED),
 	C(MINT_DEV_ORPHANED), C(MINT_DEV_MOVE_NONE), C(MINT_DEV_MOVE_MASKED), C(MINT_DEV_LINK_DOWN),
 	C(MINT_DEV_LINK_UP), C(MINT_VEC_DEV),
+	C(MINT_VNI_POOL_MAGIC), C(MINT_VNI_POOL_VERSION), C(MINT_VNI_BUF_SIZE), C(MINT_VNI_POOL_MIN),
+	C(MINT_VNI_POOL_MAX), C(MINT_VNI_POOL_DEFAULT), C(MINT_VNI_BUF_NONE), C(MINT_VNI_BUF_FREE),
+	C(MINT_VNI_BUF_HELD), C(MINT_VNI_BUF_SENT),
 };
 #define NCONST (sizeof(constants) / sizeof(constants[0]))
 

@@ -243,9 +243,13 @@ struct mint_vni_port {
 	_Atomic uint64_t rx_polls;        /* drain passes that found frames */
 	_Atomic uint64_t tx_drop_queue;   /* the host dropped them before us: the
 					   * TAP device's queue was full */
-	uint8_t pad2[16];
-	/* line 3 */
-	uint8_t reserved[64];
+	_Atomic uint64_t tx_drop_pool;    /* pool mode: no free buffer */
+	_Atomic uint64_t pool_reclaimed;  /* pool mode: references this node took
+					   * back from dead nodes */
+	/* line 3: pool mode, added to by any thread of the port's node */
+	_Atomic uint64_t pool_errors;     /* corrupt queue entries or buffer states
+					   * found while reclaiming */
+	uint8_t reserved[56];
 };
 
 struct mint_vni_hdr {
@@ -256,7 +260,9 @@ struct mint_vni_hdr {
 	uint64_t ring_size;       /* per-destination rings: data bytes */
 	uint32_t vnet_hdr_len;
 	uint8_t mac_base[6];      /* MAC of port N: mac_base with byte 5 = N */
-	uint8_t pad[30];
+	uint8_t pad[2];
+	uint32_t pool_buffers;    /* pool mode: buffers in "vni.pool" */
+	uint8_t pad2[24];
 	struct mint_vni_port ports[MINT_VNI_MAX_PORTS];
 };
 
@@ -321,6 +327,65 @@ struct mint_devtab_hdr {
 	uint8_t pad1[44];
 	struct mint_lock lock;    /* serializes every change */
 	struct mint_dev_entry devs[MINT_DEV_MAX];
+};
+
+/*
+ * VNI pool mode (configuration (2)): object "vni.pool" of type
+ * MINT_OBJ_VNI_POOL: a header (three lines), `nbuf` buffer descriptors
+ * (the buffer-management area, a line each), MINT_VNI_MAX_PORTS address
+ * queues (one per destination: three lines, then `qlen` 32-bit buffer ids
+ * rounded up to a line), then `nbuf` buffers of `buf_size` bytes.  Offsets
+ * follow from `nbuf` (see docs/layout.md); readers recompute and check them.
+ */
+#define MINT_VNI_POOL_MAGIC 0x4c4f4f50u /* "POOL" */
+#define MINT_VNI_POOL_VERSION 1u
+#define MINT_VNI_BUF_SIZE ((MINT_VNI_FRAME_MAX + 63u) & ~63u)
+#define MINT_VNI_POOL_MIN 16u
+#define MINT_VNI_POOL_MAX 4096u
+#define MINT_VNI_POOL_DEFAULT 256u
+#define MINT_VNI_BUF_NONE 0xffffffffu /* no buffer: an empty stack or slot */
+#define MINT_VNI_BUF_FREE 0u          /* on the free stack */
+#define MINT_VNI_BUF_HELD 1u          /* its owner fills it and holds a reference */
+#define MINT_VNI_BUF_SENT 2u          /* queued: the queue entries hold the references */
+
+struct mint_vni_pool_hdr {
+	/* line 0: set at creation */
+	uint32_t magic;           /* MINT_VNI_POOL_MAGIC */
+	uint32_t version;
+	uint32_t nbuf;            /* buffers (and descriptors) */
+	uint32_t buf_size;        /* MINT_VNI_BUF_SIZE */
+	uint32_t qlen;            /* slots per address queue: a power of two >= nbuf */
+	uint8_t pad0[44];
+	/* line 1: the free stack (lock-free) */
+	_Atomic uint64_t free_top; /* bits 0-31 the top buffer id (NONE: empty),
+				    * bits 32-63 a tag bumped at every change */
+	uint8_t pad1[56];
+	/* line 2: one reclaimer at a time (only ever tried, never waited for) */
+	struct mint_lock reclaim_lock;
+};
+
+/* A buffer descriptor. */
+struct mint_vni_buf {
+	_Atomic uint32_t state;   /* MINT_VNI_BUF_FREE / _HELD / _SENT */
+	_Atomic uint32_t refs;    /* the owner's while HELD, one per queue entry */
+	_Atomic uint32_t next;    /* the next free buffer while on the free stack */
+	_Atomic uint32_t len;     /* frame bytes, set by the owner before queueing */
+	_Atomic uint32_t owner;   /* node id of the sender that took it */
+	_Atomic uint32_t epoch;   /* that node's epoch */
+	uint8_t pad[40];
+};
+
+/* A per-destination address queue; `qlen` slots of buffer ids follow it. */
+struct mint_vni_addrq {
+	/* line 0: senders take it to add an entry (multi-producer) */
+	struct mint_lock lock;
+	/* line 1: written under the lock */
+	_Atomic uint64_t tail;    /* entries ever added */
+	uint8_t pad1[56];
+	/* line 2: the destination's (single consumer, no lock) */
+	_Atomic uint64_t head;    /* entries ever taken */
+	struct mint_bell bell;    /* MINT_BELL_IRQ: raise MINT_VEC_VNI on the next entry */
+	uint8_t pad2[48];
 };
 
 /* Fabric geometry. */
@@ -428,12 +493,16 @@ MINT_AT(struct mint_vni_port, rx_errors, 144);
 MINT_AT(struct mint_vni_port, rx_drop_host, 152);
 MINT_AT(struct mint_vni_port, rx_polls, 160);
 MINT_AT(struct mint_vni_port, tx_drop_queue, 168);
+MINT_AT(struct mint_vni_port, tx_drop_pool, 176);
+MINT_AT(struct mint_vni_port, pool_reclaimed, 184);
+MINT_AT(struct mint_vni_port, pool_errors, 192);
 MINT_AT(struct mint_vni_hdr, version, 4);
 MINT_AT(struct mint_vni_hdr, mode, 8);
 MINT_AT(struct mint_vni_hdr, max_ports, 12);
 MINT_AT(struct mint_vni_hdr, ring_size, 16);
 MINT_AT(struct mint_vni_hdr, vnet_hdr_len, 24);
 MINT_AT(struct mint_vni_hdr, mac_base, 28);
+MINT_AT(struct mint_vni_hdr, pool_buffers, 36);
 MINT_AT(struct mint_vni_hdr, ports, 64);
 _Static_assert(sizeof(struct mint_vni_hdr) == 64 + MINT_VNI_MAX_PORTS * 256, "vni header");
 
@@ -459,5 +528,23 @@ MINT_AT(struct mint_devtab_hdr, generation, 16);
 MINT_AT(struct mint_devtab_hdr, lock, 64);
 MINT_AT(struct mint_devtab_hdr, devs, 128);
 _Static_assert(sizeof(struct mint_devtab_hdr) == 128 + MINT_DEV_MAX * 256, "device table");
+_Static_assert(sizeof(struct mint_vni_pool_hdr) == 3 * MINT_CACHELINE, "vni pool header");
+MINT_AT(struct mint_vni_pool_hdr, version, 4);
+MINT_AT(struct mint_vni_pool_hdr, nbuf, 8);
+MINT_AT(struct mint_vni_pool_hdr, buf_size, 12);
+MINT_AT(struct mint_vni_pool_hdr, qlen, 16);
+MINT_AT(struct mint_vni_pool_hdr, free_top, 64);
+MINT_AT(struct mint_vni_pool_hdr, reclaim_lock, 128);
+_Static_assert(sizeof(struct mint_vni_buf) == MINT_CACHELINE, "vni buffer descriptor");
+MINT_AT(struct mint_vni_buf, refs, 4);
+MINT_AT(struct mint_vni_buf, next, 8);
+MINT_AT(struct mint_vni_buf, len, 12);
+MINT_AT(struct mint_vni_buf, owner, 16);
+MINT_AT(struct mint_vni_buf, epoch, 20);
+_Static_assert(sizeof(struct mint_vni_addrq) == 3 * MINT_CACHELINE, "vni address queue");
+MINT_AT(struct mint_vni_addrq, tail, 64);
+MINT_AT(struct mint_vni_addrq, head, 128);
+MINT_AT(struct mint_vni_addrq, bell, 136);
+_Static_assert(MINT_VNI_BUF_SIZE == 65664, "vni pool buffer size");
 
 #endif /* MINT_LAYOUT_H */

@@ -23,13 +23,18 @@ struct mint_vni;
 struct mint_vni_config {
 	uint32_t mode;       /* MINT_VNI_PER_DEST (0: the default) or MINT_VNI_POOL */
 	uint64_t ring_size;  /* per-destination rings (0: MINT_VNI_DEFAULT_RING) */
+	uint32_t pool_buffers; /* pool mode: buffers of MINT_VNI_BUF_SIZE bytes
+				* (0: MINT_VNI_POOL_DEFAULT); 0 in per-destination mode */
 };
 
 /*
  * Create the fabric's VNI object with CFG (NULL: defaults) unless it
- * exists.  1 created, 0 existed, -EINVAL (bad mode or ring size: a power
- * of two of at least 4 * MINT_VNI_FRAME_MAX: 512 KiB), -EOPNOTSUPP (a mode this build does not carry),
- * or an error of mint_obj_open.
+ * exists; in pool mode also its buffer pool, object "vni.pool"
+ * (MINT_OBJ_VNI_POOL, about pool_buffers * 64 KiB).  1 created, 0
+ * existed, -EINVAL (bad mode, ring size: a power of two of at least
+ * 4 * MINT_VNI_FRAME_MAX: 512 KiB, or pool_buffers outside
+ * MINT_VNI_POOL_MIN..MINT_VNI_POOL_MAX), or an error of mint_obj_open
+ * (-ENOSPC: the fabric has no room for the pool).
  */
 int mint_vni_create(struct mint_fabric *f, const struct mint_vni_config *cfg);
 
@@ -88,6 +93,16 @@ bool mint_vni_peer_up(const struct mint_vni *v, uint32_t id);
  * frames arrived meanwhile (poll again). */
 int mint_vni_arm(struct mint_vni *v);
 
+/*
+ * Pool mode: give back to the pool what dead nodes hold (frames queued to
+ * a port whose node died or stopped, buffers a dead sender had taken).
+ * Any node may call it at any time (the agent does at every heartbeat;
+ * senders do when the pool is empty); one reclaimer runs at a time, the
+ * others return at once.  Returns the references taken back (counted in
+ * pool_reclaimed); 0 in per-destination mode or if not attached.
+ */
+int mint_vni_reclaim(struct mint_vni *v);
+
 struct mint_vni_stats {
 	bool up;
 	uint8_t mac[6];
@@ -97,6 +112,9 @@ struct mint_vni_stats {
 	uint64_t tx_irqs, tx_irqs_suppressed;
 	uint64_t rx_packets, rx_bytes, rx_errors, rx_drop_host, rx_polls;
 	uint64_t tx_drop_queue;
+	uint64_t tx_drop_pool;   /* pool mode: no free buffer */
+	uint64_t pool_reclaimed; /* pool mode: references taken back from dead nodes */
+	uint64_t pool_errors;    /* pool mode: corrupt entries seen while reclaiming */
 };
 
 /* The device-table name of node ID's port ("vni.ID"): a node's agent

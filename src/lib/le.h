@@ -64,6 +64,15 @@ static inline int acas64(_Atomic uint64_t *p, uint64_t *expected, uint64_t desir
 	*expected = le64(raw);
 	return ok;
 }
+static inline int acas32(_Atomic uint32_t *p, uint32_t *expected, uint32_t desired,
+			 memory_order mo)
+{
+	uint32_t raw = le32(*expected);
+	int ok = atomic_compare_exchange_strong_explicit(p, &raw, le32(desired), mo,
+							 memory_order_relaxed);
+	*expected = le32(raw);
+	return ok;
+}
 static inline uint32_t aadd32(_Atomic uint32_t *p, uint32_t v, memory_order mo)
 {
 #if MINT_BIG_ENDIAN

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The virtual NIC in per-destination mode: node S sends to node D through
- * ring "vni.S-D" (S the only producer, D the only consumer), so the data
- * path takes no lock.  Each node's counters sit on lines only it writes.
+ * The virtual NIC.  Per-destination mode (configuration (1)): node S sends
+ * to node D through ring "vni.S-D" (S the only producer, D the only
+ * consumer), so the data path takes no lock.  Pool mode (configuration
+ * (2), vni_pool.c): frames sit in buffers of one shared pool and their ids
+ * go through an address queue per destination.  Routing, counters, ports
+ * and the public calls are the same for both.  Each node's counters sit on
+ * lines only it writes.
  */
 #include "mint/vni.h"
 
@@ -18,6 +22,7 @@
 #include "mint/node.h"
 #include "mint/object.h"
 #include "mint/ring.h"
+#include "vni_pool.h"
 
 #define VNI_OBJ "vni"
 #define LIVENESS_EVERY_NS 100000000ull /* how often a sender re-checks a peer */
@@ -42,6 +47,11 @@ struct mint_vni {
 	uint32_t tx_dst;     /* port whose ring holds the tx_begin buffer, or NONE */
 	uint8_t *tx_buf;     /* the tx_begin buffer */
 	uint8_t *scratch;    /* MINT_VNI_FRAME_MAX bytes when no ring has room */
+	bool pooled;         /* pool mode: the fields below are in use */
+	uint32_t pool_buffers;
+	struct vni_pool pool;
+	uint32_t tx_id;      /* pool buffer held for the next frame, or NONE */
+	uint64_t reclaim_ns; /* when a full pool last made us reclaim */
 };
 
 struct vni_init_args {
@@ -70,6 +80,7 @@ static int vni_init(void *mem, uint64_t size, void *arg)
 	wr32(&h->mode, a->cfg.mode);
 	wr32(&h->max_ports, MINT_VNI_MAX_PORTS);
 	wr64(&h->ring_size, a->cfg.ring_size);
+	wr32(&h->pool_buffers, a->cfg.pool_buffers);
 	wr32(&h->vnet_hdr_len, MINT_VNI_VNET_HDR);
 	memcpy(h->mac_base, base, sizeof(base));
 	wr32(&h->magic, MINT_VNI_MAGIC);
@@ -82,9 +93,13 @@ static int check_config(struct mint_vni_config *cfg)
 		cfg->mode = MINT_VNI_PER_DEST;
 	if (cfg->ring_size == 0)
 		cfg->ring_size = MINT_VNI_DEFAULT_RING;
-	if (cfg->mode == MINT_VNI_POOL)
-		return -EOPNOTSUPP;
-	if (cfg->mode != MINT_VNI_PER_DEST || cfg->ring_size < 4 * (uint64_t)MINT_VNI_FRAME_MAX ||
+	if (cfg->mode == MINT_VNI_POOL && cfg->pool_buffers == 0)
+		cfg->pool_buffers = MINT_VNI_POOL_DEFAULT;
+	bool pool_ok = cfg->mode == MINT_VNI_POOL ? cfg->pool_buffers >= MINT_VNI_POOL_MIN &&
+							    cfg->pool_buffers <= MINT_VNI_POOL_MAX
+						  : cfg->pool_buffers == 0;
+	if ((cfg->mode != MINT_VNI_PER_DEST && cfg->mode != MINT_VNI_POOL) || !pool_ok ||
+	    cfg->ring_size < 4 * (uint64_t)MINT_VNI_FRAME_MAX ||
 	    (cfg->ring_size & (cfg->ring_size - 1)))
 		return -EINVAL;
 	return 0;
@@ -92,11 +107,14 @@ static int check_config(struct mint_vni_config *cfg)
 
 int mint_vni_create(struct mint_fabric *f, const struct mint_vni_config *cfg)
 {
-	struct vni_init_args a = {{0, 0}, mint_fabric_hdr(f)->name};
+	struct vni_init_args a = {{0, 0, 0}, mint_fabric_hdr(f)->name};
 	if (cfg)
 		a.cfg = *cfg;
 	int rc = check_config(&a.cfg);
-	if (rc)
+	/* The pool first: a header that says "pool" always has one. */
+	if (rc == 0 && a.cfg.mode == MINT_VNI_POOL)
+		rc = vni_pool_create(f, a.cfg.pool_buffers);
+	if (rc < 0)
 		return rc;
 	uint64_t off;
 	return mint_obj_open(f, VNI_OBJ, MINT_OBJ_VNI, sizeof(struct mint_vni_hdr), vni_init, &a,
@@ -110,11 +128,16 @@ static int check_header(struct mint_vni *v, uint64_t off)
 	if (!h || rd32(&h->magic) != MINT_VNI_MAGIC || rd32(&h->version) != MINT_VNI_VERSION ||
 	    rd32(&h->max_ports) != MINT_VNI_MAX_PORTS || rd32(&h->vnet_hdr_len) != MINT_VNI_VNET_HDR)
 		return -EPROTO;
-	struct mint_vni_config cfg = {rd32(&h->mode), rd64(&h->ring_size)};
-	if (cfg.mode == 0 || check_config(&cfg))
+	struct mint_vni_config cfg = {rd32(&h->mode), rd64(&h->ring_size), rd32(&h->pool_buffers)};
+	if (cfg.mode == 0 || (cfg.mode == MINT_VNI_POOL && cfg.pool_buffers == 0) ||
+	    check_config(&cfg))
+		return -EPROTO;
+	if (cfg.mode == MINT_VNI_POOL && vni_pool_open(v->f, cfg.pool_buffers, &v->pool) != 0)
 		return -EPROTO;
 	v->hdr = h;
 	v->ring_size = cfg.ring_size;
+	v->pooled = cfg.mode == MINT_VNI_POOL;
+	v->pool_buffers = cfg.pool_buffers;
 	memcpy(v->mac_base, h->mac_base, sizeof(v->mac_base));
 	return 0;
 }
@@ -134,6 +157,7 @@ int mint_vni_open(struct mint_fabric *f, struct mint_vni **out)
 	v->self = mint_fabric_self(f);
 	v->generation = ~0u;
 	v->last_dst = v->tx_dst = MINT_NODE_NONE;
+	v->tx_id = MINT_VNI_BUF_NONE;
 	if (!(v->scratch = malloc(MINT_VNI_FRAME_MAX)))
 		rc = -ENOMEM;
 	else
@@ -147,17 +171,29 @@ int mint_vni_open(struct mint_fabric *f, struct mint_vni **out)
 	return 0;
 }
 
+/* Pool mode: give back the buffer held for the next frame. */
+static void drop_tx_buffer(struct mint_vni *v)
+{
+	if (v->tx_id != MINT_VNI_BUF_NONE)
+		vni_pool_sent(&v->pool, v->tx_id); /* queued nowhere: freed */
+	v->tx_id = MINT_VNI_BUF_NONE;
+}
+
 void mint_vni_close(struct mint_vni *v)
 {
-	if (v)
+	if (v) {
+		if (v->pooled)
+			drop_tx_buffer(v);
 		free(v->scratch);
+	}
 	free(v);
 }
 
 void mint_vni_config(const struct mint_vni *v, struct mint_vni_config *cfg)
 {
-	cfg->mode = MINT_VNI_PER_DEST;
+	cfg->mode = v->pooled ? MINT_VNI_POOL : MINT_VNI_PER_DEST;
 	cfg->ring_size = v->ring_size;
+	cfg->pool_buffers = v->pool_buffers;
 }
 
 void mint_vni_mac(const struct mint_vni *v, uint32_t id, uint8_t mac[6])
@@ -165,6 +201,8 @@ void mint_vni_mac(const struct mint_vni *v, uint32_t id, uint8_t mac[6])
 	memcpy(mac, v->mac_base, 6);
 	mac[5] = (uint8_t)id;
 }
+
+static void count(_Atomic uint64_t *counter, uint64_t n) { own_inc64(counter, n); }
 
 static struct mint_vni_port *my_port(struct mint_vni *v)
 {
@@ -181,6 +219,13 @@ int mint_vni_attach(struct mint_vni *v, const uint8_t ipv4[4], uint32_t prefix_l
 		return -ERANGE;
 	struct mint_node_info me;
 	mint_node_info(v->f, v->self, &me);
+	if (v->pooled) { /* what a dead predecessor left queued to us goes back */
+		uint32_t errors = 0;
+		uint32_t n = vni_pool_reset_queue(&v->pool, v->self, &errors);
+		/* relaxed: counters; atomic adds, as in reclaim. */
+		aadd64(&p->pool_reclaimed, n, memory_order_relaxed);
+		aadd64(&p->pool_errors, errors, memory_order_relaxed);
+	}
 	wr32(&p->epoch, me.epoch);
 	mint_vni_mac(v, v->self, p->mac);
 	memcpy(p->ipv4, ipv4, 4);
@@ -200,6 +245,8 @@ int mint_vni_detach(struct mint_vni *v)
 	struct mint_node_info me;
 	if (mint_node_info(v->f, v->self, &me) != 0 || me.epoch != rd32(&p->epoch))
 		return -ESTALE;
+	if (v->pooled)
+		drop_tx_buffer(v);
 	ast32(&p->state, MINT_VNI_DOWN, memory_order_release);
 	return 0;
 }
@@ -272,24 +319,26 @@ static bool peer_up(struct mint_vni *v, uint32_t dst)
 	return p->alive;
 }
 
-static void count(_Atomic uint64_t *counter, uint64_t n) { own_inc64(counter, n); }
-
-static void count_sent(struct mint_vni *v, uint32_t dst, uint32_t len)
+static void count_sent(struct mint_vni *v, uint32_t len, uint32_t bell)
 {
 	struct mint_vni_port *me = my_port(v);
 	count(&me->tx_packets, 1);
 	count(&me->tx_bytes, len);
-	count(v->peers[dst].tx.last_bell == MINT_BELL_AWAKE ? &me->tx_irqs_suppressed : &me->tx_irqs,
-	      1);
+	count(bell == MINT_BELL_AWAKE ? &me->tx_irqs_suppressed : &me->tx_irqs, 1);
+}
+
+int vni_port_dev(struct mint_fabric *f, uint32_t port)
+{
+	char name[MINT_DEV_NAME_MAX];
+	mint_vni_dev_name(port, name, sizeof(name));
+	return mint_dev_find(f, name);
 }
 
 /* The receiver's interrupt goes through the device table when its agent
  * registered its port there (device "vni.DST", see mint_vni_dev_name). */
 static void route_through_dev(struct mint_vni *v, uint32_t dst, struct mint_ring *r)
 {
-	char name[MINT_DEV_NAME_MAX];
-	mint_vni_dev_name(dst, name, sizeof(name));
-	int id = mint_dev_find(v->f, name);
+	int id = vni_port_dev(v->f, dst);
 	if (id >= 0)
 		mint_ring_route_dev(r, (uint32_t)id);
 }
@@ -299,15 +348,12 @@ void mint_vni_dev_name(uint32_t id, char *name, size_t cap)
 	snprintf(name, cap, VNI_OBJ ".%u", id);
 }
 
-/* Queue FRAME on the ring to DST: 1 queued, 0 dropped (counted). */
-static int send_to(struct mint_vni *v, uint32_t dst, const void *frame, uint32_t len)
+/* Per-destination mode: queue FRAME on the ring to DST: 1 queued, 0
+ * dropped (counted). */
+static int ring_send_to(struct mint_vni *v, uint32_t dst, const void *frame, uint32_t len)
 {
 	struct mint_vni_port *me = my_port(v);
 	struct peer *p = &v->peers[dst];
-	if (!peer_up(v, dst)) {
-		count(&me->tx_drop_down, 1);
-		return 0;
-	}
 	int rc = p->tx_open ? 0 : open_ring(v, v->self, dst, true, &p->tx);
 	if (rc == 0 && !p->tx_open)
 		route_through_dev(v, dst, &p->tx);
@@ -318,7 +364,7 @@ static int send_to(struct mint_vni *v, uint32_t dst, const void *frame, uint32_t
 		count(rc == -EAGAIN ? &me->tx_drop_full : &me->tx_drop_error, 1);
 		return 0;
 	}
-	count_sent(v, dst, len);
+	count_sent(v, len, p->tx.last_bell);
 	return 1;
 }
 
@@ -331,7 +377,41 @@ static uint32_t unicast_port(const struct mint_vni *v, const uint8_t *dmac)
 	return dmac[5];
 }
 
-int mint_vni_send(struct mint_vni *v, const void *frame, uint32_t len)
+/* The ports FRAME goes to, a bit each: the port of its unicast MAC, or
+ * every other up port for broadcast and multicast.  An unknown MAC and
+ * each port found down are counted as drops. */
+static uint32_t route(struct mint_vni *v, const uint8_t *frame)
+{
+	struct mint_vni_port *me = my_port(v);
+	const uint8_t *dmac = frame + MINT_VNI_VNET_HDR;
+	uint32_t want = 0, mask = 0;
+	if (dmac[0] & 1) { /* broadcast and multicast: every other port */
+		for (uint32_t dst = 0; dst < MINT_VNI_MAX_PORTS; dst++)
+			if (dst != v->self &&
+			    ald32(&v->hdr->ports[dst].state, memory_order_relaxed) == MINT_VNI_UP)
+				want |= 1u << dst;
+	} else {
+		uint32_t dst = unicast_port(v, dmac);
+		if (dst == MINT_NODE_NONE) {
+			count(&me->tx_drop_unknown, 1);
+			return 0;
+		}
+		v->last_dst = dst;
+		want = 1u << dst;
+	}
+	for (uint32_t dst = 0; dst < MINT_VNI_MAX_PORTS; dst++) {
+		if (!(want & (1u << dst)))
+			continue;
+		if (peer_up(v, dst))
+			mask |= 1u << dst;
+		else
+			count(&me->tx_drop_down, 1);
+	}
+	return mask;
+}
+
+/* A frame of LEN bytes may go: 0, -ENOTCONN, or -EMSGSIZE (counted). */
+static int check_frame(struct mint_vni *v, uint32_t len)
 {
 	struct mint_vni_port *me = my_port(v);
 	if (!me || ald32(&me->state, memory_order_relaxed) != MINT_VNI_UP)
@@ -340,22 +420,110 @@ int mint_vni_send(struct mint_vni *v, const void *frame, uint32_t len)
 		count(&me->tx_drop_error, 1);
 		return -EMSGSIZE;
 	}
-	const uint8_t *dmac = (const uint8_t *)frame + MINT_VNI_VNET_HDR;
-	if (dmac[0] & 1) { /* broadcast and multicast: every other port */
-		int sent = 0;
-		for (uint32_t dst = 0; dst < MINT_VNI_MAX_PORTS; dst++)
-			if (dst != v->self &&
-			    ald32(&v->hdr->ports[dst].state, memory_order_relaxed) == MINT_VNI_UP)
-				sent += send_to(v, dst, frame, len);
-		return sent;
+	return 0;
+}
+
+/* Pool mode: what dead nodes hold goes back to the pool. */
+static int reclaim(struct mint_vni *v)
+{
+	struct mint_vni_port *me = my_port(v);
+	uint32_t live[MINT_VNI_MAX_PORTS];
+	for (uint32_t id = 0; id < MINT_VNI_MAX_PORTS; id++)
+		live[id] = mint_vni_peer_up(v, id) ? rd32(&v->hdr->ports[id].epoch) : 0;
+	uint32_t errors = 0;
+	uint32_t n = vni_pool_reclaim(&v->pool, live, &errors);
+	/* relaxed: counters; atomic adds, as several threads of the node reclaim. */
+	aadd64(&me->pool_reclaimed, n, memory_order_relaxed);
+	aadd64(&me->pool_errors, errors, memory_order_relaxed);
+	return (int)n;
+}
+
+int mint_vni_reclaim(struct mint_vni *v)
+{
+	return v->pooled && my_port(v) ? reclaim(v) : 0;
+}
+
+/* Pool mode: a free buffer into *ID, reclaiming from dead nodes first when
+ * there is none (at most every LIVENESS_EVERY_NS).  0, or -ENOBUFS / -EIO,
+ * counted as a drop if COUNT_DROP. */
+static int take_buffer(struct mint_vni *v, uint32_t *id, bool count_drop)
+{
+	struct mint_vni_port *me = my_port(v);
+	uint32_t epoch = rd32(&me->epoch);
+	int rc = vni_pool_alloc(&v->pool, v->self, epoch, id);
+	uint64_t now = rc == -ENOBUFS ? mint_now_ns(CLOCK_MONOTONIC) : 0;
+	if (rc == -ENOBUFS && now - v->reclaim_ns > LIVENESS_EVERY_NS) {
+		v->reclaim_ns = now;
+		if (reclaim(v) > 0)
+			rc = vni_pool_alloc(&v->pool, v->self, epoch, id);
 	}
-	uint32_t dst = unicast_port(v, dmac);
-	if (dst == MINT_NODE_NONE) {
-		count(&me->tx_drop_unknown, 1);
-		return 0;
+	if (rc && count_drop)
+		count(rc == -ENOBUFS ? &me->tx_drop_pool : &me->tx_drop_error, 1);
+	return rc;
+}
+
+/* Pool mode: queue buffer ID (LEN bytes, ours) to the ports of MASK, then
+ * drop our reference; returns the number of ports it was queued to. */
+static int pool_deliver(struct mint_vni *v, uint32_t id, uint32_t len, uint32_t mask)
+{
+	struct mint_vni_port *me = my_port(v);
+	int sent = 0;
+	for (uint32_t dst = 0; dst < MINT_VNI_MAX_PORTS; dst++) {
+		uint32_t bell;
+		int rc = mask & (1u << dst) ? vni_pool_enqueue(&v->pool, dst, id, len, &bell) : 1;
+		if (rc == 0) {
+			count_sent(v, len, bell);
+			sent++;
+		} else if (rc < 0) {
+			count(rc == -EAGAIN ? &me->tx_drop_full : &me->tx_drop_error, 1);
+		}
 	}
-	v->last_dst = dst;
-	return send_to(v, dst, frame, len);
+	vni_pool_sent(&v->pool, id);
+	return sent;
+}
+
+int mint_vni_send(struct mint_vni *v, const void *frame, uint32_t len)
+{
+	int rc = check_frame(v, len);
+	uint32_t mask = rc == 0 ? route(v, frame) : 0;
+	if (rc || !mask)
+		return rc;
+	if (v->pooled) {
+		uint32_t id;
+		if (take_buffer(v, &id, true))
+			return 0;
+		memcpy(vni_pool_data(&v->pool, id), frame, len);
+		return pool_deliver(v, id, len, mask);
+	}
+	int sent = 0;
+	for (uint32_t dst = 0; dst < MINT_VNI_MAX_PORTS; dst++)
+		if (mask & (1u << dst))
+			sent += ring_send_to(v, dst, frame, len);
+	return sent;
+}
+
+/* Pool mode: the buffer held for the next frame (taken now if none). */
+static void pool_tx_begin(struct mint_vni *v)
+{
+	struct mint_vni_port *me = my_port(v);
+	if (v->tx_id == MINT_VNI_BUF_NONE && me &&
+	    ald32(&me->state, memory_order_relaxed) == MINT_VNI_UP)
+		take_buffer(v, &v->tx_id, false); /* none: the frame goes by scratch */
+	v->tx_buf = v->tx_id != MINT_VNI_BUF_NONE ? vni_pool_data(&v->pool, v->tx_id) : v->scratch;
+}
+
+/* Pool mode: send the held buffer; it stays held if the frame goes nowhere. */
+static int pool_tx_end(struct mint_vni *v, uint32_t len)
+{
+	uint32_t id = v->tx_id;
+	if (id == MINT_VNI_BUF_NONE)
+		return mint_vni_send(v, v->scratch, len);
+	int rc = check_frame(v, len);
+	uint32_t mask = rc == 0 ? route(v, vni_pool_data(&v->pool, id)) : 0;
+	if (rc || !mask)
+		return rc;
+	v->tx_id = MINT_VNI_BUF_NONE;
+	return pool_deliver(v, id, len, mask);
 }
 
 int mint_vni_tx_begin(struct mint_vni *v, void **buf, uint32_t *cap)
@@ -364,8 +532,10 @@ int mint_vni_tx_begin(struct mint_vni *v, void **buf, uint32_t *cap)
 	struct peer *p = dst < MINT_VNI_MAX_PORTS ? &v->peers[dst] : NULL;
 	v->tx_dst = MINT_NODE_NONE;
 	v->tx_buf = v->scratch;
-	if (p && p->tx_open && peer_up(v, dst) &&
-	    mint_ring_reserve(&p->tx, MINT_VNI_FRAME_MAX, (void **)&v->tx_buf) == 0)
+	if (v->pooled)
+		pool_tx_begin(v);
+	else if (p && p->tx_open && peer_up(v, dst) &&
+		 mint_ring_reserve(&p->tx, MINT_VNI_FRAME_MAX, (void **)&v->tx_buf) == 0)
 		v->tx_dst = dst;
 	else
 		v->tx_buf = v->scratch;
@@ -376,6 +546,8 @@ int mint_vni_tx_begin(struct mint_vni *v, void **buf, uint32_t *cap)
 
 int mint_vni_tx_end(struct mint_vni *v, uint32_t len)
 {
+	if (v->pooled)
+		return pool_tx_end(v, len);
 	uint32_t dst = v->tx_dst;
 	v->tx_dst = MINT_NODE_NONE;
 	if (dst == MINT_NODE_NONE)
@@ -383,7 +555,7 @@ int mint_vni_tx_end(struct mint_vni *v, uint32_t len)
 	const uint8_t *dmac = v->tx_buf + MINT_VNI_VNET_HDR;
 	if (len >= MINT_VNI_VNET_HDR + 14 && !(dmac[0] & 1) && unicast_port(v, dmac) == dst &&
 	    mint_ring_commit(&v->peers[dst].tx, len, MINT_REC_FRAME) == 0) {
-		count_sent(v, dst, len);
+		count_sent(v, len, v->peers[dst].tx.last_bell);
 		return 1;
 	}
 	/* Another destination, or several: out of the ring, then as usual. */
@@ -405,7 +577,32 @@ static void find_rx_rings(struct mint_vni *v)
 	}
 }
 
-/* Deliver frames from one source ring, looking at QUOTA records at most
+/* A receive queue is a source's ring R (per-destination mode) or, with R
+ * NULL, our address queue (pool mode); both read as peek, then release.
+ * A bad record comes back as -EPROTO, already skipped. */
+static int rx_peek(struct mint_vni *v, struct mint_ring *r, const void **frame)
+{
+	if (!r)
+		return vni_pool_peek(&v->pool, v->self, frame);
+	uint32_t type;
+	int len = mint_ring_peek(r, frame, &type);
+	if (len >= 0 && type != MINT_REC_FRAME) {
+		mint_ring_release(r);
+		return -EPROTO;
+	}
+	return len;
+}
+
+/* 0, or -EIO if the pool's management of the buffer was corrupt. */
+static int rx_release(struct mint_vni *v, struct mint_ring *r)
+{
+	if (!r)
+		return vni_pool_release(&v->pool, v->self);
+	mint_ring_release(r);
+	return 0;
+}
+
+/* Deliver frames from one receive queue, looking at QUOTA records at most
  * (bad ones included, so garbage cannot keep us here); returns how many
  * were delivered. */
 static unsigned drain(struct mint_vni *v, struct mint_ring *r, mint_vni_rx_fn fn, void *arg,
@@ -415,15 +612,14 @@ static unsigned drain(struct mint_vni *v, struct mint_ring *r, mint_vni_rx_fn fn
 	unsigned delivered = 0;
 	for (unsigned seen = 0; seen < quota; seen++) {
 		const void *frame;
-		uint32_t type;
-		int len = mint_ring_peek(r, &frame, &type);
+		int len = rx_peek(v, r, &frame);
 		if (len == -EAGAIN)
 			break;
-		if (len < 0 || type != MINT_REC_FRAME || (uint32_t)len < MINT_VNI_VNET_HDR + 14 ||
+		if (len < 0 || (uint32_t)len < MINT_VNI_VNET_HDR + 14 ||
 		    (uint32_t)len > MINT_VNI_FRAME_MAX) {
 			count(&me->rx_errors, 1);
-			if (len >= 0)
-				mint_ring_release(r);
+			if (len >= 0 && rx_release(v, r))
+				count(&me->rx_errors, 1);
 			continue;
 		}
 		if (fn(arg, frame, (uint32_t)len) < 0) {
@@ -432,7 +628,8 @@ static unsigned drain(struct mint_vni *v, struct mint_ring *r, mint_vni_rx_fn fn
 			count(&me->rx_packets, 1);
 			count(&me->rx_bytes, (uint64_t)len);
 		}
-		mint_ring_release(r);
+		if (rx_release(v, r))
+			count(&me->rx_errors, 1);
 		delivered++;
 	}
 	return delivered;
@@ -443,9 +640,10 @@ int mint_vni_poll(struct mint_vni *v, mint_vni_rx_fn fn, void *arg, unsigned bud
 	struct mint_vni_port *me = my_port(v);
 	if (!me)
 		return -ENOTCONN;
-	find_rx_rings(v);
-	unsigned total = 0;
-	for (uint32_t src = 0; src < MINT_VNI_MAX_PORTS && total < budget; src++) {
+	unsigned total = v->pooled ? drain(v, NULL, fn, arg, budget) : 0;
+	if (!v->pooled)
+		find_rx_rings(v);
+	for (uint32_t src = 0; !v->pooled && src < MINT_VNI_MAX_PORTS && total < budget; src++) {
 		unsigned quota = budget - total < POLL_QUOTA ? budget - total : POLL_QUOTA;
 		if (v->peers[src].rx_open)
 			total += drain(v, &v->peers[src].rx, fn, arg, quota);
@@ -457,6 +655,8 @@ int mint_vni_poll(struct mint_vni *v, mint_vni_rx_fn fn, void *arg, unsigned bud
 
 int mint_vni_arm(struct mint_vni *v)
 {
+	if (v->pooled)
+		return my_port(v) ? vni_pool_arm(&v->pool, v->self) : -ENOTCONN;
 	uint32_t gen = ald32(&mint_fabric_hdr(v->f)->dir_generation, memory_order_acquire);
 	int again = gen != v->generation; /* a new ring to pick up */
 	for (uint32_t src = 0; src < MINT_VNI_MAX_PORTS; src++)
@@ -505,5 +705,8 @@ int mint_vni_stats(struct mint_fabric *f, uint32_t id, struct mint_vni_stats *st
 	st->rx_drop_host = ald64(&p->rx_drop_host, memory_order_relaxed);
 	st->rx_polls = ald64(&p->rx_polls, memory_order_relaxed);
 	st->tx_drop_queue = ald64(&p->tx_drop_queue, memory_order_relaxed);
+	st->tx_drop_pool = ald64(&p->tx_drop_pool, memory_order_relaxed);
+	st->pool_reclaimed = ald64(&p->pool_reclaimed, memory_order_relaxed);
+	st->pool_errors = ald64(&p->pool_errors, memory_order_relaxed);
 	return 0;
 }

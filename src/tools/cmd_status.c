@@ -37,6 +37,7 @@ static const char *type_name(uint32_t type)
 	case MINT_OBJ_CHANNEL: return "channel";
 	case MINT_OBJ_VNI: return "vni";
 	case MINT_OBJ_DEVTAB: return "devtab";
+	case MINT_OBJ_VNI_POOL: return "vni-pool";
 	default: return "unknown";
 	}
 }

@@ -12,13 +12,15 @@
 static const char vni_usage[] =
 	"usage: mint vni stats [-j]\n"
 	"Each VNI port: state, MAC, address, frames and bytes each way, drops by\n"
-	"reason, and the doorbells its frames raised or found unneeded.  -j: JSON.\n";
+	"reason (tx_drop_pool: pool mode found no free buffer), the doorbells its\n"
+	"frames raised or found unneeded, and in pool mode the buffer references it\n"
+	"took back from dead nodes.  -j: JSON.\n";
 
 /* The counters, by name, in the order they are shown. */
 static const char *const counter_names[] = {
 	"tx_packets", "tx_bytes", "tx_drop_queue", "tx_drop_full", "tx_drop_unknown", "tx_drop_down",
 	"tx_drop_error", "tx_irqs", "tx_irqs_suppressed", "rx_packets", "rx_bytes",
-	"rx_errors", "rx_drop_host", "rx_polls",
+	"rx_errors", "rx_drop_host", "rx_polls", "tx_drop_pool", "pool_reclaimed", "pool_errors",
 };
 #define NCOUNTERS (sizeof(counter_names) / sizeof(counter_names[0]))
 
@@ -29,7 +31,7 @@ static void counter_values(const struct mint_vni_stats *st, uint64_t v[NCOUNTERS
 		st->tx_drop_unknown,
 		st->tx_drop_down,  st->tx_drop_error, st->tx_irqs,         st->tx_irqs_suppressed,
 		st->rx_packets,    st->rx_bytes,   st->rx_errors,          st->rx_drop_host,
-		st->rx_polls,
+		st->rx_polls,      st->tx_drop_pool, st->pool_reclaimed,    st->pool_errors,
 	};
 	memcpy(v, all, sizeof(all));
 }

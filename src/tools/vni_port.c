@@ -140,6 +140,7 @@ static void read_queue_drops(struct vni_port *p)
 void vni_port_watch(struct vni_port *p)
 {
 	read_queue_drops(p);
+	mint_vni_reclaim(p->vni); /* pool mode: what dead nodes held */
 	bool peers = false;
 	uint32_t self = mint_fabric_self(p->f);
 	for (uint32_t id = 0; id < MINT_VNI_MAX_PORTS && !peers; id++)
