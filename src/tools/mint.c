@@ -25,6 +25,7 @@ static const char usage[] =
 	"  capture ID -w FILE [-c N] [-G S] node ID's VNI traffic to a pcap file\n"
 #endif
 	"  down                             stop all nodes, remove the fabric\n"
+	"  exec ID [-t] -- CMD [ARG ...]    run CMD on node ID through the fabric\n"
 	"\n"
 	"The fabric is --fabric NAME, else $MINT_FABRIC, else \"mint\":\n"
 	"/dev/shm/mint-NAME, or NAME itself when it contains a '/'.\n"
@@ -47,6 +48,7 @@ static const struct {
 	{"up", cmd_up},         {"down", cmd_down}, {"node", cmd_node}, {"status", cmd_status},
 	{"irq", cmd_irq},       {"ipi", cmd_ipi},   {"ping", cmd_ping}, {"vni", cmd_vni},
 	{"capture", cmd_capture},
+	{"exec", cmd_exec},
 };
 
 int main(int argc, char **argv)
