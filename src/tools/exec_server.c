@@ -556,12 +556,19 @@ static void *session_thread(void *arg)
 	return NULL;
 }
 
+void exec_server_refuse(struct mint_fabric *f, const struct mint_channel *ch, uint64_t off,
+			const char *name, uint32_t kind, const char *what)
+{
+	struct mint_channel own = *ch;
+	agent_logf(mint_fabric_self(f), "exec: %s: %s: channel removed", name, what);
+	send_error(&own.tx, kind, what, never, NULL);
+	remove_channel(f, name, off);
+}
+
 static void reject(struct exec_server *s, struct mint_channel *ch, const char *name, uint64_t off,
 		   const char *what)
 {
-	agent_logf(s->self, "exec: %s: %s: channel removed", name, what);
-	send_error(&ch->tx, EXEC_ERR_PROTOCOL, what, never, NULL);
-	remove_channel(s->f, name, off);
+	exec_server_refuse(s->f, ch, off, name, EXEC_ERR_PROTOCOL, what);
 }
 
 bool exec_server_start(struct exec_server *s, const struct mint_channel *ch, uint64_t off,

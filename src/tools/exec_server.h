@@ -45,4 +45,9 @@ bool exec_server_owns(struct exec_server *s, uint64_t off);
 bool exec_server_start(struct exec_server *s, const struct mint_channel *ch, uint64_t off,
 		       const char *name, const void *msg, uint32_t len, uint32_t type);
 
+/* Tell the client of channel NAME at OFF why it gets no session (an
+ * EXEC_ERROR of KIND saying WHAT), log it, and remove the channel. */
+void exec_server_refuse(struct mint_fabric *f, const struct mint_channel *ch, uint64_t off,
+			const char *name, uint32_t kind, const char *what);
+
 #endif

@@ -44,7 +44,7 @@ struct served {
 
 struct services {
 	struct mint_fabric *f;
-	struct exec_server *exec; /* NULL: exec channels are not served */
+	struct exec_server *exec; /* NULL: exec channels are refused */
 	uint32_t self;
 	uint32_t generation;
 	int n;
@@ -99,8 +99,8 @@ static int service_of(struct services *s, const struct mint_obj_info *info)
 		return ECHO;
 	if (strncmp(info->name, CTL_PREFIX, strlen(CTL_PREFIX)) == 0)
 		return CTL;
-	if (s->exec && strncmp(info->name, EXEC_PREFIX, strlen(EXEC_PREFIX)) == 0 &&
-	    !exec_server_owns(s->exec, info->offset))
+	if (strncmp(info->name, EXEC_PREFIX, strlen(EXEC_PREFIX)) == 0 &&
+	    !(s->exec && exec_server_owns(s->exec, info->offset)))
 		return EXEC;
 	return -1;
 }
@@ -253,7 +253,10 @@ static bool serve_exec(struct services *s, struct served *sv)
 		return false;
 	/* Taken or refused: either way the channel is not ours any more. */
 	sv->claimed = true;
-	if (n >= 0)
+	if (!s->exec)
+		exec_server_refuse(s->f, &sv->ch, sv->off, sv->name, EXEC_ERR_FAILED,
+				   "this node does not serve exec (started with --no-exec)");
+	else if (n >= 0)
 		exec_server_start(s->exec, &sv->ch, sv->off, sv->name, s->buf, (uint32_t)n, type);
 	else
 		exec_server_start(s->exec, &sv->ch, sv->off, sv->name, NULL, 0, 0);
