@@ -416,6 +416,8 @@ static void *input_thread(void *arg)
 			end_session(se, CUT);
 			break;
 		}
+		if (atomic_load(&se->end) == CUT)
+			break; /* nothing more is taken from this client */
 		if (!client_alive(se) || atomic_load(&se->srv->stopping)) {
 			end_session(se, HANGUP);
 			break;
@@ -526,6 +528,8 @@ static void *session_thread(void *arg)
 	struct session *se = arg;
 	char why[400];
 	uint32_t kind = start_command(se, why, sizeof(why));
+	if (kind == EXEC_ERR_PROTOCOL)
+		end_session(se, CUT);
 	pthread_t input;
 	bool input_running = pthread_create(&input, NULL, input_thread, se) == 0;
 	if (!input_running)
@@ -536,8 +540,9 @@ static void *session_thread(void *arg)
 		status = reap(se);
 	}
 	if (atomic_load(&se->end) == CUT) {
-		agent_logf(se->srv->self, "exec: %s: malformed record: session cut", se->ch_name);
-		send_error(&se->ch.tx, EXEC_ERR_PROTOCOL, "malformed record: session cut", never, NULL);
+		const char *what = kind ? why : "malformed record: session cut";
+		agent_logf(se->srv->self, "exec: %s: %s", se->ch_name, what);
+		send_error(&se->ch.tx, EXEC_ERR_PROTOCOL, what, never, NULL);
 	} else if (kind) {
 		send_error(&se->ch.tx, kind, why, client_reachable, se);
 	} else {
