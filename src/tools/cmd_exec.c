@@ -357,7 +357,8 @@ static void close_session(struct session *se, pthread_t input)
 	queue_signal(0); /* the input thread's "stop" */
 	pthread_join(input, NULL);
 	atomic_store(&se->done, false);
-	if (exec_send(&se->ch.tx, NULL, 0, EXEC_CLOSE, go_on, se) != 0)
+	if (!mint_node_alive(se->f, se->node) ||
+	    exec_send(&se->ch.tx, NULL, 0, EXEC_CLOSE, go_on, se) != 0)
 		mint_channel_remove(se->f, se->name);
 }
 
