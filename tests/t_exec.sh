@@ -216,4 +216,8 @@ ok = "33 101" in text and "/dev/pts/" in text and "STATUS=3 RESTORED=True" in te
 sys.exit(0 if ok else 1)
 EOF
 
+# Sanitizer builds: the agents' reports go to their logs.
+grep -Eq 'runtime error|Sanitizer' "/dev/shm/mint-$FAB".node*.log &&
+	fail "sanitizer reports in the agents' logs: $(grep -Eh 'runtime error|Sanitizer' "/dev/shm/mint-$FAB".node*.log | head -3)"
+
 t_finish

@@ -358,7 +358,7 @@ static void close_session(struct session *se, pthread_t input)
 	pthread_join(input, NULL);
 	atomic_store(&se->done, false);
 	if (!mint_node_alive(se->f, se->node) ||
-	    exec_send(&se->ch.tx, NULL, 0, EXEC_CLOSE, go_on, se) != 0)
+	    exec_send(&se->ch.tx, "", 0, EXEC_CLOSE, go_on, se) != 0)
 		mint_channel_remove(se->f, se->name);
 }
 
