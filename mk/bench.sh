@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # What `make bench` runs: mint-bench's table of mint against same-run anchors,
-# then bench/vni-bench.sh, the VNI against a veth pair (see
+# then bench/vni-bench.sh, the VNI against a veth pair, then
+# bench/exec-bench.sh, `mint exec` against its anchors (see
 # docs/benchmarks.md).  MINT_BUILD is the build directory (default build);
 # MINT_BENCH_ARGS adds options to mint-bench, e.g. MINT_BENCH_ARGS=--quick
 # or -j; --quick also shortens the VNI benchmark, and -j, --only,
@@ -34,11 +35,22 @@ for a in ${MINT_BENCH_ARGS:-} "$@"; do
 	-j | --json | --only* | --anchors-only | -h | --help) vni=0 ;;
 	esac
 done
-[ "$vni" = 0 ] && exit "$st"
-
-echo
 vst=0
-# shellcheck disable=SC2086 # lists of options
-MINT_BUILD=$BUILD sh "$VNI_BENCH" $vni_args ${MINT_VNI_BENCH_ARGS:-} || vst=$?
+if [ "$vni" != 0 ]; then
+	echo
+	# shellcheck disable=SC2086 # lists of options
+	MINT_BUILD=$BUILD sh "$VNI_BENCH" $vni_args ${MINT_VNI_BENCH_ARGS:-} || vst=$?
+fi
+
+# bench/exec-bench.sh: `mint exec` latency and throughput against
+# `ip netns exec` and a local pipe.  Left out like the VNI benchmark, or
+# with MINT_EXEC_BENCH=0; --quick shortens it.
+est=0
+if [ "$vni" != 0 ] && [ "${MINT_EXEC_BENCH:-1}" != 0 ]; then
+	echo
+	# shellcheck disable=SC2086 # a list of options
+	MINT_BUILD=$BUILD sh "$(dirname "$0")/../bench/exec-bench.sh" $vni_args || est=$?
+fi
 [ "$st" -ne 0 ] && exit "$st"
-exit "$vst"
+[ "$vst" -ne 0 ] && exit "$vst"
+exit "$est"

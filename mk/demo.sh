@@ -40,5 +40,10 @@ run ip netns exec "$ns0" timeout 20 iperf3 -c 10.77.0.2 -t 2
 wait $server 2>/dev/null || true
 step vni stats
 step status -j
+printf "\n%s\n" "# remote execution through a fabric channel: node 1's agent runs the"
+echo "# commands in node 1's namespace and on its core, and streams their output back."
+step exec 1 -- hostname
+step exec 1 -- id
+step exec 1 -- ip addr
 step down
 trap - EXIT

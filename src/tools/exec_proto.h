@@ -20,7 +20,7 @@
 
 #define EXEC_PREFIX "exec."
 #define EXEC_VERSION 1u
-#define EXEC_RING_SIZE (1u << 20)   /* data bytes of each direction */
+#define EXEC_RING_SIZE (256u * 1024u) /* data bytes of each direction */
 #define EXEC_CHUNK (64u * 1024u)    /* largest data record */
 #define EXEC_START_MAX (64u * 1024u) /* largest EXEC_START record */
 
