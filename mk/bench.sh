@@ -28,11 +28,12 @@ st=0
 "$BIN" ${MINT_BENCH_ARGS:-} "$@" || st=$?
 
 vni=${MINT_VNI_BENCH:-1}
+scripts=1 # the shell benchmarks (VNI, exec) run at all
 vni_args=""
 for a in ${MINT_BENCH_ARGS:-} "$@"; do
 	case $a in
 	--quick) vni_args="--quick" ;;
-	-j | --json | --only* | --anchors-only | -h | --help) vni=0 ;;
+	-j | --json | --only* | --anchors-only | -h | --help) vni=0 scripts=0 ;;
 	esac
 done
 vst=0
@@ -43,10 +44,10 @@ if [ "$vni" != 0 ]; then
 fi
 
 # bench/exec-bench.sh: `mint exec` latency and throughput against
-# `ip netns exec` and a local pipe.  Left out like the VNI benchmark, or
-# with MINT_EXEC_BENCH=0; --quick shortens it.
+# `ip netns exec` and a local pipe.  Left out by the options that leave
+# the VNI benchmark out, or by MINT_EXEC_BENCH=0; --quick shortens it.
 est=0
-if [ "$vni" != 0 ] && [ "${MINT_EXEC_BENCH:-1}" != 0 ]; then
+if [ "$scripts" != 0 ] && [ "${MINT_EXEC_BENCH:-1}" != 0 ]; then
 	echo
 	# shellcheck disable=SC2086 # a list of options
 	MINT_BUILD=$BUILD sh "$(dirname "$0")/../bench/exec-bench.sh" $vni_args || est=$?
