@@ -141,16 +141,16 @@ static bool forward_signal(struct session *se)
 	return exec_send(&se->ch.tx, ws, sizeof(ws), EXEC_WINSIZE, go_on, se) != -ECANCELED;
 }
 
-/* Standard input to the node; its end as an empty record. */
+/* Standard input to the node; its end (or an error) as an empty record. */
 static bool forward_input(struct session *se)
 {
-	ssize_t n = read(STDIN_FILENO, se->inbuf, EXEC_CHUNK);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+	int n = exec_forward_fd(&se->ch.tx, STDIN_FILENO, EXEC_STDIN, se->inbuf, go_on, se);
+	if (n > 0 || n == -EAGAIN)
 		return true;
-	if (n <= 0)
-		se->stdin_open = false;
-	return exec_send(&se->ch.tx, se->inbuf, n > 0 ? (uint32_t)n : 0, EXEC_STDIN, go_on, se) !=
-	       -ECANCELED;
+	if (n == -ECANCELED)
+		return false;
+	se->stdin_open = false;
+	return exec_send(&se->ch.tx, "", 0, EXEC_STDIN, go_on, se) != -ECANCELED;
 }
 
 static void *input_thread(void *arg)
@@ -201,13 +201,16 @@ static int take_record(struct session *se, const uint8_t *buf, int n, uint32_t t
 /* The node's records until the exit status, an error or the node's death. */
 static int run_session(struct session *se)
 {
-	uint8_t *buf = malloc(EXEC_CHUNK);
-	int status = buf ? -1 : EXEC_STATUS_FAILED;
+	int status = -1;
 	while (status < 0) {
+		const void *data;
 		uint32_t type;
-		int n = mint_ring_recv_wait(&se->ch.rx, buf, EXEC_CHUNK, &type, EXEC_POLL_MS);
+		bool taken;
+		int n = exec_peek_wait(&se->ch.rx, &data, &type, &taken);
 		if (n >= 0) {
-			status = take_record(se, buf, n, type);
+			status = take_record(se, data, n, type);
+			if (!taken)
+				mint_ring_release(&se->ch.rx);
 		} else if (n != -ETIMEDOUT && n != -EINTR) {
 			restore_tty();
 			cli_err("node %u: session broken: %s", se->node, mint_strerror(n));
@@ -218,7 +221,6 @@ static int run_session(struct session *se)
 			status = EXEC_STATUS_FAILED;
 		}
 	}
-	free(buf);
 	return status;
 }
 

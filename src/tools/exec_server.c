@@ -68,8 +68,7 @@ struct session {
 	int wake[2];        /* input thread -> session thread */
 	atomic_int end;     /* enum end */
 	atomic_bool final_sent;
-	uint8_t inbuf[EXEC_CHUNK];
-	uint8_t outbuf[EXEC_CHUNK];
+	uint8_t outbuf[EXEC_CHUNK]; /* output that waits for room in the ring */
 };
 
 static uint64_t now_ms(void) { return mint_now_ns(CLOCK_MONOTONIC) / 1000000u; }
@@ -353,7 +352,7 @@ static void end_session(struct session *se, enum end why)
 	}
 }
 
-static void take_input(struct session *se, uint32_t len)
+static void take_input(struct session *se, const void *data, uint32_t len)
 {
 	int fd = se->child.in_fd;
 	if (!se->have_child || fd < 0)
@@ -362,21 +361,23 @@ static void take_input(struct session *se, uint32_t len)
 		struct termios t; /* end of input on a terminal: its EOF character */
 		char eof = tcgetattr(fd, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
 		exec_write_all(fd, &eof, 1, running, se);
-	} else if (len == 0 || exec_write_all(fd, se->inbuf, len, running, se) == -EPIPE) {
+	} else if (len == 0 || exec_write_all(fd, data, len, running, se) == -EPIPE) {
 		close(fd);
 		se->child.in_fd = -1;
 	}
 }
 
-/* Act on one record; false if it is malformed. */
-static bool take_record(struct session *se, uint32_t type, uint32_t len, bool *closed)
+/* Act on one record (DATA: in the ring, each field read once); false if
+ * it is malformed. */
+static bool take_record(struct session *se, const uint8_t *data, uint32_t type, uint32_t len,
+			bool *closed)
 {
 	switch (type) {
 	case EXEC_STDIN:
-		take_input(se, len);
+		take_input(se, data, len);
 		return true;
 	case EXEC_SIGNAL: {
-		uint32_t sig = len == 4 ? exec_get_u32(se->inbuf) : 0;
+		uint32_t sig = len == 4 ? exec_get_u32(data) : 0;
 		if (sig == 0 || sig >= (uint32_t)NSIG)
 			return false;
 		if (se->have_child)
@@ -386,8 +387,8 @@ static bool take_record(struct session *se, uint32_t type, uint32_t len, bool *c
 	case EXEC_WINSIZE: {
 		if (len != 8)
 			return false;
-		struct winsize ws = {(unsigned short)exec_get_u32(se->inbuf),
-				     (unsigned short)exec_get_u32(se->inbuf + 4), 0, 0};
+		struct winsize ws = {(unsigned short)exec_get_u32(data),
+				     (unsigned short)exec_get_u32(data + 4), 0, 0};
 		if (se->have_child && se->req.flags & EXEC_TTY && se->child.in_fd >= 0)
 			ioctl(se->child.in_fd, TIOCSWINSZ, &ws);
 		return true;
@@ -408,9 +409,16 @@ static void *input_thread(void *arg)
 	uint64_t final_at = 0;
 	bool closed = false;
 	while (!closed) {
+		const void *data;
 		uint32_t type;
-		int n = mint_ring_recv_wait(&se->ch.rx, se->inbuf, EXEC_CHUNK, &type, EXEC_POLL_MS);
-		if (n >= 0 && take_record(se, type, (uint32_t)n, &closed))
+		bool taken, ok = false;
+		int n = exec_peek_wait(&se->ch.rx, &data, &type, &taken);
+		if (n >= 0) {
+			ok = n <= (int)EXEC_CHUNK && take_record(se, data, type, (uint32_t)n, &closed);
+			if (!taken)
+				mint_ring_release(&se->ch.rx);
+		}
+		if (ok)
 			continue;
 		if (n >= 0 || (n != -ETIMEDOUT && n != -EINTR)) {
 			end_session(se, CUT);
@@ -434,15 +442,12 @@ static void *input_thread(void *arg)
 
 /* ---- the session thread ---- */
 
-/* Forward one readable output; false at its end. */
+/* Forward one readable output; false at its end (EOF, or EIO from a pty
+ * whose last user left) or when it cannot be sent. */
 static bool forward(struct session *se, int fd, uint32_t type)
 {
-	ssize_t n = read(fd, se->outbuf, EXEC_CHUNK);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n <= 0) /* EOF, or EIO from a pty whose last user left */
-		return false;
-	return exec_send(&se->ch.tx, se->outbuf, (uint32_t)n, type, running, se) == 0;
+	int n = exec_forward_fd(&se->ch.tx, fd, type, se->outbuf, running, se);
+	return n > 0 || n == -EAGAIN;
 }
 
 /* The command's output to the client until both streams end. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exec_proto.h"
 #include "le.h"
 
 int exec_send(struct mint_ring *tx, const void *data, uint32_t len, uint32_t type,
@@ -45,6 +46,43 @@ int exec_write_all(int fd, const void *buf, size_t len, exec_go_on_fn go_on, voi
 		poll(&pfd, 1, EXEC_POLL_MS);
 	}
 	return 0;
+}
+
+int exec_forward_fd(struct mint_ring *tx, int fd, uint32_t type, uint8_t *buf,
+		    exec_go_on_fn go_on, void *arg)
+{
+	void *room;
+	int rc = mint_ring_reserve(tx, EXEC_CHUNK, &room);
+	if (rc != 0 && rc != -EAGAIN)
+		return rc;
+	/* An uncommitted reservation is dropped by the next one. */
+	ssize_t n = read(fd, rc == 0 ? room : buf, EXEC_CHUNK);
+	if (n <= 0)
+		return n == 0 ? 0 : errno == EINTR ? -EAGAIN : -errno;
+	if (rc == 0)
+		rc = mint_ring_commit(tx, (uint32_t)n, type);
+	else
+		rc = exec_send(tx, buf, (uint32_t)n, type, go_on, arg);
+	return rc < 0 ? rc : (int)n;
+}
+
+int exec_peek_wait(struct mint_ring *rx, const void **payload, uint32_t *type, bool *taken)
+{
+	uint8_t none;
+	*taken = false;
+	int n = mint_ring_peek(rx, payload, type);
+	if (n != -EAGAIN)
+		return n;
+	/* A receive into no room waits for a record, takes an empty one and
+	 * leaves any other (-EMSGSIZE) to be peeked at. */
+	n = mint_ring_recv_wait(rx, &none, 0, type, EXEC_POLL_MS);
+	if (n == -EMSGSIZE)
+		return mint_ring_peek(rx, payload, type);
+	if (n == 0) {
+		*payload = "";
+		*taken = true;
+	}
+	return n;
 }
 
 uint32_t exec_get_u32(const void *p)

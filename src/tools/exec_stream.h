@@ -31,6 +31,25 @@ int exec_send_u32(struct mint_ring *tx, uint32_t v, uint32_t type, exec_go_on_fn
  */
 int exec_write_all(int fd, const void *buf, size_t len, exec_go_on_fn go_on, void *arg);
 
+/*
+ * Read up to EXEC_CHUNK bytes of FD into one record of TYPE: straight into
+ * the ring when it has room for a whole chunk, else through BUF (which
+ * holds EXEC_CHUNK bytes), waiting for room while GO_ON(ARG) says so.
+ * Returns the bytes sent, 0 at the end of FD, -EAGAIN when FD had nothing,
+ * or -errno (-ECANCELED, or an error of the ring).
+ */
+int exec_forward_fd(struct mint_ring *tx, int fd, uint32_t type, uint8_t *buf,
+		    exec_go_on_fn go_on, void *arg);
+
+/*
+ * Wait up to EXEC_POLL_MS for the next record and peek at it without a
+ * copy: its length, with *PAYLOAD in the ring until mint_ring_release (the
+ * sender may still change those bytes: read each field once).  An empty
+ * record is taken at once (*TAKEN: nothing to release).  -ETIMEDOUT,
+ * -EINTR, or an error of mint_ring_peek.
+ */
+int exec_peek_wait(struct mint_ring *rx, const void **payload, uint32_t *type, bool *taken);
+
 /* A little-endian u32 at P (which may be unaligned). */
 uint32_t exec_get_u32(const void *p);
 
