@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "drain.h"
 #include "exec_proto.h"
 #include "exec_spawn.h"
 #include "exec_stream.h"
@@ -93,19 +94,7 @@ void exec_server_destroy(struct exec_server *s)
 		return;
 	/* Sessions notice within EXEC_POLL_MS and hang up their commands. */
 	atomic_store(&s->stopping, true);
-	for (uint64_t t0 = now_ms(); now_ms() - t0 < DRAIN_MS;) {
-		pthread_mutex_lock(&s->lock);
-		int n = s->sessions;
-		pthread_mutex_unlock(&s->lock);
-		if (n == 0)
-			break;
-		struct timespec ts = {0, 10000000};
-		nanosleep(&ts, NULL);
-	}
-	pthread_mutex_lock(&s->lock);
-	int left = s->sessions;
-	pthread_mutex_unlock(&s->lock);
-	if (left)
+	if (!drain_wait(&s->lock, &s->sessions, DRAIN_MS))
 		return; /* still in use by a stuck session: the process exits anyway */
 	pthread_mutex_destroy(&s->lock);
 	free(s);

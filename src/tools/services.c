@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "drain.h"
 #include "exec_proto.h"
 #include "exec_server.h"
 #include "le.h"
@@ -78,15 +79,7 @@ void services_destroy(struct services *s)
 		return;
 	/* Running jobs use the fabric: tell them to stop and wait for them. */
 	atomic_store(&s->stopping, true);
-	for (int waited = 0; waited < JOBS_DRAIN_MS; waited += 10) {
-		pthread_mutex_lock(&s->jobs_lock);
-		int jobs = s->jobs;
-		pthread_mutex_unlock(&s->jobs_lock);
-		if (jobs == 0)
-			break;
-		struct timespec ts = {0, 10000000};
-		nanosleep(&ts, NULL);
-	}
+	drain_wait(&s->jobs_lock, &s->jobs, JOBS_DRAIN_MS);
 	pthread_mutex_destroy(&s->jobs_lock);
 	free(s->buf);
 	free(s);
