@@ -19,10 +19,11 @@
 #    with an error and its channel removed, the command killed, and the
 #    node goes on serving others.
 # 6. Signals: SIGINT, SIGTERM and SIGHUP to the client reach the command
-#    (130, 143, 129).  The client killed with -9: the command is gone
-#    within 3 s and so is the channel.  The node killed mid-session: the
-#    client exits 125 with a message (the time it took is printed; the
-#    limit here is 3 s, the measured figure is ~0.1 s).
+#    (130, 143, 129).  The client killed with -9: the command gets SIGHUP
+#    and is gone within 3 s, and so is the channel.  The node killed
+#    mid-session: the client exits 125 with a message (the time it took
+#    is printed; the limit here is 3 s, the measured figure is ~0.1 s),
+#    the command dies with the agent (SIGHUP) and the channel is removed.
 # 7. Several sessions at once to two nodes, and exec from inside node 1
 #    to node 2 (a client in a node's context).
 # 8. -t: a pseudo-terminal session under python3's pty module: the
@@ -138,20 +139,23 @@ signalled INT 130
 signalled TERM 143
 signalled HUP 129
 
-$MX exec 1 -- sh -c 'echo $$ >'"$TMP/rpid"'; exec sleep 30' </dev/null &
+# The remote shell notes the SIGHUP it gets in a file, then exits.
+$MX exec 1 -- sh -c 'trap "echo hup >'"$TMP/hup"'; exit 0" HUP; echo $$ >'"$TMP/rpid"'
+	while :; do sleep 0.1; done' </dev/null &
 client=$!
 PIDS="$PIDS $client"
-wait_until 10 test -s "$TMP/rpid" || fail "the remote sleep never started"
+wait_until 10 test -s "$TMP/rpid" || fail "the remote shell never started"
 rpid=$(cat "$TMP/rpid")
 kill -9 "$client"
 wait "$client" 2>/dev/null
 forget "$client"
 wait_until 3 sh -c '! kill -0 '"$rpid"' 2>/dev/null' ||
 	fail "remote command $rpid still runs 3 s after its client was killed"
+check "signal when the client was killed" hup "$(cat "$TMP/hup" 2>/dev/null)"
 no_exec_channel() { ! mint status -j | jq -e '.objects[] | select(.name | startswith("exec."))' >/dev/null; }
 wait_until 3 no_exec_channel || fail "an exec channel is left after its client was killed"
 
-$MX exec 2 -- sh -c 'echo started; exec sleep 30' >"$TMP/dead" 2>&1 </dev/null &
+$MX exec 2 -- sh -c 'echo started $$; exec sleep 30' >"$TMP/dead" 2>&1 </dev/null &
 client=$!
 PIDS="$PIDS $client"
 wait_line "$TMP/dead" started 10 || fail "the command on node 2 never started"
@@ -163,6 +167,9 @@ took=$(($(now_ms) - t0))
 say "client of a killed node exited $took ms after kill -9"
 check "status when the node died" 125 "$rc"
 grep -q "node 2: died during the session" "$TMP/dead" || fail "no message: $(cat "$TMP/dead")"
+rpid=$(sed -n 's/^started //p' "$TMP/dead")
+wait_until 3 sh -c '! kill -0 '"$rpid"' 2>/dev/null' ||
+	fail "remote command $rpid outlived its node's agent by 3 s"
 [ "$took" -le 3000 ] || fail "the client took $took ms to notice its node died"
 wait_until 3 no_exec_channel || fail "an exec channel is left after node 2 died"
 mint node stop 2 >/dev/null 2>&1

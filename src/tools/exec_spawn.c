@@ -146,11 +146,12 @@ static __attribute__((noreturn)) void child_run(const struct plan *p)
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	setsid();
-	prctl(PR_SET_PDEATHSIG, SIGHUP);
 	child_streams(p);
 	if (p->change_identity && (setgroups((size_t)p->ngroups, p->groups) != 0 ||
 				   setgid(p->c->gid) != 0 || setuid(p->c->uid) != 0))
 		child_fail(p, STEP_IDENTITY);
+	/* After the identity: changing credentials clears it. */
+	prctl(PR_SET_PDEATHSIG, SIGHUP);
 	if (chdir(p->c->cwd) != 0)
 		child_fail(p, STEP_CWD);
 	environ = p->c->envp; /* execvp searches the command's own PATH */
