@@ -7,14 +7,17 @@
  * opens an exec channel to node ID and sends, by MODE:
  *   badtype    a first record of an unknown type;
  *   badstart   an EXEC_START whose counts do not match its strings;
- *   oversize   a first record of 256 KiB (the server takes 128 KiB);
+ *   oversize   a first record of 200 KiB (the server takes 128 KiB);
  *   midsession a good EXEC_START (sleep 30, as root, in /), then a record
- *              of an unknown type in the middle of the session.
+ *              of an unknown type in the middle of the session;
+ *   midbig     the same, then an input record of 200 KiB (the largest
+ *              allowed is 128 KiB).
  * It expects an EXEC_ERROR of kind EXEC_ERR_PROTOCOL within 5 s and the
  * channel removed by the server within 3 s more; then it prints
  * "cut: MESSAGE" and exits 0, or prints "error: ..." and exits 1.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +62,8 @@ static int removed(struct mint_fabric *f, const char *name)
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
-		fprintf(stderr, "usage: helper_execpeer FABRIC ID badtype|badstart|oversize|midsession\n");
+		fprintf(stderr, "usage: helper_execpeer FABRIC ID "
+				"badtype|badstart|oversize|midsession|midbig\n");
 		return 2;
 	}
 	struct mint_fabric *f;
@@ -74,7 +78,7 @@ int main(int argc, char **argv)
 	rc = mint_channel_open(f, name, MINT_NODE_NONE, id, EXEC_RING_SIZE, MINT_SIDE_A, &ch);
 	if (rc != 1)
 		return fail("channel", rc);
-	static uint8_t rec[256 * 1024];
+	static uint8_t rec[200 * 1024];
 	uint32_t len = good_start(rec, strcmp(mode, "badstart") == 0);
 	if (strcmp(mode, "badtype") == 0)
 		rc = mint_ring_send(&ch.tx, rec, len, 99);
@@ -82,10 +86,12 @@ int main(int argc, char **argv)
 		rc = mint_ring_send(&ch.tx, rec, sizeof(rec), EXEC_START);
 	else
 		rc = mint_ring_send(&ch.tx, rec, len, EXEC_START);
-	if (rc == 0 && strcmp(mode, "midsession") == 0) {
+	bool big = strcmp(mode, "midbig") == 0;
+	if (rc == 0 && (big || strcmp(mode, "midsession") == 0)) {
 		struct timespec ts = {0, 200000000}; /* the command is running */
 		nanosleep(&ts, NULL);
-		rc = mint_ring_send(&ch.tx, "junk", 4, 77);
+		rc = big ? mint_ring_send(&ch.tx, rec, sizeof(rec), EXEC_STDIN)
+			 : mint_ring_send(&ch.tx, "junk", 4, 77);
 	}
 	if (rc)
 		return fail("send", rc);

@@ -15,7 +15,8 @@
 #    file is group-writable, unless the node has --exec-allow-root; a
 #    --no-exec node refuses with a message.
 # 5. Hostile peers (helper_execpeer): a bad first record, a bad start
-#    record, an oversized one, garbage mid-session: each session is cut
+#    record, an oversized one, garbage or an oversized input record
+#    mid-session: each session is cut
 #    with an error and its channel removed, the command killed, and the
 #    node goes on serving others.
 # 6. Signals: SIGINT, SIGTERM and SIGHUP to the client reach the command
@@ -114,7 +115,7 @@ status 125 "does not serve exec" exec 3 -- true
 mint node stop 3 >/dev/null
 
 # ---- 5. hostile peers ----
-for mode in badtype badstart oversize midsession; do
+for mode in badtype badstart oversize midsession midbig; do
 	"$PEER" "$FAB" 1 $mode >"$TMP/peer" 2>&1 || fail "peer $mode: $(cat "$TMP/peer")"
 done
 grep -q 'session cut' "/dev/shm/mint-$FAB.node1.log" || fail "the agent did not log the cut"

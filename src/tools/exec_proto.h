@@ -20,9 +20,10 @@
 
 #define EXEC_PREFIX "exec."
 #define EXEC_VERSION 1u
-#define EXEC_RING_SIZE (256u * 1024u) /* data bytes of each direction */
-#define EXEC_CHUNK (64u * 1024u)    /* largest data record */
+#define EXEC_RING_SIZE (512u * 1024u) /* data bytes of each direction */
+#define EXEC_CHUNK (128u * 1024u)   /* largest data record */
 #define EXEC_START_MAX (64u * 1024u) /* largest EXEC_START record */
+#define EXEC_PIPE_SIZE (1u << 20)   /* the command's input and output pipes */
 
 /* Record types (client -> server: 32-39, server -> client: 40-47). */
 enum exec_type {
