@@ -4,7 +4,8 @@
 #
 # 1. Context: the command runs in node 1's network namespace (same inode
 #    as /run/netns/NS) and on its cores, as the caller's uid and in the
-#    caller's directory by default; MINT_NODE and --env reach it.
+#    caller's directory by default, with no descriptor of the agent's
+#    but its standard streams; MINT_NODE and --env reach it.
 # 2. Streams: 50 MB of random bytes through `cat` come back identical;
 #    the end of input reaches the command; output and error stay apart.
 # 3. Statuses: the command's code, 128+N after signal N, 127 and a
@@ -66,6 +67,8 @@ check "cores" "$(node_field 1 cores)" \
 	"$(mint exec 1 -- sh -c 'grep Cpus_allowed_list /proc/self/status | cut -f2')"
 check "uid" "$(id -u)" "$(mint exec 1 -- id -u)"
 check "cwd" "$TMP" "$(cd "$TMP" && $MX exec 1 -- pwd)"
+# Only its standard streams (and ls's own directory, 3) are open.
+check "descriptors" "0 1 2 3" "$(mint exec 1 -- ls /proc/self/fd | tr '\n' ' ' | sed 's/ $//')"
 check "env" "1 bar" "$(mint exec 1 --env FOO=bar -- sh -c 'echo $MINT_NODE $FOO')"
 
 # ---- 2. streams ----

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -152,6 +153,11 @@ static __attribute__((noreturn)) void child_run(const struct plan *p)
 		signal(sig, SIG_DFL);
 	setsid();
 	child_streams(p);
+	/* Whatever else the agent holds open (inherited from whoever started
+	 * it, say) is not the command's: closed at exec. */
+	if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
+		for (int fd = 3; fd < 1024; fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	if (p->change_identity && (setgroups((size_t)p->ngroups, p->groups) != 0 ||
 				   setgid(p->c->gid) != 0 || setuid(p->c->uid) != 0))
 		child_fail(p, STEP_IDENTITY);
