@@ -29,8 +29,9 @@
 # 7. Several sessions at once to two nodes, and exec from inside node 1
 #    to node 2 (a client in a node's context).
 # 8. -t: a pseudo-terminal session under python3's pty module: the
-#    command sees a terminal of the client's size, the exit status comes
-#    back, the client's terminal modes are restored.
+#    command sees a terminal of the client's size, and its new size after
+#    a change (SIGWINCH), the exit status comes back, the client's
+#    terminal modes are restored.
 #
 # Needs root (namespaces), jq and python3.  Exit 0 pass, 1 fail, 77 skip.
 set -u
@@ -206,24 +207,31 @@ if pid == 0:
     print("STATUS=%d RESTORED=%s" % (r, before == after))
     sys.stdout.flush()
     os._exit(0)
-out, deadline, sent = b"", time.time() + 20, False
-while time.time() < deadline:
-    if not sent and time.time() > deadline - 19:
-        os.write(fd, b"stty size; tty; exit 3\n")
-        sent = True
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if r:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        out += data
+out = b""
+def read_until(pattern, secs):
+    global out
+    end = time.time() + secs
+    while pattern not in out and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            out += data
+os.write(fd, b"stty size\n")
+read_until(b"33 101", 10)
+# A new size of the client's terminal reaches the remote one (SIGWINCH).
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 120, 0, 0))
+time.sleep(0.3)
+os.write(fd, b"stty size; tty; exit 3\n")
+read_until(b"RESTORED=", 10)
 os.waitpid(pid, 0)
 text = out.decode(errors="replace")
 print(text)
-ok = "33 101" in text and "/dev/pts/" in text and "STATUS=3 RESTORED=True" in text
+ok = all(s in text for s in ("33 101", "50 120", "/dev/pts/", "STATUS=3 RESTORED=True"))
 sys.exit(0 if ok else 1)
 EOF
 
