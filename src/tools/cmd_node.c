@@ -212,6 +212,8 @@ static int parse_uids(const char *s, struct exec_policy *p)
 			p->uids[p->nuids] = pw->pw_uid;
 		p->nuids++;
 	}
+	if (p->nuids == 0)
+		cli_err("uids %s: an empty list", s);
 	return p->nuids ? 0 : -EINVAL;
 }
 

@@ -64,6 +64,7 @@ struct session {
 	uint8_t *start; /* the EXEC_START record, NUL-terminated */
 	uint32_t start_len;
 	struct exec_start req; /* its header, in host order */
+	const char *argv0;     /* in START, once decoded (else NULL) */
 	struct exec_child child;
 	bool have_child;
 	int wake[2];        /* input thread -> session thread */
@@ -497,6 +498,7 @@ static uint32_t start_command(struct session *se, char *why, size_t cap)
 		free(r);
 		return EXEC_ERR_PROTOCOL;
 	}
+	se->argv0 = r->argv[0];
 	kind = check_identity(se->srv, se->req.uid, se->req.gid, why, cap);
 	char **env = kind ? NULL : build_env(r, se->req.uid, se->srv->self);
 	if (kind == 0 && env) {
@@ -538,8 +540,18 @@ static void *session_thread(void *arg)
 		agent_logf(se->srv->self, "exec: %s: %s", se->ch_name, what);
 		send_error(&se->ch.tx, EXEC_ERR_PROTOCOL, what, never, NULL);
 	} else if (kind) {
+		agent_logf(se->srv->self, "exec: %s: %s", se->ch_name, why);
 		send_error(&se->ch.tx, kind, why, client_reachable, se);
 	} else {
+		/* An audit trail: who ran what as whom (the name printable, so
+		 * that it cannot forge log lines). */
+		char cmd[64];
+		snprintf(cmd, sizeof(cmd), "%s", se->argv0);
+		for (char *c = cmd; *c; c++)
+			*c = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+		agent_logf(se->srv->self, "exec: %s: pid %d ran %s as uid %u gid %u: status %u%s",
+			   se->ch_name, se->req.client_pid, cmd, se->req.uid, se->req.gid, status,
+			   running(se) ? "" : " (hung up)");
 		exec_send_u32(&se->ch.tx, status, EXEC_EXIT, client_reachable, se);
 	}
 	atomic_store(&se->final_sent, true);
