@@ -432,6 +432,15 @@ static void *input_thread(void *arg)
 
 /* ---- the session thread ---- */
 
+/* Control characters from a client's strings become '?': they cannot
+ * forge lines in the agent's log. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 /* Forward one readable output; false at its end (EOF, or EIO from a pty
  * whose last user left) or when it cannot be sent. */
 static bool forward(struct session *se, int fd, uint32_t type)
@@ -540,15 +549,14 @@ static void *session_thread(void *arg)
 		agent_logf(se->srv->self, "exec: %s: %s", se->ch_name, what);
 		send_error(&se->ch.tx, EXEC_ERR_PROTOCOL, what, never, NULL);
 	} else if (kind) {
-		agent_logf(se->srv->self, "exec: %s: %s", se->ch_name, why);
 		send_error(&se->ch.tx, kind, why, client_reachable, se);
+		printable(why);
+		agent_logf(se->srv->self, "exec: %s: %s", se->ch_name, why);
 	} else {
-		/* An audit trail: who ran what as whom (the name printable, so
-		 * that it cannot forge log lines). */
+		/* An audit trail: who ran what as whom. */
 		char cmd[64];
 		snprintf(cmd, sizeof(cmd), "%s", se->argv0);
-		for (char *c = cmd; *c; c++)
-			*c = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+		printable(cmd);
 		agent_logf(se->srv->self, "exec: %s: pid %d ran %s as uid %u gid %u: status %u%s",
 			   se->ch_name, se->req.client_pid, cmd, se->req.uid, se->req.gid, status,
 			   running(se) ? "" : " (hung up)");
