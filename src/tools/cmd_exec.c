@@ -182,10 +182,12 @@ static int take_record(struct session *se, const uint8_t *buf, int n, uint32_t t
 			queue_signal(SIGPIPE); /* as a local writer would get */
 		return -1;
 	}
-	case EXEC_EXIT:
-		if (n == 4 && exec_get_u32(buf) <= 255)
-			return (int)exec_get_u32(buf);
+	case EXEC_EXIT: {
+		uint32_t status = n == 4 ? exec_get_u32(buf) : ~0u; /* read once: see peek */
+		if (status <= 255)
+			return (int)status;
 		break;
+	}
 	case EXEC_ERROR:
 		if (n < 4)
 			break;
@@ -406,9 +408,13 @@ int cmd_exec(struct cli *c, int argc, char **argv)
 	if (!o.cwd)
 		o.cwd = getcwd(cwd, sizeof(cwd)) ? cwd : "/";
 	uint8_t *start = malloc(EXEC_START_MAX);
-	size_t len = start ? build_start(start, &o, argv + optind + 1, argc - optind - 1) : 0;
+	int nargs = argc - optind - 1;
+	size_t len = start && nargs <= (int)EXEC_MAX_ARGS
+			     ? build_start(start, &o, argv + optind + 1, nargs)
+			     : 0;
 	if (len == 0) {
-		cli_err("the command and its environment exceed %u bytes", EXEC_START_MAX);
+		cli_err("the command and its environment exceed %u arguments or %u bytes",
+			EXEC_MAX_ARGS, EXEC_START_MAX);
 		st = EXIT_USAGE;
 	} else {
 		st = run(c, se, start, len, o.tty);

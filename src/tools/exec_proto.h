@@ -24,6 +24,8 @@
 #define EXEC_CHUNK (128u * 1024u)   /* largest data record */
 #define EXEC_START_MAX (64u * 1024u) /* largest EXEC_START record */
 #define EXEC_PIPE_SIZE (1u << 20)   /* the command's input and output pipes */
+#define EXEC_MAX_ARGS 4096u         /* argc of EXEC_START */
+#define EXEC_MAX_ENV 1024u          /* envc of EXEC_START */
 
 /* Record types (client -> server: 32-39, server -> client: 40-47). */
 enum exec_type {

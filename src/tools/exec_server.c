@@ -37,8 +37,6 @@
 #include "internal.h"
 #include "le.h"
 
-#define MAX_ARGS 4096
-#define MAX_ENV 1024
 #define CLOSE_WAIT_MS 5000 /* how long a session waits for EXEC_CLOSE */
 #define HUP_GRACE_MS 2000  /* SIGHUP, then SIGKILL after this long */
 #define DRAIN_MS 3000      /* how long stopping waits for the sessions */
@@ -166,8 +164,8 @@ static void send_error(struct mint_ring *tx, uint32_t kind, const char *msg, exe
 
 struct request {
 	const char *cwd;
-	char *argv[MAX_ARGS + 1];
-	char *env[MAX_ENV + 1];
+	char *argv[EXEC_MAX_ARGS + 1];
+	char *env[EXEC_MAX_ENV + 1];
 };
 
 /* Split the strings after the header; false if they do not fill the
@@ -206,7 +204,7 @@ static bool decode_start(struct session *se, struct request *r)
 		*words[i] = le32(*words[i]);
 	h->client_start = le64(h->client_start);
 	return h->version == EXEC_VERSION && (h->flags & ~(uint32_t)EXEC_TTY) == 0 &&
-	       h->argc >= 1 && h->argc <= MAX_ARGS && h->envc <= MAX_ENV && h->rows <= 0xffff &&
+	       h->argc >= 1 && h->argc <= EXEC_MAX_ARGS && h->envc <= EXEC_MAX_ENV && h->rows <= 0xffff &&
 	       h->cols <= 0xffff && h->client_pid > 0 && split_strings(se, r);
 }
 
