@@ -143,6 +143,17 @@ signalled() {
 signalled INT 130
 signalled TERM 143
 signalled HUP 129
+# A signal does not wait behind input the command never reads: `yes`
+# fills the command's pipe and the channel, then SIGINT still gets there.
+yes | $MX exec 1 -- sh -c 'echo started >&2; exec sleep 30' 2>"$TMP/flood" &
+client=$!
+PIDS="$PIDS $client"
+wait_line "$TMP/flood" started 10 || fail "flood: the command never started"
+sleep 0.5
+kill -INT "$client" # $!: the last command of the pipeline, mint
+wait_exit "$client" 5
+forget "$client"
+check "status after SIGINT behind unread input" 130 "$rc"
 
 # The remote shell notes the SIGHUP it gets in a file, then exits.
 $MX exec 1 -- sh -c 'trap "echo hup >'"$TMP/hup"'; exit 0" HUP; echo $$ >'"$TMP/rpid"'

@@ -3,8 +3,9 @@
  * mint exec: run a command on a node through an "exec.*" channel (see
  * exec_proto.h).  The main thread is the consumer of the node's records
  * (output, the exit status) and watches the node; the input thread is the
- * only producer towards the node: standard input, and the signals and
- * window sizes the signal handler queues on a pipe.
+ * only producer towards the node: standard input on the channel, and on
+ * the signal channel the signals and window sizes the signal handler
+ * queues on a pipe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -113,7 +114,10 @@ struct session {
 	uint32_t node;
 	char name[MINT_OBJ_NAME_MAX]; /* the channel's */
 	struct mint_channel ch;
+	char sig_name[MINT_OBJ_NAME_MAX]; /* the signal channel's */
+	struct mint_channel sig;
 	atomic_bool done;   /* the main thread is finishing */
+	bool quit;          /* input thread: told to stop */
 	bool stdin_open;
 	uint8_t inbuf[EXEC_CHUNK];
 };
@@ -133,31 +137,42 @@ static bool forward_signal(struct session *se)
 	if (b == 0)
 		return false;
 	if (b != SIGWINCH)
-		return exec_send_u32(&se->ch.tx, (uint32_t)b, EXEC_SIGNAL, go_on, se) != -ECANCELED;
+		return exec_send_u32(&se->sig.tx, (uint32_t)b, EXEC_SIGNAL, go_on, se) != -ECANCELED;
 	uint32_t ws[2];
 	window_size(&ws[0], &ws[1]);
 	ws[0] = le32(ws[0]);
 	ws[1] = le32(ws[1]);
-	return exec_send(&se->ch.tx, ws, sizeof(ws), EXEC_WINSIZE, go_on, se) != -ECANCELED;
+	return exec_send(&se->sig.tx, ws, sizeof(ws), EXEC_WINSIZE, go_on, se) != -ECANCELED;
+}
+
+/* While input waits for room in the channel: signals still go (on their
+ * own channel); false once told to stop. */
+static bool input_go_on(void *arg)
+{
+	struct session *se = arg;
+	struct pollfd p = {signal_pipe[0], POLLIN, 0};
+	while (!se->quit && poll(&p, 1, 0) == 1)
+		se->quit = !forward_signal(se);
+	return !se->quit && go_on(se);
 }
 
 /* Standard input to the node; its end (or an error) as an empty record. */
 static bool forward_input(struct session *se)
 {
-	int n = exec_forward_fd(&se->ch.tx, STDIN_FILENO, EXEC_STDIN, se->inbuf, go_on, se);
+	int n = exec_forward_fd(&se->ch.tx, STDIN_FILENO, EXEC_STDIN, se->inbuf, input_go_on, se);
 	if (n > 0 || n == -EAGAIN)
 		return true;
 	if (n == -ECANCELED)
 		return false;
 	se->stdin_open = false;
-	return exec_send(&se->ch.tx, "", 0, EXEC_STDIN, go_on, se) != -ECANCELED;
+	return exec_send(&se->ch.tx, "", 0, EXEC_STDIN, input_go_on, se) != -ECANCELED;
 }
 
 static void *input_thread(void *arg)
 {
 	struct session *se = arg;
 	bool more = true;
-	while (more) {
+	while (more && !se->quit) {
 		struct pollfd p[2] = {{signal_pipe[0], POLLIN, 0},
 				      {se->stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
 		if (poll(p, 2, -1) < 0)
@@ -338,23 +353,30 @@ static int open_session(struct cli *c, struct session *se, const uint8_t *start,
 	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
 		nonce = (uint32_t)mint_now_ns(CLOCK_MONOTONIC);
 	snprintf(se->name, sizeof(se->name), EXEC_PREFIX "%d.%08x", (int)getpid(), nonce);
-	int rc = mint_channel_open(se->f, se->name, MINT_NODE_NONE, se->node, EXEC_RING_SIZE, MINT_SIDE_A,
-				   &se->ch);
+	snprintf(se->sig_name, sizeof(se->sig_name), EXEC_SIG_PREFIX "%d.%08x", (int)getpid(), nonce);
+	/* The signal channel first: the node looks for it at the start. */
+	int rc = mint_channel_open(se->f, se->sig_name, MINT_NODE_NONE, se->node, EXEC_SIG_RING_SIZE,
+				   MINT_SIDE_A, &se->sig);
+	if (rc == 1)
+		rc = mint_channel_open(se->f, se->name, MINT_NODE_NONE, se->node, EXEC_RING_SIZE,
+				       MINT_SIDE_A, &se->ch);
 	if (rc == 1)
 		rc = mint_ring_send(&se->ch.tx, start, (uint32_t)len, EXEC_START);
 	else if (rc == 0)
 		rc = -EEXIST;
 	if (rc < 0) {
 		cli_err("node %u: cannot open a channel: %s", se->node, mint_strerror(rc));
-		if (rc != -EEXIST)
+		if (rc != -EEXIST) {
 			mint_channel_remove(se->f, se->name);
+			mint_channel_remove(se->f, se->sig_name);
+		}
 		return EXEC_STATUS_FAILED;
 	}
 	return 0;
 }
 
 /* After the session: let the input thread go, then tell the node we are
- * done (it removes the channel), or remove the channel of a dead node. */
+ * done (it removes the channels), or remove the channels of a dead node. */
 static void close_session(struct session *se, pthread_t input)
 {
 	atomic_store(&se->done, true);
@@ -362,8 +384,10 @@ static void close_session(struct session *se, pthread_t input)
 	pthread_join(input, NULL);
 	atomic_store(&se->done, false);
 	if (!mint_node_alive(se->f, se->node) ||
-	    exec_send(&se->ch.tx, "", 0, EXEC_CLOSE, go_on, se) != 0)
+	    exec_send(&se->ch.tx, "", 0, EXEC_CLOSE, go_on, se) != 0) {
 		mint_channel_remove(se->f, se->name);
+		mint_channel_remove(se->f, se->sig_name);
+	}
 }
 
 static int run(struct cli *c, struct session *se, const uint8_t *start, size_t len, bool tty)
@@ -377,7 +401,8 @@ static int run(struct cli *c, struct session *se, const uint8_t *start, size_t l
 		rc = -pthread_create(&input, NULL, input_thread, se);
 	if (rc) {
 		cli_err("exec: %s", strerror(-rc));
-		mint_channel_remove(se->f, se->name); /* the node cuts the session */
+		/* An early close: the node hangs up and removes the channels. */
+		exec_send(&se->ch.tx, "", 0, EXEC_CLOSE, go_on, se);
 		return EXEC_STATUS_FAILED;
 	}
 	if (tty)

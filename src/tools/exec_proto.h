@@ -5,10 +5,10 @@
  * Every number is little-endian (the records live in the fabric); the
  * layout is described in docs/layout.md ("Exec channels").
  *
- * A session: the client creates the channel and sends EXEC_START; the
- * server answers with output records and ends with exactly one EXEC_EXIT
+ * A session: the client creates the signal channel (below), then the
+ * channel and sends EXEC_START; the server answers with output records and ends with exactly one EXEC_EXIT
  * or EXEC_ERROR; the client then sends EXEC_CLOSE and never touches the
- * channel again, and the server removes it.  A client that dies instead
+ * channels again, and the server removes them.  A client that dies instead
  * is noticed by its pid (the command gets SIGHUP, the server removes the
  * channel); a server that dies is noticed by the client through the node
  * table (the client removes the channel).
@@ -19,6 +19,11 @@
 #include <stdint.h>
 
 #define EXEC_PREFIX "exec."
+/* The client's signals and window sizes go on a second channel, named
+ * EXEC_SIG_PREFIX + what follows EXEC_PREFIX in the session's name, so
+ * that they never wait behind input the command does not read. */
+#define EXEC_SIG_PREFIX "execsig."
+#define EXEC_SIG_RING_SIZE 4096u
 #define EXEC_VERSION 1u
 #define EXEC_RING_SIZE (512u * 1024u) /* data bytes of each direction */
 #define EXEC_CHUNK (128u * 1024u)   /* largest data record */
@@ -33,6 +38,7 @@ enum exec_type {
 	EXEC_STDIN = 33,   /* bytes for the command's input; empty: end of input */
 	EXEC_SIGNAL = 34,  /* u32 signal number, for the command's process group */
 	EXEC_WINSIZE = 35, /* u32 rows, u32 columns (-t sessions) */
+	/* (these two on either channel; the client uses the signal one) */
 	EXEC_CLOSE = 36,   /* empty: the client is done with the channel */
 	EXEC_STDOUT = 40,  /* bytes of the command's output (-t: the terminal's) */
 	EXEC_STDERR = 41,  /* bytes of its error output */

@@ -59,6 +59,9 @@ struct session {
 	struct mint_channel ch;
 	uint64_t ch_off;
 	char ch_name[MINT_OBJ_NAME_MAX];
+	struct mint_channel sig; /* the signal channel, if the client made one */
+	uint64_t sig_off;        /* 0: none */
+	char sig_name[MINT_OBJ_NAME_MAX];
 	uint8_t *start; /* the EXEC_START record, NUL-terminated */
 	uint32_t start_len;
 	struct exec_start req; /* its header, in host order */
@@ -140,6 +143,24 @@ static void remove_channel(struct mint_fabric *f, const char *name, uint64_t off
 	struct mint_obj_info info;
 	if (mint_obj_find(f, name, &info) == 0 && info.offset == off)
 		mint_obj_remove(f, name);
+}
+
+/* The name of the signal channel of session channel NAME. */
+static void sig_name_of(const char *name, char *out, size_t cap)
+{
+	snprintf(out, cap, EXEC_SIG_PREFIX "%s", name + strlen(EXEC_PREFIX));
+}
+
+/* Find the session's signal channel: ours if its B side is this node. */
+static void open_signals(struct session *se)
+{
+	struct mint_obj_info info;
+	sig_name_of(se->ch_name, se->sig_name, sizeof(se->sig_name));
+	if (mint_obj_find(se->srv->f, se->sig_name, &info) == 0 &&
+	    info.type == MINT_OBJ_CHANNEL &&
+	    mint_channel_open_at(se->srv->f, info.offset, MINT_SIDE_B, &se->sig) == 0 &&
+	    se->sig.node_b == se->srv->self)
+		se->sig_off = info.offset;
 }
 
 static bool never(void *arg)
@@ -340,6 +361,8 @@ static void end_session(struct session *se, enum end why)
 	}
 }
 
+static bool input_go_on(void *arg);
+
 static void take_input(struct session *se, const void *data, uint32_t len)
 {
 	int fd = se->child.in_fd;
@@ -348,8 +371,8 @@ static void take_input(struct session *se, const void *data, uint32_t len)
 	if (len == 0 && se->req.flags & EXEC_TTY) {
 		struct termios t; /* end of input on a terminal: its EOF character */
 		char eof = tcgetattr(fd, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
-		exec_write_all(fd, &eof, 1, running, se);
-	} else if (len == 0 || exec_write_all(fd, data, len, running, se) == -EPIPE) {
+		exec_write_all(fd, &eof, 1, input_go_on, se);
+	} else if (len == 0 || exec_write_all(fd, data, len, input_go_on, se) == -EPIPE) {
 		close(fd);
 		se->child.in_fd = -1;
 	}
@@ -389,14 +412,51 @@ static bool take_record(struct session *se, const uint8_t *data, uint32_t type, 
 	}
 }
 
+/* What waits on the signal channel (never input): acted on; false after a
+ * malformed record, which cuts the session. */
+static bool take_signals(struct session *se)
+{
+	uint8_t rec[8];
+	uint32_t type;
+	bool closed;
+	int n;
+	while (se->sig_off && (n = mint_ring_recv(&se->sig.rx, rec, sizeof(rec), &type)) != -EAGAIN) {
+		if (n < 0 || (type != EXEC_SIGNAL && type != EXEC_WINSIZE) ||
+		    !take_record(se, rec, type, (uint32_t)n, &closed)) {
+			end_session(se, CUT);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The client went away or the server stops: the session hangs up. */
+static bool client_gone(struct session *se)
+{
+	if (client_alive(se) && !atomic_load(&se->srv->stopping))
+		return false;
+	end_session(se, HANGUP);
+	return true;
+}
+
+/* While input waits for room in the command's pipe: signals still pass,
+ * and a client that went away is noticed. */
+static bool input_go_on(void *arg)
+{
+	struct session *se = arg;
+	return take_signals(se) && !client_gone(se) && running(se);
+}
+
 /* Until the client closes, dies, or sends a malformed record, or the
- * server stops, or the session's last record went unanswered. */
+ * server stops, or the session's last record went unanswered.  The
+ * signal channel is looked at on every wake-up (at least every
+ * EXEC_POLL_MS). */
 static void *input_thread(void *arg)
 {
 	struct session *se = arg;
 	uint64_t final_at = 0;
 	bool closed = false;
-	while (!closed) {
+	while (!closed && take_signals(se)) {
 		const void *data;
 		uint32_t type;
 		bool taken, ok = false;
@@ -414,10 +474,8 @@ static void *input_thread(void *arg)
 		}
 		if (atomic_load(&se->end) == CUT)
 			break; /* nothing more is taken from this client */
-		if (!client_alive(se) || atomic_load(&se->srv->stopping)) {
-			end_session(se, HANGUP);
+		if (client_gone(se))
 			break;
-		}
 		if (atomic_load(&se->final_sent) && final_at == 0)
 			final_at = now_ms();
 		if (final_at && now_ms() - final_at > CLOSE_WAIT_MS)
@@ -530,6 +588,7 @@ static void *session_thread(void *arg)
 {
 	struct session *se = arg;
 	char why[400];
+	open_signals(se);
 	uint32_t kind = start_command(se, why, sizeof(why));
 	if (kind == EXEC_ERR_PROTOCOL)
 		end_session(se, CUT);
@@ -564,6 +623,8 @@ static void *session_thread(void *arg)
 	if (input_running)
 		pthread_join(input, NULL);
 	exec_child_close(&se->child);
+	if (se->sig_off)
+		remove_channel(se->srv->f, se->sig_name, se->sig_off);
 	remove_channel(se->srv->f, se->ch_name, se->ch_off);
 	release(se->srv, se->ch_off); /* after the removal: see services' refresh */
 	close(se->wake[0]);
@@ -577,9 +638,12 @@ void exec_server_refuse(struct mint_fabric *f, const struct mint_channel *ch, ui
 			const char *name, uint32_t kind, const char *what)
 {
 	struct mint_channel own = *ch;
+	char sig[MINT_OBJ_NAME_MAX];
 	agent_logf(mint_fabric_self(f), "exec: %s: %s: channel removed", name, what);
 	send_error(&own.tx, kind, what, never, NULL);
 	remove_channel(f, name, off);
+	sig_name_of(name, sig, sizeof(sig));
+	mint_channel_remove(f, sig); /* no session will use it */
 }
 
 static void reject(struct exec_server *s, struct mint_channel *ch, const char *name, uint64_t off,
