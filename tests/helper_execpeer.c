@@ -11,9 +11,12 @@
  *   midsession a good EXEC_START (sleep 30, as root, in /), then a record
  *              of an unknown type in the middle of the session;
  *   midbig     the same, then an input record of 200 KiB (the largest
- *              allowed is 128 KiB).
+ *              allowed is 128 KiB);
+ *   badsig     a signal channel holding a record of an unknown type, then
+ *              a good EXEC_START.
  * It expects an EXEC_ERROR of kind EXEC_ERR_PROTOCOL within 5 s and the
- * channel removed by the server within 3 s more; then it prints
+ * channel (and the signal channel, if any) removed by the server within
+ * 3 s more; then it prints
  * "cut: MESSAGE" and exits 0, or prints "error: ..." and exits 1.
  */
 #include <errno.h>
@@ -63,7 +66,7 @@ int main(int argc, char **argv)
 {
 	if (argc != 4) {
 		fprintf(stderr, "usage: helper_execpeer FABRIC ID "
-				"badtype|badstart|oversize|midsession|midbig\n");
+				"badtype|badstart|oversize|midsession|midbig|badsig\n");
 		return 2;
 	}
 	struct mint_fabric *f;
@@ -74,7 +77,14 @@ int main(int argc, char **argv)
 	const char *mode = argv[3];
 	char name[MINT_OBJ_NAME_MAX];
 	snprintf(name, sizeof(name), EXEC_PREFIX "peer.%d", (int)getpid());
+	char sig[MINT_OBJ_NAME_MAX];
+	snprintf(sig, sizeof(sig), EXEC_SIG_PREFIX "peer.%d", (int)getpid());
 	struct mint_channel ch;
+	if (strcmp(mode, "badsig") == 0) {
+		rc = mint_channel_open(f, sig, MINT_NODE_NONE, id, EXEC_SIG_RING_SIZE, MINT_SIDE_A, &ch);
+		if (rc != 1 || (rc = mint_ring_send(&ch.tx, "junk", 4, 99)) != 0)
+			return fail("signal channel", rc);
+	}
 	rc = mint_channel_open(f, name, MINT_NODE_NONE, id, EXEC_RING_SIZE, MINT_SIDE_A, &ch);
 	if (rc != 1)
 		return fail("channel", rc);
@@ -103,7 +113,7 @@ int main(int argc, char **argv)
 	memcpy(&kind, rec, 4);
 	if (le32(kind) != EXEC_ERR_PROTOCOL)
 		return fail("error kind", 0);
-	if ((rc = removed(f, name)) != 0)
+	if ((rc = removed(f, name)) != 0 || (rc = removed(f, sig)) != 0)
 		return fail("channel not removed", rc);
 	printf("cut: %.*s\n", n - 4, (const char *)rec + 4);
 	mint_fabric_detach(f);

@@ -17,11 +17,11 @@
 #    --no-exec node refuses with a message.
 # 5. Hostile peers (helper_execpeer): a bad first record, a bad start
 #    record, an oversized one, garbage or an oversized input record
-#    mid-session: each session is cut
+#    mid-session, garbage on the signal channel: each session is cut
 #    with an error and its channel removed, the command killed, and the
 #    node goes on serving others.
 # 6. Signals: SIGINT, SIGTERM and SIGHUP to the client reach the command
-#    (130, 143, 129).  The client killed with -9: the command gets SIGHUP
+#    (130, 143, 129), also when unread input (`yes`) fills the channel.  The client killed with -9: the command gets SIGHUP
 #    and is gone within 3 s, and so is the channel.  The node killed
 #    mid-session: the client exits 125 with a message (the time it took
 #    is printed; the limit here is 3 s, the measured figure is ~0.1 s),
@@ -119,7 +119,7 @@ status 125 "does not serve exec" exec 3 -- true
 mint node stop 3 >/dev/null
 
 # ---- 5. hostile peers ----
-for mode in badtype badstart oversize midsession midbig; do
+for mode in badtype badstart oversize midsession midbig badsig; do
 	"$PEER" "$FAB" 1 $mode >"$TMP/peer" 2>&1 || fail "peer $mode: $(cat "$TMP/peer")"
 done
 grep -q 'session cut' "/dev/shm/mint-$FAB.node1.log" || fail "the agent did not log the cut"
