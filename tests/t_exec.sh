@@ -168,7 +168,8 @@ forget "$client"
 wait_until 3 sh -c '! kill -0 '"$rpid"' 2>/dev/null' ||
 	fail "remote command $rpid still runs 3 s after its client was killed"
 check "signal when the client was killed" hup "$(cat "$TMP/hup" 2>/dev/null)"
-no_exec_channel() { ! mint status -j | jq -e '.objects[] | select(.name | startswith("exec."))' >/dev/null; }
+# no_exec_channel: no exec.* or execsig.* object is left.
+no_exec_channel() { ! mint status -j | jq -e '.objects[] | select(.name | startswith("exec"))' >/dev/null; }
 wait_until 3 no_exec_channel || fail "an exec channel is left after its client was killed"
 
 $MX exec 2 -- sh -c 'echo started $$; exec sleep 30' >"$TMP/dead" 2>&1 </dev/null &
