@@ -116,7 +116,7 @@ struct session {
 	struct mint_channel ch;
 	char sig_name[MINT_OBJ_NAME_MAX]; /* the signal channel's */
 	struct mint_channel sig;
-	atomic_bool done;   /* the main thread is finishing */
+	atomic_bool done;   /* main -> input thread (seq_cst store and loads) */
 	bool quit;          /* input thread: told to stop */
 	bool stdin_open;
 	uint8_t inbuf[EXEC_CHUNK];

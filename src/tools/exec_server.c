@@ -6,8 +6,14 @@
  * its output and finally its exit status (it is the only producer of the
  * channel's B->A ring); the input thread takes the client's records
  * (input, signals, window sizes, the close) and watches the client's pid
- * (it is the only consumer of the A->B ring).  A session ends with the
- * channel removed, its command reaped and both threads gone.
+ * (it is the only consumer of the A->B ring, and of the signal channel's).
+ * A session ends with the channels removed, its command reaped and both
+ * threads gone.
+ *
+ * The atomics below are flags between this process's threads, with the
+ * default sequentially consistent loads and stores: each store is the
+ * release its later loads (acquires) pair with; nothing in the fabric
+ * depends on them.
  */
 #include "exec_server.h"
 
@@ -45,7 +51,7 @@ struct exec_server {
 	struct mint_fabric *f;
 	uint32_t self;
 	struct exec_policy policy;
-	atomic_bool stopping;
+	atomic_bool stopping; /* set once by destroy, read by every session */
 	pthread_mutex_t lock; /* guards sessions and chans */
 	int sessions;
 	uint64_t chans[EXEC_MAX_SESSIONS]; /* channel of each session, 0: free */
@@ -69,8 +75,8 @@ struct session {
 	struct exec_child child;
 	bool have_child;
 	int wake[2];        /* input thread -> session thread */
-	atomic_int end;     /* enum end */
-	atomic_bool final_sent;
+	atomic_int end;     /* enum end: set once (CAS), read by both threads */
+	atomic_bool final_sent; /* session thread -> input thread */
 	uint8_t outbuf[EXEC_CHUNK]; /* output that waits for room in the ring */
 };
 
