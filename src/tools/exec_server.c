@@ -608,7 +608,7 @@ static void *session_thread(void *arg)
 		status = reap(se);
 	}
 	if (atomic_load(&se->end) == CUT) {
-		const char *what = kind ? why : "malformed record: session cut";
+		const char *what = kind == EXEC_ERR_PROTOCOL ? why : "malformed record: session cut";
 		agent_logf(se->srv->self, "exec: %s: %s", se->ch_name, what);
 		send_error(&se->ch.tx, EXEC_ERR_PROTOCOL, what, never, NULL);
 	} else if (kind) {
