@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # What `make bench` runs: mint-bench's table of mint against same-run anchors,
-# then bench/vni-bench.sh, the VNI against a veth pair (see
+# then bench/vni-bench.sh, the VNI against a veth pair, then
+# bench/exec-bench.sh, `mint exec` against its anchors (see
 # docs/benchmarks.md).  MINT_BUILD is the build directory (default build);
 # MINT_BENCH_ARGS adds options to mint-bench, e.g. MINT_BENCH_ARGS=--quick
 # or -j; --quick also shortens the VNI benchmark, and -j, --only,
@@ -39,18 +40,30 @@ if [ "$dev" != 0 ]; then
 fi
 
 vni=${MINT_VNI_BENCH:-1}
+scripts=1 # the shell benchmarks (VNI, exec) run at all
 vni_args=""
 for a in ${MINT_BENCH_ARGS:-} "$@"; do
 	case $a in
 	--quick) vni_args="--quick" ;;
-	-j | --json | --only* | --anchors-only | -h | --help) vni=0 ;;
+	-j | --json | --only* | --anchors-only | -h | --help) vni=0 scripts=0 ;;
 	esac
 done
-[ "$vni" = 0 ] && exit "$st"
-
-echo
 vst=0
-# shellcheck disable=SC2086 # lists of options
-MINT_BUILD=$BUILD sh "$VNI_BENCH" $vni_args ${MINT_VNI_BENCH_ARGS:-} || vst=$?
+if [ "$vni" != 0 ]; then
+	echo
+	# shellcheck disable=SC2086 # lists of options
+	MINT_BUILD=$BUILD sh "$VNI_BENCH" $vni_args ${MINT_VNI_BENCH_ARGS:-} || vst=$?
+fi
+
+# bench/exec-bench.sh: `mint exec` latency and throughput against
+# `ip netns exec` and a local pipe.  Left out by the options that leave
+# the VNI benchmark out, or by MINT_EXEC_BENCH=0; --quick shortens it.
+est=0
+if [ "$scripts" != 0 ] && [ "${MINT_EXEC_BENCH:-1}" != 0 ]; then
+	echo
+	# shellcheck disable=SC2086 # a list of options
+	MINT_BUILD=$BUILD sh "$(dirname "$0")/../bench/exec-bench.sh" $vni_args || est=$?
+fi
 [ "$st" -ne 0 ] && exit "$st"
-exit "$vst"
+[ "$vst" -ne 0 ] && exit "$vst"
+exit "$est"

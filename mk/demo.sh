@@ -54,5 +54,10 @@ step dev move mintdemo0 --to 1
 step dev list
 step dev detach mintdemo0
 run ip link del mintdemo0
+printf "\n%s\n" "# remote execution through a fabric channel: node 1's agent runs the"
+echo "# commands in node 1's namespace and on its core, and streams their output back."
+step exec 1 -- hostname
+step exec 1 -- id
+step exec 1 -- ip addr
 step down
 trap - EXIT

@@ -2,7 +2,8 @@
 # Cross-architecture: nodes built for aarch64, s390x (big-endian) and i386
 # share one fabric with an x86_64 node and exchange messages (echo and
 # agent-to-agent pings) and doorbells with it, in both directions; every
-# build reads the same node table (pids, epochs, arch, counters).
+# build reads the same node table (pids, epochs, arch, counters); `mint
+# exec` works between clients and exec servers of different builds.
 #
 # Runs from the repository root.  The foreign builds are build/aarch64/mint,
 # build/s390x/mint and build/i686/mint (`make cross`, run here when one is
@@ -192,6 +193,21 @@ for id in $FOREIGN; do
 done
 ping_ok "s390x client: aarch64 node 1 agent -> i386 node 3" 2 ping 3 --from 1 -c 20 -i 0.01
 ping_ok "i386 client: s390x node 2 agent -> aarch64 node 1" 3 ping 1 --from 2 -c 20 -i 0.01
+
+say "== exec: clients and exec servers of different architectures"
+# exec_ok WHAT ID EXPECTED ARGS...: node ID's build runs mint ARGS with
+# "abc" as input; its output and status must be EXPECTED ("output|status").
+exec_ok() {
+	what=$1 id=$2 want=$3
+	shift 3
+	got=$(printf abc | m "$id" "$@" 2>&1)
+	got="$got|$?"
+	if [ "$got" = "$want" ]; then say "ok   $what"; else fail "$what: got '$got', expected '$want'"; fi
+}
+exec_ok "x86_64 client -> s390x node 2 exec" 0 "abc 2|5" exec 2 -- sh -c 'cat; echo " $MINT_NODE"; exit 5'
+exec_ok "aarch64 client -> i386 node 3 exec" 1 "abc|0" exec 3 -- cat
+exec_ok "s390x client -> x86_64 node 0 exec, not found" 2 "mint: nosuch: command not found|127" \
+	exec 0 -- nosuch
 
 say "== doorbells: x86_64 raises 100 on each foreign node; foreign node X's build raises 100+X on node 0"
 m 0 irq -j >"$TMP/irq0" || fail "irq -j"

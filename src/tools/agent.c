@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dev_watch.h"
+#include "exec_server.h"
 #include "netns.h"
 #include "services.h"
 #include "vni_port.h"
@@ -21,24 +22,39 @@ struct agent {
 	struct mint_fabric *f;
 	struct mint_dispatcher *disp;
 	struct services *services;
+	struct exec_server *exec; /* NULL with --no-exec */
 	struct vni_port vni;
 	bool vni_up;
 	bool peer_alive[MINT_MAX_NODES];
 	struct dev_watch devs;
 };
 
-/* A timestamped line in the agent's log (its stderr). */
-static void agent_log(const struct agent_config *cfg, const char *fmt, ...)
+static void vlog(uint32_t id, const char *fmt, va_list ap)
 {
 	char stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", gmtime_r(&now, &tm));
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "%s node %u: ", stamp, cfg->id);
+	fprintf(stderr, "%s node %u: ", stamp, id);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+}
+
+void agent_logf(uint32_t id, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(id, fmt, ap);
+	va_end(ap);
+}
+
+/* A timestamped line in the agent's log (its stderr). */
+__attribute__((format(printf, 2, 3)))
+static void agent_log(const struct agent_config *cfg, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(cfg->id, fmt, ap);
 	va_end(ap);
 }
 
@@ -162,7 +178,8 @@ static int bring_up(struct agent *a, int ready_fd)
 		return rc;
 	}
 	if ((rc = mint_dispatcher_create(a->f, cfg->mode, &a->disp)) != 0 ||
-	    (rc = services_create(a->f, &a->services)) != 0) {
+	    (!cfg->exec.disabled && (rc = exec_server_create(a->f, &cfg->exec, &a->exec)) != 0) ||
+	    (rc = services_create(a->f, a->exec, &a->services)) != 0) {
 		tell(cfg->id, ready_fd, "cannot start its dispatcher: %s", mint_strerror(rc));
 		return rc;
 	}
@@ -177,6 +194,7 @@ static void tear_down(struct agent *a, bool owner)
 	if (a->vni_up)
 		vni_port_stop(&a->vni, owner); /* the dispatcher is stopped: no handler runs */
 	dev_watch_stop(&a->devs);
+	exec_server_destroy(a->exec); /* its sessions hang up while the node is still up */
 	if (a->f && mint_fabric_self(a->f) != MINT_NODE_NONE)
 		mint_node_leave(a->f);
 	services_destroy(a->services);

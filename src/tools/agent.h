@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exec_server.h"
 #include "mint/mint.h"
 
 struct agent_config {
@@ -19,7 +20,11 @@ struct agent_config {
 	bool vni;                 /* drive a virtual NIC, mint0 */
 	uint8_t vni_addr[4];      /* its IPv4 address, network order */
 	uint32_t vni_prefix;
+	struct exec_policy exec;  /* the exec server's */
 };
+
+/* A timestamped line in the agent's log (its stderr), for node ID. */
+void agent_logf(uint32_t id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Become node CFG->id and serve until SIGTERM, SIGINT or SIGHUP.  Once up

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -25,11 +26,15 @@ static const char start_usage[] =
 	"usage: mint node start [ID] [--cores LIST] [--netns|--no-netns]\n"
 	"                       [--mode poll|sleep|adaptive] [--name NAME] [--foreground]\n"
 	"                       [--vni [--vni-addr A.B.C.D/N]]\n"
+	"                       [--no-exec | --exec-uids LIST] [--exec-allow-root]\n"
 	"Start the agent of node ID (default: the lowest free id) pinned to LIST\n"
 	"(e.g. 1 or 0-3,6; default: core ID modulo the cores available) in its own\n"
 	"network namespace mint-FABRIC-ID (default when root; --no-netns otherwise).\n"
 	"--vni gives it a virtual NIC, mint0 in its namespace (nodes 0-15), with\n"
-	"address 10.77.0.<ID+1>/24 unless --vni-addr says otherwise.\n";
+	"address 10.77.0.<ID+1>/24 unless --vni-addr says otherwise.\n"
+	"The node serves `mint exec` unless --no-exec: as the uids of LIST (numbers\n"
+	"or names, comma-separated; default: the fabric file's owner), and as root\n"
+	"when only root can write the fabric file, or with --exec-allow-root.\n";
 
 static const char stop_usage[] =
 	"usage: mint node stop ID\n"
@@ -189,6 +194,29 @@ static int parse_cidr(const char *s, uint8_t addr[4], uint32_t *prefix)
 	return inet_pton(AF_INET, ip, addr) == 1 ? 0 : -EINVAL;
 }
 
+/* --exec-uids: "0,1000,daemon" into P's allowlist. */
+static int parse_uids(const char *s, struct exec_policy *p)
+{
+	char list[512];
+	snprintf(list, sizeof(list), "%s", s);
+	p->nuids = 0;
+	for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct passwd *pw = getpwnam(tok);
+		if (p->nuids == EXEC_MAX_UIDS ||
+		    (cli_parse_u32(tok, UINT32_MAX - 1, &p->uids[p->nuids]) != 0 && !pw)) {
+			cli_err("uids %s: not a list of up to %d uids or user names", s, EXEC_MAX_UIDS);
+			return -EINVAL;
+		}
+		if (cli_parse_u32(tok, UINT32_MAX - 1, &p->uids[p->nuids]) != 0)
+			p->uids[p->nuids] = pw->pw_uid;
+		p->nuids++;
+	}
+	if (p->nuids == 0)
+		cli_err("uids %s: an empty list", s);
+	return p->nuids ? 0 : -EINVAL;
+}
+
 /* --vni needs the node's own namespace and a port; fills the default
  * address. */
 static int check_vni(struct agent_config *cfg, bool addr_given)
@@ -218,6 +246,8 @@ static int parse_start(struct cli *c, int argc, char **argv, struct agent_config
 		{"no-netns", no_argument, NULL, 'N'},     {"mode", required_argument, NULL, 'm'},
 		{"name", required_argument, NULL, 'a'},   {"foreground", no_argument, NULL, 'f'},
 		{"vni", no_argument, NULL, 'v'},          {"vni-addr", required_argument, NULL, 'A'},
+		{"no-exec", no_argument, NULL, 'X'},      {"exec-uids", required_argument, NULL, 'U'},
+		{"exec-allow-root", no_argument, NULL, 'R'},
 		CLI_COMMON_LONGOPTS,                      {0}};
 	int opt;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:", opts, NULL)) != -1) {
@@ -244,6 +274,12 @@ static int parse_start(struct cli *c, int argc, char **argv, struct agent_config
 			}
 			*vni_addr_given = true;
 			break;
+		case 'X': cfg->exec.disabled = true; break;
+		case 'R': cfg->exec.allow_root = true; break;
+		case 'U':
+			if (parse_uids(optarg, &cfg->exec))
+				return EXIT_USAGE;
+			break;
 		default:
 			if ((st = cli_common_opt(c, opt, start_usage)) >= 0)
 				return st;
@@ -258,7 +294,8 @@ static int node_start(struct cli *c, int argc, char **argv)
 	 * cores as nodes, a spinning dispatcher takes CPU from the very
 	 * applications it serves (measured: iperf3 and sockperf both do
 	 * better in sleep than in adaptive mode on 2 vCPUs). */
-	struct agent_config cfg = {.netns = geteuid() == 0, .mode = MINT_MODE_SLEEP};
+	struct agent_config cfg = {.netns = geteuid() == 0, .mode = MINT_MODE_SLEEP,
+				   .exec = {.nuids = -1}};
 	const char *cores_arg = NULL;
 	bool foreground = false, have_id = false, vni_addr_given = false;
 	int st = parse_start(c, argc, argv, &cfg, &cores_arg, &foreground, &vni_addr_given);

@@ -27,6 +27,7 @@ static const char usage[] =
 	"  down                             stop all nodes, remove the fabric\n"
 	"  dev list|attach|detach|move|raise the device table: interrupt sources,\n"
 	"                                   handed over between nodes (see --help)\n"
+	"  exec ID [-t] -- CMD [ARG ...]    run CMD on node ID through the fabric\n"
 	"\n"
 	"The fabric is --fabric NAME, else $MINT_FABRIC, else \"mint\":\n"
 	"/dev/shm/mint-NAME, or NAME itself when it contains a '/'.\n"
@@ -50,6 +51,7 @@ static const struct {
 	{"irq", cmd_irq},       {"ipi", cmd_ipi},   {"ping", cmd_ping}, {"vni", cmd_vni},
 	{"capture", cmd_capture},
 	{"dev", cmd_dev},
+	{"exec", cmd_exec},
 };
 
 int main(int argc, char **argv)

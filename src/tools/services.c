@@ -3,7 +3,9 @@
  * Channel services of a node agent.  Channels named "echo.*" whose B side
  * is this node get every request echoed back; channels named "ctl.*" carry
  * requests from the mint command that this node acts on (a ping to
- * another node, run in a thread of its own so the dispatcher never blocks).
+ * another node, run in a thread of its own so the dispatcher never blocks);
+ * the first record of a channel named "exec.*" starts a session of the
+ * exec server, which owns that channel from then on.
  */
 #include "services.h"
 
@@ -18,6 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "drain.h"
+#include "exec_proto.h"
+#include "exec_server.h"
 #include "le.h"
 #include "ping.h"
 
@@ -28,15 +33,19 @@
 #define MAX_JOBS 8          /* control requests running at once */
 #define JOBS_DRAIN_MS 3000  /* how long stopping waits for them */
 
+enum service { ECHO, CTL, EXEC };
+
 struct served {
 	struct mint_channel ch;
-	int is_ctl;
+	enum service kind;
+	bool claimed; /* EXEC: handed to a session, not ours to touch */
 	char name[MINT_OBJ_NAME_MAX];
 	uint64_t off; /* the channel object's offset */
 };
 
 struct services {
 	struct mint_fabric *f;
+	struct exec_server *exec; /* NULL: exec channels are refused */
 	uint32_t self;
 	uint32_t generation;
 	int n;
@@ -48,7 +57,7 @@ struct services {
 	uint64_t job_chans[MAX_JOBS]; /* client channel of each job, 0: free */
 };
 
-int services_create(struct mint_fabric *f, struct services **out)
+int services_create(struct mint_fabric *f, struct exec_server *exec, struct services **out)
 {
 	struct services *s = calloc(1, sizeof(*s));
 	if (!s || !(s->buf = malloc((size_t)BATCH * SLOT))) {
@@ -56,6 +65,7 @@ int services_create(struct mint_fabric *f, struct services **out)
 		return -ENOMEM;
 	}
 	s->f = f;
+	s->exec = exec;
 	s->self = mint_fabric_self(f);
 	pthread_mutex_init(&s->jobs_lock, NULL);
 	s->generation = ~0u;
@@ -69,18 +79,23 @@ void services_destroy(struct services *s)
 		return;
 	/* Running jobs use the fabric: tell them to stop and wait for them. */
 	atomic_store(&s->stopping, true);
-	for (int waited = 0; waited < JOBS_DRAIN_MS; waited += 10) {
-		pthread_mutex_lock(&s->jobs_lock);
-		int jobs = s->jobs;
-		pthread_mutex_unlock(&s->jobs_lock);
-		if (jobs == 0)
-			break;
-		struct timespec ts = {0, 10000000};
-		nanosleep(&ts, NULL);
-	}
+	drain_wait(&s->jobs_lock, &s->jobs, JOBS_DRAIN_MS);
 	pthread_mutex_destroy(&s->jobs_lock);
 	free(s->buf);
 	free(s);
+}
+
+/* The service object INFO is for by its name, or -1. */
+static int service_of(struct services *s, const struct mint_obj_info *info)
+{
+	if (strncmp(info->name, ECHO_PREFIX, strlen(ECHO_PREFIX)) == 0)
+		return ECHO;
+	if (strncmp(info->name, CTL_PREFIX, strlen(CTL_PREFIX)) == 0)
+		return CTL;
+	if (strncmp(info->name, EXEC_PREFIX, strlen(EXEC_PREFIX)) == 0 &&
+	    !(s->exec && exec_server_owns(s->exec, info->offset)))
+		return EXEC;
+	return -1;
 }
 
 /* Re-read the directory when it changed: which channels are ours. */
@@ -95,14 +110,15 @@ static void refresh(struct services *s)
 	int n = mint_obj_list(s->f, objs, MINT_MAX_OBJECTS);
 	s->n = 0;
 	for (int i = 0; i < n && i < (int)MINT_MAX_OBJECTS && s->n < MAX_SERVED; i++) {
-		int is_echo = strncmp(objs[i].name, ECHO_PREFIX, strlen(ECHO_PREFIX)) == 0;
-		int is_ctl = strncmp(objs[i].name, CTL_PREFIX, strlen(CTL_PREFIX)) == 0;
+		int kind = service_of(s, &objs[i]);
 		struct served *sv = &s->chans[s->n];
-		if (objs[i].type != MINT_OBJ_CHANNEL || !(is_echo || is_ctl) ||
+		if (objs[i].type != MINT_OBJ_CHANNEL || kind < 0 ||
 		    mint_channel_open_at(s->f, objs[i].offset, MINT_SIDE_B, &sv->ch) != 0 ||
-		    sv->ch.node_b != s->self || mint_ring_max_record(&sv->ch.rx) > SLOT)
+		    sv->ch.node_b != s->self ||
+		    (kind != EXEC && mint_ring_max_record(&sv->ch.rx) > SLOT))
 			continue;
-		sv->is_ctl = is_ctl;
+		sv->kind = (enum service)kind;
+		sv->claimed = false;
 		memcpy(sv->name, objs[i].name, sizeof(sv->name));
 		sv->off = objs[i].offset;
 		s->n++;
@@ -220,17 +236,41 @@ static void start_ctl_ping(struct services *s, struct served *sv, const uint8_t 
 	free(job);
 }
 
+/* An exec channel's first record (one only: what follows is the
+ * session's); true if there was one. */
+static bool serve_exec(struct services *s, struct served *sv)
+{
+	uint32_t type;
+	int n = mint_ring_recv(&sv->ch.rx, s->buf, SLOT, &type);
+	if (n == -EAGAIN)
+		return false;
+	/* Taken or refused: either way the channel is not ours any more. */
+	sv->claimed = true;
+	if (!s->exec)
+		exec_server_refuse(s->f, &sv->ch, sv->off, sv->name, EXEC_ERR_FAILED,
+				   "this node does not serve exec (started with --no-exec)");
+	else if (n >= 0)
+		exec_server_start(s->exec, &sv->ch, sv->off, sv->name, s->buf, (uint32_t)n, type);
+	else
+		exec_server_start(s->exec, &sv->ch, sv->off, sv->name, NULL, 0, 0);
+	return true;
+}
+
 /* Serve what is queued on one channel; true if anything was. */
 static bool serve(struct services *s, struct served *sv)
 {
+	if (sv->claimed)
+		return false;
+	if (sv->kind == EXEC)
+		return serve_exec(s, sv);
 	struct mint_msg msgs[BATCH];
 	for (int i = 0; i < BATCH; i++)
 		msgs[i] = (struct mint_msg){s->buf + (size_t)i * SLOT, 0, SLOT, 0};
 	int n = mint_ring_recv_batch(&sv->ch.rx, msgs, BATCH);
 	for (int i = 0; i < n; i++) {
-		if (sv->is_ctl && msgs[i].type == CTL_PING) {
+		if (sv->kind == CTL && msgs[i].type == CTL_PING) {
 			start_ctl_ping(s, sv, msgs[i].data, msgs[i].len);
-		} else if (!sv->is_ctl && msgs[i].type == PING_REQUEST) {
+		} else if (sv->kind == ECHO && msgs[i].type == PING_REQUEST) {
 			/* A client that does not read its replies loses them:
 			 * the dispatcher never blocks on a full ring. */
 			mint_ring_send(&sv->ch.tx, msgs[i].data, msgs[i].len, PING_REPLY);
@@ -253,6 +293,6 @@ void services_on_channel_irq(void *arg, uint32_t vector)
 		for (int i = 0; i < s->n; i++)
 			again |= serve(s, &s->chans[i]);
 		for (int i = 0; !again && i < s->n; i++)
-			again = mint_ring_arm(&s->chans[i].ch.rx) == 1;
+			again = !s->chans[i].claimed && mint_ring_arm(&s->chans[i].ch.rx) == 1;
 	}
 }

@@ -8,8 +8,10 @@
 #include "mint/mint.h"
 
 struct services;
+struct exec_server;
 
-int services_create(struct mint_fabric *f, struct services **out);
+/* EXEC: the exec server that takes "exec.*" channels (NULL: none). */
+int services_create(struct mint_fabric *f, struct exec_server *exec, struct services **out);
 void services_destroy(struct services *s);
 
 /* The MINT_VEC_CHANNEL handler: drain every channel served by this node. */
