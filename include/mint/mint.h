@@ -12,6 +12,7 @@
 #include "mint/ring.h"
 #include "mint/channel.h"
 #include "mint/vni.h"
+#include "mint/nic.h"
 
 #define MINT_VERSION "0.1.0"
 

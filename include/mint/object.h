@@ -12,6 +12,7 @@ enum mint_obj_type {
 	MINT_OBJ_RING = 2,
 	MINT_OBJ_CHANNEL = 3,
 	MINT_OBJ_VNI = 4,
+	MINT_OBJ_NIC = 5,
 };
 
 struct mint_obj_info {
