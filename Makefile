@@ -51,18 +51,21 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HELPER_SRC := $(wildcard tests/helper_*.c)
 TEST_BIN += $(HELPER_SRC:tests/%.c=$(BUILD)/tests/%)
+EXAMPLE_SRC := $(wildcard examples/*.c)
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.o)
 LIB_HEADERS := $(wildcard include/mint/*.h) $(wildcard src/lib/*.h)
 HEADERS := $(LIB_HEADERS) $(wildcard src/tools/*.h)
 
-.PHONY: all lib tools tests benchbin check demo bench stress fuzz deps install uninstall clean cross
+.PHONY: all lib tools tests benchbin examples check demo bench stress fuzz deps install uninstall clean cross
 
-all: lib tools tests benchbin
+all: lib tools tests benchbin examples
 lib: $(BUILD)/libmint.a $(BUILD)/libmint.so.$(VERSION)
 tools: $(BUILD)/mint
 tests: $(TEST_BIN)
 benchbin: $(BUILD)/mint-bench
+examples: $(EXAMPLE_BIN)
 
 $(BUILD)/lib/%.o: src/lib/%.c $(LIB_HEADERS)
 	@mkdir -p $(@D)
@@ -88,6 +91,11 @@ $(BUILD)/mint-bench: $(BENCH_OBJ) $(BUILD)/libmint.a
 $(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libmint.a $(LIB_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
+
+# Examples build as a user's program would: <mint/...> from include/.
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libmint.a $(LIB_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
 
 # The other architectures of the cross-architecture test (static, run under
 # qemu-user-static).

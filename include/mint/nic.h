@@ -39,7 +39,8 @@ struct mint_nic_config {
  */
 int mint_nic_attach(struct mint_fabric *f, const struct mint_nic_config *cfg,
 		    struct mint_nic **out);
-/* Mark the NIC down (the device stops) and free the handle. */
+/* Mark the NIC down (the device stops), unless a newer incarnation of
+ * the node attached it since, and free the handle. */
 void mint_nic_detach(struct mint_nic *n);
 /* Read and clear ICR: the causes set since the last read. */
 uint32_t mint_nic_cause(struct mint_nic *n);

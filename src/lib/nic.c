@@ -34,6 +34,7 @@ struct geometry {
 
 struct mint_nic {
 	struct mint_fabric *f;
+	uint32_t epoch; /* our node's, as we wrote it at attach */
 	struct mint_nic_hdr *hdr;
 	struct mint_nic_desc *desc;
 	uint8_t *bufs;
@@ -190,6 +191,7 @@ int mint_nic_attach(struct mint_fabric *f, const struct mint_nic_config *cfg,
 		free(n);
 		return rc;
 	}
+	n->epoch = me.epoch;
 	reset_ring(n, cfg, me.epoch);
 	*out = n;
 	return 0;
@@ -199,8 +201,10 @@ void mint_nic_detach(struct mint_nic *n)
 {
 	if (!n)
 		return;
-	/* release: the device's acquire load sees the NIC gone. */
-	ast32(&n->hdr->state, MINT_NIC_DOWN, memory_order_release);
+	/* A newer agent of the node re-attached it: it is not ours to close.
+	 * release: the device's acquire load sees the NIC gone. */
+	if (rd32(&n->hdr->epoch) == n->epoch)
+		ast32(&n->hdr->state, MINT_NIC_DOWN, memory_order_release);
 	free(n);
 }
 

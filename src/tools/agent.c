@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "nic_port.h"
 #include "services.h"
 #include "vni_port.h"
 
@@ -22,6 +23,8 @@ struct agent {
 	struct services *services;
 	struct vni_port vni;
 	bool vni_up;
+	struct nic_port nic;
+	bool nic_up;
 	bool peer_alive[MINT_MAX_NODES];
 };
 
@@ -124,6 +127,21 @@ static int start_vni(struct agent *a, int ready_fd)
 	return 0;
 }
 
+/* The emulated NIC's driver, before the dispatcher runs its handler. */
+static int start_nic(struct agent *a, int ready_fd)
+{
+	const struct agent_config *cfg = a->cfg;
+	const char *what;
+	int rc = nic_port_start(&a->nic, a->f, a->disp, cfg->nic_addr, cfg->nic_prefix, &what);
+	if (rc) {
+		tell(cfg->id, ready_fd, "cannot %s for its NIC: %s%s", what, mint_strerror(rc),
+		     rc == -EPERM || rc == -EACCES ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		return rc;
+	}
+	a->nic_up = true;
+	return 0;
+}
+
 /* Everything from the namespace to a running dispatcher; "ok" or an error
  * line on READY_FD. */
 static int bring_up(struct agent *a, int ready_fd)
@@ -161,7 +179,9 @@ static int bring_up(struct agent *a, int ready_fd)
 		return rc;
 	}
 	mint_dispatcher_set_handler(a->disp, MINT_VEC_CHANNEL, services_on_channel_irq, a->services);
-	return cfg->vni ? start_vni(a, ready_fd) : 0;
+	if (cfg->vni && (rc = start_vni(a, ready_fd)) != 0)
+		return rc;
+	return cfg->nic ? start_nic(a, ready_fd) : 0;
 }
 
 /* Undo bring_up; OWNER: the node is still ours, so its port goes down. */
@@ -169,6 +189,8 @@ static void tear_down(struct agent *a, bool owner)
 {
 	if (a->vni_up)
 		vni_port_stop(&a->vni, owner); /* the dispatcher is stopped: no handler runs */
+	if (a->nic_up)
+		nic_port_stop(&a->nic); /* marks it down only if still ours */
 	if (a->f && mint_fabric_self(a->f) != MINT_NODE_NONE)
 		mint_node_leave(a->f);
 	services_destroy(a->services);

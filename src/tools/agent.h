@@ -19,6 +19,9 @@ struct agent_config {
 	bool vni;                 /* drive a virtual NIC, mint0 */
 	uint8_t vni_addr[4];      /* its IPv4 address, network order */
 	uint32_t vni_prefix;
+	bool nic;                 /* drive an emulated NIC, nic0 */
+	uint8_t nic_addr[4];      /* its IPv4 address, network order */
+	uint32_t nic_prefix;
 };
 
 /*

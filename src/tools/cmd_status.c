@@ -36,6 +36,7 @@ static const char *type_name(uint32_t type)
 	case MINT_OBJ_RING: return "ring";
 	case MINT_OBJ_CHANNEL: return "channel";
 	case MINT_OBJ_VNI: return "vni";
+	case MINT_OBJ_NIC: return "nic";
 	default: return "unknown";
 	}
 }
