@@ -27,7 +27,7 @@ BUILD ?= build
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc/lib \
 	-pthread -fPIC $(SANFLAGS) $(CROSSFLAGS) $(CFLAGS)
-LDLIBS := -pthread -latomic
+LDLIBS := -pthread -latomic -lm
 ALL_LDFLAGS := $(SANFLAGS) $(if $(STATIC),-static) $(LDFLAGS)
 
 LIB_SRC := $(wildcard src/lib/*.c)

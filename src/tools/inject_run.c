@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mint inject's run: for each event, wait for its absolute time, write its
+ * packets into the target's ring, raise the interrupt, note how late it
+ * was; then wait for the driver and print what happened.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inject.h"
+#include "inject_hist.h"
+#include "inject_record.h"
+#include "internal.h"
+
+#define CHECK_EVERY_NS 10000000ull     /* target liveness, progress */
+#define PROGRESS_EVERY_NS 500000000ull
+#define PROGRESS_AFTER_NS 1000000000ull
+#define HANDLER_WAIT_NS 10000000ull    /* --latency: per event */
+#define DRAIN_WAIT_NS 2000000000ull    /* the driver catching up at the end */
+
+struct run {
+	struct inject_opts *o;
+	struct mint_fabric *f;
+	struct mint_nic_dev *dev;
+	FILE *rec;
+	uint64_t t0, wall_off, end_ns;
+	struct mint_nic_stats st0;
+	uint64_t events, injected, overruns, dev_errors, skipped, irqs;
+	struct hist late, lat;
+	uint64_t checked_ns, progress_ns;
+	bool progress;
+	const char *stopped;
+	size_t at;                          /* next trace packet */
+	uint32_t cap;                       /* packets an event may have */
+	uint8_t *arena;                     /* generated frames of one event */
+	struct mint_nic_pkt *pkts;
+	struct mint_nic_desc_image *imgs;
+	int *rcs;
+};
+
+/* The packets of event N into r->pkts; returns how many. */
+static uint32_t event_packets(struct run *r, uint64_t n)
+{
+	struct inject_opts *o = r->o;
+	if (o->trace.n) {
+		uint32_t k = 0;
+		uint64_t ev = o->trace.p[r->at].event;
+		while (r->at < o->trace.n && o->trace.p[r->at].event == ev && k < r->cap)
+			r->pkts[k++] = o->trace.p[r->at++].pkt;
+		return k;
+	}
+	for (uint32_t b = 0; b < o->burst; b++)
+		pkt_build(&o->spec, n * o->burst + b, r->arena + (size_t)b * PKT_MAX, &r->pkts[b]);
+	return o->burst;
+}
+
+/* The driver has consumed what we wrote (or TIMEOUT passed): when. */
+static uint64_t wait_handled(struct run *r, uint64_t want, uint64_t timeout_ns)
+{
+	uint64_t start = mint_now_ns(CLOCK_MONOTONIC), now = start;
+	struct mint_nic_ring_state rs;
+	for (;;) {
+		mint_nic_dev_ring(r->dev, &rs);
+		uint64_t st0 = r->st0.drv_packets + r->st0.drv_errors + r->st0.drv_bad + r->st0.drv_drops;
+		if (rs.consumed - st0 >= want || now - start > timeout_ns)
+			return now;
+		mint_cpu_relax();
+		now = mint_now_ns(CLOCK_MONOTONIC);
+	}
+}
+
+static int record_event(struct run *r, uint64_t n, uint64_t rel, int64_t late, uint32_t k,
+			int irq)
+{
+	struct mint_nic_ring_state rs;
+	mint_nic_dev_ring(r->dev, &rs);
+	for (uint32_t b = 0; b < k; b++) {
+		struct rec_event e = {r->wall_off + mint_now_ns(CLOCK_MONOTONIC), n, b, rel, late,
+				      MINT_VEC_NIC, r->rcs[b], irq, &r->pkts[b], &r->imgs[b],
+				      rs.icr, rs.ims};
+		if (rec_write(r->rec, &e))
+			return -1;
+	}
+	return 0;
+}
+
+/* One event: its packets, then one interrupt. */
+static void fire(struct run *r, uint64_t n, uint64_t rel, int64_t late)
+{
+	uint32_t k = event_packets(r, n), ok = 0;
+	for (uint32_t b = 0; b < k; b++) {
+		r->rcs[b] = mint_nic_put(r->dev, &r->pkts[b], &r->imgs[b]);
+		ok += r->rcs[b] == 0;
+		r->overruns += r->rcs[b] == -ENOBUFS;
+		r->dev_errors += r->rcs[b] == -EPROTO;
+	}
+	r->injected += ok;
+	uint64_t kicked = mint_now_ns(CLOCK_MONOTONIC);
+	int irq = mint_nic_kick(r->dev, ok ? MINT_NIC_ICR_RXT0 : 0);
+	r->irqs += irq == 1;
+	if (r->o->latency && ok)
+		hist_add(&r->lat, wait_handled(r, r->injected, HANDLER_WAIT_NS) - kicked);
+	if (r->rec && !r->stopped && record_event(r, n, rel, late, k, irq))
+		r->stopped = "cannot write the record";
+}
+
+static void progress_line(struct run *r, uint64_t now)
+{
+	struct mint_nic_stats st;
+	if (mint_nic_stats(r->f, r->o->node, &st))
+		return;
+	double secs = (double)(now - r->t0) / 1e9;
+	fprintf(stderr, "\rmint: inject: sent %llu, handled %llu, dropped %llu, %.0f/s   ",
+		(unsigned long long)r->injected,
+		(unsigned long long)(st.drv_packets - r->st0.drv_packets),
+		(unsigned long long)r->overruns, secs > 0 ? (double)r->injected / secs : 0.0);
+}
+
+/* Every CHECK_EVERY_NS: is the target still there?  Progress. */
+static void check(struct run *r, uint64_t now)
+{
+	if (now - r->checked_ns < CHECK_EVERY_NS)
+		return;
+	r->checked_ns = now;
+	if (!mint_nic_dev_alive(r->dev))
+		r->stopped = "the target node died (or its NIC went down) mid-run";
+	if (r->progress && now - r->t0 > PROGRESS_AFTER_NS && now - r->progress_ns > PROGRESS_EVERY_NS) {
+		r->progress_ns = now;
+		progress_line(r, now);
+	}
+}
+
+static void schedule(struct run *r, volatile sig_atomic_t *stop)
+{
+	struct inject_opts *o = r->o;
+	r->t0 = mint_now_ns(CLOCK_MONOTONIC) + 1000000; /* a millisecond to settle */
+	r->wall_off = mint_now_ns(CLOCK_REALTIME) - mint_now_ns(CLOCK_MONOTONIC);
+	r->checked_ns = r->progress_ns = r->t0;
+	for (uint64_t n = 0; n < o->count && !r->stopped && !*stop; n++) {
+		if (o->trace.n && r->at >= o->trace.n)
+			r->at = 0; /* --count beyond the trace: play it again */
+		uint64_t rel = o->trace.n ? o->trace.p[r->at].rel_ns : sched_rel(&o->sched, n);
+		uint64_t due = r->t0 + rel, now = mint_now_ns(CLOCK_MONOTONIC);
+		if (o->sched.late == LATE_SKIP && now > due + o->sched.period_ns) {
+			r->skipped++;
+			event_packets(r, n); /* a trace moves on past it */
+			check(r, now);
+			continue;
+		}
+		now = sched_wait(due);
+		hist_add(&r->late, now - due);
+		r->events++;
+		fire(r, n, rel, (int64_t)(now - due));
+		check(r, now);
+	}
+	r->end_ns = mint_now_ns(CLOCK_MONOTONIC);
+	if (!r->stopped)
+		r->stopped = *stop ? "interrupted" : NULL;
+}
+
+/* A moderated cause still waiting in ICR rings once the ITR gap is over;
+ * then the driver gets time to consume the rest. */
+static void finish(struct run *r)
+{
+	if (r->progress && r->end_ns - r->t0 > PROGRESS_AFTER_NS)
+		fputs("\r\033[K", stderr);
+	struct mint_nic_ring_state rs;
+	mint_nic_dev_ring(r->dev, &rs);
+	uint64_t until = mint_now_ns(CLOCK_MONOTONIC) + DRAIN_WAIT_NS / 2;
+	while ((rs.icr & rs.ims) && mint_nic_kick(r->dev, 0) == 0 &&
+	       mint_now_ns(CLOCK_MONOTONIC) < until) {
+		usleep(50);
+		mint_nic_dev_ring(r->dev, &rs);
+	}
+	if (!r->stopped || strcmp(r->stopped, "interrupted") == 0)
+		wait_handled(r, r->injected, DRAIN_WAIT_NS);
+}
+
+static void print_hist(const char *name, const struct hist *h)
+{
+	printf("%s ns: p50 %llu, p99 %llu, max %llu, mean %llu (%llu events)\n", name,
+	       (unsigned long long)hist_pct(h, 50), (unsigned long long)hist_pct(h, 99),
+	       (unsigned long long)h->max, (unsigned long long)hist_mean(h),
+	       (unsigned long long)h->n);
+}
+
+static void json_hist(const char *name, const struct hist *h)
+{
+	printf(",\"%s\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu,\"mean\":%llu,\"n\":%llu}", name,
+	       (unsigned long long)hist_pct(h, 50), (unsigned long long)hist_pct(h, 99),
+	       (unsigned long long)h->max, (unsigned long long)hist_mean(h),
+	       (unsigned long long)h->n);
+}
+
+/* The summary: what the device did, what the driver did. */
+static void summary(struct run *r, bool json)
+{
+	struct mint_nic_stats st = r->st0;
+	mint_nic_stats(r->f, r->o->node, &st);
+	uint64_t delivered = st.drv_packets - r->st0.drv_packets,
+		 drv_errors = st.drv_errors - r->st0.drv_errors, drv_bad = st.drv_bad - r->st0.drv_bad,
+		 drv_drops = st.drv_drops - r->st0.drv_drops;
+	uint64_t handled = delivered + drv_errors + drv_bad + drv_drops;
+	uint64_t lost = r->injected > handled ? r->injected - handled : 0;
+	double secs = (double)(r->end_ns - r->t0) / 1e9;
+	double rate = secs > 0 ? (double)r->injected / secs : 0;
+	const char *policy = sched_policy_name(r->o->sched.late);
+	if (json) {
+		printf("{\"node\":%u,\"events\":%llu,\"injected\":%llu,\"overruns\":%llu,"
+		       "\"dev_errors\":%llu,\"skipped\":%llu,\"irqs\":%llu,\"handled\":%llu,"
+		       "\"delivered\":%llu,\"drv_errors\":%llu,\"drv_bad\":%llu,\"drv_drops\":%llu,"
+		       "\"lost\":%llu,\"seconds\":%.6f,\"rate_pps\":%.1f,\"late_policy\":\"%s\","
+		       "\"stopped\":",
+		       r->o->node, (unsigned long long)r->events, (unsigned long long)r->injected,
+		       (unsigned long long)r->overruns, (unsigned long long)r->dev_errors,
+		       (unsigned long long)r->skipped, (unsigned long long)r->irqs,
+		       (unsigned long long)handled, (unsigned long long)delivered,
+		       (unsigned long long)drv_errors, (unsigned long long)drv_bad,
+		       (unsigned long long)drv_drops, (unsigned long long)lost, secs, rate, policy);
+		json_str(stdout, r->stopped ? r->stopped : "done");
+		json_hist("lateness_ns", &r->late);
+		if (r->o->latency)
+			json_hist("latency_ns", &r->lat);
+		printf("}\n");
+		return;
+	}
+	printf("node %u: %llu events, %llu packets injected in %.3f s (%.0f packets/s), late policy %s\n",
+	       r->o->node, (unsigned long long)r->events, (unsigned long long)r->injected, secs,
+	       rate, policy);
+	printf("  %9s %9s %10s %8s %8s %9s %10s %10s %8s %9s %6s\n", "injected", "overruns",
+	       "dev-errors", "skipped", "irqs", "handled", "delivered", "drv-errors", "drv-bad",
+	       "drv-drops", "lost");
+	printf("  %9llu %9llu %10llu %8llu %8llu %9llu %10llu %10llu %8llu %9llu %6llu\n",
+	       (unsigned long long)r->injected, (unsigned long long)r->overruns,
+	       (unsigned long long)r->dev_errors, (unsigned long long)r->skipped,
+	       (unsigned long long)r->irqs, (unsigned long long)handled,
+	       (unsigned long long)delivered, (unsigned long long)drv_errors,
+	       (unsigned long long)drv_bad, (unsigned long long)drv_drops, (unsigned long long)lost);
+	print_hist("  lateness", &r->late);
+	if (r->o->latency)
+		print_hist("  inject-to-handler latency", &r->lat);
+}
+
+static int run_alloc(struct run *r)
+{
+	struct inject_opts *o = r->o;
+	r->cap = o->burst;
+	for (size_t i = 0, k = 0; i < o->trace.n; i++) {
+		k = i && o->trace.p[i].event == o->trace.p[i - 1].event ? k + 1 : 1;
+		r->cap = k > r->cap ? (uint32_t)k : r->cap;
+	}
+	if (!o->trace.n)
+		r->arena = malloc((size_t)o->burst * PKT_MAX);
+	r->pkts = calloc(r->cap, sizeof(*r->pkts));
+	r->imgs = calloc(r->cap, sizeof(*r->imgs));
+	r->rcs = calloc(r->cap, sizeof(*r->rcs));
+	if ((!o->trace.n && !r->arena) || !r->pkts || !r->imgs || !r->rcs || hist_init(&r->late) ||
+	    hist_init(&r->lat))
+		return -ENOMEM;
+	return 0;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->arena);
+	free(r->pkts);
+	free(r->imgs);
+	free(r->rcs);
+	hist_free(&r->late);
+	hist_free(&r->lat);
+}
+
+int inject_run(const struct cli *c, struct inject_opts *o, struct mint_fabric *f,
+	       struct mint_nic_dev *dev, volatile sig_atomic_t *stop)
+{
+	struct run r = {.o = o, .f = f, .dev = dev, .progress = isatty(2) && !c->json};
+	if (run_alloc(&r)) {
+		cli_err("inject: out of memory");
+		run_free(&r);
+		return 1;
+	}
+	if (o->record && !(r.rec = rec_create(o->record, o->node))) {
+		cli_err("inject: record %s: %s", o->record, strerror(errno));
+		run_free(&r);
+		return 1;
+	}
+	mint_nic_stats(f, o->node, &r.st0);
+	sched_tight_timers();
+	schedule(&r, stop);
+	finish(&r);
+	if (r.rec && rec_close(r.rec) && !r.stopped)
+		r.stopped = "cannot write the record";
+	if (r.stopped)
+		cli_err("inject: node %u: %s", o->node, r.stopped);
+	summary(&r, c->json);
+	run_free(&r);
+	return r.stopped ? 1 : 0;
+}
