@@ -255,17 +255,17 @@ static int load_input(struct inject_opts *o)
 /* The target's NIC, with a clear line for each way it can be missing. */
 static int open_target(struct mint_fabric *f, uint32_t node, struct mint_nic_dev **dev)
 {
+	if (!mint_node_alive(f, node)) {
+		cli_err("node %u: not running", node);
+		return 1;
+	}
 	int rc = mint_nic_dev_open(f, node, dev);
-	if (rc == 0)
-		return 0;
-	if (rc == -ENOENT || (rc == -ENODEV && mint_node_alive(f, node)))
+	if (rc == -ENOENT || rc == -ENODEV)
 		cli_err("node %u: %s (start it with `mint node start %u --nic`)", node,
 			rc == -ENOENT ? "has no NIC" : "its NIC driver is down", node);
-	else if (rc == -ENODEV)
-		cli_err("node %u: not running", node);
-	else
+	else if (rc)
 		cli_err("node %u: its NIC: %s", node, mint_strerror(rc));
-	return 1;
+	return rc ? 1 : 0;
 }
 
 /* Defaults the target's NIC supplies: its MAC and address. */
