@@ -297,6 +297,25 @@ static int check_fit(struct inject_opts *o, struct mint_nic_dev *dev)
 
 static volatile sig_atomic_t interrupted;
 
+/* The run and its summary; the exit status. */
+static int inject_run(const struct cli *c, struct inject_opts *o, struct mint_fabric *f,
+		      struct mint_nic_dev *dev)
+{
+	struct inject_result res;
+	int rc = inject_schedule(o, f, dev, &interrupted, isatty(2) && !c->json, &res);
+	if (rc) {
+		cli_err(rc == -ENOMEM ? "inject: out of memory" : "inject: record %s: %s",
+			o->record, strerror(-rc));
+		inject_result_free(&res);
+		return 1;
+	}
+	if (res.stopped)
+		cli_err("inject: node %u: %s", o->node, res.stopped);
+	inject_report(c, o, &res);
+	inject_result_free(&res);
+	return res.stopped ? 1 : 0;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -340,7 +359,7 @@ int cmd_inject(struct cli *c, int argc, char **argv)
 	if (st == 0) {
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
-		st = inject_run(c, &o, f, dev, &interrupted);
+		st = inject_run(c, &o, f, dev);
 	}
 	mint_nic_dev_close(dev);
 	mint_fabric_detach(f);

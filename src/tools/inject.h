@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "inject_hist.h"
 #include "inject_pkt.h"
 #include "inject_sched.h"
 #include "inject_trace.h"
@@ -31,8 +32,27 @@ struct inject_opts {
 /* "10us", "1.5ms", "200" (ns): 0 or -1. */
 int inject_parse_time(const char *s, uint64_t *ns);
 
-/* Run the schedule against DEV, print the summary; the exit status. */
-int inject_run(const struct cli *c, struct inject_opts *o, struct mint_fabric *f,
-	       struct mint_nic_dev *dev, volatile sig_atomic_t *stop);
+/* What a run did: the device's side, then the driver's (its counters'
+ * growth), lateness and --latency times. */
+struct inject_result {
+	uint64_t events, injected, overruns, dev_errors, skipped, irqs;
+	uint64_t drv_irqs, handled, delivered, drv_errors, drv_bad, drv_drops, lost;
+	double seconds;
+	struct hist late, lat;
+	const char *stopped;   /* NULL: done; else why it stopped early */
+};
+
+/*
+ * Run O's schedule against DEV until its count, *STOP, or the target's
+ * end; wait for the driver; fill *RES (free it with inject_result_free).
+ * 0, or -ENOMEM, or a negative errno for the record file.
+ */
+int inject_schedule(struct inject_opts *o, struct mint_fabric *f, struct mint_nic_dev *dev,
+		    volatile sig_atomic_t *stop, bool progress, struct inject_result *res);
+void inject_result_free(struct inject_result *res);
+
+/* The summary table, or JSON with -j. */
+void inject_report(const struct cli *c, const struct inject_opts *o,
+		   const struct inject_result *r);
 
 #endif

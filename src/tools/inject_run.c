@@ -28,11 +28,9 @@ struct run {
 	FILE *rec;
 	uint64_t t0, wall_off, end_ns;
 	struct mint_nic_stats st0;
-	uint64_t events, injected, overruns, dev_errors, skipped, irqs;
-	struct hist late, lat;
+	struct inject_result *res;
 	uint64_t checked_ns, progress_ns;
 	bool progress;
-	const char *stopped;
 	size_t at;                          /* next trace packet */
 	uint32_t cap;                       /* packets an event may have */
 	uint8_t *arena;                     /* generated frames of one event */
@@ -94,17 +92,17 @@ static void fire(struct run *r, uint64_t n, uint64_t rel, int64_t late)
 	for (uint32_t b = 0; b < k; b++) {
 		r->rcs[b] = mint_nic_put(r->dev, &r->pkts[b], &r->imgs[b]);
 		ok += r->rcs[b] == 0;
-		r->overruns += r->rcs[b] == -ENOBUFS;
-		r->dev_errors += r->rcs[b] == -EPROTO;
+		r->res->overruns += r->rcs[b] == -ENOBUFS;
+		r->res->dev_errors += r->rcs[b] == -EPROTO;
 	}
-	r->injected += ok;
+	r->res->injected += ok;
 	uint64_t kicked = mint_now_ns(CLOCK_MONOTONIC);
 	int irq = mint_nic_kick(r->dev, ok ? MINT_NIC_ICR_RXT0 : 0);
-	r->irqs += irq == 1;
+	r->res->irqs += irq == 1;
 	if (r->o->latency && ok)
-		hist_add(&r->lat, wait_handled(r, r->injected, HANDLER_WAIT_NS) - kicked);
-	if (r->rec && !r->stopped && record_event(r, n, rel, late, k, irq))
-		r->stopped = "cannot write the record";
+		hist_add(&r->res->lat, wait_handled(r, r->res->injected, HANDLER_WAIT_NS) - kicked);
+	if (r->rec && !r->res->stopped && record_event(r, n, rel, late, k, irq))
+		r->res->stopped = "cannot write the record";
 }
 
 static void progress_line(struct run *r, uint64_t now)
@@ -114,9 +112,9 @@ static void progress_line(struct run *r, uint64_t now)
 		return;
 	double secs = (double)(now - r->t0) / 1e9;
 	fprintf(stderr, "\rmint: inject: sent %llu, handled %llu, dropped %llu, %.0f/s   ",
-		(unsigned long long)r->injected,
+		(unsigned long long)r->res->injected,
 		(unsigned long long)(st.drv_packets - r->st0.drv_packets),
-		(unsigned long long)r->overruns, secs > 0 ? (double)r->injected / secs : 0.0);
+		(unsigned long long)r->res->overruns, secs > 0 ? (double)r->res->injected / secs : 0.0);
 }
 
 /* Every CHECK_EVERY_NS: is the target still there?  Progress. */
@@ -126,7 +124,7 @@ static void check(struct run *r, uint64_t now)
 		return;
 	r->checked_ns = now;
 	if (!mint_nic_dev_alive(r->dev))
-		r->stopped = "the target node died (or its NIC went down) mid-run";
+		r->res->stopped = "the target node died (or its NIC went down) mid-run";
 	if (r->progress && now - r->t0 > PROGRESS_AFTER_NS && now - r->progress_ns > PROGRESS_EVERY_NS) {
 		r->progress_ns = now;
 		progress_line(r, now);
@@ -139,26 +137,26 @@ static void schedule(struct run *r, volatile sig_atomic_t *stop)
 	r->t0 = mint_now_ns(CLOCK_MONOTONIC) + 1000000; /* a millisecond to settle */
 	r->wall_off = mint_now_ns(CLOCK_REALTIME) - mint_now_ns(CLOCK_MONOTONIC);
 	r->checked_ns = r->progress_ns = r->t0;
-	for (uint64_t n = 0; n < o->count && !r->stopped && !*stop; n++) {
+	for (uint64_t n = 0; n < o->count && !r->res->stopped && !*stop; n++) {
 		if (o->trace.n && r->at >= o->trace.n)
 			r->at = 0; /* --count beyond the trace: play it again */
 		uint64_t rel = o->trace.n ? o->trace.p[r->at].rel_ns : sched_rel(&o->sched, n);
 		uint64_t due = r->t0 + rel, now = mint_now_ns(CLOCK_MONOTONIC);
 		if (o->sched.late == LATE_SKIP && now > due + o->sched.period_ns) {
-			r->skipped++;
+			r->res->skipped++;
 			event_packets(r, n); /* a trace moves on past it */
 			check(r, now);
 			continue;
 		}
 		now = sched_wait(due);
-		hist_add(&r->late, now - due);
-		r->events++;
+		hist_add(&r->res->late, now - due);
+		r->res->events++;
 		fire(r, n, rel, (int64_t)(now - due));
 		check(r, now);
 	}
 	r->end_ns = mint_now_ns(CLOCK_MONOTONIC);
-	if (!r->stopped)
-		r->stopped = *stop ? "interrupted" : NULL;
+	if (!r->res->stopped)
+		r->res->stopped = *stop ? "interrupted" : NULL;
 }
 
 /* A moderated cause still waiting in ICR rings once the ITR gap is over;
@@ -175,73 +173,24 @@ static void finish(struct run *r)
 		usleep(50);
 		mint_nic_dev_ring(r->dev, &rs);
 	}
-	if (!r->stopped || strcmp(r->stopped, "interrupted") == 0)
-		wait_handled(r, r->injected, DRAIN_WAIT_NS);
+	if (!r->res->stopped || strcmp(r->res->stopped, "interrupted") == 0)
+		wait_handled(r, r->res->injected, DRAIN_WAIT_NS);
 }
 
-static void print_hist(const char *name, const struct hist *h)
+/* The driver's side, from its counters' growth since the start. */
+static void driver_side(struct run *r)
 {
-	printf("%s ns: p50 %llu, p99 %llu, max %llu, mean %llu (%llu events)\n", name,
-	       (unsigned long long)hist_pct(h, 50), (unsigned long long)hist_pct(h, 99),
-	       (unsigned long long)h->max, (unsigned long long)hist_mean(h),
-	       (unsigned long long)h->n);
-}
-
-static void json_hist(const char *name, const struct hist *h)
-{
-	printf(",\"%s\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu,\"mean\":%llu,\"n\":%llu}", name,
-	       (unsigned long long)hist_pct(h, 50), (unsigned long long)hist_pct(h, 99),
-	       (unsigned long long)h->max, (unsigned long long)hist_mean(h),
-	       (unsigned long long)h->n);
-}
-
-/* The summary: what the device did, what the driver did. */
-static void summary(struct run *r, bool json)
-{
+	struct inject_result *res = r->res;
 	struct mint_nic_stats st = r->st0;
 	mint_nic_stats(r->f, r->o->node, &st);
-	uint64_t delivered = st.drv_packets - r->st0.drv_packets,
-		 drv_errors = st.drv_errors - r->st0.drv_errors, drv_bad = st.drv_bad - r->st0.drv_bad,
-		 drv_drops = st.drv_drops - r->st0.drv_drops;
-	uint64_t handled = delivered + drv_errors + drv_bad + drv_drops;
-	uint64_t lost = r->injected > handled ? r->injected - handled : 0;
-	double secs = (double)(r->end_ns - r->t0) / 1e9;
-	double rate = secs > 0 ? (double)r->injected / secs : 0;
-	const char *policy = sched_policy_name(r->o->sched.late);
-	if (json) {
-		printf("{\"node\":%u,\"events\":%llu,\"injected\":%llu,\"overruns\":%llu,"
-		       "\"dev_errors\":%llu,\"skipped\":%llu,\"irqs\":%llu,\"handled\":%llu,"
-		       "\"delivered\":%llu,\"drv_errors\":%llu,\"drv_bad\":%llu,\"drv_drops\":%llu,"
-		       "\"lost\":%llu,\"seconds\":%.6f,\"rate_pps\":%.1f,\"late_policy\":\"%s\","
-		       "\"stopped\":",
-		       r->o->node, (unsigned long long)r->events, (unsigned long long)r->injected,
-		       (unsigned long long)r->overruns, (unsigned long long)r->dev_errors,
-		       (unsigned long long)r->skipped, (unsigned long long)r->irqs,
-		       (unsigned long long)handled, (unsigned long long)delivered,
-		       (unsigned long long)drv_errors, (unsigned long long)drv_bad,
-		       (unsigned long long)drv_drops, (unsigned long long)lost, secs, rate, policy);
-		json_str(stdout, r->stopped ? r->stopped : "done");
-		json_hist("lateness_ns", &r->late);
-		if (r->o->latency)
-			json_hist("latency_ns", &r->lat);
-		printf("}\n");
-		return;
-	}
-	printf("node %u: %llu events, %llu packets injected in %.3f s (%.0f packets/s), late policy %s\n",
-	       r->o->node, (unsigned long long)r->events, (unsigned long long)r->injected, secs,
-	       rate, policy);
-	printf("  %9s %9s %10s %8s %8s %9s %10s %10s %8s %9s %6s\n", "injected", "overruns",
-	       "dev-errors", "skipped", "irqs", "handled", "delivered", "drv-errors", "drv-bad",
-	       "drv-drops", "lost");
-	printf("  %9llu %9llu %10llu %8llu %8llu %9llu %10llu %10llu %8llu %9llu %6llu\n",
-	       (unsigned long long)r->injected, (unsigned long long)r->overruns,
-	       (unsigned long long)r->dev_errors, (unsigned long long)r->skipped,
-	       (unsigned long long)r->irqs, (unsigned long long)handled,
-	       (unsigned long long)delivered, (unsigned long long)drv_errors,
-	       (unsigned long long)drv_bad, (unsigned long long)drv_drops, (unsigned long long)lost);
-	print_hist("  lateness", &r->late);
-	if (r->o->latency)
-		print_hist("  inject-to-handler latency", &r->lat);
+	res->delivered = st.drv_packets - r->st0.drv_packets;
+	res->drv_errors = st.drv_errors - r->st0.drv_errors;
+	res->drv_bad = st.drv_bad - r->st0.drv_bad;
+	res->drv_drops = st.drv_drops - r->st0.drv_drops;
+	res->drv_irqs = st.drv_irqs - r->st0.drv_irqs;
+	res->handled = res->delivered + res->drv_errors + res->drv_bad + res->drv_drops;
+	res->lost = res->injected > res->handled ? res->injected - res->handled : 0;
+	res->seconds = (double)(r->end_ns - r->t0) / 1e9;
 }
 
 static int run_alloc(struct run *r)
@@ -257,8 +206,7 @@ static int run_alloc(struct run *r)
 	r->pkts = calloc(r->cap, sizeof(*r->pkts));
 	r->imgs = calloc(r->cap, sizeof(*r->imgs));
 	r->rcs = calloc(r->cap, sizeof(*r->rcs));
-	if ((!o->trace.n && !r->arena) || !r->pkts || !r->imgs || !r->rcs || hist_init(&r->late) ||
-	    hist_init(&r->lat))
+	if ((!o->trace.n && !r->arena) || !r->pkts || !r->imgs || !r->rcs)
 		return -ENOMEM;
 	return 0;
 }
@@ -269,33 +217,35 @@ static void run_free(struct run *r)
 	free(r->pkts);
 	free(r->imgs);
 	free(r->rcs);
-	hist_free(&r->late);
-	hist_free(&r->lat);
 }
 
-int inject_run(const struct cli *c, struct inject_opts *o, struct mint_fabric *f,
-	       struct mint_nic_dev *dev, volatile sig_atomic_t *stop)
+void inject_result_free(struct inject_result *res)
 {
-	struct run r = {.o = o, .f = f, .dev = dev, .progress = isatty(2) && !c->json};
-	if (run_alloc(&r)) {
-		cli_err("inject: out of memory");
+	hist_free(&res->late);
+	hist_free(&res->lat);
+}
+
+int inject_schedule(struct inject_opts *o, struct mint_fabric *f, struct mint_nic_dev *dev,
+		    volatile sig_atomic_t *stop, bool progress, struct inject_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	struct run r = {.o = o, .f = f, .dev = dev, .res = res, .progress = progress};
+	if (hist_init(&res->late) || hist_init(&res->lat) || run_alloc(&r)) {
 		run_free(&r);
-		return 1;
+		return -ENOMEM;
 	}
 	if (o->record && !(r.rec = rec_create(o->record, o->node))) {
-		cli_err("inject: record %s: %s", o->record, strerror(errno));
+		int err = -errno;
 		run_free(&r);
-		return 1;
+		return err;
 	}
 	mint_nic_stats(f, o->node, &r.st0);
 	sched_tight_timers();
 	schedule(&r, stop);
 	finish(&r);
-	if (r.rec && rec_close(r.rec) && !r.stopped)
-		r.stopped = "cannot write the record";
-	if (r.stopped)
-		cli_err("inject: node %u: %s", o->node, r.stopped);
-	summary(&r, c->json);
+	if (r.rec && rec_close(r.rec) && !res->stopped)
+		res->stopped = "cannot write the record";
+	driver_side(&r);
 	run_free(&r);
-	return r.stopped ? 1 : 0;
+	return 0;
 }
