@@ -27,6 +27,7 @@ struct inject_opts {
 	double speed;          /* --pcap timing divisor */
 	struct trace trace;    /* --pcap or --replay packets */
 	bool latency;          /* wait for the handler after each event */
+	bool evaluate;
 };
 
 /* "10us", "1.5ms", "200" (ns): 0 or -1. */
@@ -50,6 +51,10 @@ struct inject_result {
 int inject_schedule(struct inject_opts *o, struct mint_fabric *f, struct mint_nic_dev *dev,
 		    volatile sig_atomic_t *stop, bool progress, struct inject_result *res);
 void inject_result_free(struct inject_result *res);
+
+/* --evaluate: the three results for node O->node; the exit status. */
+int inject_evaluate(const struct cli *c, struct inject_opts *o, struct mint_fabric *f,
+		    struct mint_nic_dev *dev, volatile sig_atomic_t *stop);
 
 /* The summary table, or JSON with -j. */
 void inject_report(const struct cli *c, const struct inject_opts *o,
