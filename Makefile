@@ -64,7 +64,7 @@ all: lib tools tests benchbin examples
 lib: $(BUILD)/libmint.a $(BUILD)/libmint.so.$(VERSION)
 tools: $(BUILD)/mint
 tests: $(TEST_BIN)
-benchbin: $(BUILD)/mint-bench
+benchbin: $(BUILD)/mint-bench $(BUILD)/nic-bench
 examples: $(EXAMPLE_BIN)
 
 $(BUILD)/lib/%.o: src/lib/%.c $(LIB_HEADERS)
@@ -88,6 +88,8 @@ $(BUILD)/mint: $(TOOL_OBJ) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libmint.a $(TOOL_LDLIBS) $(LDLIBS)
 $(BUILD)/mint-bench: $(BENCH_OBJ) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJ) $(BUILD)/libmint.a $(LDLIBS)
+$(BUILD)/nic-bench: bench/nic/nic-bench.c $(BUILD)/libmint.a $(LIB_HEADERS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
 $(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libmint.a $(LIB_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $< $(BUILD)/libmint.a $(LDLIBS)

@@ -51,6 +51,7 @@ struct mint_nic_dev {
 	struct geometry g;
 	uint32_t node, epoch;
 	uint32_t rdh;   /* our own copy of what we published */
+	uint32_t rdt;   /* the driver's RDT when we last loaded it */
 	uint64_t last_irq_ns;
 };
 
@@ -232,33 +233,49 @@ void mint_nic_set_itr(struct mint_nic *n, uint64_t ns)
 	ast64(&n->hdr->itr_ns, ns, memory_order_relaxed); /* a hint: no pair */
 }
 
+/* What one mint_nic_rx call did, published once at its end: the
+ * counters share a line with RDT, which the device reads. */
+struct tally {
+	uint64_t packets, bytes, errors, bad, drops;
+};
+
 /* One completed descriptor: deliver it, or say why not. */
-static void consume(struct mint_nic *n, uint32_t i, uint64_t w, mint_nic_rx_fn fn, void *arg)
+static void consume(struct mint_nic *n, uint32_t i, uint64_t w, mint_nic_rx_fn fn, void *arg,
+		    struct tally *t)
 {
-	struct mint_nic_hdr *h = n->hdr;
 	uint64_t addr = rd64(&n->desc[i].addr);
 	uint32_t len = STATUS_LEN(w);
 	uint8_t status = STATUS_BITS(w), errors = STATUS_ERRORS(w);
 	if (addr != (uint64_t)i * n->g.buf_size || len > n->g.buf_size) {
-		own_inc64(&h->drv_bad, 1);
+		t->bad++;
 		return;
 	}
 	if (errors || !(status & MINT_NIC_STAT_EOP)) {
-		own_inc64(&h->drv_errors, 1);
+		t->errors++;
 		return;
 	}
 	struct mint_nic_rx rx = {n->bufs + addr, len, i, STATUS_CSUM(w), status, 0, STATUS_VLAN(w)};
 	if (fn(arg, &rx) != 0) {
-		own_inc64(&h->drv_drops, 1);
+		t->drops++;
 		return;
 	}
-	own_inc64(&h->drv_packets, 1);
-	own_inc64(&h->drv_bytes, len);
+	t->packets++;
+	t->bytes += len;
+}
+
+static void publish(struct mint_nic_hdr *h, const struct tally *t)
+{
+	own_inc64(&h->drv_packets, t->packets);
+	own_inc64(&h->drv_bytes, t->bytes);
+	own_inc64(&h->drv_errors, t->errors);
+	own_inc64(&h->drv_bad, t->bad);
+	own_inc64(&h->drv_drops, t->drops);
 }
 
 int mint_nic_rx(struct mint_nic *n, mint_nic_rx_fn fn, void *arg, unsigned budget)
 {
 	struct mint_nic_hdr *h = n->hdr;
+	struct tally t = {0, 0, 0, 0, 0};
 	unsigned done = 0;
 	while (done < budget) {
 		struct mint_nic_desc *d = &n->desc[n->next];
@@ -267,7 +284,7 @@ int mint_nic_rx(struct mint_nic *n, mint_nic_rx_fn fn, void *arg, unsigned budge
 		uint64_t w = ald64(&d->status_word, memory_order_acquire);
 		if (!(STATUS_BITS(w) & MINT_NIC_STAT_DD))
 			break;
-		consume(n, n->next, w, fn, arg);
+		consume(n, n->next, w, fn, arg, &t);
 		/* Re-arm the descriptor: our buffer, DD clear. */
 		wr64(&d->addr, (uint64_t)n->next * n->g.buf_size);
 		ast64(&d->status_word, 0, memory_order_relaxed);
@@ -275,6 +292,7 @@ int mint_nic_rx(struct mint_nic *n, mint_nic_rx_fn fn, void *arg, unsigned budge
 		done++;
 	}
 	if (done) {
+		publish(h, &t);
 		n->rdt = (n->rdt + done) % n->g.ndesc;
 		/* release: pairs with the device's acquire load of RDT, so the
 		 * descriptors cleared above are empty when it reuses them. */
@@ -315,7 +333,7 @@ int mint_nic_dev_open(struct mint_fabric *f, uint32_t node, struct mint_nic_dev 
 	if (!d)
 		return -ENOMEM;
 	*d = (struct mint_nic_dev){f, h, (struct mint_nic_desc *)((uint8_t *)h + g.desc_off),
-				   (uint8_t *)h + g.buf_off, g, node, rd32(&h->epoch), 0, 0};
+				   (uint8_t *)h + g.buf_off, g, node, rd32(&h->epoch), 0, 0, 0};
 	if (!mint_nic_dev_alive(d)) {
 		free(d);
 		return -ENODEV;
@@ -323,6 +341,7 @@ int mint_nic_dev_open(struct mint_fabric *f, uint32_t node, struct mint_nic_dev 
 	/* We own RDH from now on; a garbage one restarts the ring at 0. */
 	uint32_t rdh = ald32(&h->rdh, memory_order_relaxed);
 	d->rdh = rdh < g.ndesc ? rdh : 0;
+	d->rdt = d->rdh; /* "no room known": the first put loads RDT */
 	*out = d;
 	return 0;
 }
@@ -356,12 +375,18 @@ int mint_nic_put(struct mint_nic_dev *d, const struct mint_nic_pkt *p,
 	struct mint_nic_hdr *h = d->hdr;
 	if (!p->data && p->copy_len)
 		return -EINVAL;
-	/* acquire: pairs with the driver's release store of RDT, so the
-	 * descriptors it gave back are cleared before we fill them. */
-	uint32_t rdt = ald32(&h->rdt, memory_order_acquire), i = d->rdh;
-	if (rdt >= d->g.ndesc) {
-		own_inc64(&h->dev_errors, 1);
-		return -EPROTO;
+	uint32_t i = d->rdh, rdt = d->rdt;
+	if (i == rdt) {
+		/* Out of known room: look at RDT again (only then, so the
+		 * driver's line is not pulled over for every packet).  acquire:
+		 * pairs with the driver's release store of RDT, so the
+		 * descriptors it gave back are cleared before we fill them. */
+		rdt = ald32(&h->rdt, memory_order_acquire);
+		if (rdt >= d->g.ndesc) {
+			own_inc64(&h->dev_errors, 1);
+			return -EPROTO;
+		}
+		d->rdt = rdt;
 	}
 	if (i == rdt) {
 		own_inc64(&h->overruns, 1);
