@@ -27,7 +27,7 @@ static const char inject_usage[] =
 	"                   [--count N] [--interval T | --rate PPS] [--burst N]\n"
 	"                   [--jitter T | --poisson] [--seed S] [--late catch-up|skip]\n"
 	"                   [--pcap FILE [--speed X] | --replay FILE] [--record FILE]\n"
-	"                   [--latency] [--evaluate] [-j]\n"
+	"                   [--latency] [--plot FILE.png] [--evaluate] [-j]\n"
 	"Be the emulated NIC of node ID (started with `mint node start ID --nic`):\n"
 	"write packets into its RX descriptor ring and raise its interrupt at\n"
 	"t0 + n * interval (default: udp, 60 bytes, 10 events, 1ms apart).  Times\n"
@@ -36,7 +36,9 @@ static const char inject_usage[] =
 	"interval late).  --pcap replays a capture with its timing (divided by\n"
 	"--speed); --record writes every event to a pcapng file that --replay\n"
 	"plays again.  --latency waits for the driver after each event and\n"
-	"measures inject-to-handler time.  Ends with a summary (-j: JSON); a\n"
+	"measures inject-to-handler time; --plot draws its histogram (or the\n"
+	"lateness one) and the lateness over time (gnuplot).  Ends with a\n"
+	"summary (-j: JSON); a\n"
 	"progress line on a terminal.  --evaluate measures (a) the shortest\n"
 	"interval at which every interrupt is handled without loss, (b) CPU time\n"
 	"per packet against a veth pair, (c) inject-to-handler latency.\n";
@@ -212,7 +214,8 @@ static int parse_inject(struct cli *c, int argc, char **argv, struct inject_opts
 		{"late", required_argument, NULL, 'L'},     {"pcap", required_argument, NULL, 'f'},
 		{"speed", required_argument, NULL, 'X'},    {"record", required_argument, NULL, 'w'},
 		{"replay", required_argument, NULL, 'R'},   {"latency", no_argument, NULL, 'l'},
-		{"evaluate", no_argument, NULL, 'E'},       CLI_COMMON_LONGOPTS,
+		{"evaluate", no_argument, NULL, 'E'},       {"plot", required_argument, NULL, 'G'},
+		CLI_COMMON_LONGOPTS,
 		{0}};
 	int opt, st;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:", opts, NULL)) != -1) {
@@ -227,6 +230,7 @@ static int parse_inject(struct cli *c, int argc, char **argv, struct inject_opts
 		case 'R': o->replay = optarg; break;
 		case 'l': o->latency = true; break;
 		case 'E': o->evaluate = true; break;
+		case 'G': o->plot = optarg; break;
 		default:
 			if ((st = cli_common_opt(c, opt, inject_usage)) >= 0)
 				return st;
@@ -315,6 +319,11 @@ static int inject_run(const struct cli *c, struct inject_opts *o, struct mint_fa
 	if (res.stopped)
 		cli_err("inject: node %u: %s", o->node, res.stopped);
 	inject_report(c, o, &res);
+	if (o->plot && (rc = inject_plot(o->plot, &res, o->latency)) != 0) {
+		cli_err("inject: plot %s: %s", o->plot,
+			rc == -ENOENT ? "gnuplot is not installed (gnuplot-nox)" : strerror(-rc));
+		res.stopped = "plot";
+	}
 	inject_result_free(&res);
 	return res.stopped ? 1 : 0;
 }

@@ -28,6 +28,7 @@ struct inject_opts {
 	struct trace trace;    /* --pcap or --replay packets */
 	bool latency;          /* wait for the handler after each event */
 	bool evaluate;
+	const char *plot;      /* --plot FILE.png */
 };
 
 /* "10us", "1.5ms", "200" (ns): 0 or -1. */
@@ -40,6 +41,8 @@ struct inject_result {
 	uint64_t drv_irqs, handled, delivered, drv_errors, drv_bad, drv_drops, lost;
 	double seconds;
 	struct hist late, lat;
+	uint64_t *series_late; /* --plot: each event's lateness, in order */
+	size_t series_n, series_cap;
 	const char *stopped;   /* NULL: done; else why it stopped early */
 };
 
@@ -55,6 +58,10 @@ void inject_result_free(struct inject_result *res);
 /* --evaluate: the three results for node O->node; the exit status. */
 int inject_evaluate(const struct cli *c, struct inject_opts *o, struct mint_fabric *f,
 		    struct mint_nic_dev *dev, volatile sig_atomic_t *stop);
+
+/* --plot: draw R into PNG with gnuplot; 0, -ENOENT (no gnuplot), or
+ * another negative errno. */
+int inject_plot(const char *png, const struct inject_result *r, bool latency);
 
 /* The summary table, or JSON with -j. */
 void inject_report(const struct cli *c, const struct inject_opts *o,

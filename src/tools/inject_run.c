@@ -20,6 +20,7 @@
 #define PROGRESS_AFTER_NS 1000000000ull
 #define HANDLER_WAIT_NS 10000000ull    /* --latency: per event */
 #define DRAIN_WAIT_NS 2000000000ull    /* the driver catching up at the end */
+#define PLOT_MAX_EVENTS 1000000u       /* --plot: lateness of the first ones */
 
 struct run {
 	struct inject_opts *o;
@@ -150,6 +151,8 @@ static void schedule(struct run *r, volatile sig_atomic_t *stop)
 		}
 		now = sched_wait(due);
 		hist_add(&r->res->late, now - due);
+		if (r->res->series_n < r->res->series_cap)
+			r->res->series_late[r->res->series_n++] = now - due;
 		r->res->events++;
 		fire(r, n, rel, (int64_t)(now - due));
 		check(r, now);
@@ -221,6 +224,7 @@ static void run_free(struct run *r)
 
 void inject_result_free(struct inject_result *res)
 {
+	free(res->series_late);
 	hist_free(&res->late);
 	hist_free(&res->lat);
 }
@@ -230,7 +234,12 @@ int inject_schedule(struct inject_opts *o, struct mint_fabric *f, struct mint_ni
 {
 	memset(res, 0, sizeof(*res));
 	struct run r = {.o = o, .f = f, .dev = dev, .res = res, .progress = progress};
-	if (hist_init(&res->late) || hist_init(&res->lat) || run_alloc(&r)) {
+	if (o->plot) {
+		res->series_cap = o->count < PLOT_MAX_EVENTS ? o->count : PLOT_MAX_EVENTS;
+		res->series_late = malloc(res->series_cap * sizeof(*res->series_late));
+	}
+	if (hist_init(&res->late) || hist_init(&res->lat) || run_alloc(&r) ||
+	    (o->plot && !res->series_late)) {
 		run_free(&r);
 		return -ENOMEM;
 	}
