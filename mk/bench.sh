@@ -26,6 +26,20 @@ st=0
 # shellcheck disable=SC2086 # MINT_BENCH_ARGS is a list of options
 "$BIN" ${MINT_BENCH_ARGS:-} "$@" || st=$?
 
+# Interrupt injection (issue 4): bench/inject-bench.sh; MINT_INJECT_BENCH=0
+# leaves it out, MINT_INJECT_BENCH_ARGS adds its options (--quick, --plot);
+# --quick in MINT_BENCH_ARGS shortens it too.
+inj_args=""
+for a in ${MINT_BENCH_ARGS:-} "$@"; do
+	[ "$a" = --quick ] && inj_args="--quick"
+done
+if [ "${MINT_INJECT_BENCH:-1}" != 0 ]; then
+	echo
+	# shellcheck disable=SC2086 # lists of options
+	MINT_BUILD=$BUILD sh "$(dirname "$0")/../bench/inject-bench.sh" $inj_args ${MINT_INJECT_BENCH_ARGS:-} ||
+		{ [ "$st" -ne 0 ] || st=1; }
+fi
+
 vni=${MINT_VNI_BENCH:-1}
 vni_args=""
 for a in ${MINT_BENCH_ARGS:-} "$@"; do
@@ -42,3 +56,4 @@ vst=0
 MINT_BUILD=$BUILD sh "$VNI_BENCH" $vni_args ${MINT_VNI_BENCH_ARGS:-} || vst=$?
 [ "$st" -ne 0 ] && exit "$st"
 exit "$vst"
+
