@@ -25,6 +25,10 @@
 #    same schedule, another seed another; the record as a plain pcap
 #    replays with --pcap --speed.
 # 6. examples/nic-driver as the target receives what is injected.
+# 7. --evaluate against node 1 (sleep mode) prints its three results (-j):
+#    a shortest lossless interval, CPU per packet injected and through a
+#    veth pair (removed afterwards), latency percentiles.  No figure is
+#    judged: the machine is shared.
 #
 # Needs root, ip (iproute2), jq, tshark and /dev/net/tun.  Exit 0 pass,
 # 1 fail, 77 skip.
@@ -268,5 +272,13 @@ forget "$drv"
 [ $st -eq 0 ] && [ "$(grep -c '^packet .*vlan 9.*type 0800' "$TMP/drv")" -eq 3 ] ||
 	fail "nic-driver: exit $st: $(cat "$TMP/drv")"
 say "nic-driver received $(grep -c '^packet' "$TMP/drv") packets"
+
+say "== 7. --evaluate"
+mint inject -j 1 --evaluate >"$TMP/eval" 2>"$TMP/err" || fail "evaluate: exit $? ($(cat "$TMP/err"))"
+jq -e '.mode == "sleep" and .min_interval_ns > 0 and (.cpu_ns_per_packet.veth | type) == "number"
+	and .latency_ns.p50 > 0 and .latency_ns.max >= .latency_ns.p99' "$TMP/eval" >/dev/null ||
+	fail "evaluate: $(cat "$TMP/eval")"
+ip -o link show | grep -q mintev && fail "evaluate left its veth pair: $(ip -o link show | grep mintev)"
+say "evaluate: $(cat "$TMP/eval")"
 
 t_finish

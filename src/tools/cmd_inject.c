@@ -275,9 +275,14 @@ static int open_target(struct mint_fabric *f, uint32_t node, struct mint_nic_dev
 	return rc ? 1 : 0;
 }
 
-/* Defaults the target's NIC supplies: its MAC and address. */
-static void target_defaults(struct inject_opts *o, struct mint_nic_dev *dev)
+/* Defaults the target's NIC supplies: its MAC and address.  And the
+ * device keeps off the target's cores (when others are left): on the same
+ * core the two would take turns, and every turn is lateness. */
+static void target_defaults(struct mint_fabric *f, struct inject_opts *o, struct mint_nic_dev *dev)
 {
+	struct mint_node_info info;
+	if (mint_node_info(f, o->node, &info) == 0)
+		sched_pin(info.cores, false);
 	uint8_t mac[6], ip[4];
 	mint_nic_dev_addr(dev, mac, ip);
 	if (!o->dst_mac_set)
@@ -365,7 +370,7 @@ int cmd_inject(struct cli *c, int argc, char **argv)
 	}
 	st = open_target(f, o.node, &dev);
 	if (st == 0) {
-		target_defaults(&o, dev);
+		target_defaults(f, &o, dev);
 		st = check_fit(&o, dev);
 	}
 	if (st == 0) {

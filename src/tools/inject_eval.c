@@ -212,18 +212,6 @@ static int send_veth(struct eval *e, uint64_t interval, uint64_t packets)
 	return 0;
 }
 
-static void pin(const uint64_t set[MINT_CPU_WORDS], bool to_set)
-{
-	cpu_set_t cs, all;
-	CPU_ZERO(&cs);
-	sched_getaffinity(0, sizeof(all), &all);
-	for (unsigned c = 0; c < CPU_SETSIZE && c < MINT_CPU_WORDS * 64; c++)
-		if (CPU_ISSET(c, &all) && (bool)(set[c / 64] >> (c % 64) & 1) == to_set)
-			CPU_SET(c, &cs);
-	if (CPU_COUNT(&cs))
-		sched_setaffinity(0, sizeof(cs), &cs);
-}
-
 struct cpu_result {
 	double idle_ns, nic_ns, veth_ns; /* busy ns per packet (idle: per slot) */
 	uint64_t nic_delivered;
@@ -241,7 +229,7 @@ static int cpu_per_packet(struct eval *e, struct cpu_result *out)
 	uint64_t j0 = busy_jiffies(cores);
 	nanosleep(&idle, NULL);
 	uint64_t j1 = busy_jiffies(cores);
-	pin(cores, false); /* the device off the target's cores */
+	sched_pin(cores, false); /* the device off the target's cores */
 	struct inject_result r;
 	int rc = trial(e, interval, events, CPU_BURST, false, &r);
 	uint64_t j2 = busy_jiffies(cores);
@@ -254,12 +242,12 @@ static int cpu_per_packet(struct eval *e, struct cpu_result *out)
 	if (rc == 0 && (veth_up(e) || veth_b_mac(e, e->o->spec.dst_mac)))
 		rc = -ENODEV;
 	pkt_parse_ipv4(VETH_ADDR, e->o->spec.dst_ip);
-	pin(cores, true); /* the sender on them: the receive path runs there */
+	sched_pin(cores, true); /* the sender on them: the receive path runs there */
 	uint64_t j3 = busy_jiffies(cores);
 	if (rc == 0 && send_veth(e, interval, CPU_PACKETS))
 		rc = -EIO;
 	uint64_t j4 = busy_jiffies(cores);
-	pin(cores, false);
+	sched_pin(cores, false);
 	veth_down(e);
 	memcpy(e->o->spec.dst_mac, saved_mac, 6);
 	memcpy(e->o->spec.dst_ip, saved_ip, 4);

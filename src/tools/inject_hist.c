@@ -18,13 +18,27 @@ void hist_free(struct hist *h)
 	h->bucket = NULL;
 }
 
+static uint64_t bucket_of(uint64_t ns)
+{
+	uint64_t fine = ns / HIST_BUCKET_NS;
+	return fine < HIST_FINE ? fine : HIST_FINE + (ns - HIST_FINE * HIST_BUCKET_NS) / 1000;
+}
+
+/* The middle of bucket B. */
+static uint64_t value_of(uint64_t b)
+{
+	if (b < HIST_FINE)
+		return b * HIST_BUCKET_NS + HIST_BUCKET_NS / 2;
+	return HIST_FINE * HIST_BUCKET_NS + (b - HIST_FINE) * 1000 + 500;
+}
+
 void hist_add(struct hist *h, uint64_t ns)
 {
 	h->n++;
 	h->sum += ns;
 	if (ns > h->max)
 		h->max = ns;
-	uint64_t b = ns / HIST_BUCKET_NS;
+	uint64_t b = bucket_of(ns);
 	if (b < HIST_BUCKETS)
 		h->bucket[b]++;
 	else
@@ -39,7 +53,7 @@ uint64_t hist_pct(const struct hist *h, double p)
 	want = want ? want : 1;
 	for (uint32_t b = 0; b < HIST_BUCKETS; b++)
 		if ((seen += h->bucket[b]) >= want)
-			return (uint64_t)b * HIST_BUCKET_NS + HIST_BUCKET_NS / 2;
+			return value_of(b);
 	return h->max;
 }
 

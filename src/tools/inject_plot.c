@@ -19,7 +19,7 @@
 static void write_hist(FILE *f, const struct hist *h)
 {
 	uint64_t top = hist_pct(h, 99.9) / HIST_BUCKET_NS + 1;
-	top = top < HIST_BUCKETS ? top : HIST_BUCKETS;
+	top = top < HIST_FINE ? top : HIST_FINE;
 	uint64_t per = top / PLOT_BINS + 1;
 	for (uint64_t b = 0; b < top && b < HIST_BUCKETS; b += per) {
 		uint64_t n = 0;

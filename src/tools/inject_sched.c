@@ -8,6 +8,7 @@
 #include "inject_sched.h"
 
 #include <math.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -60,6 +61,19 @@ uint64_t sched_wait(uint64_t abs_ns)
 void sched_tight_timers(void)
 {
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+}
+
+void sched_pin(const uint64_t set[4], bool onto)
+{
+	cpu_set_t cs, allowed;
+	CPU_ZERO(&cs);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return;
+	for (unsigned c = 0; c < CPU_SETSIZE && c < 4 * 64; c++)
+		if (CPU_ISSET(c, &allowed) && (bool)(set[c / 64] >> (c % 64) & 1) == onto)
+			CPU_SET(c, &cs);
+	if (CPU_COUNT(&cs))
+		sched_setaffinity(0, sizeof(cs), &cs);
 }
 
 static const char *const policy_names[] = {"catch-up", "skip"};

@@ -40,6 +40,10 @@ uint64_t sched_wait(uint64_t abs_ns);
 /* Ask for 1 ns timer slack for this thread (prctl PR_SET_TIMERSLACK). */
 void sched_tight_timers(void);
 
+/* Run this thread on the allowed cores in SET (ONTO) or not in it; when
+ * that leaves none, it stays where it is.  SET: a mint core set. */
+void sched_pin(const uint64_t set[4], bool onto);
+
 int sched_parse_policy(const char *s, enum late_policy *p);
 const char *sched_policy_name(enum late_policy p);
 
