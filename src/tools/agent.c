@@ -112,34 +112,25 @@ static int heartbeat_loop(struct agent *a, const sigset_t *stop_signals)
 	}
 }
 
-/* The virtual NIC, before the dispatcher runs its handler. */
-static int start_vni(struct agent *a, int ready_fd)
+/* The virtual NIC and the emulated NIC's driver, as configured, before
+ * the dispatcher runs their handlers. */
+static int start_devices(struct agent *a, int ready_fd)
 {
 	const struct agent_config *cfg = a->cfg;
-	const char *what;
-	int rc = vni_port_start(&a->vni, a->f, a->disp, cfg->vni_addr, cfg->vni_prefix, &what);
-	if (rc) {
-		tell(cfg->id, ready_fd, "cannot %s for its VNI: %s%s", what, mint_strerror(rc),
-		     rc == -EPERM || rc == -EACCES ? " (needs CAP_NET_ADMIN: run as root)" : "");
-		return rc;
+	const char *what = "", *dev = "VNI";
+	int rc = 0;
+	if (cfg->vni && (rc = vni_port_start(&a->vni, a->f, a->disp, cfg->vni_addr, cfg->vni_prefix,
+					     &what)) == 0)
+		a->vni_up = true;
+	if (rc == 0 && cfg->nic) {
+		dev = "NIC";
+		rc = nic_port_start(&a->nic, a->f, a->disp, cfg->nic_addr, cfg->nic_prefix, &what);
+		a->nic_up = rc == 0;
 	}
-	a->vni_up = true;
-	return 0;
-}
-
-/* The emulated NIC's driver, before the dispatcher runs its handler. */
-static int start_nic(struct agent *a, int ready_fd)
-{
-	const struct agent_config *cfg = a->cfg;
-	const char *what;
-	int rc = nic_port_start(&a->nic, a->f, a->disp, cfg->nic_addr, cfg->nic_prefix, &what);
-	if (rc) {
-		tell(cfg->id, ready_fd, "cannot %s for its NIC: %s%s", what, mint_strerror(rc),
+	if (rc)
+		tell(cfg->id, ready_fd, "cannot %s for its %s: %s%s", what, dev, mint_strerror(rc),
 		     rc == -EPERM || rc == -EACCES ? " (needs CAP_NET_ADMIN: run as root)" : "");
-		return rc;
-	}
-	a->nic_up = true;
-	return 0;
+	return rc;
 }
 
 /* Everything from the namespace to a running dispatcher; "ok" or an error
@@ -179,9 +170,7 @@ static int bring_up(struct agent *a, int ready_fd)
 		return rc;
 	}
 	mint_dispatcher_set_handler(a->disp, MINT_VEC_CHANNEL, services_on_channel_irq, a->services);
-	if (cfg->vni && (rc = start_vni(a, ready_fd)) != 0)
-		return rc;
-	return cfg->nic ? start_nic(a, ready_fd) : 0;
+	return start_devices(a, ready_fd);
 }
 
 /* Undo bring_up; OWNER: the node is still ours, so its port goes down. */
