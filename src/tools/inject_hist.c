@@ -53,7 +53,7 @@ uint64_t hist_pct(const struct hist *h, double p)
 	want = want ? want : 1;
 	for (uint32_t b = 0; b < HIST_BUCKETS; b++)
 		if ((seen += h->bucket[b]) >= want)
-			return value_of(b);
+			return value_of(b) < h->max ? value_of(b) : h->max;
 	return h->max;
 }
 

@@ -149,7 +149,9 @@ static void schedule(struct run *r, volatile sig_atomic_t *stop)
 			check(r, now);
 			continue;
 		}
-		now = sched_wait(due);
+		now = sched_wait(due, stop);
+		if (*stop)
+			break;
 		hist_add(&r->res->late, now - due);
 		if (r->res->series_n < r->res->series_cap)
 			r->res->series_late[r->res->series_n++] = now - due;

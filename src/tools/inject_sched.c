@@ -44,14 +44,15 @@ uint64_t sched_rel(struct sched *s, uint64_t n)
 	return t;
 }
 
-uint64_t sched_wait(uint64_t abs_ns)
+uint64_t sched_wait(uint64_t abs_ns, volatile sig_atomic_t *stop)
 {
 	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
 	if (abs_ns > now + SCHED_SPIN_NS) {
 		uint64_t wake = abs_ns - SCHED_SPIN_NS / 2;
 		struct timespec ts = {(time_t)(wake / 1000000000ull), (long)(wake % 1000000000ull)};
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-			; /* EINTR: sleep on to the same absolute time */
+			if (*stop) /* else EINTR: sleep on to the same absolute time */
+				return mint_now_ns(CLOCK_MONOTONIC);
 	}
 	while ((now = mint_now_ns(CLOCK_MONOTONIC)) < abs_ns)
 		mint_cpu_relax();

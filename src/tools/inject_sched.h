@@ -3,6 +3,7 @@
 #ifndef MINT_INJECT_SCHED_H
 #define MINT_INJECT_SCHED_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,8 +35,9 @@ uint64_t sched_rand(uint64_t *state);
 /* Event N's time from t0, in order N = 0, 1, ... (Poisson accumulates). */
 uint64_t sched_rel(struct sched *s, uint64_t n);
 
-/* Wait until CLOCK_MONOTONIC time ABS_NS; returns the time it woke. */
-uint64_t sched_wait(uint64_t abs_ns);
+/* Wait until CLOCK_MONOTONIC time ABS_NS, or a signal that set *STOP;
+ * returns the time it woke. */
+uint64_t sched_wait(uint64_t abs_ns, volatile sig_atomic_t *stop);
 
 /* Ask for 1 ns timer slack for this thread (prctl PR_SET_TIMERSLACK). */
 void sched_tight_timers(void);
