@@ -435,10 +435,12 @@ static void test_reattach(void)
 	CHECK(mint_nic_dev_alive(r.dev));
 	mint_nic_detach(r.nic);
 	CHECK(!mint_nic_dev_alive(r.dev));
+	CHECK_EQ(put_bytes(r.dev, 1, 60), -ENODEV); /* nothing written to a detached NIC */
 	CHECK_EQ(mint_node_leave(r.f), 0);
 	CHECK_EQ(t_join(r.f, DRIVER, NULL), 0);
 	CHECK_EQ(mint_nic_attach(r.f, NULL, &r.nic), 0);
 	CHECK(!mint_nic_dev_alive(r.dev)); /* old epoch */
+	CHECK_EQ(put_bytes(r.dev, 1, 60), -ENODEV);
 	struct mint_nic_dev *d2;
 	CHECK_EQ(mint_nic_dev_open(r.g, DRIVER, &d2), 0);
 	CHECK(mint_nic_dev_alive(d2));

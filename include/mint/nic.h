@@ -106,7 +106,8 @@ struct mint_nic_desc_image {
  * RXO set in ICR, nothing overwritten), -EPROTO when the driver's RDT or
  * the descriptor's buffer offset is garbage (counted in dev_errors; a bad
  * offset still completes the descriptor, empty with RXE, so the ring goes
- * on), -EINVAL for a packet without data.  IMG (may be NULL) receives the
+ * on), -ENODEV when the driver detached or re-attached since the open,
+ * -EINVAL for a packet without data.  IMG (may be NULL) receives the
  * descriptor written.
  */
 int mint_nic_put(struct mint_nic_dev *d, const struct mint_nic_pkt *p,

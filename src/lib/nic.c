@@ -375,6 +375,11 @@ int mint_nic_put(struct mint_nic_dev *d, const struct mint_nic_pkt *p,
 	struct mint_nic_hdr *h = d->hdr;
 	if (!p->data && p->copy_len)
 		return -EINVAL;
+	/* A driver that detached or re-attached (resetting the ring) is not
+	 * written to.  relaxed: line 0 is read-mostly, so this costs no
+	 * transfer; the acquire of mint_nic_dev_alive orders the rest. */
+	if (ald32(&h->state, memory_order_relaxed) != MINT_NIC_UP || rd32(&h->epoch) != d->epoch)
+		return -ENODEV;
 	uint32_t i = d->rdh, rdt = d->rdt;
 	if (i == rdt) {
 		/* Out of known room: look at RDT again (only then, so the

@@ -20,6 +20,7 @@
 #define PROGRESS_AFTER_NS 1000000000ull
 #define HANDLER_WAIT_NS 10000000ull    /* --latency: per event */
 #define DRAIN_WAIT_NS 2000000000ull    /* the driver catching up at the end */
+#define TARGET_GONE "the target node died (or its NIC went down) mid-run"
 #define PLOT_MAX_EVENTS 1000000u       /* --plot: lateness of the first ones */
 
 struct run {
@@ -95,6 +96,8 @@ static void fire(struct run *r, uint64_t n, uint64_t rel, int64_t late)
 		ok += r->rcs[b] == 0;
 		r->res->overruns += r->rcs[b] == -ENOBUFS;
 		r->res->dev_errors += r->rcs[b] == -EPROTO;
+		if (r->rcs[b] == -ENODEV)
+			r->res->stopped = TARGET_GONE;
 	}
 	r->res->injected += ok;
 	uint64_t kicked = mint_now_ns(CLOCK_MONOTONIC);
@@ -125,7 +128,7 @@ static void check(struct run *r, uint64_t now)
 		return;
 	r->checked_ns = now;
 	if (!mint_nic_dev_alive(r->dev))
-		r->res->stopped = "the target node died (or its NIC went down) mid-run";
+		r->res->stopped = TARGET_GONE;
 	if (r->progress && now - r->t0 > PROGRESS_AFTER_NS && now - r->progress_ns > PROGRESS_EVERY_NS) {
 		r->progress_ns = now;
 		progress_line(r, now);
