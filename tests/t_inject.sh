@@ -23,7 +23,7 @@
 #    replay, recorded again, has the same packets, events, bursts,
 #    schedule and descriptors (tshark reads both); the same seed gives the
 #    same schedule, another seed another; the record as a plain pcap
-#    replays with --pcap --speed.
+#    replays with --pcap --speed 2, each packet due at half its time.
 # 6. examples/nic-driver as the target receives what is injected.
 # 7. --evaluate against node 1 (sleep mode) prints its three results (-j):
 #    a shortest lossless interval, CPU per packet injected and through a
@@ -255,9 +255,17 @@ events "$TMP/s3.pcapng" >"$TMP/s3.txt"
 cmp -s "$TMP/s1.txt" "$TMP/s2.txt" || fail "--seed 11 twice: different runs"
 cmp -s "$TMP/s1.txt" "$TMP/s3.txt" && fail "--seed 11 and 12: the same schedule"
 timeout -k 5 30 tshark -r "$TMP/a.pcapng" -F pcap -w "$TMP/a.pcap" 2>/dev/null
-inj 1 --pcap "$TMP/a.pcap" --speed 2 || fail "pcap replay: exit $? ($(cat "$TMP/err"))"
+inj 1 --pcap "$TMP/a.pcap" --speed 2 --record "$TMP/c.pcapng" || fail "pcap replay: exit $? ($(cat "$TMP/err"))"
 expect "pcap replay" injected 60
 expect "pcap replay" delivered 60
+# Each packet of the pcap is due at its time from the first, halved.
+timeout -k 5 30 tshark -r "$TMP/a.pcap" -T fields -e frame.time_relative 2>/dev/null |
+	awk '{ printf "%.0f\n", $1 * 1e9 / 2 }' >"$TMP/want.txt"
+timeout -k 5 30 tshark -r "$TMP/c.pcapng" -T fields -e frame.comment 2>/dev/null |
+	sed -E 's/.* sched_ns=([0-9]+) .*/\1/' >"$TMP/got.txt"
+paste "$TMP/want.txt" "$TMP/got.txt" | awk '{ d = $1 - $2; if (d < -1000 || d > 1000) bad++ }
+	END { exit !(NR == 60 && !bad) }' ||
+	fail "pcap --speed 2: due times are not the capture's halved: $(paste "$TMP/want.txt" "$TMP/got.txt" | head -3)"
 say "replay reproduced 60 packets in 30 events; seeds deterministic; pcap input replayed"
 
 say "== 6. a user-space driver: examples/nic-driver"
