@@ -4,7 +4,8 @@
 #
 # 1. Real traffic: ICMP echo requests and UDP datagrams injected into node
 #    1's NIC reach its kernel through nic0 (Icmp InEchos and Udp NoPorts
-#    in its namespace grow by the count; nic0's rx_packets too); a VLAN
+#    in its namespace grow by the count; nic0's rx_packets and the NIC's
+#    counters in `mint status -j` too); a VLAN
 #    tag, a TCP SYN, ARP and raw frames are delivered; malformed ones are
 #    not: a bad IP checksum is dropped by the kernel, error bits and DD
 #    without EOP by the driver (drv_errors), a length beyond the buffer
@@ -84,6 +85,9 @@ expect icmp delivered 10
 sleep 0.2
 delta_is "Icmp InEchos" "$e0" "$(snmp 1 Icmp InEchos)" 10
 delta_is "nic0 rx_packets" "$r0" "$(rx 1)" 10
+st=$(mint status -j | jq -c '.nodes[] | select(.id == 1) | .nic')
+echo "$st" | jq -e '.up and .ndesc == 256 and .drv_packets == 10 and .rx_packets == 10 and .irqs == 10' >/dev/null ||
+	fail "status: node 1's NIC: $st"
 u0=$(snmp 1 Udp NoPorts)
 inj 1 --type udp --size 200 --dport 9 --count 20 --rate 50000 --burst 2 || fail "udp: exit $?"
 expect udp injected 40

@@ -176,7 +176,7 @@ static void finish(struct run *r)
 	struct mint_nic_ring_state rs;
 	mint_nic_dev_ring(r->dev, &rs);
 	uint64_t until = mint_now_ns(CLOCK_MONOTONIC) + DRAIN_WAIT_NS / 2;
-	while ((rs.icr & rs.ims) && mint_nic_kick(r->dev, 0) == 0 &&
+	while (rs.itr_ns && (rs.icr & rs.ims) && mint_nic_kick(r->dev, 0) == 0 &&
 	       mint_now_ns(CLOCK_MONOTONIC) < until) {
 		usleep(50);
 		mint_nic_dev_ring(r->dev, &rs);
