@@ -38,10 +38,10 @@ static const char inject_usage[] =
 	"plays again.  --latency waits for the driver after each event and\n"
 	"measures inject-to-handler time; --plot draws its histogram (or the\n"
 	"lateness one) and the lateness over time (gnuplot).  Ends with a\n"
-	"summary (-j: JSON); a\n"
-	"progress line on a terminal.  --evaluate measures (a) the shortest\n"
-	"interval at which every interrupt is handled without loss, (b) CPU time\n"
-	"per packet against a veth pair, (c) inject-to-handler latency.\n";
+	"summary (-j: JSON); a progress line on a terminal.  --evaluate\n"
+	"measures (a) the shortest interval at which every interrupt is handled\n"
+	"without loss, (b) CPU time per packet against a veth pair, (c)\n"
+	"inject-to-handler latency.\n";
 
 /* "10us", "1.5ms", "200" (ns): 0 or -1. */
 int inject_parse_time(const char *s, uint64_t *ns)

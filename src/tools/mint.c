@@ -25,8 +25,8 @@ static const char usage[] =
 	"  capture ID -w FILE [-c N] [-G S] node ID's VNI traffic to a pcap file\n"
 #endif
 	"  down                             stop all nodes, remove the fabric\n"
-	"  inject ID [--type T] [--count N] put packets in node ID's NIC ring with\n"
-	"         [--interval T] ...        timed interrupts (see --help)\n"
+	"  inject ID [--count N] ...        packets into node ID's NIC ring with\n"
+	"                                   timed interrupts (see --help)\n"
 	"\n"
 	"The fabric is --fabric NAME, else $MINT_FABRIC, else \"mint\":\n"
 	"/dev/shm/mint-NAME, or NAME itself when it contains a '/'.\n"
