@@ -226,6 +226,32 @@ static void test_overrun(void)
 	CHECK_EQ(s.n, 1);
 	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
 	CHECK_EQ(st.drv_bad, 1);
+	/* A batch stops where the ring is full; what it wrote is intact. */
+	uint8_t bufs[10][64];
+	struct mint_nic_pkt pk[10];
+	struct mint_nic_desc_image img[10];
+	for (int i = 0; i < 10; i++) {
+		memset(bufs[i], 20 + i, sizeof(bufs[i]));
+		pk[i] = (struct mint_nic_pkt){bufs[i], 64, 64, 0, MINT_NIC_STAT_EOP, 0, 0};
+	}
+	uint64_t overruns = st.overruns, rx = st.rx_packets;
+	CHECK_EQ(mint_nic_put_batch(r.dev, pk, 10, img), 7);
+	CHECK_EQ(img[6].index, (img[0].index + 6) % 8);
+	CHECK_EQ(mint_nic_put_batch(r.dev, pk + 7, 3, NULL), 0);
+	CHECK_EQ(mint_nic_put(r.dev, &pk[7], NULL), -ENOBUFS);
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.overruns, overruns + 1);
+	CHECK_EQ(st.rx_packets, rx + 7);
+	CHECK_EQ(st.rdh, (img[6].index + 1) % 8);
+	s.n = 0;
+	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 64), 7);
+	for (int i = 0; i < 7; i++)
+		CHECK_EQ(s.fill[i], 20 + i);
+	/* ... and before a descriptor the driver spoiled (left to put). */
+	struct mint_nic_desc *desc = (struct mint_nic_desc *)((uint8_t *)r.hdr + 256);
+	desc[(img[6].index + 3) % 8].addr = 1ull << 40;
+	CHECK_EQ(mint_nic_put_batch(r.dev, pk, 5, NULL), 2);
+	CHECK_EQ(mint_nic_put(r.dev, pk, NULL), -EPROTO);
 	rig_down(&r);
 }
 

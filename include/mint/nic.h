@@ -113,6 +113,15 @@ struct mint_nic_desc_image {
 int mint_nic_put(struct mint_nic_dev *d, const struct mint_nic_pkt *p,
 		 struct mint_nic_desc_image *img);
 /*
+ * Write up to N packets as mint_nic_put does, publishing RDH and the
+ * counters once.  Stops before the first packet it cannot write cleanly
+ * (no room, a garbage RDT or buffer offset, no data): mint_nic_put that
+ * one to have it counted.  Returns how many it wrote, or -ENODEV.  IMG
+ * (may be NULL) receives N descriptor images.
+ */
+int mint_nic_put_batch(struct mint_nic_dev *d, const struct mint_nic_pkt *p, unsigned n,
+		       struct mint_nic_desc_image *img);
+/*
  * Set CAUSE in ICR, then raise MINT_VEC_NIC on the target if ICR & IMS is
  * not empty and the ITR gap since the last doorbell has passed.  CAUSE 0
  * only re-checks (a moderated cause rings once the gap is over).  Returns 1

@@ -285,8 +285,11 @@ int mint_nic_rx(struct mint_nic *n, mint_nic_rx_fn fn, void *arg, unsigned budge
 		if (!(STATUS_BITS(w) & MINT_NIC_STAT_DD))
 			break;
 		consume(n, n->next, w, fn, arg, &t);
-		/* Re-arm the descriptor: our buffer, DD clear. */
-		wr64(&d->addr, (uint64_t)n->next * n->g.buf_size);
+		/* Re-arm the descriptor: our buffer (rewritten only if the device
+		 * spoiled it: a store less per packet), DD clear. */
+		uint64_t mine = (uint64_t)n->next * n->g.buf_size;
+		if (rd64(&d->addr) != mine)
+			wr64(&d->addr, mine);
 		ast64(&d->status_word, 0, memory_order_relaxed);
 		n->next = (n->next + 1) % n->g.ndesc;
 		done++;
@@ -369,58 +372,113 @@ static uint64_t status_word(uint32_t len, const struct mint_nic_pkt *p, uint8_t 
 	       (uint64_t)errors << 40 | (uint64_t)p->vlan << 48;
 }
 
+/* A driver that detached or re-attached (resetting the ring) is not
+ * written to.  relaxed: line 0 is read-mostly, so this costs no transfer;
+ * the acquire of mint_nic_dev_alive orders the rest. */
+static bool attached(const struct mint_nic_dev *d)
+{
+	return ald32(&d->hdr->state, memory_order_relaxed) == MINT_NIC_UP &&
+	       rd32(&d->hdr->epoch) == d->epoch;
+}
+
+/* Room at RDH?  0, -ENOBUFS, or -EPROTO for a garbage RDT (not counted:
+ * the caller counts what it reports). */
+static int room(struct mint_nic_dev *d)
+{
+	if (d->rdh != d->rdt)
+		return 0;
+	/* Out of known room: look at RDT again (only then, so the driver's
+	 * line is not pulled over for every packet).  acquire: pairs with the
+	 * driver's release store of RDT, so the descriptors it gave back are
+	 * cleared before we fill them. */
+	uint32_t rdt = ald32(&d->hdr->rdt, memory_order_acquire);
+	if (rdt >= d->g.ndesc)
+		return -EPROTO;
+	d->rdt = rdt;
+	return d->rdh == rdt ? -ENOBUFS : 0;
+}
+
+static bool addr_ok(const struct mint_nic_dev *d, uint64_t addr)
+{
+	return addr <= (uint64_t)(d->g.ndesc - 1) * d->g.buf_size;
+}
+
+/* Complete the descriptor at RDH with status word W (its buffer written
+ * first) and move RDH on privately; the caller publishes RDH. */
+static void complete(struct mint_nic_dev *d, uint64_t w, const void *data, uint32_t n,
+		     struct mint_nic_desc_image *img)
+{
+	uint32_t i = d->rdh;
+	struct mint_nic_desc *desc = &d->desc[i];
+	uint64_t addr = rd64(&desc->addr);
+	if (n)
+		memcpy(d->bufs + addr, data, n);
+	/* release: pairs with the driver's acquire load in mint_nic_rx: the
+	 * buffer above is complete before DD is seen. */
+	ast64(&desc->status_word, w, memory_order_release);
+	d->rdh = (i + 1) % d->g.ndesc;
+	if (img)
+		*img = (struct mint_nic_desc_image){i, addr, w, i, d->rdt};
+}
+
+static uint32_t copy_len(const struct mint_nic_dev *d, const struct mint_nic_pkt *p)
+{
+	return p->copy_len < d->g.buf_size ? p->copy_len : d->g.buf_size;
+}
+
 int mint_nic_put(struct mint_nic_dev *d, const struct mint_nic_pkt *p,
 		 struct mint_nic_desc_image *img)
 {
 	struct mint_nic_hdr *h = d->hdr;
 	if (!p->data && p->copy_len)
 		return -EINVAL;
-	/* A driver that detached or re-attached (resetting the ring) is not
-	 * written to.  relaxed: line 0 is read-mostly, so this costs no
-	 * transfer; the acquire of mint_nic_dev_alive orders the rest. */
-	if (ald32(&h->state, memory_order_relaxed) != MINT_NIC_UP || rd32(&h->epoch) != d->epoch)
+	if (!attached(d))
 		return -ENODEV;
-	uint32_t i = d->rdh, rdt = d->rdt;
-	if (i == rdt) {
-		/* Out of known room: look at RDT again (only then, so the
-		 * driver's line is not pulled over for every packet).  acquire:
-		 * pairs with the driver's release store of RDT, so the
-		 * descriptors it gave back are cleared before we fill them. */
-		rdt = ald32(&h->rdt, memory_order_acquire);
-		if (rdt >= d->g.ndesc) {
-			own_inc64(&h->dev_errors, 1);
-			return -EPROTO;
-		}
-		d->rdt = rdt;
-	}
-	if (i == rdt) {
+	int rc = room(d);
+	if (rc == -ENOBUFS) {
 		own_inc64(&h->overruns, 1);
 		aor32(&h->icr, MINT_NIC_ICR_RXO, memory_order_release); /* pairs: mint_nic_cause */
-		return -ENOBUFS;
+		return rc;
 	}
-	struct mint_nic_desc *desc = &d->desc[i];
-	uint64_t addr = rd64(&desc->addr), w;
-	int rc = 0;
-	if (addr > (uint64_t)(d->g.ndesc - 1) * d->g.buf_size) {
-		own_inc64(&h->dev_errors, 1);
-		w = status_word(0, p, MINT_NIC_STAT_DD | MINT_NIC_STAT_EOP, MINT_NIC_ERR_RXE);
+	if (rc == 0 && !addr_ok(d, rd64(&d->desc[d->rdh].addr))) {
+		/* Completed empty with RXE, so the ring goes on. */
+		complete(d, status_word(0, p, MINT_NIC_STAT_DD | MINT_NIC_STAT_EOP, MINT_NIC_ERR_RXE),
+			 NULL, 0, img);
 		rc = -EPROTO;
-	} else {
-		uint32_t n = p->copy_len < d->g.buf_size ? p->copy_len : d->g.buf_size;
-		if (n)
-			memcpy(d->bufs + addr, p->data, n);
-		w = status_word(p->len, p, (uint8_t)(p->status | MINT_NIC_STAT_DD), p->errors);
+	} else if (rc == 0) {
+		complete(d, status_word(p->len, p, (uint8_t)(p->status | MINT_NIC_STAT_DD), p->errors),
+			 p->data, copy_len(d, p), img);
 		own_inc64(&h->rx_packets, 1);
 		own_inc64(&h->rx_bytes, p->len);
 	}
-	/* release: pairs with the driver's acquire load in mint_nic_rx: the
-	 * buffer above is complete before DD is seen. */
-	ast64(&desc->status_word, w, memory_order_release);
-	d->rdh = (i + 1) % d->g.ndesc;
+	if (rc == -EPROTO)
+		own_inc64(&h->dev_errors, 1);
 	ast32(&h->rdh, d->rdh, memory_order_relaxed); /* informational: no pair */
-	if (img)
-		*img = (struct mint_nic_desc_image){i, addr, w, i, rdt};
 	return rc;
+}
+
+int mint_nic_put_batch(struct mint_nic_dev *d, const struct mint_nic_pkt *p, unsigned n,
+		       struct mint_nic_desc_image *img)
+{
+	struct mint_nic_hdr *h = d->hdr;
+	if (!attached(d))
+		return -ENODEV;
+	unsigned k = 0;
+	uint64_t bytes = 0;
+	for (; k < n; k++) {
+		if ((!p[k].data && p[k].copy_len) || room(d) || !addr_ok(d, rd64(&d->desc[d->rdh].addr)))
+			break;
+		complete(d, status_word(p[k].len, &p[k], (uint8_t)(p[k].status | MINT_NIC_STAT_DD),
+					p[k].errors),
+			 p[k].data, copy_len(d, &p[k]), img ? &img[k] : NULL);
+		bytes += p[k].len;
+	}
+	if (k) {
+		own_inc64(&h->rx_packets, k);
+		own_inc64(&h->rx_bytes, bytes);
+		ast32(&h->rdh, d->rdh, memory_order_relaxed); /* informational: no pair */
+	}
+	return (int)k;
 }
 
 /* The one place the NIC raises its interrupt (a device layer may route it). */
