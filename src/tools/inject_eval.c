@@ -198,10 +198,17 @@ static int send_veth(struct eval *e, uint64_t interval, uint64_t packets)
 	static uint8_t buf[PKT_MAX];
 	struct mint_nic_pkt p;
 	uint64_t t = mint_now_ns(CLOCK_MONOTONIC);
-	for (uint64_t n = 0; n < packets && !*e->stop; n++) {
+	uint64_t n = 0;
+	for (int retries = 0; n < packets && !*e->stop && retries < 1000; n++) {
 		uint32_t len = pkt_build(&e->o->spec, n, buf, &p);
-		if (send(s, buf, len, 0) != (ssize_t)len)
-			break;
+		if (send(s, buf, len, 0) != (ssize_t)len) {
+			if (errno != ENOBUFS && errno != EAGAIN)
+				break;
+			retries++; /* the receiving backlog is full: again, later */
+			sched_yield();
+			n--;
+			continue;
+		}
 		if (n % CPU_BURST == CPU_BURST - 1) {
 			t += interval;
 			struct timespec ts = {(time_t)(t / 1000000000ull), (long)(t % 1000000000ull)};
@@ -209,7 +216,7 @@ static int send_veth(struct eval *e, uint64_t interval, uint64_t packets)
 		}
 	}
 	close(s);
-	return 0;
+	return n == packets ? 0 : -1;
 }
 
 struct cpu_result {
@@ -294,7 +301,9 @@ static void report(struct eval *e, uint64_t best, double own, const struct cpu_r
 		       cpu->nic_ns, cpu->veth_ns, cpu->veth_ns > 0 ? cpu->nic_ns / cpu->veth_ns : 0.0,
 		       cpu->idle_ns);
 	else
-		printf("  (b) CPU per packet: not measured (the veth pair could not be set up: root and ip needed)\n");
+		printf("  (b) CPU per packet: not measured (%s)\n",
+		       cpu_rc == -EIO ? "the veth pair refused packets"
+				      : "the veth pair could not be set up: root and ip needed");
 	printf("  (c) inject-to-handler latency: p50 %llu ns, p99 %llu ns, max %llu ns (%llu events)\n",
 	       (unsigned long long)hist_pct(&lat->lat, 50), (unsigned long long)hist_pct(&lat->lat, 99),
 	       (unsigned long long)lat->lat.max, (unsigned long long)lat->lat.n);
