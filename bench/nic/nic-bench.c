@@ -32,6 +32,9 @@
 
 enum phase { IDLE, DOORBELL, NIC, RING, DONE };
 
+/* The two processes' handshake, in the fabric.  phase: stored with release
+ * by the device, loaded with acquire by the driver; ready: seq_cst; the
+ * count is relaxed (a tally, read after the segment ends). */
 struct ctl {
 	_Atomic uint32_t phase;
 	_Atomic uint32_t ready;

@@ -72,13 +72,14 @@ static uint64_t wait_handled(struct run *r, uint64_t want, uint64_t timeout_ns)
 	}
 }
 
+/* The event's packets, stamped with the time they went into the ring. */
 static int record_event(struct run *r, uint64_t n, uint64_t rel, int64_t late, uint32_t k,
-			int irq)
+			int irq, uint64_t put_ns)
 {
 	struct mint_nic_ring_state rs;
 	mint_nic_dev_ring(r->dev, &rs);
 	for (uint32_t b = 0; b < k; b++) {
-		struct rec_event e = {r->wall_off + mint_now_ns(CLOCK_MONOTONIC), n, b, rel, late,
+		struct rec_event e = {r->wall_off + put_ns, n, b, rel, late,
 				      MINT_VEC_NIC, r->rcs[b], irq, &r->pkts[b], &r->imgs[b],
 				      rs.icr, rs.ims};
 		if (rec_write(r->rec, &e))
@@ -91,6 +92,7 @@ static int record_event(struct run *r, uint64_t n, uint64_t rel, int64_t late, u
 static void fire(struct run *r, uint64_t n, uint64_t rel, int64_t late)
 {
 	uint32_t k = event_packets(r, n), ok = 0;
+	uint64_t put_ns = mint_now_ns(CLOCK_MONOTONIC);
 	/* The burst in one go; what that could not write cleanly, one by one,
 	 * so that each overrun or error is counted and recorded. */
 	int done = mint_nic_put_batch(r->dev, r->pkts, k, r->imgs);
@@ -108,7 +110,7 @@ static void fire(struct run *r, uint64_t n, uint64_t rel, int64_t late)
 	r->res->irqs += irq == 1;
 	if (r->o->latency && ok)
 		hist_add(&r->res->lat, wait_handled(r, r->res->injected, HANDLER_WAIT_NS) - kicked);
-	if (r->rec && !r->res->stopped && record_event(r, n, rel, late, k, irq))
+	if (r->rec && !r->res->stopped && record_event(r, n, rel, late, k, irq, put_ns))
 		r->res->stopped = "cannot write the record";
 }
 
