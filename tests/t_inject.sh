@@ -9,7 +9,8 @@
 #    tag, a TCP SYN, ARP and raw frames are delivered; malformed ones are
 #    not: a bad IP checksum is dropped by the kernel, error bits and DD
 #    without EOP by the driver (drv_errors), a length beyond the buffer
-#    too (drv_bad).  --latency reports inject-to-handler times (-j).
+#    too (drv_bad).  --latency reports inject-to-handler times (-j);
+#    --plot draws them into a PNG.
 # 2. Bad input: unknown types, nonsense fields, unreadable, empty,
 #    truncated and non-pcap files, a plain pcap given to --replay: one
 #    line "mint: ...", exit 2, nothing injected (nic0's counter still).
@@ -31,7 +32,7 @@
 #    veth pair (removed afterwards), latency percentiles.  No figure is
 #    judged: the machine is shared.
 #
-# Needs root, ip (iproute2), jq, tshark and /dev/net/tun.  Exit 0 pass,
+# Needs root, ip (iproute2), jq, tshark, gnuplot and /dev/net/tun.  Exit 0 pass,
 # 1 fail, 77 skip.
 set -u
 
@@ -47,6 +48,7 @@ need_root "(network namespaces and TAP devices)"
 need ip "ip (iproute2)"
 need jq
 need tshark
+need gnuplot "gnuplot (gnuplot-nox)"
 need_built "$MINT" tools
 need_built "$BUILD/examples/nic-driver" examples
 [ -c /dev/net/tun ] || skip "needs /dev/net/tun (the tun module)"
@@ -125,6 +127,8 @@ delta_is "nic0 rx_packets (malformed)" "$r0" "$(rx 1)" 0
 inj 1 --count 50 --interval 100us --latency || fail "latency: exit $?"
 [ "$(field latency_ns.n)" = 50 ] && gt0 "$(field latency_ns.p50)" ||
 	fail "latency: no inject-to-handler times ($(cat "$TMP/out"))"
+inj 1 --count 200 --interval 50us --latency --plot "$TMP/plot.png" || fail "plot: exit $? ($(cat "$TMP/err"))"
+[ "$(head -c 4 "$TMP/plot.png" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "plot: $TMP/plot.png is not a PNG"
 say "icmp, udp, vlan, tcp-syn, arp, raw delivered; malformed dropped where they should be; latency p50 $(field latency_ns.p50) ns"
 
 say "== 2. bad input: one line, exit 2, nothing injected"
