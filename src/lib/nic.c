@@ -341,6 +341,10 @@ int mint_nic_dev_open(struct mint_fabric *f, uint32_t node, struct mint_nic_dev 
 		free(d);
 		return -ENODEV;
 	}
+	/* Map the ring now rather than in the first events (a page fault is
+	 * tens of microseconds of lateness): a read of each page does it. */
+	for (uint64_t at = 0; at < g.size; at += MINT_PAGE)
+		(void)*(volatile const uint8_t *)((const uint8_t *)h + at);
 	/* We own RDH from now on; a garbage one restarts the ring at 0. */
 	uint32_t rdh = ald32(&h->rdh, memory_order_relaxed);
 	d->rdh = rdh < g.ndesc ? rdh : 0;
