@@ -16,7 +16,8 @@
 #    line "mint: ...", exit 2, nothing injected (nic0's counter still).
 #    An interval below 1 us: a warning naming the --late policy.
 # 3. Targets: a node that is not running, a node without a NIC: exit 1
-#    and one clear line.  A target killed -9 mid-run: the injector stops
+#    and one clear line; `node start --nic-addr` without --nic exits 2,
+#    --nic with --no-netns 1.  A target killed -9 mid-run: the injector stops
 #    within seconds with an error line and its summary, exit 1.
 # 4. Ring full: node 1's agent stopped (SIGSTOP), a burst of 300 into its
 #    256-descriptor ring: 255 written, 45 overruns counted; continued, the
@@ -202,6 +203,14 @@ mint inject 2 >"$TMP/out" 2>"$TMP/err"
 st=$?
 [ $st -eq 1 ] && grep -q '^mint: node 2: has no NIC' "$TMP/err" ||
 	fail "node 2: exit $st: $(cat "$TMP/err")"
+mint node start 6 --nic-addr 10.9.9.9/24 >"$TMP/out" 2>"$TMP/err"
+st=$?
+[ $st -eq 2 ] && grep -qx 'mint: --nic-addr goes with --nic' "$TMP/err" || fail "--nic-addr alone: exit $st: $(cat "$TMP/err")"
+mint node start 6 --nic --no-netns >"$TMP/out" 2>"$TMP/err"
+st=$?
+[ $st -eq 1 ] && grep -q 'node 6: --nic needs the node.s own network namespace' "$TMP/err" ||
+	fail "--nic --no-netns: exit $st: $(cat "$TMP/err")"
+[ "$(node_field 6 alive)" = true ] && fail "--nic --no-netns: node 6 is running"
 node_start 3 --nic
 agent3=$pid
 mint inject -j 3 --count 200000 --interval 50us >"$TMP/kill.out" 2>"$TMP/kill.err" &
