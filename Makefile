@@ -27,7 +27,7 @@ BUILD ?= build
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc/lib \
 	-pthread -fPIC $(SANFLAGS) $(CROSSFLAGS) $(CFLAGS)
-LDLIBS := -pthread -latomic
+LDLIBS := -pthread -latomic -lm
 ALL_LDFLAGS := $(SANFLAGS) $(if $(STATIC),-static) $(LDFLAGS)
 
 LIB_SRC := $(wildcard src/lib/*.c)
@@ -51,18 +51,21 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HELPER_SRC := $(wildcard tests/helper_*.c)
 TEST_BIN += $(HELPER_SRC:tests/%.c=$(BUILD)/tests/%)
+EXAMPLE_SRC := $(wildcard examples/*.c)
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.o)
 LIB_HEADERS := $(wildcard include/mint/*.h) $(wildcard src/lib/*.h)
 HEADERS := $(LIB_HEADERS) $(wildcard src/tools/*.h)
 
-.PHONY: all lib tools tests benchbin check demo bench stress fuzz deps install uninstall clean cross
+.PHONY: all lib tools tests benchbin examples check demo bench stress fuzz deps install uninstall clean cross
 
-all: lib tools tests benchbin
+all: lib tools tests benchbin examples
 lib: $(BUILD)/libmint.a $(BUILD)/libmint.so.$(VERSION)
 tools: $(BUILD)/mint
 tests: $(TEST_BIN)
-benchbin: $(BUILD)/mint-bench
+benchbin: $(BUILD)/mint-bench $(BUILD)/nic-bench
+examples: $(EXAMPLE_BIN)
 
 $(BUILD)/lib/%.o: src/lib/%.c $(LIB_HEADERS)
 	@mkdir -p $(@D)
@@ -85,9 +88,16 @@ $(BUILD)/mint: $(TOOL_OBJ) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libmint.a $(TOOL_LDLIBS) $(LDLIBS)
 $(BUILD)/mint-bench: $(BENCH_OBJ) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJ) $(BUILD)/libmint.a $(LDLIBS)
+$(BUILD)/nic-bench: bench/nic/nic-bench.c $(BUILD)/libmint.a $(LIB_HEADERS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
 $(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libmint.a $(LIB_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
+
+# Examples build as a user's program would: <mint/...> from include/.
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libmint.a $(LIB_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
 
 # The other architectures of the cross-architecture test (static, run under
 # qemu-user-static).

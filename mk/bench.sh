@@ -1,13 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # What `make bench` runs: mint-bench's table of mint against same-run anchors,
-# then bench/vni-bench.sh, the VNI against a veth pair, then
-# bench/exec-bench.sh, `mint exec` against its anchors (see
-# docs/benchmarks.md).  MINT_BUILD is the build directory (default build);
-# MINT_BENCH_ARGS adds options to mint-bench, e.g. MINT_BENCH_ARGS=--quick
-# or -j; --quick also shortens the VNI benchmark, and -j, --only,
-# --anchors-only and --help leave it out.  MINT_VNI_BENCH=0 leaves it out
-# too; MINT_VNI_BENCH_ARGS adds options to it (bench/vni-bench.sh --help).
+# then the benchmarks of the parts built on it, each against anchors of its
+# own (see docs/benchmarks.md): mint-dev-bench (the device table),
+# bench/inject-bench.sh (the emulated NIC), bench/vni-bench.sh (the VNI
+# against a veth pair) and bench/exec-bench.sh (`mint exec`).  MINT_BUILD
+# is the build directory (default build); MINT_BENCH_ARGS adds options to
+# mint-bench, e.g. MINT_BENCH_ARGS=--quick or -j; --quick also shortens the
+# others, and -j, --only, --anchors-only and --help leave them out.
+# MINT_DEV_BENCH=0, MINT_INJECT_BENCH=0, MINT_VNI_BENCH=0 and
+# MINT_EXEC_BENCH=0 leave one out; MINT_INJECT_BENCH_ARGS and
+# MINT_VNI_BENCH_ARGS add options to those scripts (see their --help).
 set -eu
 
 BUILD=${MINT_BUILD:-build}
@@ -27,43 +30,35 @@ st=0
 # shellcheck disable=SC2086 # MINT_BENCH_ARGS is a list of options
 "$BIN" ${MINT_BENCH_ARGS:-} "$@" || st=$?
 
-# The device table: routing through it against a direct doorbell, and the
-# hand-over time (bench/dev/dev-bench.c).  MINT_DEV_BENCH=0 leaves it out,
-# and so do the options that ask for mint-bench alone.
-dev=${MINT_DEV_BENCH:-1}
-for a in ${MINT_BENCH_ARGS:-} "$@"; do
-	case $a in -j | --json | --only* | --anchors-only | -h | --help) dev=0 ;; esac
-done
-if [ "$dev" != 0 ]; then
-	echo
-	"$BUILD/mint-dev-bench" || st=$?
-fi
-
-vni=${MINT_VNI_BENCH:-1}
-scripts=1 # the shell benchmarks (VNI, exec) run at all
-vni_args=""
+others=1 # the benchmarks after mint-bench run at all
+quick=""
 for a in ${MINT_BENCH_ARGS:-} "$@"; do
 	case $a in
-	--quick) vni_args="--quick" ;;
-	-j | --json | --only* | --anchors-only | -h | --help) vni=0 scripts=0 ;;
+	--quick) quick="--quick" ;;
+	-j | --json | --only* | --anchors-only | -h | --help) others=0 ;;
 	esac
 done
-vst=0
-if [ "$vni" != 0 ]; then
+# wanted SWITCH: the benchmark whose switch has this value (unset: 1) runs.
+wanted() { [ "$others" != 0 ] && [ "${1:-1}" != 0 ]; }
+# step COMMAND...: run one, keep the first failure's status.
+step() {
 	echo
-	# shellcheck disable=SC2086 # lists of options
-	MINT_BUILD=$BUILD sh "$VNI_BENCH" $vni_args ${MINT_VNI_BENCH_ARGS:-} || vst=$?
-fi
+	"$@" || { rc=$?; [ "$st" -ne 0 ] || st=$rc; }
+}
+HERE=$(dirname "$0")/..
 
-# bench/exec-bench.sh: `mint exec` latency and throughput against
-# `ip netns exec` and a local pipe.  Left out by the options that leave
-# the VNI benchmark out, or by MINT_EXEC_BENCH=0; --quick shortens it.
-est=0
-if [ "$scripts" != 0 ] && [ "${MINT_EXEC_BENCH:-1}" != 0 ]; then
-	echo
-	# shellcheck disable=SC2086 # a list of options
-	MINT_BUILD=$BUILD sh "$(dirname "$0")/../bench/exec-bench.sh" $vni_args || est=$?
-fi
-[ "$st" -ne 0 ] && exit "$st"
-[ "$vst" -ne 0 ] && exit "$vst"
-exit "$est"
+# The device table: routing through it against a direct doorbell, and the
+# hand-over time (bench/dev/dev-bench.c).
+wanted "${MINT_DEV_BENCH:-}" && step "$BUILD/mint-dev-bench"
+# Interrupt injection: the NIC's interrupt and packet rates against the raw
+# doorbell and ring, schedule lateness, --evaluate in poll and sleep mode.
+# shellcheck disable=SC2086 # lists of options
+wanted "${MINT_INJECT_BENCH:-}" &&
+	step env MINT_BUILD="$BUILD" sh "$HERE/bench/inject-bench.sh" $quick ${MINT_INJECT_BENCH_ARGS:-}
+# shellcheck disable=SC2086 # lists of options
+wanted "${MINT_VNI_BENCH:-}" &&
+	step env MINT_BUILD="$BUILD" sh "$VNI_BENCH" $quick ${MINT_VNI_BENCH_ARGS:-}
+# `mint exec` latency and throughput against `ip netns exec` and a pipe.
+# shellcheck disable=SC2086 # a list of options
+wanted "${MINT_EXEC_BENCH:-}" && step env MINT_BUILD="$BUILD" sh "$HERE/bench/exec-bench.sh" $quick
+exit "$st"

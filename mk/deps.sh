@@ -8,7 +8,8 @@ gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-i686-linux-gnu libc6-dev-i386-cross
 qemu-user-static
 libpcap-dev tshark
-iperf3 sockperf curl iputils-ping python3"
+iperf3 sockperf curl iputils-ping python3
+gnuplot-nox"
 
 missing=""
 for p in $PKGS; do

@@ -38,14 +38,14 @@ static void test_register_raise_consume(void)
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
 	struct mint_fabric *n1 = node_handle(1);
 	CHECK_EQ(mint_dev_find(f, "nic0"), -ENOENT);
-	int id = mint_dev_register(f, MINT_DEV_NIC, "nic0", 1, VEC);
+	int id = mint_dev_register(f, MINT_DEV_HOSTIF, "nic0", 1, VEC);
 	CHECK(id >= 0);
 	CHECK_EQ(mint_dev_find(n1, "nic0"), id);
-	CHECK_EQ(mint_dev_register(f, MINT_DEV_HOSTIF, "nic0", 1, VEC), -EEXIST);
-	CHECK_EQ(mint_dev_register(f, MINT_DEV_NIC, "", 1, VEC), -EINVAL);
+	CHECK_EQ(mint_dev_register(f, MINT_DEV_NIC, "nic0", 1, VEC), -EEXIST);
+	CHECK_EQ(mint_dev_register(f, MINT_DEV_HOSTIF, "", 1, VEC), -EINVAL);
 	CHECK_EQ(mint_dev_register(f, 9, "x", 1, VEC), -EINVAL);
-	CHECK_EQ(mint_dev_register(f, MINT_DEV_NIC, "x", 1, MINT_VECTORS), -EINVAL);
-	CHECK_EQ(mint_dev_register(f, MINT_DEV_NIC, "x", MINT_MAX_NODES, VEC), -ERANGE);
+	CHECK_EQ(mint_dev_register(f, MINT_DEV_HOSTIF, "x", 1, MINT_VECTORS), -EINVAL);
+	CHECK_EQ(mint_dev_register(f, MINT_DEV_HOSTIF, "x", MINT_MAX_NODES, VEC), -ERANGE);
 	CHECK_EQ(mint_dev_raise(f, MINT_DEV_MAX), -ENODEV);
 	CHECK_EQ(mint_dev_raise(f, (uint32_t)id + 1), -ENODEV);
 
@@ -84,7 +84,7 @@ static void test_register_raise_consume(void)
 	/* Re-routing, re-registering in place, unregistering. */
 	CHECK_EQ(mint_dev_route(f, (uint32_t)id, VEC + 1), 0);
 	CHECK_EQ(info_of(f, id).vector, VEC + 1);
-	CHECK_EQ(mint_dev_register(f, MINT_DEV_NIC, "nic0", 1, VEC), id);
+	CHECK_EQ(mint_dev_register(f, MINT_DEV_HOSTIF, "nic0", 1, VEC), id);
 	CHECK_EQ(info_of(f, id).raised, 4);
 	struct mint_dev_info list[4];
 	CHECK_EQ(mint_dev_list(f, list, 4), 1);
@@ -107,9 +107,10 @@ static void test_bad_moves(void)
 {
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
 	struct mint_fabric *n1 = node_handle(1), *n2 = node_handle(2);
-	int id = mint_dev_register(f, MINT_DEV_NIC, "nic0", 1, VEC);
+	int id = mint_dev_register(f, MINT_DEV_HOSTIF, "nic0", 1, VEC);
 	int vni = mint_dev_register(f, MINT_DEV_VNI, "vni.1", 1, MINT_VEC_VNI);
-	CHECK(id >= 0 && vni >= 0);
+	int nic = mint_dev_register(f, MINT_DEV_NIC, "nic.1", 1, MINT_VEC_NIC);
+	CHECK(id >= 0 && vni >= 0 && nic >= 0);
 	CHECK(mint_dev_raise(f, (uint32_t)id) >= 0);
 	struct mint_dev_info before = info_of(f, id);
 
@@ -119,6 +120,7 @@ static void test_bad_moves(void)
 	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 7), -EHOSTDOWN); /* never joined */
 	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 1), -EALREADY);
 	CHECK_EQ(mint_dev_move(f, (uint32_t)vni, 2), -EPERM);
+	CHECK_EQ(mint_dev_move(f, (uint32_t)nic, 2), -EPERM);
 	CHECK(same_entry(before, info_of(f, id)));
 
 	/* Another live process is in the middle of a move. */
@@ -147,7 +149,7 @@ static void test_bad_moves(void)
 	kill(kid, SIGKILL);
 	t_wait_child(kid);
 	struct mint_dev_info list[4];
-	CHECK_EQ(mint_dev_list(f, list, 4), 2);
+	CHECK_EQ(mint_dev_list(f, list, 4), 3);
 	struct mint_dev_info after = info_of(f, id);
 	CHECK(!after.moving && !after.masked);
 	CHECK_EQ(after.owner, 1);
@@ -176,7 +178,7 @@ static void test_bad_moves(void)
 	e->move_phase = MINT_DEV_MOVE_MASKED;
 	atomic_store(&e->route, 2ull | (uint64_t)VEC << 32);
 	CHECK(info_of(f, id).moving);
-	CHECK_EQ(mint_dev_list(f, list, 4), 2);
+	CHECK_EQ(mint_dev_list(f, list, 4), 3);
 	after = info_of(f, id);
 	CHECK(!after.moving && !after.masked);
 	CHECK_EQ(after.owner, 2);
@@ -198,7 +200,7 @@ static void test_owner_dies(void)
 		_exit(t_join(g, 3, NULL) == 0 ? 0 : 2);
 	}
 	CHECK_EQ(t_wait_child(kid), 0); /* node 3 is dead now: it never left */
-	int id = mint_dev_register(f, MINT_DEV_NIC, "nic3", 3, VEC);
+	int id = mint_dev_register(f, MINT_DEV_HOSTIF, "nic3", 3, VEC);
 	CHECK(id >= 0);
 	struct mint_dev_info list[2];
 	CHECK_EQ(mint_dev_list(f, list, 2), 1);
@@ -304,7 +306,7 @@ static void test_moves_under_load(void)
 	struct load l = {.f = f, .cap = 50000000};
 	l.seen = calloc(l.cap, 1);
 	struct node_ctx a = {.f = node_handle(1)}, b = {.f = node_handle(2)};
-	l.id = mint_dev_register(f, MINT_DEV_NIC, "loaded", 1, VEC);
+	l.id = mint_dev_register(f, MINT_DEV_HOSTIF, "loaded", 1, VEC);
 	CHECK(l.id >= 0);
 	start_node(&a, &l);
 	start_node(&b, &l);

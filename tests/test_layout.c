@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "mint/dev.h"
+#include "mint/nic.h"
 #include "mint/vni.h"
 #include "testlib.h"
 
@@ -110,6 +111,20 @@ static struct field fields[] = {
 
 	F(mint_vni_addrq, lock), F(mint_vni_addrq, tail), F(mint_vni_addrq, pad1),
 	F(mint_vni_addrq, head), F(mint_vni_addrq, bell), F(mint_vni_addrq, pad2),
+
+	F(mint_nic_desc, addr), F(mint_nic_desc, status_word),
+
+	F(mint_nic_hdr, magic), F(mint_nic_hdr, version), F(mint_nic_hdr, node),
+	F(mint_nic_hdr, vector), F(mint_nic_hdr, ndesc), F(mint_nic_hdr, buf_size),
+	F(mint_nic_hdr, desc_off), F(mint_nic_hdr, buf_off), F(mint_nic_hdr, mac),
+	F(mint_nic_hdr, pad0), F(mint_nic_hdr, ipv4), F(mint_nic_hdr, prefix_len),
+	F(mint_nic_hdr, state), F(mint_nic_hdr, epoch), F(mint_nic_hdr, rdh), F(mint_nic_hdr, pad1),
+	F(mint_nic_hdr, rx_packets), F(mint_nic_hdr, rx_bytes), F(mint_nic_hdr, overruns),
+	F(mint_nic_hdr, irqs), F(mint_nic_hdr, irqs_masked), F(mint_nic_hdr, last_irq_ns),
+	F(mint_nic_hdr, dev_errors), F(mint_nic_hdr, rdt), F(mint_nic_hdr, ims),
+	F(mint_nic_hdr, itr_ns), F(mint_nic_hdr, drv_packets), F(mint_nic_hdr, drv_bytes),
+	F(mint_nic_hdr, drv_errors), F(mint_nic_hdr, drv_bad), F(mint_nic_hdr, drv_irqs),
+	F(mint_nic_hdr, drv_drops), F(mint_nic_hdr, icr), F(mint_nic_hdr, pad3),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -136,6 +151,8 @@ static struct stinfo structs[] = {
 	{"mint_vni_pool_hdr", sizeof(struct mint_vni_pool_hdr), 0, 0},
 	{"mint_vni_buf", sizeof(struct mint_vni_buf), 0, 0},
 	{"mint_vni_addrq", sizeof(struct mint_vni_addrq), 0, 0},
+	{"mint_nic_desc", sizeof(struct mint_nic_desc), 0, 0},
+	{"mint_nic_hdr", sizeof(struct mint_nic_hdr), 0, 0},
 };
 #define NSTRUCTS (sizeof(structs) / sizeof(structs[0]))
 
@@ -165,6 +182,12 @@ static struct constant constants[] = {
 	C(MINT_VNI_POOL_MAGIC), C(MINT_VNI_POOL_VERSION), C(MINT_VNI_BUF_SIZE), C(MINT_VNI_POOL_MIN),
 	C(MINT_VNI_POOL_MAX), C(MINT_VNI_POOL_DEFAULT), C(MINT_VNI_BUF_NONE), C(MINT_VNI_BUF_FREE),
 	C(MINT_VNI_BUF_HELD), C(MINT_VNI_BUF_SENT),
+	C(MINT_VEC_NIC), C(MINT_NIC_MAGIC), C(MINT_NIC_VERSION), C(MINT_NIC_DOWN), C(MINT_NIC_UP),
+	C(MINT_NIC_MIN_DESC), C(MINT_NIC_MAX_DESC), C(MINT_NIC_MIN_BUF), C(MINT_NIC_MAX_BUF),
+	C(MINT_NIC_STAT_DD), C(MINT_NIC_STAT_EOP), C(MINT_NIC_STAT_IXSM), C(MINT_NIC_STAT_VP),
+	C(MINT_NIC_STAT_TCPCS), C(MINT_NIC_STAT_IPCS), C(MINT_NIC_ERR_CE), C(MINT_NIC_ERR_SE),
+	C(MINT_NIC_ERR_SEQ), C(MINT_NIC_ERR_CXE), C(MINT_NIC_ERR_TCPE), C(MINT_NIC_ERR_IPE),
+	C(MINT_NIC_ERR_RXE), C(MINT_NIC_ICR_RXDMT0), C(MINT_NIC_ICR_RXO), C(MINT_NIC_ICR_RXT0),
 };
 #define NCONST (sizeof(constants) / sizeof(constants[0]))
 

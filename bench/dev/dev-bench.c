@@ -165,7 +165,7 @@ static void moves(struct mint_fabric *f, struct side *s, int dev, const char *la
 static void hand_over(struct mint_fabric *f, struct mint_fabric *n1, struct mint_fabric *n2)
 {
 	_Atomic uint64_t handled = 0;
-	int dev = mint_dev_register(f, MINT_DEV_NIC, "bench.moved", 1, VEC);
+	int dev = mint_dev_register(f, MINT_DEV_HOSTIF, "bench.moved", 1, VEC);
 	if (dev < 0)
 		die("register", dev);
 	struct side s[2] = {{.f = n1, .dev = dev, .handled = &handled},
@@ -206,7 +206,7 @@ int main(void)
 	if (rc)
 		die("create the fabric", rc);
 	struct mint_fabric *n1 = node(1), *n2 = node(2);
-	int dev = mint_dev_register(f, MINT_DEV_NIC, "bench.routed", 1, VEC);
+	int dev = mint_dev_register(f, MINT_DEV_HOSTIF, "bench.routed", 1, VEC);
 	if (dev < 0)
 		die("register", dev);
 	printf("mint-dev-bench: the device table (the interrupt layer)\n");

@@ -92,7 +92,7 @@ int mint_dev_unmask(struct mint_fabric *f, uint32_t id);
  * is out of mint_dev_consume, switch the owner, unmask, deliver what
  * accumulated.  -ENODEV (no such device), -ERANGE (no such node),
  * -EHOSTDOWN (TO is not alive), -EBUSY (another live process is moving
- * it), -EPERM (a VNI port), -EALREADY (TO owns it), -ETIMEDOUT (the old
+ * it), -EPERM (a VNI port or NIC ring), -EALREADY (TO owns it), -ETIMEDOUT (the old
  * owner stayed in its handler: rolled back).  The table is unchanged on
  * every error.
  *

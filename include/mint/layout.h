@@ -388,6 +388,92 @@ struct mint_vni_addrq {
 	uint8_t pad2[48];
 };
 
+/*
+ * The emulated NIC (issue 4): object "nic.ID" of node ID, an RX descriptor
+ * ring with e1000 legacy receive semantics.  The target node (the driver)
+ * creates it and owns lines 0 and 2; the injector (the device) owns line 1;
+ * ICR, on line 3, is set by the device and read-to-clear by the driver.
+ * After the header: `ndesc` descriptors at `desc_off`, then `ndesc`
+ * buffers of `buf_size` bytes at `buf_off` (both from the header).
+ */
+#define MINT_NIC_MAGIC 0x3043494eu /* "NIC0" */
+#define MINT_NIC_VERSION 1u
+#define MINT_NIC_DOWN 0u
+#define MINT_NIC_UP 1u
+#define MINT_NIC_MIN_DESC 8u
+#define MINT_NIC_MAX_DESC 4096u
+#define MINT_NIC_MIN_BUF 256u
+#define MINT_NIC_MAX_BUF 16384u
+/* Descriptor status bits (e1000 RDESC.STATUS). */
+#define MINT_NIC_STAT_DD 0x01u    /* descriptor done */
+#define MINT_NIC_STAT_EOP 0x02u   /* end of packet */
+#define MINT_NIC_STAT_IXSM 0x04u  /* ignore checksum indication */
+#define MINT_NIC_STAT_VP 0x08u    /* 802.1Q: `special` holds the tag */
+#define MINT_NIC_STAT_TCPCS 0x20u /* TCP/UDP checksum calculated */
+#define MINT_NIC_STAT_IPCS 0x40u  /* IP checksum calculated */
+/* Descriptor error bits (e1000 RDESC.ERRORS): the driver drops the packet. */
+#define MINT_NIC_ERR_CE 0x01u     /* CRC error */
+#define MINT_NIC_ERR_SE 0x02u     /* symbol error */
+#define MINT_NIC_ERR_SEQ 0x04u    /* sequence error */
+#define MINT_NIC_ERR_CXE 0x10u    /* carrier extension error */
+#define MINT_NIC_ERR_TCPE 0x20u   /* TCP/UDP checksum error */
+#define MINT_NIC_ERR_IPE 0x40u    /* IP checksum error */
+#define MINT_NIC_ERR_RXE 0x80u    /* RX data error */
+/* Interrupt causes (ICR/IMS bits, e1000 numbering). */
+#define MINT_NIC_ICR_RXDMT0 0x10u /* free descriptors below a quarter */
+#define MINT_NIC_ICR_RXO 0x40u    /* receiver overrun: a packet was missed */
+#define MINT_NIC_ICR_RXT0 0x80u   /* receiver timer: packets were written */
+
+/* A legacy receive descriptor.  The driver writes `addr`; the device
+ * writes the second word (length .. special) in one release store, DD
+ * set, after the buffer. */
+struct mint_nic_desc {
+	uint64_t addr;            /* buffer offset within the buffer area */
+	_Atomic uint64_t status_word; /* length | csum << 16 | status << 32 |
+				       * errors << 40 | special << 48 */
+};
+
+struct mint_nic_hdr {
+	/* line 0: the driver's, written at attach before `state` */
+	uint32_t magic;           /* MINT_NIC_MAGIC */
+	uint32_t version;
+	uint32_t node;            /* the target node's id */
+	uint32_t vector;          /* doorbell vector: MINT_VEC_NIC */
+	uint32_t ndesc;
+	uint32_t buf_size;        /* bytes per buffer, power of two */
+	uint64_t desc_off;        /* from this header */
+	uint64_t buf_off;         /* from this header */
+	uint8_t mac[6];           /* the driver's MAC, for the injector's defaults */
+	uint8_t pad0[2];
+	uint8_t ipv4[4];          /* its IPv4 address, network byte order */
+	uint32_t prefix_len;
+	_Atomic uint32_t state;   /* MINT_NIC_DOWN / MINT_NIC_UP */
+	uint32_t epoch;           /* the driver node's epoch at attach */
+	/* line 1: the device's (the injector) */
+	_Atomic uint32_t rdh;     /* next descriptor the device fills */
+	uint32_t pad1;
+	_Atomic uint64_t rx_packets;  /* descriptors written */
+	_Atomic uint64_t rx_bytes;
+	_Atomic uint64_t overruns;    /* packets missed: no free descriptor */
+	_Atomic uint64_t irqs;        /* doorbells raised */
+	_Atomic uint64_t irqs_masked; /* causes set while masked or moderated */
+	_Atomic uint64_t last_irq_ns; /* CLOCK_MONOTONIC of the last doorbell */
+	_Atomic uint64_t dev_errors;  /* bad RDT or buffer offsets seen */
+	/* line 2: the driver's */
+	_Atomic uint32_t rdt;     /* one past the last descriptor given to the device */
+	_Atomic uint32_t ims;     /* interrupt mask: causes that ring */
+	_Atomic uint64_t itr_ns;  /* minimum gap between doorbells (0: none) */
+	_Atomic uint64_t drv_packets; /* packets handed on */
+	_Atomic uint64_t drv_bytes;
+	_Atomic uint64_t drv_errors;  /* dropped: error bits, no EOP */
+	_Atomic uint64_t drv_bad;     /* dropped: garbage length or offset */
+	_Atomic uint64_t drv_irqs;    /* handler runs that found a cause */
+	_Atomic uint64_t drv_drops;   /* the consumer refused the packet */
+	/* line 3: set by the device (fetch_or), cleared by the driver (exchange) */
+	_Atomic uint32_t icr;
+	uint8_t pad3[60];
+};
+
 /* Fabric geometry. */
 #define MINT_NODE_TABLE_OFF ((uint64_t)MINT_PAGE)
 #define MINT_OBJDIR_OFF (MINT_NODE_TABLE_OFF + MINT_MAX_NODES * (uint64_t)MINT_PAGE)
@@ -546,5 +632,38 @@ MINT_AT(struct mint_vni_addrq, tail, 64);
 MINT_AT(struct mint_vni_addrq, head, 128);
 MINT_AT(struct mint_vni_addrq, bell, 136);
 _Static_assert(MINT_VNI_BUF_SIZE == 65664, "vni pool buffer size");
+_Static_assert(sizeof(struct mint_nic_desc) == 16, "nic descriptor");
+MINT_AT(struct mint_nic_desc, status_word, 8);
+_Static_assert(sizeof(struct mint_nic_hdr) == 4 * MINT_CACHELINE, "nic header");
+MINT_AT(struct mint_nic_hdr, version, 4);
+MINT_AT(struct mint_nic_hdr, node, 8);
+MINT_AT(struct mint_nic_hdr, vector, 12);
+MINT_AT(struct mint_nic_hdr, ndesc, 16);
+MINT_AT(struct mint_nic_hdr, buf_size, 20);
+MINT_AT(struct mint_nic_hdr, desc_off, 24);
+MINT_AT(struct mint_nic_hdr, buf_off, 32);
+MINT_AT(struct mint_nic_hdr, mac, 40);
+MINT_AT(struct mint_nic_hdr, ipv4, 48);
+MINT_AT(struct mint_nic_hdr, prefix_len, 52);
+MINT_AT(struct mint_nic_hdr, state, 56);
+MINT_AT(struct mint_nic_hdr, epoch, 60);
+MINT_AT(struct mint_nic_hdr, rdh, 64);
+MINT_AT(struct mint_nic_hdr, rx_packets, 72);
+MINT_AT(struct mint_nic_hdr, rx_bytes, 80);
+MINT_AT(struct mint_nic_hdr, overruns, 88);
+MINT_AT(struct mint_nic_hdr, irqs, 96);
+MINT_AT(struct mint_nic_hdr, irqs_masked, 104);
+MINT_AT(struct mint_nic_hdr, last_irq_ns, 112);
+MINT_AT(struct mint_nic_hdr, dev_errors, 120);
+MINT_AT(struct mint_nic_hdr, rdt, 128);
+MINT_AT(struct mint_nic_hdr, ims, 132);
+MINT_AT(struct mint_nic_hdr, itr_ns, 136);
+MINT_AT(struct mint_nic_hdr, drv_packets, 144);
+MINT_AT(struct mint_nic_hdr, drv_bytes, 152);
+MINT_AT(struct mint_nic_hdr, drv_errors, 160);
+MINT_AT(struct mint_nic_hdr, drv_bad, 168);
+MINT_AT(struct mint_nic_hdr, drv_irqs, 176);
+MINT_AT(struct mint_nic_hdr, drv_drops, 184);
+MINT_AT(struct mint_nic_hdr, icr, 192);
 
 #endif /* MINT_LAYOUT_H */

@@ -13,6 +13,7 @@
 #include "mint/channel.h"
 #include "mint/vni.h"
 #include "mint/dev.h"
+#include "mint/nic.h"
 
 #define MINT_VERSION "0.1.0"
 

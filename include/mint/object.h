@@ -12,6 +12,7 @@ enum mint_obj_type {
 	MINT_OBJ_RING = 2,
 	MINT_OBJ_CHANNEL = 3,
 	MINT_OBJ_VNI = 4,
+	MINT_OBJ_NIC = 5,      /* the injector's emulated NIC (nic.h) */
 	MINT_OBJ_VNI_POOL = 6, /* the VNI's buffer pool (pool mode) */
 	MINT_OBJ_DEVTAB = 7,   /* the device table (dev.h) */
 };

@@ -564,8 +564,9 @@ static int op_move_begin(struct mint_fabric *f, struct mint_devtab_hdr *t,
 	uint32_t to = (uint32_t)to64;
 	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
 	uint32_t from = ROUTE_OWNER(route);
-	if (rd32(&e->type) == MINT_DEV_VNI)
-		return -EPERM;
+	uint32_t type = rd32(&e->type);
+	if (type == MINT_DEV_VNI || type == MINT_DEV_NIC)
+		return -EPERM; /* their rings are their node's objects */
 	if (to >= MINT_MAX_NODES)
 		return -ERANGE;
 	if (!mint_node_alive(f, to))

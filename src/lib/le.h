@@ -55,6 +55,10 @@ static inline uint64_t aor64(_Atomic uint64_t *p, uint64_t mask, memory_order mo
 {
 	return le64(atomic_fetch_or_explicit(p, le64(mask), mo));
 }
+static inline uint32_t aor32(_Atomic uint32_t *p, uint32_t mask, memory_order mo)
+{
+	return le32(atomic_fetch_or_explicit(p, le32(mask), mo));
+}
 static inline int acas64(_Atomic uint64_t *p, uint64_t *expected, uint64_t desired,
 			 memory_order mo)
 {

@@ -14,6 +14,7 @@
 #include "dev_watch.h"
 #include "exec_server.h"
 #include "netns.h"
+#include "nic_port.h"
 #include "services.h"
 #include "vni_port.h"
 
@@ -25,6 +26,8 @@ struct agent {
 	struct exec_server *exec; /* NULL with --no-exec */
 	struct vni_port vni;
 	bool vni_up;
+	struct nic_port nic;
+	bool nic_up;
 	bool peer_alive[MINT_MAX_NODES];
 	struct dev_watch devs;
 };
@@ -131,19 +134,25 @@ static int heartbeat_loop(struct agent *a, const sigset_t *stop_signals)
 	}
 }
 
-/* The virtual NIC, before the dispatcher runs its handler. */
-static int start_vni(struct agent *a, int ready_fd)
+/* The virtual NIC and the emulated NIC's driver, as configured, before
+ * the dispatcher runs their handlers. */
+static int start_devices(struct agent *a, int ready_fd)
 {
 	const struct agent_config *cfg = a->cfg;
-	const char *what;
-	int rc = vni_port_start(&a->vni, a->f, a->disp, cfg->vni_addr, cfg->vni_prefix, &what);
-	if (rc) {
-		tell(cfg->id, ready_fd, "cannot %s for its VNI: %s%s", what, mint_strerror(rc),
-		     rc == -EPERM || rc == -EACCES ? " (needs CAP_NET_ADMIN: run as root)" : "");
-		return rc;
+	const char *what = "", *dev = "VNI";
+	int rc = 0;
+	if (cfg->vni && (rc = vni_port_start(&a->vni, a->f, a->disp, cfg->vni_addr, cfg->vni_prefix,
+					     &what)) == 0)
+		a->vni_up = true;
+	if (rc == 0 && cfg->nic) {
+		dev = "NIC";
+		rc = nic_port_start(&a->nic, a->f, a->disp, cfg->nic_addr, cfg->nic_prefix, &what);
+		a->nic_up = rc == 0;
 	}
-	a->vni_up = true;
-	return 0;
+	if (rc)
+		tell(cfg->id, ready_fd, "cannot %s for its %s: %s%s", what, dev, mint_strerror(rc),
+		     rc == -EPERM || rc == -EACCES ? " (needs CAP_NET_ADMIN: run as root)" : "");
+	return rc;
 }
 
 /* Everything from the namespace to a running dispatcher; "ok" or an error
@@ -185,7 +194,7 @@ static int bring_up(struct agent *a, int ready_fd)
 	}
 	mint_dispatcher_set_handler(a->disp, MINT_VEC_CHANNEL, services_on_channel_irq, a->services);
 	dev_watch_start(&a->devs, a->f, a->disp, log_line, (void *)cfg);
-	return cfg->vni ? start_vni(a, ready_fd) : 0;
+	return start_devices(a, ready_fd);
 }
 
 /* Undo bring_up; OWNER: the node is still ours, so its port goes down. */
@@ -195,6 +204,8 @@ static void tear_down(struct agent *a, bool owner)
 		vni_port_stop(&a->vni, owner); /* the dispatcher is stopped: no handler runs */
 	dev_watch_stop(&a->devs);
 	exec_server_destroy(a->exec); /* its sessions hang up while the node is still up */
+	if (a->nic_up)
+		nic_port_stop(&a->nic); /* marks it down only if still ours */
 	if (a->f && mint_fabric_self(a->f) != MINT_NODE_NONE)
 		mint_node_leave(a->f);
 	services_destroy(a->services);

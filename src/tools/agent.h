@@ -21,6 +21,9 @@ struct agent_config {
 	uint8_t vni_addr[4];      /* its IPv4 address, network order */
 	uint32_t vni_prefix;
 	struct exec_policy exec;  /* the exec server's */
+	bool nic;                 /* drive an emulated NIC, nic0 */
+	uint8_t nic_addr[4];      /* its IPv4 address, network order */
+	uint32_t nic_prefix;
 };
 
 /* A timestamped line in the agent's log (its stderr), for node ID. */

@@ -62,6 +62,7 @@ int cmd_ping(struct cli *c, int argc, char **argv);
 int cmd_vni(struct cli *c, int argc, char **argv);
 int cmd_dev(struct cli *c, int argc, char **argv); /* cmd_dev.c */
 int cmd_exec(struct cli *c, int argc, char **argv);
+int cmd_inject(struct cli *c, int argc, char **argv);
 #ifdef MINT_WITH_PCAP
 int cmd_capture(struct cli *c, int argc, char **argv); /* cmd_capture.c: needs libpcap */
 #endif

@@ -119,7 +119,7 @@ static void dev_error(const struct mint_dev_info *d, uint32_t to, int rc)
 	case ERANGE: cli_err("node %u: no such node", to); break;
 	case EHOSTDOWN: cli_err("node %u: not running", to); break;
 	case EBUSY: cli_err("device %s: another process is moving it", d->name); break;
-	case EPERM: cli_err("device %s: a VNI port stays with its node", d->name); break;
+	case EPERM: cli_err("device %s: a VNI port or NIC ring stays with its node", d->name); break;
 	case EALREADY: cli_err("device %s: already on node %u", d->name, to); break;
 	case ETIMEDOUT:
 		cli_err("device %s: node %u's handler did not finish (nothing moved)", d->name, d->owner);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "nic_port.h"
 #include "vni_port.h"
 #include "cli.h"
 #include "netns.h"
@@ -25,13 +26,16 @@
 static const char start_usage[] =
 	"usage: mint node start [ID] [--cores LIST] [--netns|--no-netns]\n"
 	"                       [--mode poll|sleep|adaptive] [--name NAME] [--foreground]\n"
-	"                       [--vni [--vni-addr A.B.C.D/N]]\n"
+	"                       [--vni [--vni-addr A.B.C.D/N]] [--nic [--nic-addr A.B.C.D/N]]\n"
 	"                       [--no-exec | --exec-uids LIST] [--exec-allow-root]\n"
 	"Start the agent of node ID (default: the lowest free id) pinned to LIST\n"
 	"(e.g. 1 or 0-3,6; default: core ID modulo the cores available) in its own\n"
 	"network namespace mint-FABRIC-ID (default when root; --no-netns otherwise).\n"
 	"--vni gives it a virtual NIC, mint0 in its namespace (nodes 0-15), with\n"
 	"address 10.77.0.<ID+1>/24 unless --vni-addr says otherwise.\n"
+	"--nic gives it an emulated NIC for `mint inject` (an e1000-style receive\n"
+	"ring in the fabric, object nic.ID), whose driver hands packets to nic0 in\n"
+	"its namespace, address 10.78.0.<ID+1>/24 unless --nic-addr says otherwise.\n"
 	"The node serves `mint exec` unless --no-exec: as the uids of LIST (numbers\n"
 	"or names, comma-separated; default: the fabric file's owner), and as root\n"
 	"when only root can write the fabric file, or with --exec-allow-root.\n";
@@ -168,11 +172,13 @@ static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
 	if (strcmp(line, "ok") == 0) {
 		char cores[64];
 		cli_format_cores(cfg->cores, cores, sizeof(cores));
-		char addr[INET_ADDRSTRLEN], vni[64] = "";
+		char addr[INET_ADDRSTRLEN], vni[64] = "", nic[64] = "";
 		if (cfg->vni && inet_ntop(AF_INET, cfg->vni_addr, addr, sizeof(addr)))
 			snprintf(vni, sizeof(vni), ", " VNI_TAP_NAME " %s/%u", addr, cfg->vni_prefix);
-		printf("node %u up: pid %d, cores %s%s%s%s\n", cfg->id, (int)pid, cores,
-		       cfg->netns ? ", netns " : "", cfg->netns ? cfg->netns_name : "", vni);
+		if (cfg->nic && inet_ntop(AF_INET, cfg->nic_addr, addr, sizeof(addr)))
+			snprintf(nic, sizeof(nic), ", " NIC_TAP_NAME " %s/%u", addr, cfg->nic_prefix);
+		printf("node %u up: pid %d, cores %s%s%s%s%s\n", cfg->id, (int)pid, cores,
+		       cfg->netns ? ", netns " : "", cfg->netns ? cfg->netns_name : "", vni, nic);
 		return 0;
 	}
 	waitpid(pid, NULL, 0);
@@ -217,29 +223,68 @@ static int parse_uids(const char *s, struct exec_policy *p)
 	return p->nuids ? 0 : -EINVAL;
 }
 
-/* --vni needs the node's own namespace and a port; fills the default
- * address. */
-static int check_vni(struct agent_config *cfg, bool addr_given)
+/* --vni and --nic need the node's own namespace (their TAP lives there). */
+static int check_netns(const struct agent_config *cfg, const char *opt)
 {
 	if (!cfg->netns) {
-		cli_err("node %u: --vni needs the node's own network namespace (drop --no-netns%s)",
-			cfg->id, geteuid() ? "; namespaces need root" : "");
+		cli_err("node %u: %s needs the node's own network namespace (drop --no-netns%s)",
+			cfg->id, opt, geteuid() ? "; namespaces need root" : "");
 		return -EINVAL;
-	}
-	if (cfg->id >= MINT_VNI_MAX_PORTS) {
-		cli_err("node %u: --vni is available for nodes 0-%u", cfg->id, MINT_VNI_MAX_PORTS - 1);
-		return -ERANGE;
-	}
-	if (!addr_given) {
-		const uint8_t def[4] = {10, 77, 0, (uint8_t)(cfg->id + 1)};
-		memcpy(cfg->vni_addr, def, 4);
-		cfg->vni_prefix = 24;
 	}
 	return 0;
 }
 
+/* 10.NET.0.<ID+1>/24 unless an address was given. */
+static void default_addr(const struct agent_config *cfg, uint8_t net, uint8_t addr[4],
+			 uint32_t *prefix)
+{
+	const uint8_t def[4] = {10, net, 0, (uint8_t)(cfg->id + 1)};
+	memcpy(addr, def, 4);
+	*prefix = 24;
+}
+
+/* --vni needs a port too; fills the default address. */
+static int check_vni(struct agent_config *cfg, bool addr_given)
+{
+	if (check_netns(cfg, "--vni"))
+		return -EINVAL;
+	if (cfg->id >= MINT_VNI_MAX_PORTS) {
+		cli_err("node %u: --vni is available for nodes 0-%u", cfg->id, MINT_VNI_MAX_PORTS - 1);
+		return -ERANGE;
+	}
+	if (!addr_given)
+		default_addr(cfg, 77, cfg->vni_addr, &cfg->vni_prefix);
+	return 0;
+}
+
+/* --nic: its namespace, and nic0's default address. */
+static int check_nic(struct agent_config *cfg, bool addr_given)
+{
+	if (check_netns(cfg, "--nic"))
+		return -EINVAL;
+	if (!addr_given)
+		default_addr(cfg, 78, cfg->nic_addr, &cfg->nic_prefix);
+	return 0;
+}
+
+/* Which address options were given. */
+struct addr_given {
+	bool vni, nic;
+};
+
+/* --vni-addr / --nic-addr: -1 to go on, else EXIT_USAGE. */
+static int parse_addr_opt(const char *arg, uint8_t addr[4], uint32_t *prefix, bool *given)
+{
+	if (parse_cidr(arg, addr, prefix)) {
+		cli_err("address %s: not an IPv4 address with a prefix (e.g. 10.77.0.9/24)", arg);
+		return EXIT_USAGE;
+	}
+	*given = true;
+	return -1;
+}
+
 static int parse_start(struct cli *c, int argc, char **argv, struct agent_config *cfg,
-		       const char **cores_arg, bool *foreground, bool *vni_addr_given)
+		       const char **cores_arg, bool *foreground, struct addr_given *given)
 {
 	static const struct option opts[] = {
 		{"cores", required_argument, NULL, 'c'}, {"netns", no_argument, NULL, 'n'},
@@ -248,6 +293,7 @@ static int parse_start(struct cli *c, int argc, char **argv, struct agent_config
 		{"vni", no_argument, NULL, 'v'},          {"vni-addr", required_argument, NULL, 'A'},
 		{"no-exec", no_argument, NULL, 'X'},      {"exec-uids", required_argument, NULL, 'U'},
 		{"exec-allow-root", no_argument, NULL, 'R'},
+		{"nic", no_argument, NULL, 'i'},          {"nic-addr", required_argument, NULL, 'I'},
 		CLI_COMMON_LONGOPTS,                      {0}};
 	int opt;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:", opts, NULL)) != -1) {
@@ -267,12 +313,13 @@ static int parse_start(struct cli *c, int argc, char **argv, struct agent_config
 		case 'f': *foreground = true; break;
 		case 'v': cfg->vni = true; break;
 		case 'A':
-			if (parse_cidr(optarg, cfg->vni_addr, &cfg->vni_prefix)) {
-				cli_err("address %s: not an IPv4 address with a prefix (e.g. 10.77.0.9/24)",
-					optarg);
-				return EXIT_USAGE;
-			}
-			*vni_addr_given = true;
+			if ((st = parse_addr_opt(optarg, cfg->vni_addr, &cfg->vni_prefix, &given->vni)) >= 0)
+				return st;
+			break;
+		case 'i': cfg->nic = true; break;
+		case 'I':
+			if ((st = parse_addr_opt(optarg, cfg->nic_addr, &cfg->nic_prefix, &given->nic)) >= 0)
+				return st;
 			break;
 		case 'X': cfg->exec.disabled = true; break;
 		case 'R': cfg->exec.allow_root = true; break;
@@ -297,12 +344,13 @@ static int node_start(struct cli *c, int argc, char **argv)
 	struct agent_config cfg = {.netns = geteuid() == 0, .mode = MINT_MODE_SLEEP,
 				   .exec = {.nuids = -1}};
 	const char *cores_arg = NULL;
-	bool foreground = false, have_id = false, vni_addr_given = false;
-	int st = parse_start(c, argc, argv, &cfg, &cores_arg, &foreground, &vni_addr_given);
+	bool foreground = false, have_id = false;
+	struct addr_given given = {false, false};
+	int st = parse_start(c, argc, argv, &cfg, &cores_arg, &foreground, &given);
 	if (st >= 0)
 		return st;
-	if (vni_addr_given && !cfg.vni) {
-		cli_err("--vni-addr goes with --vni");
+	if ((given.vni && !cfg.vni) || (given.nic && !cfg.nic)) {
+		cli_err(given.vni && !cfg.vni ? "--vni-addr goes with --vni" : "--nic-addr goes with --nic");
 		return EXIT_USAGE;
 	}
 	if (optind < argc) {
@@ -331,7 +379,9 @@ static int node_start(struct cli *c, int argc, char **argv)
 		rc = -EBUSY;
 	}
 	if (rc == 0 && cfg.vni)
-		rc = check_vni(&cfg, vni_addr_given);
+		rc = check_vni(&cfg, given.vni);
+	if (rc == 0 && cfg.nic)
+		rc = check_nic(&cfg, given.nic);
 	if (rc) {
 		mint_fabric_detach(f);
 		return 1;

@@ -29,6 +29,27 @@ static const char *state_name(const struct mint_node_info *n)
 	return n->alive ? "up" : n->state == MINT_NODE_UP ? "dead" : "free";
 }
 
+/* Node ID's emulated NIC, if it has one: its ring and counters. */
+static void nic_json(struct mint_fabric *f, uint32_t id)
+{
+	struct mint_nic_stats st;
+	if (mint_nic_stats(f, id, &st) != 0)
+		return;
+	printf(",\"nic\":{\"up\":%s,\"ndesc\":%u,\"buf_size\":%u,\"rdh\":%u,\"rdt\":%u,"
+	       "\"icr\":%u,\"ims\":%u,\"itr_ns\":%" PRIu64,
+	       st.up ? "true" : "false", st.ndesc, st.buf_size, st.rdh, st.rdt, st.icr, st.ims,
+	       st.itr_ns);
+	const char *names[] = {"rx_packets", "rx_bytes", "overruns", "irqs", "irqs_masked",
+			       "dev_errors", "drv_packets", "drv_bytes", "drv_errors", "drv_bad",
+			       "drv_irqs", "drv_drops"};
+	const uint64_t v[] = {st.rx_packets, st.rx_bytes, st.overruns, st.irqs, st.irqs_masked,
+			      st.dev_errors, st.drv_packets, st.drv_bytes, st.drv_errors, st.drv_bad,
+			      st.drv_irqs, st.drv_drops};
+	for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++)
+		printf(",\"%s\":%" PRIu64, names[k], v[k]);
+	printf("}");
+}
+
 static const char *type_name(uint32_t type)
 {
 	switch (type) {
@@ -38,6 +59,7 @@ static const char *type_name(uint32_t type)
 	case MINT_OBJ_VNI: return "vni";
 	case MINT_OBJ_DEVTAB: return "devtab";
 	case MINT_OBJ_VNI_POOL: return "vni-pool";
+	case MINT_OBJ_NIC: return "nic";
 	default: return "unknown";
 	}
 }
@@ -85,6 +107,7 @@ static void status_json(struct mint_fabric *f, const struct mint_node_info *node
 			printf(",\"vni\":");
 			vni_stats_json(&vni);
 		}
+		nic_json(f, n->id);
 		printf("}");
 		sep = ",";
 	}

@@ -28,6 +28,8 @@ static const char usage[] =
 	"  dev list|attach|detach|move|raise the device table: interrupt sources,\n"
 	"                                   handed over between nodes (see --help)\n"
 	"  exec ID [-t] -- CMD [ARG ...]    run CMD on node ID through the fabric\n"
+	"  inject ID [--count N] ...        packets into node ID's NIC ring with\n"
+	"                                   timed interrupts (see --help)\n"
 	"\n"
 	"The fabric is --fabric NAME, else $MINT_FABRIC, else \"mint\":\n"
 	"/dev/shm/mint-NAME, or NAME itself when it contains a '/'.\n"
@@ -52,6 +54,7 @@ static const struct {
 	{"capture", cmd_capture},
 	{"dev", cmd_dev},
 	{"exec", cmd_exec},
+	{"inject", cmd_inject},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,57 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The interrupt-injection benchmarks of `make bench` (see docs/benchmarks.md):
+#  1. nic-bench: NIC interrupts (one packet each, no loss) beside raw
+#     doorbells, and 64-byte injection 32 per interrupt beside the raw
+#     ring, in the same run (no kernel: a counting driver);
+#  2. schedule lateness at a 10 us interval against a poll-mode node agent
+#     (its driver hands every packet to nic0): p50/p99/max;
+#  3. `mint inject --evaluate` against a poll-mode node, then a sleep-mode
+#     one.
+# Usage: bench/inject-bench.sh [--quick] [--plot FILE.png]  (--plot: the
+# lateness run of 2 drawn by gnuplot).  Steps 2 and 3 need root (node
+# namespaces and TAP devices); without it they are left out, said so.
+set -eu
+
+BUILD=${MINT_BUILD:-build}
+MINT=$BUILD/mint
+FAB=injbench-$$
+quick=""
+plot=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=--quick ;;
+	--plot) plot=$2; shift ;;
+	*) echo "usage: bench/inject-bench.sh [--quick] [--plot FILE.png]" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+echo "== interrupt injection: the NIC against same-run anchors"
+"$BUILD/nic-bench" $quick
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "(schedule lateness and --evaluate left out: they need root for the nodes' namespaces)"
+	exit 0
+fi
+cleanup() { "$MINT" --fabric "$FAB" down >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+m() { "$MINT" --fabric "$FAB" "$@"; }
+m up >/dev/null
+m node start 1 --nic --mode poll >/dev/null
+
+count=100000
+[ -n "$quick" ] && count=20000
+echo
+echo "== schedule lateness at a 10 us interval, poll-mode node (target p99 <= 2 us)"
+m inject 1 --interval 10us --count $count -j ${plot:+--plot "$plot"} >"/tmp/$FAB.json"
+jq -r '"lateness p50 \(.lateness_ns.p50) ns, p99 \(.lateness_ns.p99) ns, max \(.lateness_ns.max) ns over \(.events) events; \(.injected) packets injected, \(.overruns) overruns, \(.lost) lost"' "/tmp/$FAB.json"
+rm -f "/tmp/$FAB.json"
+
+echo
+echo "== mint inject --evaluate"
+m inject 1 --evaluate
+m node stop 1 >/dev/null
+m node start 1 --nic --mode sleep >/dev/null
+m inject 1 --evaluate

@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulated NIC: e1000 legacy receive descriptors in the fabric.
+ * Descriptor i always holds buffer i; the device fills from RDH up to
+ * RDT - 1 and the driver consumes in ring order while DD is set, so each
+ * side needs only its own index and the other's published one.  Whatever
+ * the other side wrote is validated before use: geometry is copied at open
+ * and never re-read, indices are range-checked, buffer offsets must match.
+ */
+#include "mint/nic.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "le.h"
+#include "mint/dev.h"
+#include "mint/doorbell.h"
+#include "mint/node.h"
+#include "mint/object.h"
+
+#define STATUS_LEN(w) ((uint32_t)((w) & 0xffff))
+#define STATUS_CSUM(w) ((uint16_t)((w) >> 16))
+#define STATUS_BITS(w) ((uint8_t)((w) >> 32))
+#define STATUS_ERRORS(w) ((uint8_t)((w) >> 40))
+#define STATUS_VLAN(w) ((uint16_t)((w) >> 48))
+
+/* Geometry both sides derive and validate the same way. */
+struct geometry {
+	uint32_t ndesc, buf_size;
+	uint64_t desc_off, buf_off, size;
+};
+
+struct mint_nic {
+	struct mint_fabric *f;
+	uint32_t epoch; /* our node's, as we wrote it at attach */
+	struct mint_nic_hdr *hdr;
+	struct mint_nic_desc *desc;
+	uint8_t *bufs;
+	struct geometry g;
+	uint32_t next;  /* next descriptor to clean (e1000 next_to_clean) */
+	uint32_t rdt;   /* our own copy of what we published */
+	int dev;        /* our device in the device table, or a negative errno */
+};
+
+struct mint_nic_dev {
+	struct mint_fabric *f;
+	struct mint_nic_hdr *hdr;
+	struct mint_nic_desc *desc;
+	uint8_t *bufs;
+	struct geometry g;
+	uint32_t node, epoch;
+	uint32_t rdh;   /* our own copy of what we published */
+	uint32_t rdt;   /* the driver's RDT when we last loaded it */
+	uint64_t last_irq_ns;
+	int dev;        /* the NIC's device in the device table, or negative */
+};
+
+static void nic_name(uint32_t node, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "nic.%u", node);
+}
+
+/* The NIC's interrupt: through the device table (owner, vector, mask)
+ * when its driver registered it there, else MINT_VEC_NIC on NODE. */
+static int raise_irq(struct mint_fabric *f, int dev, uint32_t node)
+{
+	int rc = dev >= 0 ? mint_dev_raise(f, (uint32_t)dev) : -ENODEV;
+	return rc >= 0 ? rc : mint_ipi_send(f, node, MINT_VEC_NIC);
+}
+
+static uint64_t align64(uint64_t v)
+{
+	return (v + MINT_CACHELINE - 1) & ~(uint64_t)(MINT_CACHELINE - 1);
+}
+
+static int make_geometry(uint32_t ndesc, uint32_t buf_size, struct geometry *g)
+{
+	if (ndesc < MINT_NIC_MIN_DESC || ndesc > MINT_NIC_MAX_DESC || ndesc % 8 ||
+	    buf_size < MINT_NIC_MIN_BUF || buf_size > MINT_NIC_MAX_BUF || (buf_size & (buf_size - 1)))
+		return -EINVAL;
+	g->ndesc = ndesc;
+	g->buf_size = buf_size;
+	g->desc_off = sizeof(struct mint_nic_hdr);
+	g->buf_off = align64(g->desc_off + (uint64_t)ndesc * sizeof(struct mint_nic_desc));
+	g->size = g->buf_off + (uint64_t)ndesc * buf_size;
+	return 0;
+}
+
+/* Header line 0 against the geometry this build would derive from it. */
+static int check_header(const struct mint_nic_hdr *h, uint64_t obj_size, uint32_t node,
+			struct geometry *g)
+{
+	if (rd32(&h->magic) != MINT_NIC_MAGIC || rd32(&h->version) != MINT_NIC_VERSION ||
+	    rd32(&h->node) != node || rd32(&h->vector) != MINT_VEC_NIC ||
+	    make_geometry(rd32(&h->ndesc), rd32(&h->buf_size), g) ||
+	    rd64(&h->desc_off) != g->desc_off || rd64(&h->buf_off) != g->buf_off ||
+	    g->size > obj_size)
+		return -EPROTO;
+	return 0;
+}
+
+/* ---- the driver ---- */
+
+struct attach_args {
+	const struct geometry *g;
+	uint32_t node;
+};
+
+static int nic_init(void *mem, uint64_t size, void *arg)
+{
+	const struct attach_args *a = arg;
+	struct mint_nic_hdr *h = mem;
+	if (size < a->g->size)
+		return -EINVAL;
+	wr32(&h->version, MINT_NIC_VERSION);
+	wr32(&h->node, a->node);
+	wr32(&h->vector, MINT_VEC_NIC);
+	wr32(&h->ndesc, a->g->ndesc);
+	wr32(&h->buf_size, a->g->buf_size);
+	wr64(&h->desc_off, a->g->desc_off);
+	wr64(&h->buf_off, a->g->buf_off);
+	wr32(&h->magic, MINT_NIC_MAGIC);
+	return 0;
+}
+
+static int attach_object(struct mint_fabric *f, uint32_t self, struct mint_nic *n)
+{
+	char name[MINT_OBJ_NAME_MAX];
+	nic_name(self, name, sizeof(name));
+	struct attach_args a = {&n->g, self};
+	uint64_t off;
+	int rc = mint_obj_open(f, name, MINT_OBJ_NIC, n->g.size, nic_init, &a, &off);
+	if (rc < 0)
+		return rc;
+	struct mint_obj_info info;
+	if ((rc = mint_obj_find(f, name, &info)) != 0)
+		return rc;
+	n->hdr = mint_fabric_at(f, off, info.size);
+	struct geometry found;
+	if (!n->hdr || check_header(n->hdr, info.size, self, &found) ||
+	    found.ndesc != n->g.ndesc || found.buf_size != n->g.buf_size)
+		return -EEXIST;
+	n->desc = (struct mint_nic_desc *)((uint8_t *)n->hdr + n->g.desc_off);
+	n->bufs = (uint8_t *)n->hdr + n->g.buf_off;
+	return 0;
+}
+
+/* Every descriptor empty with its own buffer; all but one given to the
+ * device.  The driver's line and ICR start over; the device's counters
+ * stay (they are its history), but RDH restarts at 0 with the ring. */
+static void reset_ring(struct mint_nic *n, const struct mint_nic_config *cfg, uint32_t epoch)
+{
+	struct mint_nic_hdr *h = n->hdr;
+	/* The device is shut out (state DOWN) until the release store of UP
+	 * below, which publishes all of this; the stores in between can be
+	 * relaxed. */
+	ast32(&h->state, MINT_NIC_DOWN, memory_order_release);
+	for (uint32_t i = 0; i < n->g.ndesc; i++) {
+		wr64(&n->desc[i].addr, (uint64_t)i * n->g.buf_size);
+		ast64(&n->desc[i].status_word, 0, memory_order_relaxed);
+	}
+	memcpy(h->mac, cfg->mac, sizeof(h->mac));
+	memcpy(h->ipv4, cfg->ipv4, sizeof(h->ipv4));
+	wr32(&h->prefix_len, cfg->prefix_len);
+	wr32(&h->epoch, epoch);
+	ast32(&h->rdh, 0, memory_order_relaxed);
+	n->next = 0;
+	n->rdt = n->g.ndesc - 1;
+	ast32(&h->rdt, n->rdt, memory_order_relaxed);
+	ast32(&h->ims, cfg->ims ? cfg->ims : MINT_NIC_ICR_RXT0 | MINT_NIC_ICR_RXO,
+	      memory_order_relaxed);
+	ast64(&h->itr_ns, cfg->itr_ns, memory_order_relaxed);
+	ast32(&h->icr, 0, memory_order_relaxed);
+	/* release: pairs with the device's acquire load of state in
+	 * mint_nic_dev_open and mint_nic_dev_alive. */
+	ast32(&h->state, MINT_NIC_UP, memory_order_release);
+}
+
+int mint_nic_attach(struct mint_fabric *f, const struct mint_nic_config *cfg,
+		    struct mint_nic **out)
+{
+	uint32_t self = mint_fabric_self(f);
+	if (self == MINT_NODE_NONE)
+		return -ENOTCONN;
+	struct mint_nic_config def = {0};
+	if (!cfg)
+		cfg = &def;
+	struct mint_nic *n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->f = f;
+	int rc = make_geometry(cfg->ndesc ? cfg->ndesc : MINT_NIC_DEFAULT_DESC,
+			       cfg->buf_size ? cfg->buf_size : MINT_NIC_DEFAULT_BUF, &n->g);
+	if (rc == 0)
+		rc = attach_object(f, self, n);
+	struct mint_node_info me;
+	if (rc == 0)
+		rc = mint_node_info(f, self, &me);
+	if (rc) {
+		free(n);
+		return rc;
+	}
+	n->epoch = me.epoch;
+	/* Before the ring is up: the device finds the entry when it opens. A
+	 * full table leaves the interrupts direct. */
+	char name[MINT_DEV_NAME_MAX];
+	nic_name(self, name, sizeof(name));
+	n->dev = mint_dev_register(f, MINT_DEV_NIC, name, self, MINT_VEC_NIC);
+	reset_ring(n, cfg, me.epoch);
+	*out = n;
+	return 0;
+}
+
+void mint_nic_detach(struct mint_nic *n)
+{
+	if (!n)
+		return;
+	/* A newer agent of the node re-attached it: it is not ours to close.
+	 * release: the device's acquire load sees the NIC gone. */
+	if (rd32(&n->hdr->epoch) == n->epoch)
+		ast32(&n->hdr->state, MINT_NIC_DOWN, memory_order_release);
+	free(n);
+}
+
+uint32_t mint_nic_cause(struct mint_nic *n)
+{
+	/* acq_rel: acquire pairs with the device's release fetch_or, so the
+	 * descriptors it completed before setting the cause are visible. */
+	uint64_t first;
+	if (n->dev >= 0) /* the descriptors are the work; the count is taken */
+		mint_dev_consume(n->f, (uint32_t)n->dev, &first);
+	uint32_t cause = axchg32(&n->hdr->icr, 0, memory_order_acq_rel);
+	if (cause)
+		own_inc64(&n->hdr->drv_irqs, 1);
+	return cause;
+}
+
+void mint_nic_set_mask(struct mint_nic *n, uint32_t ims)
+{
+	/* seq_cst store and load: either we see a cause the device set, or
+	 * the device sees the new mask (a Dekker pair with mint_nic_kick). */
+	ast32(&n->hdr->ims, ims, memory_order_seq_cst);
+	if (ald32(&n->hdr->icr, memory_order_seq_cst) & ims)
+		raise_irq(n->f, n->dev, mint_fabric_self(n->f));
+}
+
+void mint_nic_set_itr(struct mint_nic *n, uint64_t ns)
+{
+	ast64(&n->hdr->itr_ns, ns, memory_order_relaxed); /* a hint: no pair */
+}
+
+/* What one mint_nic_rx call did, published once at its end: the
+ * counters share a line with RDT, which the device reads. */
+struct tally {
+	uint64_t packets, bytes, errors, bad, drops;
+};
+
+/* One completed descriptor: deliver it, or say why not. */
+static void consume(struct mint_nic *n, uint32_t i, uint64_t w, mint_nic_rx_fn fn, void *arg,
+		    struct tally *t)
+{
+	uint64_t addr = rd64(&n->desc[i].addr);
+	uint32_t len = STATUS_LEN(w);
+	uint8_t status = STATUS_BITS(w), errors = STATUS_ERRORS(w);
+	if (addr != (uint64_t)i * n->g.buf_size || len > n->g.buf_size) {
+		t->bad++;
+		return;
+	}
+	if (errors || !(status & MINT_NIC_STAT_EOP)) {
+		t->errors++;
+		return;
+	}
+	struct mint_nic_rx rx = {n->bufs + addr, len, i, STATUS_CSUM(w), status, 0, STATUS_VLAN(w)};
+	if (fn(arg, &rx) != 0) {
+		t->drops++;
+		return;
+	}
+	t->packets++;
+	t->bytes += len;
+}
+
+static void publish(struct mint_nic_hdr *h, const struct tally *t)
+{
+	own_inc64(&h->drv_packets, t->packets);
+	own_inc64(&h->drv_bytes, t->bytes);
+	own_inc64(&h->drv_errors, t->errors);
+	own_inc64(&h->drv_bad, t->bad);
+	own_inc64(&h->drv_drops, t->drops);
+}
+
+int mint_nic_rx(struct mint_nic *n, mint_nic_rx_fn fn, void *arg, unsigned budget)
+{
+	struct mint_nic_hdr *h = n->hdr;
+	struct tally t = {0, 0, 0, 0, 0};
+	unsigned done = 0;
+	while (done < budget) {
+		struct mint_nic_desc *d = &n->desc[n->next];
+		/* acquire: pairs with the device's release store of the status
+		 * word, so the buffer written before it is complete. */
+		uint64_t w = ald64(&d->status_word, memory_order_acquire);
+		if (!(STATUS_BITS(w) & MINT_NIC_STAT_DD))
+			break;
+		consume(n, n->next, w, fn, arg, &t);
+		/* Re-arm the descriptor: our buffer (rewritten only if the device
+		 * spoiled it: a store less per packet), DD clear. */
+		uint64_t mine = (uint64_t)n->next * n->g.buf_size;
+		if (rd64(&d->addr) != mine)
+			wr64(&d->addr, mine);
+		ast64(&d->status_word, 0, memory_order_relaxed);
+		n->next = (n->next + 1) % n->g.ndesc;
+		done++;
+	}
+	if (done) {
+		publish(h, &t);
+		n->rdt = (n->rdt + done) % n->g.ndesc;
+		/* release: pairs with the device's acquire load of RDT, so the
+		 * descriptors cleared above are empty when it reuses them. */
+		ast32(&h->rdt, n->rdt, memory_order_release);
+	}
+	return (int)done;
+}
+
+/* ---- the device ---- */
+
+static int find_nic(struct mint_fabric *f, uint32_t node, struct mint_nic_hdr **h,
+		    struct geometry *g)
+{
+	if (node >= MINT_MAX_NODES)
+		return -ERANGE;
+	char name[MINT_OBJ_NAME_MAX];
+	nic_name(node, name, sizeof(name));
+	struct mint_obj_info info;
+	int rc = mint_obj_find(f, name, &info);
+	if (rc)
+		return rc;
+	if (info.type != MINT_OBJ_NIC)
+		return -EPROTO;
+	*h = mint_fabric_at(f, info.offset, info.size);
+	if (!*h)
+		return -EPROTO;
+	return check_header(*h, info.size, node, g);
+}
+
+int mint_nic_dev_open(struct mint_fabric *f, uint32_t node, struct mint_nic_dev **out)
+{
+	struct mint_nic_hdr *h;
+	struct geometry g;
+	int rc = find_nic(f, node, &h, &g);
+	if (rc)
+		return rc;
+	struct mint_nic_dev *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	*d = (struct mint_nic_dev){f, h, (struct mint_nic_desc *)((uint8_t *)h + g.desc_off),
+				   (uint8_t *)h + g.buf_off, g, node, rd32(&h->epoch), 0, 0, 0, -ENODEV};
+	char name[MINT_DEV_NAME_MAX];
+	nic_name(node, name, sizeof(name));
+	d->dev = mint_dev_find(f, name);
+	if (!mint_nic_dev_alive(d)) {
+		free(d);
+		return -ENODEV;
+	}
+	/* Map the ring now rather than in the first events (a page fault is
+	 * tens of microseconds of lateness): a read of each page does it. */
+	for (uint64_t at = 0; at < g.size; at += MINT_PAGE)
+		(void)*(volatile const uint8_t *)((const uint8_t *)h + at);
+	/* We own RDH from now on; a garbage one restarts the ring at 0. */
+	uint32_t rdh = ald32(&h->rdh, memory_order_relaxed);
+	d->rdh = rdh < g.ndesc ? rdh : 0;
+	d->rdt = d->rdh; /* "no room known": the first put loads RDT */
+	*out = d;
+	return 0;
+}
+
+void mint_nic_dev_close(struct mint_nic_dev *d)
+{
+	free(d);
+}
+
+bool mint_nic_dev_alive(struct mint_nic_dev *d)
+{
+	struct mint_node_info info;
+	/* acquire: pairs with the driver's release store of UP, after which
+	 * the epoch and the ring are its. */
+	if (ald32(&d->hdr->state, memory_order_acquire) != MINT_NIC_UP ||
+	    rd32(&d->hdr->epoch) != d->epoch)
+		return false;
+	return mint_node_info(d->f, d->node, &info) == 0 && info.alive && info.epoch == d->epoch;
+}
+
+static uint64_t status_word(uint32_t len, const struct mint_nic_pkt *p, uint8_t status,
+			    uint8_t errors)
+{
+	return (uint64_t)(len & 0xffff) | (uint64_t)p->csum << 16 | (uint64_t)status << 32 |
+	       (uint64_t)errors << 40 | (uint64_t)p->vlan << 48;
+}
+
+/* A driver that detached or re-attached (resetting the ring) is not
+ * written to.  relaxed: line 0 is read-mostly, so this costs no transfer;
+ * the acquire of mint_nic_dev_alive orders the rest. */
+static bool attached(const struct mint_nic_dev *d)
+{
+	return ald32(&d->hdr->state, memory_order_relaxed) == MINT_NIC_UP &&
+	       rd32(&d->hdr->epoch) == d->epoch;
+}
+
+/* Room at RDH?  0, -ENOBUFS, or -EPROTO for a garbage RDT (not counted:
+ * the caller counts what it reports). */
+static int room(struct mint_nic_dev *d)
+{
+	if (d->rdh != d->rdt)
+		return 0;
+	/* Out of known room: look at RDT again (only then, so the driver's
+	 * line is not pulled over for every packet).  acquire: pairs with the
+	 * driver's release store of RDT, so the descriptors it gave back are
+	 * cleared before we fill them. */
+	uint32_t rdt = ald32(&d->hdr->rdt, memory_order_acquire);
+	if (rdt >= d->g.ndesc)
+		return -EPROTO;
+	d->rdt = rdt;
+	return d->rdh == rdt ? -ENOBUFS : 0;
+}
+
+static bool addr_ok(const struct mint_nic_dev *d, uint64_t addr)
+{
+	return addr <= (uint64_t)(d->g.ndesc - 1) * d->g.buf_size;
+}
+
+/* Complete the descriptor at RDH with status word W (its buffer written
+ * first) and move RDH on privately; the caller publishes RDH. */
+static void complete(struct mint_nic_dev *d, uint64_t w, const void *data, uint32_t n,
+		     struct mint_nic_desc_image *img)
+{
+	uint32_t i = d->rdh;
+	struct mint_nic_desc *desc = &d->desc[i];
+	uint64_t addr = rd64(&desc->addr);
+	if (n)
+		memcpy(d->bufs + addr, data, n);
+	/* release: pairs with the driver's acquire load in mint_nic_rx: the
+	 * buffer above is complete before DD is seen. */
+	ast64(&desc->status_word, w, memory_order_release);
+	d->rdh = (i + 1) % d->g.ndesc;
+	if (img)
+		*img = (struct mint_nic_desc_image){i, addr, w, i, d->rdt};
+}
+
+static uint32_t copy_len(const struct mint_nic_dev *d, const struct mint_nic_pkt *p)
+{
+	return p->copy_len < d->g.buf_size ? p->copy_len : d->g.buf_size;
+}
+
+int mint_nic_put(struct mint_nic_dev *d, const struct mint_nic_pkt *p,
+		 struct mint_nic_desc_image *img)
+{
+	struct mint_nic_hdr *h = d->hdr;
+	if (!p->data && p->copy_len)
+		return -EINVAL;
+	if (!attached(d))
+		return -ENODEV;
+	int rc = room(d);
+	if (rc == -ENOBUFS) {
+		own_inc64(&h->overruns, 1);
+		aor32(&h->icr, MINT_NIC_ICR_RXO, memory_order_release); /* pairs: mint_nic_cause */
+		return rc;
+	}
+	if (rc == 0 && !addr_ok(d, rd64(&d->desc[d->rdh].addr))) {
+		/* Completed empty with RXE, so the ring goes on. */
+		complete(d, status_word(0, p, MINT_NIC_STAT_DD | MINT_NIC_STAT_EOP, MINT_NIC_ERR_RXE),
+			 NULL, 0, img);
+		rc = -EPROTO;
+	} else if (rc == 0) {
+		complete(d, status_word(p->len, p, (uint8_t)(p->status | MINT_NIC_STAT_DD), p->errors),
+			 p->data, copy_len(d, p), img);
+		own_inc64(&h->rx_packets, 1);
+		own_inc64(&h->rx_bytes, p->len);
+	}
+	if (rc == -EPROTO)
+		own_inc64(&h->dev_errors, 1);
+	ast32(&h->rdh, d->rdh, memory_order_relaxed); /* informational: no pair */
+	return rc;
+}
+
+int mint_nic_put_batch(struct mint_nic_dev *d, const struct mint_nic_pkt *p, unsigned n,
+		       struct mint_nic_desc_image *img)
+{
+	struct mint_nic_hdr *h = d->hdr;
+	if (!attached(d))
+		return -ENODEV;
+	unsigned k = 0;
+	uint64_t bytes = 0;
+	for (; k < n; k++) {
+		if ((!p[k].data && p[k].copy_len) || room(d) || !addr_ok(d, rd64(&d->desc[d->rdh].addr)))
+			break;
+		complete(d, status_word(p[k].len, &p[k], (uint8_t)(p[k].status | MINT_NIC_STAT_DD),
+					p[k].errors),
+			 p[k].data, copy_len(d, &p[k]), img ? &img[k] : NULL);
+		bytes += p[k].len;
+	}
+	if (k) {
+		own_inc64(&h->rx_packets, k);
+		own_inc64(&h->rx_bytes, bytes);
+		ast32(&h->rdh, d->rdh, memory_order_relaxed); /* informational: no pair */
+	}
+	return (int)k;
+}
+
+/* The one place the device raises the NIC's interrupt. */
+static int nic_raise(struct mint_nic_dev *d)
+{
+	return raise_irq(d->f, d->dev, d->node);
+}
+
+int mint_nic_kick(struct mint_nic_dev *d, uint32_t cause)
+{
+	struct mint_nic_hdr *h = d->hdr;
+	/* seq_cst: a release for the descriptors written before (pairs with
+	 * the driver's acq_rel exchange in mint_nic_cause) and the other half
+	 * of the Dekker pair with mint_nic_set_mask. */
+	uint32_t icr = aor32(&h->icr, cause, memory_order_seq_cst) | cause;
+	if (!(icr & ald32(&h->ims, memory_order_seq_cst)))
+		return 0;
+	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
+	uint64_t itr = ald64(&h->itr_ns, memory_order_relaxed);
+	if (itr && d->last_irq_ns && now - d->last_irq_ns < itr) {
+		if (cause)
+			own_inc64(&h->irqs_masked, 1);
+		return 0;
+	}
+	d->last_irq_ns = now;
+	ast64(&h->last_irq_ns, now, memory_order_relaxed);
+	own_inc64(&h->irqs, 1);
+	nic_raise(d);
+	return 1;
+}
+
+void mint_nic_dev_ring(struct mint_nic_dev *d, struct mint_nic_ring_state *rs)
+{
+	struct mint_nic_hdr *h = d->hdr;
+	rs->ndesc = d->g.ndesc;
+	rs->buf_size = d->g.buf_size;
+	rs->rdh = d->rdh;
+	/* relaxed: a snapshot for display and records. */
+	rs->rdt = ald32(&h->rdt, memory_order_relaxed);
+	rs->icr = ald32(&h->icr, memory_order_relaxed);
+	rs->ims = ald32(&h->ims, memory_order_relaxed);
+	rs->itr_ns = ald64(&h->itr_ns, memory_order_relaxed);
+	rs->consumed = ald64(&h->drv_packets, memory_order_relaxed) +
+		       ald64(&h->drv_errors, memory_order_relaxed) +
+		       ald64(&h->drv_bad, memory_order_relaxed) +
+		       ald64(&h->drv_drops, memory_order_relaxed);
+}
+
+void mint_nic_dev_addr(struct mint_nic_dev *d, uint8_t mac[6], uint8_t ipv4[4])
+{
+	memcpy(mac, d->hdr->mac, 6);
+	memcpy(ipv4, d->hdr->ipv4, 4);
+}
+
+/* ---- both ---- */
+
+int mint_nic_stats(struct mint_fabric *f, uint32_t node, struct mint_nic_stats *st)
+{
+	struct mint_nic_hdr *h;
+	struct geometry g;
+	int rc = find_nic(f, node, &h, &g);
+	if (rc)
+		return rc;
+	memset(st, 0, sizeof(*st));
+	/* relaxed throughout: counters for display (acquire for state, as
+	 * mint_nic_dev_alive). */
+	st->up = ald32(&h->state, memory_order_acquire) == MINT_NIC_UP;
+	st->ndesc = g.ndesc;
+	st->buf_size = g.buf_size;
+	st->rdh = ald32(&h->rdh, memory_order_relaxed);
+	st->rdt = ald32(&h->rdt, memory_order_relaxed);
+	st->icr = ald32(&h->icr, memory_order_relaxed);
+	st->ims = ald32(&h->ims, memory_order_relaxed);
+	st->itr_ns = ald64(&h->itr_ns, memory_order_relaxed);
+	const _Atomic uint64_t *src[] = {&h->rx_packets, &h->rx_bytes, &h->overruns, &h->irqs,
+					 &h->irqs_masked, &h->dev_errors, &h->drv_packets,
+					 &h->drv_bytes, &h->drv_errors, &h->drv_bad, &h->drv_irqs,
+					 &h->drv_drops};
+	uint64_t *dst[] = {&st->rx_packets, &st->rx_bytes, &st->overruns, &st->irqs,
+			   &st->irqs_masked, &st->dev_errors, &st->drv_packets, &st->drv_bytes,
+			   &st->drv_errors, &st->drv_bad, &st->drv_irqs, &st->drv_drops};
+	for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++)
+		*dst[i] = ald64(src[i], memory_order_relaxed);
+	return 0;
+}

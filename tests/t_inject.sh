@@ -1,0 +1,322 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# t_inject: mint inject against the emulated NIC of real node agents.
+#
+# 1. Real traffic: ICMP echo requests and UDP datagrams injected into node
+#    1's NIC reach its kernel through nic0 (Icmp InEchos and Udp NoPorts
+#    in its namespace grow by the count; nic0's rx_packets and the NIC's
+#    counters in `mint status -j` too); a VLAN
+#    tag, a TCP SYN, ARP and raw frames are delivered; malformed ones are
+#    not: a bad IP checksum is dropped by the kernel, error bits and DD
+#    without EOP by the driver (drv_errors), a length beyond the buffer
+#    too (drv_bad).  --latency reports inject-to-handler times (-j);
+#    --plot draws them into a PNG.
+# 2. Bad input: unknown types, nonsense fields, unreadable, empty,
+#    truncated and non-pcap files, a plain pcap given to --replay: one
+#    line "mint: ...", exit 2, nothing injected (nic0's counter still).
+#    An interval below 1 us: a warning naming the --late policy.
+# 3. Targets: a node that is not running, a node without a NIC: exit 1
+#    and one clear line; `node start --nic-addr` without --nic exits 2,
+#    --nic with --no-netns 1.  A target killed -9 mid-run: the injector stops
+#    within seconds with an error line and its summary, exit 1.
+# 4. Ring full: node 1's agent stopped (SIGSTOP), a burst of 300 into its
+#    256-descriptor ring: 255 written, 45 overruns counted; continued, the
+#    driver delivers all 255 and later packets, intact (Udp NoPorts).
+# 5. Record and replay: a seeded Poisson run with bursts recorded; its
+#    replay, recorded again, has the same packets, events, bursts,
+#    schedule and descriptors (tshark reads both); the same seed gives the
+#    same schedule, another seed another; the record as a plain pcap
+#    replays with --pcap --speed 2, each packet due at half its time.
+# 6. examples/nic-driver as the target receives what is injected.
+# 7. --evaluate against node 1 (sleep mode) prints its three results (-j):
+#    a shortest lossless interval, CPU per packet injected and through a
+#    veth pair (removed afterwards), latency percentiles.  No figure is
+#    judged: the machine is shared.
+#
+# Needs root, ip (iproute2), jq, tshark, gnuplot and /dev/net/tun.  Exit 0 pass,
+# 1 fail, 77 skip.
+set -u
+
+. tests/lib.sh
+FAB=t-$$-inj
+
+cleanup_more() {
+	delete_our_namespaces
+}
+t_begin
+
+need_root "(network namespaces and TAP devices)"
+need ip "ip (iproute2)"
+need jq
+need tshark
+need gnuplot "gnuplot (gnuplot-nox)"
+need_built "$MINT" tools
+need_built "$BUILD/examples/nic-driver" examples
+[ -c /dev/net/tun ] || skip "needs /dev/net/tun (the tun module)"
+
+mint up >/dev/null || die "mint up failed"
+node_start 1 --nic
+agent1=$pid
+node_start 2
+
+# snmp ID PROTO FIELD: a counter of /proc/net/snmp in node ID's namespace.
+snmp() {
+	in_ns "$1" 5 awk -v p="$2:" -v f="$3" '$1 == p && !h { for (i = 2; i <= NF; i++) n[i] = $i; h = 1; next }
+		$1 == p { for (i = 2; i <= NF; i++) if (n[i] == f) print $i }' /proc/net/snmp
+}
+# rx ID: nic0's received packets in node ID's namespace.
+rx() { in_ns "$1" 5 cat /sys/class/net/nic0/statistics/rx_packets; }
+# inj ARGS: mint inject -j ARGS, the summary in $TMP/out, stderr in $TMP/err.
+inj() { mint inject -j "$@" >"$TMP/out" 2>"$TMP/err"; }
+# field NAME: a field of the last summary.
+field() { jq -r ".$1" "$TMP/out"; }
+# expect WHAT FIELD VALUE: the last summary's FIELD is VALUE.
+expect() {
+	[ "$(field "$2")" = "$3" ] || fail "$1: $2 is $(field "$2"), not $3 ($(cat "$TMP/out" "$TMP/err"))"
+}
+# delta_is WHAT BEFORE AFTER WANT
+delta_is() {
+	[ $(($3 - $2)) -eq "$4" ] || fail "$1: grew by $(($3 - $2)), not $4"
+}
+
+say "== 1. real traffic into node 1's kernel"
+e0=$(snmp 1 Icmp InEchos)
+r0=$(rx 1)
+inj 1 --type icmp --count 10 --interval 200us || fail "icmp: exit $? ($(cat "$TMP/err"))"
+expect icmp injected 10
+expect icmp delivered 10
+sleep 0.2
+delta_is "Icmp InEchos" "$e0" "$(snmp 1 Icmp InEchos)" 10
+delta_is "nic0 rx_packets" "$r0" "$(rx 1)" 10
+st=$(mint status -j | jq -c '.nodes[] | select(.id == 1) | .nic')
+echo "$st" | jq -e '.up and .ndesc == 256 and .drv_packets == 10 and .rx_packets == 10 and .irqs == 10' >/dev/null ||
+	fail "status: node 1's NIC: $st"
+u0=$(snmp 1 Udp NoPorts)
+inj 1 --type udp --size 200 --dport 9 --count 20 --rate 50000 --burst 2 || fail "udp: exit $?"
+expect udp injected 40
+expect udp irqs 20
+sleep 0.2
+delta_is "Udp NoPorts (udp)" "$u0" "$(snmp 1 Udp NoPorts)" 40
+u0=$(snmp 1 Udp NoPorts)
+inj 1 --type udp --vlan 7 --count 3 || fail "vlan: exit $?"
+expect vlan delivered 3
+sleep 0.2
+delta_is "Udp NoPorts (vlan)" "$u0" "$(snmp 1 Udp NoPorts)" 3
+for t in tcp-syn arp; do
+	inj 1 --type $t --count 3 || fail "$t: exit $?"
+	expect $t delivered 3
+done
+inj 1 --hex ffffffffffff026e000000fe0800450000140000400040060000 --size 60 --count 2 ||
+	fail "raw: exit $?"
+expect raw delivered 2
+e0=$(snmp 1 Icmp InEchos)
+h0=$(snmp 1 Ip InHdrErrors)
+inj 1 --type icmp --malform bad-csum --count 4 || fail "bad-csum: exit $?"
+expect bad-csum delivered 4
+sleep 0.2
+delta_is "Icmp InEchos (bad-csum)" "$e0" "$(snmp 1 Icmp InEchos)" 0
+delta_is "Ip InHdrErrors (bad-csum)" "$h0" "$(snmp 1 Ip InHdrErrors)" 4
+r0=$(rx 1)
+inj 1 --malform error-bits --count 3 || fail "error-bits: exit $?"
+expect error-bits drv_errors 3
+inj 1 --malform no-eop --count 2 || fail "no-eop: exit $?"
+expect no-eop drv_errors 2
+inj 1 --malform bad-length --count 2 || fail "bad-length: exit $?"
+expect bad-length drv_bad 2
+expect bad-length delivered 0
+delta_is "nic0 rx_packets (malformed)" "$r0" "$(rx 1)" 0
+inj 1 --count 50 --interval 100us --latency || fail "latency: exit $?"
+[ "$(field latency_ns.n)" = 50 ] && gt0 "$(field latency_ns.p50)" ||
+	fail "latency: no inject-to-handler times ($(cat "$TMP/out"))"
+inj 1 --count 200 --interval 50us --latency --plot "$TMP/plot.png" || fail "plot: exit $? ($(cat "$TMP/err"))"
+[ "$(head -c 4 "$TMP/plot.png" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "plot: $TMP/plot.png is not a PNG"
+say "icmp, udp, vlan, tcp-syn, arp, raw delivered; malformed dropped where they should be; latency p50 $(field latency_ns.p50) ns"
+
+# The NIC's interrupts went through the device table: its ring is device
+# nic.1, owned by node 1, and every interrupt raised there was consumed.
+nicdev() { mint -j dev list | jq -r ".devices[] | select(.name == \"nic.1\") | .$1"; }
+[ "$(nicdev type)/$(nicdev owner)" = nic/1 ] || fail "device nic.1: $(mint dev list)"
+gt0 "$(nicdev raised)" || fail "device nic.1 raised nothing: $(mint dev list)"
+for _ in $(seq 50); do
+	[ "$(nicdev raised)" = "$(nicdev handled)" ] && break
+	sleep 0.1
+done
+[ "$(nicdev raised)" = "$(nicdev handled)" ] || fail "device nic.1: raised != handled: $(mint dev list)"
+mint dev move nic.1 --to 0 >/dev/null 2>&1 && fail "a NIC ring moved to another node"
+say "device nic.1: $(nicdev raised) interrupts raised through the table, all handled"
+
+say "== 2. bad input: one line, exit 2, nothing injected"
+printf 'not a capture\n' >"$TMP/text"
+: >"$TMP/empty"
+inj 1 --type udp --count 4 --record "$TMP/good.pcapng" || fail "record for truncation: exit $?"
+head -c 100 "$TMP/good.pcapng" >"$TMP/trunc.pcapng"
+head -c 200 "$TMP/good.pcapng" >"$TMP/trunc2.pcapng"
+timeout -k 5 30 tshark -r "$TMP/good.pcapng" -F pcap -w "$TMP/plain.pcap" 2>/dev/null ||
+	fail "tshark cannot convert the record to pcap"
+r0=$(rx 1)
+nbad=0
+bad_case() {
+	nbad=$((nbad + 1))
+	mint inject 1 "$@" >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	lines=$(grep -c . "$TMP/err")
+	[ "$st" -eq 2 ] && [ "$lines" -eq 1 ] && grep -q '^mint: ' "$TMP/err" ||
+		fail "inject $*: exit $st, $lines line(s): $(cat "$TMP/err")"
+}
+bad_case --type bogus
+bad_case --malform weird
+bad_case --dst-mac 02:00:00:00:00
+bad_case --src-ip 10.0.0.300
+bad_case --size 5
+bad_case --type tcp-syn --size 40
+bad_case --vlan 5000
+bad_case --dport 70000
+bad_case --count 0
+bad_case --count -3
+bad_case --interval fast
+bad_case --interval 10parsecs
+bad_case --rate -5
+bad_case --rate 1000 --interval 1ms
+bad_case --burst 0
+bad_case --burst 5000
+bad_case --late never
+bad_case --jitter 2ms --interval 1ms
+bad_case --type raw
+bad_case --hex zz00
+bad_case --type arp --malform bad-csum
+bad_case --pcap "$TMP/does-not-exist"
+bad_case --pcap "$TMP"
+bad_case --pcap "$TMP/text"
+bad_case --pcap "$TMP/empty"
+bad_case --pcap "$TMP/trunc.pcapng"
+bad_case --pcap "$TMP/trunc2.pcapng"
+bad_case --replay "$TMP/plain.pcap"
+bad_case --replay "$TMP/text"
+bad_case --replay "$TMP/empty"
+bad_case --replay "$TMP/trunc2.pcapng"
+bad_case --pcap "$TMP/plain.pcap" --replay "$TMP/good.pcapng"
+bad_case --speed 2
+bad_case --size 4000 # node 1's buffers are 2048 bytes
+bad_case 1 2
+sleep 0.2
+delta_is "nic0 rx_packets (bad input)" "$r0" "$(rx 1)" 0
+for policy in catch-up skip; do
+	inj 1 --count 5 --interval 100ns --late $policy || fail "100ns --late $policy: exit $?"
+	grep -q "warning: .*interval 100ns.*--late $policy" "$TMP/err" ||
+		fail "100ns --late $policy: no warning naming the policy: $(cat "$TMP/err")"
+done
+say "$nbad bad inputs refused; short intervals warned"
+
+say "== 3. targets missing, or killed mid-run"
+mint inject 5 >"$TMP/out" 2>"$TMP/err"
+st=$?
+[ $st -eq 1 ] && grep -qx 'mint: node 5: not running' "$TMP/err" ||
+	fail "node 5: exit $st: $(cat "$TMP/err")"
+mint inject 2 >"$TMP/out" 2>"$TMP/err"
+st=$?
+[ $st -eq 1 ] && grep -q '^mint: node 2: has no NIC' "$TMP/err" ||
+	fail "node 2: exit $st: $(cat "$TMP/err")"
+mint node start 6 --nic-addr 10.9.9.9/24 >"$TMP/out" 2>"$TMP/err"
+st=$?
+[ $st -eq 2 ] && grep -qx 'mint: --nic-addr goes with --nic' "$TMP/err" || fail "--nic-addr alone: exit $st: $(cat "$TMP/err")"
+mint node start 6 --nic --no-netns >"$TMP/out" 2>"$TMP/err"
+st=$?
+[ $st -eq 1 ] && grep -q 'node 6: --nic needs the node.s own network namespace' "$TMP/err" ||
+	fail "--nic --no-netns: exit $st: $(cat "$TMP/err")"
+[ "$(node_field 6 alive)" = true ] && fail "--nic --no-netns: node 6 is running"
+node_start 3 --nic
+agent3=$pid
+mint inject -j 3 --count 200000 --interval 50us >"$TMP/kill.out" 2>"$TMP/kill.err" &
+inj_pid=$!
+PIDS="$PIDS $inj_pid"
+sleep 0.5
+t0=$(now_ms)
+kill -9 "$agent3"
+wait "$inj_pid"
+st=$?
+took=$(($(now_ms) - t0))
+forget "$inj_pid"
+[ $st -eq 1 ] || fail "killed target: inject exit $st"
+grep -q 'node 3: the target node died' "$TMP/kill.err" || fail "killed target: $(cat "$TMP/kill.err")"
+jq -e '.injected > 0 and .stopped != "done"' "$TMP/kill.out" >/dev/null ||
+	fail "killed target: no summary: $(cat "$TMP/kill.out")"
+[ "$took" -lt 5000 ] || fail "killed target: the injector took $took ms to stop"
+say "killed target: injector stopped after $took ms with $(jq .injected "$TMP/kill.out") injected"
+
+say "== 4. ring full: overruns counted, nothing overwritten"
+u0=$(snmp 1 Udp NoPorts)
+r0=$(rx 1)
+kill -STOP "$agent1"
+inj 1 --count 1 --burst 300 --size 100
+kill -CONT "$agent1"
+expect "ring full" injected 255
+expect "ring full" overruns 45
+sleep 0.5
+inj 1 --count 10 || fail "after the overrun: exit $?"
+expect "after the overrun" delivered 10
+sleep 0.2
+delta_is "nic0 rx_packets (ring full)" "$r0" "$(rx 1)" 265
+delta_is "Udp NoPorts (ring full)" "$u0" "$(snmp 1 Udp NoPorts)" 265
+say "burst of 300 into 255 free descriptors: 45 overruns, all 265 delivered"
+
+say "== 5. record and replay"
+# events FILE: what must be equal between a run and its replay.
+events() {
+	timeout -k 5 30 tshark -r "$1" -T fields -e data -e frame.comment 2>/dev/null |
+		sed -E 's/ late_ns=[^ ]*//; s/ irq=[^ ]*//; s/ desc=[^ ]*//; s/ addr=[^ ]*//; s/ rdh=.*$//'
+}
+inj 1 --type udp --count 30 --interval 300us --poisson --seed 7 --burst 2 --record "$TMP/a.pcapng" ||
+	fail "record: exit $?"
+inj 1 --replay "$TMP/a.pcapng" --record "$TMP/b.pcapng" || fail "replay: exit $?"
+expect replay injected 60
+expect replay events 30
+events "$TMP/a.pcapng" >"$TMP/a.txt"
+events "$TMP/b.pcapng" >"$TMP/b.txt"
+[ "$(grep -c . "$TMP/a.txt")" -eq 60 ] || fail "record: $(grep -c . "$TMP/a.txt") packets, not 60"
+cmp -s "$TMP/a.txt" "$TMP/b.txt" || fail "replay differs: $(diff "$TMP/a.txt" "$TMP/b.txt" | head -4)"
+tshark -r "$TMP/a.pcapng" -T fields -e frame.time_epoch 2>/dev/null | grep -q '\.[0-9]\{9\}$' ||
+	fail "record: no nanosecond timestamps"
+inj 1 --count 20 --interval 100us --jitter 30us --seed 11 --record "$TMP/s1.pcapng"
+inj 1 --count 20 --interval 100us --jitter 30us --seed 11 --record "$TMP/s2.pcapng"
+inj 1 --count 20 --interval 100us --jitter 30us --seed 12 --record "$TMP/s3.pcapng"
+events "$TMP/s1.pcapng" >"$TMP/s1.txt"
+events "$TMP/s2.pcapng" >"$TMP/s2.txt"
+events "$TMP/s3.pcapng" >"$TMP/s3.txt"
+cmp -s "$TMP/s1.txt" "$TMP/s2.txt" || fail "--seed 11 twice: different runs"
+cmp -s "$TMP/s1.txt" "$TMP/s3.txt" && fail "--seed 11 and 12: the same schedule"
+timeout -k 5 30 tshark -r "$TMP/a.pcapng" -F pcap -w "$TMP/a.pcap" 2>/dev/null
+inj 1 --pcap "$TMP/a.pcap" --speed 2 --record "$TMP/c.pcapng" || fail "pcap replay: exit $? ($(cat "$TMP/err"))"
+expect "pcap replay" injected 60
+expect "pcap replay" delivered 60
+# Each packet of the pcap is due at its time from the first, halved.
+timeout -k 5 30 tshark -r "$TMP/a.pcap" -T fields -e frame.time_relative 2>/dev/null |
+	awk '{ printf "%.0f\n", $1 * 1e9 / 2 }' >"$TMP/want.txt"
+timeout -k 5 30 tshark -r "$TMP/c.pcapng" -T fields -e frame.comment 2>/dev/null |
+	sed -E 's/.* sched_ns=([0-9]+) .*/\1/' >"$TMP/got.txt"
+paste "$TMP/want.txt" "$TMP/got.txt" | awk '{ d = $1 - $2; if (d < -1000 || d > 1000) bad++ }
+	END { exit !(NR == 60 && !bad) }' ||
+	fail "pcap --speed 2: due times are not the capture's halved: $(paste "$TMP/want.txt" "$TMP/got.txt" | head -3)"
+say "replay reproduced 60 packets in 30 events; seeds deterministic; pcap input replayed"
+
+say "== 6. a user-space driver: examples/nic-driver"
+timeout -k 5 30 "$BUILD/examples/nic-driver" "$FAB" 4 3 >"$TMP/drv" 2>&1 &
+drv=$!
+PIDS="$PIDS $drv"
+wait_line "$TMP/drv" 'NIC up' 5 || fail "nic-driver did not come up: $(cat "$TMP/drv")"
+inj 4 --type icmp --count 3 --vlan 9 || fail "inject into nic-driver: exit $?"
+wait "$drv"
+st=$?
+forget "$drv"
+[ $st -eq 0 ] && [ "$(grep -c '^packet .*vlan 9.*type 0800' "$TMP/drv")" -eq 3 ] ||
+	fail "nic-driver: exit $st: $(cat "$TMP/drv")"
+say "nic-driver received $(grep -c '^packet' "$TMP/drv") packets"
+
+say "== 7. --evaluate"
+mint inject -j 1 --evaluate >"$TMP/eval" 2>"$TMP/err" || fail "evaluate: exit $? ($(cat "$TMP/err"))"
+jq -e '.mode == "sleep" and .min_interval_ns > 0 and (.cpu_ns_per_packet.veth | type) == "number"
+	and .latency_ns.p50 > 0 and .latency_ns.max >= .latency_ns.p99' "$TMP/eval" >/dev/null ||
+	fail "evaluate: $(cat "$TMP/eval")"
+ip -o link show | grep -q mintev && fail "evaluate left its veth pair: $(ip -o link show | grep mintev)"
+say "evaluate: $(cat "$TMP/eval")"
+
+t_finish

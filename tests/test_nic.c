@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulated NIC: configuration errors; packets in ring order with their
+ * bytes and descriptor fields; the doorbell only for an unmasked cause;
+ * overrun counted and nothing overwritten; interrupt moderation; garbage
+ * written by a hostile device or driver counted, never followed outside
+ * the NIC; a driver in another process with its dispatcher receiving
+ * every packet in order; a dead or re-attached driver refused.
+ */
+#include <pthread.h>
+
+#define T_RNG_SEED 0x452821e638d01377ull
+#include "mint/nic.h"
+#include "testlib.h"
+
+#define DRIVER 1u
+
+static bool vector_pending(struct mint_fabric *f, uint32_t node, uint32_t v)
+{
+	return atomic_load(&mint_node_entry(f, node)->pending[v / 64]) >> (v % 64) & 1;
+}
+
+static void clear_pending(struct mint_fabric *f, uint32_t node)
+{
+	for (int w = 0; w < 4; w++)
+		atomic_store(&mint_node_entry(f, node)->pending[w], 0);
+}
+
+/* The driver as node DRIVER in this process, and a device handle from a
+ * second, unjoined one (a tool, as `mint inject` is). */
+struct rig {
+	struct mint_fabric *f, *g;
+	struct mint_nic *nic;
+	struct mint_nic_dev *dev;
+	struct mint_nic_hdr *hdr;
+};
+
+static void rig_up(struct rig *r, const struct mint_nic_config *cfg)
+{
+	r->f = t_fabric(8u << 20);
+	CHECK_EQ(t_join(r->f, DRIVER, NULL), 0);
+	CHECK_EQ(mint_nic_attach(r->f, cfg, &r->nic), 0);
+	r->g = t_attach();
+	CHECK_EQ(mint_nic_dev_open(r->g, DRIVER, &r->dev), 0);
+	struct mint_obj_info info;
+	CHECK_EQ(mint_obj_find(r->f, "nic.1", &info), 0);
+	CHECK_EQ(info.type, MINT_OBJ_NIC);
+	r->hdr = mint_fabric_at(r->f, info.offset, info.size);
+}
+
+static void rig_down(struct rig *r)
+{
+	mint_nic_dev_close(r->dev);
+	mint_nic_detach(r->nic);
+	mint_fabric_detach(r->g);
+	mint_fabric_detach(r->f);
+	t_fabric_cleanup();
+}
+
+static int put_bytes(struct mint_nic_dev *d, uint8_t fill, uint32_t len)
+{
+	uint8_t buf[MINT_NIC_MAX_BUF];
+	memset(buf, fill, len);
+	struct mint_nic_pkt p = {buf, len, len, 0, MINT_NIC_STAT_EOP, 0, 0};
+	return mint_nic_put(d, &p, NULL);
+}
+
+/* What a receive callback saw. */
+struct seen {
+	int n;
+	uint8_t fill[64];
+	uint32_t len[64];
+	uint16_t vlan[64];
+	uint8_t status[64];
+	bool refuse;
+};
+
+static int record(void *arg, const struct mint_nic_rx *rx)
+{
+	struct seen *s = arg;
+	if (s->n < 64) {
+		s->fill[s->n] = rx->len ? ((const uint8_t *)rx->data)[0] : 0;
+		s->len[s->n] = rx->len;
+		s->vlan[s->n] = rx->vlan;
+		s->status[s->n] = rx->status;
+		for (uint32_t i = 1; i < rx->len; i++)
+			if (((const uint8_t *)rx->data)[i] != s->fill[s->n])
+				s->fill[s->n] = 0xee; /* torn or wrong bytes */
+	}
+	s->n++;
+	return s->refuse ? -1 : 0;
+}
+
+static void test_config_errors(void)
+{
+	struct mint_fabric *f = t_fabric(8u << 20);
+	struct mint_nic *n = NULL;
+	struct mint_nic_dev *d = NULL;
+	CHECK_EQ(mint_nic_attach(f, NULL, &n), -ENOTCONN);
+	CHECK_EQ(mint_nic_dev_open(f, 1, &d), -ENOENT);
+	CHECK_EQ(mint_nic_dev_open(f, MINT_MAX_NODES, &d), -ERANGE);
+	CHECK_EQ(t_join(f, DRIVER, NULL), 0);
+	const struct mint_nic_config bad[] = {
+		{.ndesc = 4}, {.ndesc = 12}, {.ndesc = 8192}, {.buf_size = 100},
+		{.buf_size = 3000}, {.buf_size = 32768},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ(mint_nic_attach(f, &bad[i], &n), -EINVAL);
+	struct mint_nic_config small = {.ndesc = 8, .buf_size = 256};
+	CHECK_EQ(mint_nic_attach(f, &small, &n), 0);
+	mint_nic_detach(n);
+	/* Another geometry while "nic.1" exists: refused, not resized. */
+	struct mint_nic_config other = {.ndesc = 16, .buf_size = 256};
+	CHECK_EQ(mint_nic_attach(f, &other, &n), -EEXIST);
+	CHECK_EQ(mint_nic_dev_open(f, DRIVER, &d), -ENODEV); /* detached: down */
+	CHECK_EQ(mint_nic_attach(f, &small, &n), 0);
+	CHECK_EQ(mint_nic_dev_open(f, DRIVER, &d), 0);
+	struct mint_nic_stats st;
+	CHECK_EQ(mint_nic_stats(f, DRIVER, &st), 0);
+	CHECK(st.up);
+	CHECK_EQ(st.ndesc, 8);
+	CHECK_EQ(st.rdt, 7);
+	CHECK_EQ(st.ims, MINT_NIC_ICR_RXT0 | MINT_NIC_ICR_RXO);
+	CHECK_EQ(mint_nic_stats(f, 2, &st), -ENOENT);
+	mint_nic_dev_close(d);
+	mint_nic_detach(n);
+	mint_fabric_detach(f);
+	t_fabric_cleanup();
+}
+
+/* Descriptor fields, bytes, order; the doorbell after the cause. */
+static void test_order(void)
+{
+	struct rig r;
+	struct mint_nic_config cfg = {.ndesc = 16, .buf_size = 2048, .mac = {2, 0, 0, 0, 0, 9},
+				      .ipv4 = {10, 78, 0, 2}, .prefix_len = 24};
+	rig_up(&r, &cfg);
+	uint8_t mac[6], ip[4];
+	mint_nic_dev_addr(r.dev, mac, ip);
+	CHECK_EQ(memcmp(mac, cfg.mac, 6), 0);
+	CHECK_EQ(memcmp(ip, cfg.ipv4, 4), 0);
+	clear_pending(r.f, DRIVER);
+	for (uint32_t i = 0; i < 10; i++) {
+		uint8_t buf[2048];
+		memset(buf, (int)(i + 1), sizeof(buf));
+		struct mint_nic_pkt p = {buf, 60 + i * 100, 60 + i * 100, 0x1234,
+					 MINT_NIC_STAT_EOP | (i % 2 ? MINT_NIC_STAT_VP : 0), 0,
+					 (uint16_t)(i % 2 ? 100 + i : 0)};
+		struct mint_nic_desc_image img;
+		CHECK_EQ(mint_nic_put(r.dev, &p, &img), 0);
+		CHECK_EQ(img.index, i);
+		CHECK_EQ(img.rdh, i);
+		CHECK_EQ(img.rdt, 15);
+		CHECK(img.status_word >> 32 & MINT_NIC_STAT_DD);
+	}
+	/* Written but not kicked: no doorbell yet, no cause. */
+	CHECK(!vector_pending(r.f, DRIVER, MINT_VEC_NIC));
+	CHECK_EQ(mint_nic_kick(r.dev, MINT_NIC_ICR_RXT0), 1);
+	CHECK(vector_pending(r.f, DRIVER, MINT_VEC_NIC));
+	CHECK_EQ(mint_nic_cause(r.nic), MINT_NIC_ICR_RXT0);
+	CHECK_EQ(mint_nic_cause(r.nic), 0); /* read-to-clear */
+	struct seen s = {0};
+	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 4), 4); /* the budget */
+	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 64), 6);
+	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 64), 0);
+	CHECK_EQ(s.n, 10);
+	for (int i = 0; i < 10; i++) {
+		CHECK_EQ(s.fill[i], i + 1);
+		CHECK_EQ(s.len[i], 60 + (uint32_t)i * 100);
+		CHECK_EQ(s.vlan[i], i % 2 ? 100 + i : 0);
+		CHECK(s.status[i] & MINT_NIC_STAT_DD);
+	}
+	struct mint_nic_stats st;
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.rdh, 10);
+	CHECK_EQ(st.rdt, (15 + 10) % 16);
+	CHECK_EQ(st.rx_packets, 10);
+	CHECK_EQ(st.drv_packets, 10);
+	CHECK_EQ(st.irqs, 1);
+	CHECK_EQ(st.drv_irqs, 1);
+	/* Wrap around the ring several times. */
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 7; i++)
+			CHECK_EQ(put_bytes(r.dev, (uint8_t)(round * 7 + i), 64), 0);
+		struct seen t = {0};
+		CHECK_EQ(mint_nic_rx(r.nic, record, &t, 64), 7);
+		for (int i = 0; i < 7; i++)
+			CHECK_EQ(t.fill[i], (uint8_t)(round * 7 + i));
+	}
+	rig_down(&r);
+}
+
+/* Head == tail: the packet is missed and counted, nothing overwritten. */
+static void test_overrun(void)
+{
+	struct rig r;
+	struct mint_nic_config cfg = {.ndesc = 8, .buf_size = 256};
+	rig_up(&r, &cfg);
+	for (int i = 0; i < 7; i++)
+		CHECK_EQ(put_bytes(r.dev, (uint8_t)(i + 1), 100), 0);
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ(put_bytes(r.dev, 0x77, 100), -ENOBUFS);
+	struct mint_nic_stats st;
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.overruns, 5);
+	CHECK_EQ(st.rx_packets, 7);
+	CHECK_EQ(mint_nic_cause(r.nic), MINT_NIC_ICR_RXO);
+	struct seen s = {0};
+	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 64), 7);
+	for (int i = 0; i < 7; i++)
+		CHECK_EQ(s.fill[i], i + 1);
+	/* Room again: the ring goes on where it was. */
+	CHECK_EQ(put_bytes(r.dev, 9, 100), 0);
+	s.n = 0;
+	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 64), 1);
+	CHECK_EQ(s.fill[0], 9);
+	/* A packet longer than a buffer: the descriptor says so, the driver
+	 * drops it as garbage; only a buffer's worth was copied. */
+	CHECK_EQ(put_bytes(r.dev, 3, 256), 0);
+	uint8_t big[600];
+	memset(big, 4, sizeof(big));
+	struct mint_nic_pkt p = {big, 600, 600, 0, MINT_NIC_STAT_EOP, 0, 0};
+	CHECK_EQ(mint_nic_put(r.dev, &p, NULL), 0);
+	s.n = 0;
+	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 64), 2);
+	CHECK_EQ(s.n, 1);
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.drv_bad, 1);
+	/* A batch stops where the ring is full; what it wrote is intact. */
+	uint8_t bufs[10][64];
+	struct mint_nic_pkt pk[10];
+	struct mint_nic_desc_image img[10];
+	for (int i = 0; i < 10; i++) {
+		memset(bufs[i], 20 + i, sizeof(bufs[i]));
+		pk[i] = (struct mint_nic_pkt){bufs[i], 64, 64, 0, MINT_NIC_STAT_EOP, 0, 0};
+	}
+	uint64_t overruns = st.overruns, rx = st.rx_packets;
+	CHECK_EQ(mint_nic_put_batch(r.dev, pk, 10, img), 7);
+	CHECK_EQ(img[6].index, (img[0].index + 6) % 8);
+	CHECK_EQ(mint_nic_put_batch(r.dev, pk + 7, 3, NULL), 0);
+	CHECK_EQ(mint_nic_put(r.dev, &pk[7], NULL), -ENOBUFS);
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.overruns, overruns + 1);
+	CHECK_EQ(st.rx_packets, rx + 7);
+	CHECK_EQ(st.rdh, (img[6].index + 1) % 8);
+	s.n = 0;
+	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 64), 7);
+	for (int i = 0; i < 7; i++)
+		CHECK_EQ(s.fill[i], 20 + i);
+	/* ... and before a descriptor the driver spoiled (left to put). */
+	struct mint_nic_desc *desc = (struct mint_nic_desc *)((uint8_t *)r.hdr + 256);
+	desc[(img[6].index + 3) % 8].addr = 1ull << 40;
+	CHECK_EQ(mint_nic_put_batch(r.dev, pk, 5, NULL), 2);
+	CHECK_EQ(mint_nic_put(r.dev, pk, NULL), -EPROTO);
+	rig_down(&r);
+}
+
+static void test_mask_and_moderation(void)
+{
+	struct rig r;
+	rig_up(&r, NULL);
+	clear_pending(r.f, DRIVER);
+	mint_nic_set_mask(r.nic, 0);
+	CHECK_EQ(put_bytes(r.dev, 1, 60), 0);
+	CHECK_EQ(mint_nic_kick(r.dev, MINT_NIC_ICR_RXT0), 0);
+	CHECK(!vector_pending(r.f, DRIVER, MINT_VEC_NIC));
+	/* Unmasking a cause already set rings at once (as IMS does). */
+	mint_nic_set_mask(r.nic, MINT_NIC_ICR_RXT0);
+	CHECK(vector_pending(r.f, DRIVER, MINT_VEC_NIC));
+	CHECK_EQ(mint_nic_cause(r.nic), MINT_NIC_ICR_RXT0);
+	clear_pending(r.f, DRIVER);
+	/* A cause not in the mask does not ring. */
+	CHECK_EQ(mint_nic_kick(r.dev, MINT_NIC_ICR_RXDMT0), 0);
+	CHECK_EQ(mint_nic_cause(r.nic), MINT_NIC_ICR_RXDMT0);
+	/* ITR: a second doorbell within the gap waits for the gap. */
+	mint_nic_set_itr(r.nic, 200000000ull);
+	CHECK_EQ(mint_nic_kick(r.dev, MINT_NIC_ICR_RXT0), 1);
+	clear_pending(r.f, DRIVER);
+	CHECK_EQ(mint_nic_kick(r.dev, MINT_NIC_ICR_RXT0), 0);
+	CHECK_EQ(mint_nic_kick(r.dev, MINT_NIC_ICR_RXT0), 0);
+	CHECK(!vector_pending(r.f, DRIVER, MINT_VEC_NIC));
+	struct mint_nic_stats st;
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.irqs_masked, 2);
+	CHECK_EQ(st.icr, MINT_NIC_ICR_RXT0); /* the cause waits in ICR */
+	t_sleep_ms(250);
+	CHECK_EQ(mint_nic_kick(r.dev, 0), 1); /* the gap is over: it rings */
+	CHECK(vector_pending(r.f, DRIVER, MINT_VEC_NIC));
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.irqs, 2);
+	rig_down(&r);
+}
+
+/* Garbage from either side: counted, the other side stays inside. */
+static void test_garbage(void)
+{
+	struct rig r;
+	struct mint_nic_config cfg = {.ndesc = 8, .buf_size = 256};
+	rig_up(&r, &cfg);
+	struct mint_nic_desc *desc = (struct mint_nic_desc *)((uint8_t *)r.hdr + 256);
+	/* A hostile device: lengths beyond the buffer, error bits, DD without
+	 * EOP, a foreign buffer offset, random status words. */
+	const uint64_t dd = (uint64_t)MINT_NIC_STAT_DD << 32, eop = (uint64_t)MINT_NIC_STAT_EOP << 32;
+	atomic_store(&desc[0].status_word, dd | eop | 0xffff);
+	atomic_store(&desc[1].status_word, dd | eop | 60 | (uint64_t)MINT_NIC_ERR_CE << 40);
+	atomic_store(&desc[2].status_word, dd | 60);
+	desc[3].addr = 0x7fffffffffffull;
+	atomic_store(&desc[3].status_word, dd | eop | 60);
+	atomic_store(&desc[4].status_word, dd | eop | 60);
+	struct seen s = {0};
+	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 64), 5);
+	CHECK_EQ(s.n, 1); /* only the fourth, desc 4, was a packet */
+	struct mint_nic_stats st;
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.drv_bad, 2);
+	CHECK_EQ(st.drv_errors, 2);
+	CHECK_EQ(desc[3].addr, 3 * 256); /* the driver put its buffer back */
+	for (int i = 0; i < 2000; i++) {
+		uint32_t k = (uint32_t)(t_rnd() % 8);
+		desc[k].addr = t_rnd() % 4 ? t_rnd() : k * 256u;
+		atomic_store(&desc[k].status_word, t_rnd());
+		mint_nic_rx(r.nic, record, &s, (unsigned)(t_rnd() % 9));
+	}
+	/* A hostile driver: a garbage RDT, then a garbage buffer offset. */
+	atomic_store(&r.hdr->rdt, 9999);
+	CHECK_EQ(put_bytes(r.dev, 1, 60), -EPROTO);
+	atomic_store(&r.hdr->rdt, (atomic_load(&r.hdr->rdh) + 7) % 8);
+	for (int k = 0; k < 8; k++) {
+		desc[k].addr = 1ull << 40;
+		atomic_store(&desc[k].status_word, 0);
+	}
+	CHECK_EQ(put_bytes(r.dev, 1, 60), -EPROTO);
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.dev_errors, 2);
+	/* A corrupt header: the device refuses the NIC. */
+	struct mint_nic_dev *d2;
+	r.hdr->ndesc = 5;
+	CHECK_EQ(mint_nic_dev_open(r.g, DRIVER, &d2), -EPROTO);
+	r.hdr->ndesc = 8;
+	r.hdr->buf_off = 1ull << 50;
+	CHECK_EQ(mint_nic_dev_open(r.g, DRIVER, &d2), -EPROTO);
+	r.hdr->buf_off = 256 + 8 * 16;
+	CHECK_EQ(mint_nic_dev_open(r.g, DRIVER, &d2), 0);
+	mint_nic_dev_close(d2);
+	rig_down(&r);
+}
+
+/* ==== a driver in another process, interrupt-driven ==== */
+
+#define SEQ_PACKETS 20000
+
+struct drv_state {
+	_Atomic uint32_t ready, done;
+	_Atomic uint64_t got, out_of_order, bad_bytes;
+};
+
+struct drv_ctx {
+	struct drv_state *s;
+	struct mint_nic *nic;
+	struct mint_dispatcher *d;
+	uint64_t expect;
+};
+
+static int check_seq(void *arg, const struct mint_nic_rx *rx)
+{
+	struct drv_ctx *c = arg;
+	uint64_t seq;
+	if (rx->len < sizeof(seq)) {
+		atomic_fetch_add(&c->s->bad_bytes, 1);
+		return 0;
+	}
+	memcpy(&seq, rx->data, sizeof(seq));
+	if (seq != c->expect)
+		atomic_fetch_add(&c->s->out_of_order, 1);
+	c->expect = seq + 1;
+	if (atomic_fetch_add(&c->s->got, 1) + 1 == SEQ_PACKETS)
+		mint_dispatcher_stop(c->d);
+	return 0;
+}
+
+static void on_nic(void *arg, uint32_t vector)
+{
+	struct drv_ctx *c = arg;
+	(void)vector;
+	mint_nic_cause(c->nic);
+	while (mint_nic_rx(c->nic, check_seq, c, 64) > 0)
+		;
+}
+
+static void driver_child(void *arg)
+{
+	enum mint_dispatch_mode mode = *(enum mint_dispatch_mode *)arg;
+	struct mint_fabric *f = t_child_attach();
+	struct mint_node_opts o = {.name = "drv", .mode = mode};
+	if (t_join(f, DRIVER, &o) != 0)
+		_exit(2);
+	struct drv_ctx c = {t_shared_object(f, "nic-test", sizeof(struct drv_state)), NULL, NULL, 0};
+	struct mint_nic_config cfg = {.ndesc = 64, .buf_size = 256};
+	if (!c.s || mint_nic_attach(f, &cfg, &c.nic) || mint_dispatcher_create(f, mode, &c.d))
+		_exit(2);
+	mint_dispatcher_set_handler(c.d, MINT_VEC_NIC, on_nic, &c);
+	atomic_store(&c.s->ready, 1);
+	mint_dispatcher_run(c.d);
+	atomic_store(&c.s->done, 1);
+	mint_dispatcher_destroy(c.d);
+	mint_nic_detach(c.nic);
+	mint_fabric_detach(f);
+}
+
+static void driver_case(enum mint_dispatch_mode mode)
+{
+	struct mint_fabric *f = t_fabric(8u << 20);
+	struct drv_state *s = t_shared_object(f, "nic-test", sizeof(*s));
+	pid_t pid = t_spawn(driver_child, &mode);
+	uint64_t end = t_now_ns() + 20000000000ull;
+	while (!atomic_load(&s->ready) && t_now_ns() < end)
+		t_sleep_us(500);
+	struct mint_nic_dev *d = NULL;
+	CHECK_EQ(mint_nic_dev_open(f, DRIVER, &d), 0);
+	if (!d)
+		exit(1);
+	uint64_t overruns = 0;
+	for (uint64_t seq = 0; seq < SEQ_PACKETS && t_now_ns() < end;) {
+		uint8_t buf[64];
+		memset(buf, 0x5a, sizeof(buf));
+		memcpy(buf, &seq, sizeof(seq));
+		struct mint_nic_pkt p = {buf, sizeof(buf), sizeof(buf), 0, MINT_NIC_STAT_EOP, 0, 0};
+		int rc = mint_nic_put(d, &p, NULL);
+		if (rc == 0 && (++seq % 8 == 0 || seq == SEQ_PACKETS))
+			mint_nic_kick(d, MINT_NIC_ICR_RXT0);
+		if (rc == -ENOBUFS) {
+			overruns++;
+			mint_nic_kick(d, MINT_NIC_ICR_RXT0);
+			sched_yield();
+		}
+		CHECK(rc == 0 || rc == -ENOBUFS);
+	}
+	CHECK_EQ(t_wait_child_for(pid, 30000), 0);
+	CHECK_EQ(atomic_load(&s->got), SEQ_PACKETS);
+	CHECK_EQ(atomic_load(&s->out_of_order), 0);
+	CHECK_EQ(atomic_load(&s->bad_bytes), 0);
+	struct mint_nic_stats st;
+	CHECK_EQ(mint_nic_stats(f, DRIVER, &st), 0);
+	CHECK_EQ(st.overruns, overruns);
+	CHECK_EQ(st.drv_packets, SEQ_PACKETS);
+	CHECK(!st.up); /* the child detached */
+	CHECK(!mint_nic_dev_alive(d));
+	mint_nic_dev_close(d);
+	mint_fabric_detach(f);
+	t_fabric_cleanup();
+}
+
+static void test_driver_poll(void) { driver_case(MINT_MODE_POLL); }
+static void test_driver_sleep(void) { driver_case(MINT_MODE_SLEEP); }
+
+/* A driver that re-attaches (a new agent, a new epoch) is a new device. */
+static void test_reattach(void)
+{
+	struct rig r;
+	rig_up(&r, NULL);
+	CHECK(mint_nic_dev_alive(r.dev));
+	mint_nic_detach(r.nic);
+	CHECK(!mint_nic_dev_alive(r.dev));
+	CHECK_EQ(put_bytes(r.dev, 1, 60), -ENODEV); /* nothing written to a detached NIC */
+	CHECK_EQ(mint_node_leave(r.f), 0);
+	CHECK_EQ(t_join(r.f, DRIVER, NULL), 0);
+	CHECK_EQ(mint_nic_attach(r.f, NULL, &r.nic), 0);
+	CHECK(!mint_nic_dev_alive(r.dev)); /* old epoch */
+	CHECK_EQ(put_bytes(r.dev, 1, 60), -ENODEV);
+	struct mint_nic_dev *d2;
+	CHECK_EQ(mint_nic_dev_open(r.g, DRIVER, &d2), 0);
+	CHECK(mint_nic_dev_alive(d2));
+	mint_nic_dev_close(d2);
+	rig_down(&r);
+}
+
+int main(void)
+{
+	t_start("test_nic", T_SANITIZED ? 200 : 100);
+	RUN(test_config_errors);
+	RUN(test_order);
+	RUN(test_overrun);
+	RUN(test_mask_and_moderation);
+	RUN(test_garbage);
+	RUN(test_reattach);
+	RUN(test_driver_poll);
+	RUN(test_driver_sleep);
+	return t_done();
+}
