@@ -5,7 +5,8 @@
 # `mint node start` creates namespace mint-FABRIC-ID: `ip netns list`
 # shows it; the agent's /proc/PID/ns/net differs from ours and is the one
 # `ip netns exec` enters (and /run/netns/NAME holds); lo is up inside;
-# `mint status -j` shows the name.  `--no-netns` runs a node in our
+# `mint status -j` shows the name.  A node with --name in its own namespace
+# has that hostname (its own UTS namespace), as `mint exec` shows.  `--no-netns` runs a node in our
 # namespace, `--netns` asks for one explicitly; pings cross namespaces
 # through the fabric.  `mint node stop` removes the namespace.  After
 # kill -9 of an agent the name stays, and `mint node start` of the same id
@@ -69,9 +70,14 @@ pid1=$pid
 [ "$(node_field 1 netns)" = null ] || fail "status -j shows netns $(node_field 1 netns) for node 1"
 ns_listed "$NS1" && fail "--no-netns created $NS1"
 
-# ---- node 2: --netns, a namespace of its own ----
-node_start 2 --netns
+# ---- node 2: --netns, a namespace of its own, and a name ----
+node_start 2 --netns --name ns-two
 pid2=$pid
+# A named node in its own namespace is a host of that name; ours stays.
+[ "$(nsenter -t "$pid2" -u hostname)" = ns-two ] ||
+	fail "node 2's hostname is $(nsenter -t "$pid2" -u hostname), not ns-two"
+[ "$(mint exec 2 -- hostname 2>&1)" = ns-two ] || fail "mint exec 2 -- hostname: $(mint exec 2 -- hostname 2>&1)"
+[ "$(hostname)" != ns-two ] || fail "node 2 renamed the host"
 ns2=$(ns_of "$pid2")
 ns_listed "$NS2" || fail "$NS2 is not listed"
 [ "$ns2" != "$HOST" ] && [ "$ns2" != "$ns0" ] || fail "node 2's namespace $ns2 is not its own"

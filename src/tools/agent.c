@@ -155,6 +155,15 @@ static int start_devices(struct agent *a, int ready_fd)
 	return rc;
 }
 
+/* A named node in its own namespaces is a host of that name: what it runs
+ * (mint exec's commands) sees it, the host's own name stays. */
+static int set_hostname(const char *name)
+{
+	if (unshare(CLONE_NEWUTS) != 0 || sethostname(name, strlen(name)) != 0)
+		return -errno;
+	return 0;
+}
+
 /* Everything from the namespace to a running dispatcher; "ok" or an error
  * line on READY_FD. */
 static int bring_up(struct agent *a, int ready_fd)
@@ -172,6 +181,10 @@ static int bring_up(struct agent *a, int ready_fd)
 		     rc != -EPERM	? ""
 		     : loopback ? " (needs CAP_NET_ADMIN: run as root)"
 				: " (run as root, or use --no-netns)");
+		return rc;
+	}
+	if (cfg->netns && cfg->name[0] && (rc = set_hostname(cfg->name)) != 0) {
+		tell(cfg->id, ready_fd, "cannot take the hostname %s: %s", cfg->name, strerror(-rc));
 		return rc;
 	}
 	if ((rc = mint_fabric_attach(cfg->fabric, &a->f)) != 0) {
