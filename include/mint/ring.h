@@ -71,6 +71,7 @@ uint32_t mint_ring_max_record(const struct mint_ring *r);
 /*
  * Producer.  send: 0, -EAGAIN if full, -EMSGSIZE if LEN is too large or
  * TYPE >= MINT_REC_PAD, -EBADMSG if the consumer's head is impossible.
+ * DATA may be NULL when LEN is 0 (an empty record: its type is the message).
  * send_batch: publishes as many of N as fit with one index update and one
  * notification; returns how many (0: full), or one of those errors when
  * the first message could not be sent.
@@ -91,7 +92,8 @@ int mint_ring_commit(struct mint_ring *r, uint32_t len, uint32_t type);
 
 /*
  * Consumer.  recv: payload length, -EAGAIN if empty, -EMSGSIZE if CAP is
- * too small (the record stays), -EBADMSG on corruption (see above).
+ * too small (the record stays), -EBADMSG on corruption (see above).  BUF
+ * may be NULL when CAP is 0: only an empty record is taken then.
  * recv_batch: fills up to N messages and returns how many (0 if empty), or
  * -EMSGSIZE / -EBADMSG when it could take none.
  */

@@ -166,7 +166,8 @@ static void put_record(struct mint_ring *r, uint64_t *tail, const void *data, ui
 {
 	uint64_t pos = place(r, tail, rec_bytes(len));
 	put_header(r, pos, len, type);
-	memcpy(r->data + pos + HDR_BYTES, data, len);
+	if (len) /* an empty record may come from NULL: memcpy must not see it */
+		memcpy(r->data + pos + HDR_BYTES, data, len);
 	*tail += rec_bytes(len);
 }
 
@@ -386,7 +387,8 @@ static int take_one(struct mint_ring *r, struct mint_msg *m)
 		return rc;
 	if (len > m->cap)
 		return -EMSGSIZE;
-	memcpy(m->data, r->data + pos + HDR_BYTES, len);
+	if (len) /* an empty record may go to a NULL buffer */
+		memcpy(m->data, r->data + pos + HDR_BYTES, len);
 	m->len = len;
 	m->type = type;
 	r->local_head += rec_bytes(len);

@@ -68,14 +68,13 @@ int exec_forward_fd(struct mint_ring *tx, int fd, uint32_t type, uint8_t *buf,
 
 int exec_peek_wait(struct mint_ring *rx, const void **payload, uint32_t *type, bool *taken)
 {
-	uint8_t none;
 	*taken = false;
 	int n = mint_ring_peek(rx, payload, type);
 	if (n != -EAGAIN)
 		return n;
 	/* A receive into no room waits for a record, takes an empty one and
 	 * leaves any other (-EMSGSIZE) to be peeked at. */
-	n = mint_ring_recv_wait(rx, &none, 0, type, EXEC_POLL_MS);
+	n = mint_ring_recv_wait(rx, NULL, 0, type, EXEC_POLL_MS);
 	if (n == -EMSGSIZE)
 		return mint_ring_peek(rx, payload, type);
 	if (n == 0) {
