@@ -122,6 +122,14 @@ int mint_ring_recv_wait(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *
 			int timeout_ms);
 
 /*
+ * Consumer of two rings (one thread consuming both A and B; B may be
+ * NULL): wait up to TIMEOUT_MS (-1: forever) until either has data,
+ * sleeping on both doorbells at once.  0 (then receive from the one that
+ * has data), -ETIMEDOUT, -EINTR on a signal.
+ */
+int mint_ring_wait_either(struct mint_ring *a, struct mint_ring *b, int timeout_ms);
+
+/*
  * Interrupt-driven consumers (a node's dispatcher): after draining, arm
  * the ring so the next send raises cons_vector on the consumer's node.
  * Returns 0 when armed and empty, 1 when data arrived meanwhile (drain

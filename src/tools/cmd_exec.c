@@ -223,7 +223,7 @@ static int run_session(struct session *se)
 		const void *data;
 		uint32_t type;
 		bool taken;
-		int n = exec_peek_wait(&se->ch.rx, &data, &type, &taken);
+		int n = exec_peek_wait(&se->ch.rx, NULL, &data, &type, &taken);
 		if (n >= 0) {
 			status = take_record(se, data, n, type);
 			if (!taken)
