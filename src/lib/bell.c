@@ -88,7 +88,11 @@ int mint_bell_wait_pair(struct mint_bell *a, struct mint_bell *b, mint_ready_fn 
 		at = deadline_in(timeout_ns);
 	long n = syscall(SYS_futex_waitv, w, 2u, 0u, timeout_ns >= 0 ? &at : NULL,
 			 CLOCK_MONOTONIC);
-	int rc = n >= 0 || errno == EAGAIN ? 0 : -errno;
+	/* Any other failure (ENOSYS, or an emulator's EINVAL) would fail again
+	 * at once: the caller falls back instead of spinning. */
+	int rc = n >= 0 || errno == EAGAIN		? 0
+		 : errno == ETIMEDOUT || errno == EINTR ? -errno
+							: -ENOSYS;
 	ast32(&a->sleeping, MINT_BELL_AWAKE, memory_order_relaxed);
 	ast32(&b->sleeping, MINT_BELL_AWAKE, memory_order_relaxed);
 	return rc;
