@@ -33,8 +33,10 @@ ALL_LDFLAGS := $(SANFLAGS) $(if $(STATIC),-static) $(LDFLAGS)
 LIB_SRC := $(wildcard src/lib/*.c)
 LIB_OBJ := $(LIB_SRC:src/lib/%.c=$(BUILD)/lib/%.o)
 TOOL_SRC := $(wildcard src/tools/*.c)
-# `mint capture` needs libpcap (libpcap-dev): native builds link it, the
-# static cross builds (no libpcap for them) leave the command out.
+# `mint capture` and `mint inject --pcap` need libpcap: native builds
+# compile against libpcap-dev's headers and dlopen() the library on first
+# use (src/tools/pcap_lazy.c), so no other command pays for loading it;
+# the static cross builds (no libpcap for them) leave capture out.
 # WITH_PCAP=0 builds without it natively too.
 ifneq ($(CROSS),)
   override WITH_PCAP := 0
@@ -42,9 +44,9 @@ endif
 WITH_PCAP ?= 1
 ifeq ($(WITH_PCAP),1)
   TOOL_CFLAGS := -DMINT_WITH_PCAP
-  TOOL_LDLIBS := -lpcap
+  TOOL_LDLIBS := -ldl
 else
-  TOOL_SRC := $(filter-out src/tools/cmd_capture.c,$(TOOL_SRC))
+  TOOL_SRC := $(filter-out src/tools/cmd_capture.c src/tools/pcap_lazy.c,$(TOOL_SRC))
 endif
 TOOL_OBJ := $(TOOL_SRC:src/tools/%.c=$(BUILD)/tools/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)

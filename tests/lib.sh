@@ -123,6 +123,18 @@ without() {
 	done
 }
 
+# no_libpcap COMMAND...: COMMAND (bounded) in a private mount namespace in
+# which every libpcap the dynamic linker knows is an empty file, so that
+# dlopen() fails as on a machine without libpcap.  Needs root and unshare.
+no_libpcap() {
+	_t_libs=$(ldconfig -p | awk '/libpcap\.so/ { print $NF }' | xargs -r readlink -f | sort -u)
+	[ -n "$_t_libs" ] || die "ldconfig knows no libpcap"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	timeout -k 5 60 unshare -m sh -c \
+		'for l in $1; do mount --bind /dev/null "$l" || exit 125; done; shift; exec "$@"' \
+		sh "$_t_libs" "$@"
+}
+
 # forget PID: a child in $PIDS was reaped; the cleanup must not kill its
 # number again.
 forget() {

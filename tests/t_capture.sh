@@ -14,7 +14,9 @@
 # the FILE exists once the capture runs.  Bad input, each one line
 # "mint: ..." and no file: no such node (64: usage), a node not running,
 # a node without a VNI (2, 3), an unwritable FILE (missing directory, a
-# directory), no -w, bad -c/-G/--snaplen, not root.  A node stopped
+# directory), no -w, bad -c/-G/--snaplen, not root, no libpcap (hidden in
+# a private mount namespace: "libpcap is not installed", while `mint
+# status` works; mint does not link libpcap).  A node stopped
 # during a capture ends it with the summary, an error line and status 1.
 #
 # Needs root, ip (iproute2), ping (iputils-ping), tshark and jq
@@ -33,6 +35,7 @@ need ip "ip (iproute2)"
 need ping "ping (iputils-ping)"
 need tshark
 need jq
+need unshare "unshare (util-linux)"
 need_built "$MINT" tools
 "$MINT" capture --help >/dev/null 2>&1 || skip "this build of mint has no capture (no libpcap)"
 
@@ -173,6 +176,16 @@ expect 2 "not a time" 1 -w "$TMP/x.pcap" -G soon
 expect 2 "snaplen 0" 1 -w "$TMP/x.pcap" --snaplen 0
 expect 2 "unrecognized option" 1 -w "$TMP/x.pcap" --frob
 [ -e "$TMP/x.pcap" ] && fail "a failed capture created its file"
+# mint loads libpcap only for a capture: without it, a capture says so
+# and the other commands work.
+ldd "$MINT" | grep -q libpcap && fail "$MINT links libpcap (it should load it on first use)"
+no_libpcap "$MINT" --fabric "$FAB" capture 1 -w "$TMP/x.pcap" >"$TMP/eout" 2>"$TMP/eerr"
+rc=$?
+[ "$rc" -eq 1 ] && [ "$(cat "$TMP/eerr")" = "mint: capture: libpcap is not installed (apt-get install libpcap0.8)" ] ||
+	fail "capture without libpcap: exit $rc: $(cat "$TMP/eerr")"
+[ -e "$TMP/x.pcap" ] && fail "a capture without libpcap created its file"
+no_libpcap "$MINT" --fabric "$FAB" status >"$TMP/eout" 2>"$TMP/eerr" ||
+	fail "status without libpcap: $(cat "$TMP/eerr")"
 if command -v setpriv >/dev/null 2>&1; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups timeout -k 5 30 "$MINT" --fabric "$FAB" \
 		capture 1 -w /tmp/never.pcap >"$TMP/eout" 2>"$TMP/eerr"

@@ -14,7 +14,8 @@
 #    that do not exist, malformed core lists, a bad vector (256), stopping
 #    a node that is not running, unknown commands and options.
 # And: --help of mint and of every subcommand exits 0 with its usage on
-# stdout; `status -j`, `irq -j` and `ping -j` print valid JSON; two nodes
+# stdout; a node's agent holds none of the descriptors its starter had
+# open (but 0-2: /dev/null and its log); `status -j`, `irq -j` and `ping -j` print valid JSON; two nodes
 # on cores 0 and 1 are both up on those cores, a third on core 0 is
 # started with a warning about sharing core 0; $MINT_FABRIC selects the
 # fabric and --fabric overrides it; `mint down` stops the nodes and
@@ -85,7 +86,7 @@ json_ok() { # FILE: valid JSON by jq, and by python3 when present
 }
 
 # ---- --help ----
-for cmd in "" up down node "node start" "node stop" status irq ipi ping; do
+for cmd in "" up down node "node start" "node stop" status irq ipi ping vni dev exec inject; do
 	ENVFAB=$NOFAB
 	# shellcheck disable=SC2086 # CMD is words
 	run $cmd --help
@@ -208,8 +209,15 @@ jq -e ".fabric.name == \"$FAB\" and (.nodes | length) == 0 and .fabric.size == 2
 # ---- nodes: two on cores 0 and 1, a third sharing core 0 ----
 ncores=$(nproc)
 if [ "$ncores" -ge 2 ]; then
-	run --fabric "$FAB" node start 0 --no-netns --cores 0
+	run --fabric "$FAB" node start 0 --no-netns --cores 0 7>"$TMP/held"
 	[ "$rc" -eq 0 ] || { fail "node start 0: exit $rc"; show_err; }
+	# The agent holds none of its starter's descriptors (7 here), and its
+	# standard input is /dev/null.
+	pid0=$(node_field 0 pid)
+	ls -l "/proc/$pid0/fd" | grep -qF "$TMP/held" &&
+		fail "node 0's agent holds its starter's descriptor 7: $(ls -l "/proc/$pid0/fd")"
+	[ "$(readlink "/proc/$pid0/fd/0")" = /dev/null ] ||
+		fail "node 0's agent's standard input: $(readlink "/proc/$pid0/fd/0")"
 	run --fabric "$FAB" node start 1 --no-netns --cores 1
 	[ "$rc" -eq 0 ] || { fail "node start 1: exit $rc"; show_err; }
 	[ -s "$TMP/err" ] && { fail "node start 1 on its own core warned"; show_err; }

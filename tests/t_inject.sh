@@ -14,7 +14,9 @@
 # 2. Bad input: unknown types, nonsense fields, unreadable, empty,
 #    truncated and non-pcap files, a plain pcap given to --replay: one
 #    line "mint: ...", exit 2, nothing injected (nic0's counter still).
-#    An interval below 1 us: a warning naming the --late policy.
+#    An interval below 1 us: a warning naming the --late policy.  With
+#    libpcap hidden (a private mount namespace), --pcap: exit 1 and the
+#    line saying libpcap is not installed.
 # 3. Targets: a node that is not running, a node without a NIC: exit 1
 #    and one clear line; `node start --nic-addr` without --nic exits 2,
 #    --nic with --no-netns 1.  A target killed -9 mid-run: the injector stops
@@ -50,6 +52,7 @@ need ip "ip (iproute2)"
 need jq
 need tshark
 need gnuplot "gnuplot (gnuplot-nox)"
+need unshare "unshare (util-linux)"
 need_built "$MINT" tools
 need_built "$BUILD/examples/nic-driver" examples
 [ -c /dev/net/tun ] || skip "needs /dev/net/tun (the tun module)"
@@ -198,6 +201,11 @@ bad_case --pcap "$TMP/plain.pcap" --replay "$TMP/good.pcapng"
 bad_case --speed 2
 bad_case --size 4000 # node 1's buffers are 2048 bytes
 bad_case 1 2
+# Without libpcap, --pcap says what is missing (not the file's fault: 1).
+no_libpcap "$MINT" --fabric "$FAB" inject 1 --pcap "$TMP/plain.pcap" >"$TMP/out" 2>"$TMP/err"
+st=$?
+[ $st -eq 1 ] && [ "$(cat "$TMP/err")" = "mint: inject: libpcap is not installed (apt-get install libpcap0.8)" ] ||
+	fail "inject --pcap without libpcap: exit $st: $(cat "$TMP/err")"
 sleep 0.2
 delta_is "nic0 rx_packets (bad input)" "$r0" "$(rx 1)" 0
 for policy in catch-up skip; do

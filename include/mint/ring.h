@@ -71,6 +71,7 @@ uint32_t mint_ring_max_record(const struct mint_ring *r);
 /*
  * Producer.  send: 0, -EAGAIN if full, -EMSGSIZE if LEN is too large or
  * TYPE >= MINT_REC_PAD, -EBADMSG if the consumer's head is impossible.
+ * DATA may be NULL when LEN is 0 (an empty record: its type is the message).
  * send_batch: publishes as many of N as fit with one index update and one
  * notification; returns how many (0: full), or one of those errors when
  * the first message could not be sent.
@@ -91,7 +92,8 @@ int mint_ring_commit(struct mint_ring *r, uint32_t len, uint32_t type);
 
 /*
  * Consumer.  recv: payload length, -EAGAIN if empty, -EMSGSIZE if CAP is
- * too small (the record stays), -EBADMSG on corruption (see above).
+ * too small (the record stays), -EBADMSG on corruption (see above).  BUF
+ * may be NULL when CAP is 0: only an empty record is taken then.
  * recv_batch: fills up to N messages and returns how many (0 if empty), or
  * -EMSGSIZE / -EBADMSG when it could take none.
  */
@@ -118,6 +120,14 @@ int mint_ring_send_wait(struct mint_ring *r, const void *data, uint32_t len, uin
 			int timeout_ms);
 int mint_ring_recv_wait(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *type,
 			int timeout_ms);
+
+/*
+ * Consumer of two rings (one thread consuming both A and B; B may be
+ * NULL): wait up to TIMEOUT_MS (-1: forever) until either has data,
+ * sleeping on both doorbells at once.  0 (then receive from the one that
+ * has data), -ETIMEDOUT, -EINTR on a signal.
+ */
+int mint_ring_wait_either(struct mint_ring *a, struct mint_ring *b, int timeout_ms);
 
 /*
  * Interrupt-driven consumers (a node's dispatcher): after draining, arm

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/time_types.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,45 @@ int mint_bell_wait(struct mint_bell *b, mint_ready_fn ready, void *arg, int64_t 
 	if (announce(b, MINT_BELL_FUTEX, ready, arg))
 		return 0;
 	int rc = mint_futex_wait(&b->seq, raw_seq, timeout_ns);
+	ast32(&b->sleeping, MINT_BELL_AWAKE, memory_order_relaxed);
+	return rc;
+}
+
+/* futex_waitv's absolute CLOCK_MONOTONIC deadline TIMEOUT_NS from now
+ * (64-bit seconds on every architecture). */
+static struct __kernel_timespec deadline_in(int64_t timeout_ns)
+{
+	uint64_t at = mint_now_ns(CLOCK_MONOTONIC) + (uint64_t)timeout_ns;
+	return (struct __kernel_timespec){(long long)(at / 1000000000u), (long long)(at % 1000000000u)};
+}
+
+int mint_bell_wait_pair(struct mint_bell *a, struct mint_bell *b, mint_ready_fn ready, void *arg,
+			int64_t timeout_ns)
+{
+	/* acquire: as in mint_bell_wait, for each bell's seq. */
+	uint32_t raw_a = atomic_load_explicit(&a->seq, memory_order_acquire);
+	uint32_t raw_b = atomic_load_explicit(&b->seq, memory_order_acquire);
+	ast32(&b->sleeping, MINT_BELL_FUTEX, memory_order_relaxed);
+	/* announce's seq_cst fence orders both stores of `sleeping` before
+	 * READY's loads; pairs with the fence in mint_bell_ring (Dekker). */
+	if (announce(a, MINT_BELL_FUTEX, ready, arg)) {
+		ast32(&b->sleeping, MINT_BELL_AWAKE, memory_order_relaxed);
+		return 0;
+	}
+	/* Shared (not private) futexes: the words are in the fabric. */
+	struct futex_waitv w[2] = {{raw_a, (uintptr_t)&a->seq, FUTEX_32, 0},
+				   {raw_b, (uintptr_t)&b->seq, FUTEX_32, 0}};
+	struct __kernel_timespec at;
+	if (timeout_ns >= 0)
+		at = deadline_in(timeout_ns);
+	long n = syscall(SYS_futex_waitv, w, 2u, 0u, timeout_ns >= 0 ? &at : NULL,
+			 CLOCK_MONOTONIC);
+	/* Any other failure (ENOSYS, or an emulator's EINVAL) would fail again
+	 * at once: the caller falls back instead of spinning. */
+	int rc = n >= 0 || errno == EAGAIN		? 0
+		 : errno == ETIMEDOUT || errno == EINTR ? -errno
+							: -ENOSYS;
+	ast32(&a->sleeping, MINT_BELL_AWAKE, memory_order_relaxed);
 	ast32(&b->sleeping, MINT_BELL_AWAKE, memory_order_relaxed);
 	return rc;
 }

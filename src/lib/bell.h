@@ -25,6 +25,16 @@ typedef bool (*mint_ready_fn)(void *arg);
 int mint_bell_wait(struct mint_bell *b, mint_ready_fn ready, void *arg, int64_t timeout_ns);
 
 /*
+ * mint_bell_wait on two bells at once (futex_waitv): sleeps until READY(ARG)
+ * holds (it looks at both bells' conditions), either bell rings, or
+ * TIMEOUT_NS passes.  Returns 0, -ETIMEDOUT, -EINTR, or -ENOSYS where the
+ * kernel (or an emulator) has no futex_waitv or refuses it; nothing is
+ * left announced.
+ */
+int mint_bell_wait_pair(struct mint_bell *a, struct mint_bell *b, mint_ready_fn ready, void *arg,
+			int64_t timeout_ns);
+
+/*
  * Announce an interrupt-driven wait (MINT_BELL_IRQ) and re-check: returns
  * true if READY(ARG) already holds (the announcement is withdrawn).
  */

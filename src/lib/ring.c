@@ -166,7 +166,8 @@ static void put_record(struct mint_ring *r, uint64_t *tail, const void *data, ui
 {
 	uint64_t pos = place(r, tail, rec_bytes(len));
 	put_header(r, pos, len, type);
-	memcpy(r->data + pos + HDR_BYTES, data, len);
+	if (len) /* an empty record may come from NULL: memcpy must not see it */
+		memcpy(r->data + pos + HDR_BYTES, data, len);
 	*tail += rec_bytes(len);
 }
 
@@ -386,7 +387,8 @@ static int take_one(struct mint_ring *r, struct mint_msg *m)
 		return rc;
 	if (len > m->cap)
 		return -EMSGSIZE;
-	memcpy(m->data, r->data + pos + HDR_BYTES, len);
+	if (len) /* an empty record may go to a NULL buffer */
+		memcpy(m->data, r->data + pos + HDR_BYTES, len);
 	m->len = len;
 	m->type = type;
 	r->local_head += rec_bytes(len);
@@ -526,6 +528,36 @@ int mint_ring_recv_wait(struct mint_ring *r, void *buf, uint32_t cap, uint32_t *
 		if (rc == -EINTR)
 			return rc;
 	}
+}
+
+static bool either_has_data(void *arg)
+{
+	struct mint_ring *const *pair = arg;
+	return has_data(pair[0]) || has_data(pair[1]);
+}
+
+#define WAIT_PAIR_FALLBACK_NS 10000000 /* without futex_waitv: B's latency */
+
+int mint_ring_wait_either(struct mint_ring *a, struct mint_ring *b, int timeout_ms)
+{
+	uint64_t deadline = deadline_of(timeout_ms);
+	struct mint_ring *pair[2] = {a, b ? b : a};
+	while (!either_has_data(pair)) {
+		int64_t left = remaining_ns(deadline);
+		if (left == 0)
+			return -ETIMEDOUT;
+		int rc = -ENOSYS;
+		if (b)
+			rc = mint_bell_wait_pair(&a->hdr->data_bell, &b->hdr->data_bell,
+						 either_has_data, pair, left);
+		if (rc == -ENOSYS) /* A's bell alone, B looked at between slices */
+			rc = mint_bell_wait(&a->hdr->data_bell, either_has_data, pair,
+					    b && (left < 0 || left > WAIT_PAIR_FALLBACK_NS)
+						    ? WAIT_PAIR_FALLBACK_NS : left);
+		if (rc == -EINTR)
+			return rc;
+	}
+	return 0;
 }
 
 int mint_ring_arm(struct mint_ring *r)

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pcap/pcap.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 #include "cli.h"
 #include "internal.h"
 #include "mint/vni.h"
+#include "pcap_lazy.h"
 #include "vni_port.h"
 
 #define CAPTURE_MAX_SNAPLEN 262144 /* libpcap's maximum */
@@ -47,6 +47,9 @@ struct capture_result {
 	int linktype;
 };
 
+/* libpcap's functions, loaded when a capture starts (see pcap_lazy.h). */
+static const struct pcap_lazy *libpcap;
+
 struct dump_ctx {
 	pcap_dumper_t *dumper;
 	uint64_t packets;
@@ -66,7 +69,7 @@ static void on_signal(int sig)
 static void on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct dump_ctx *d = (struct dump_ctx *)arg;
-	pcap_dump((u_char *)d->dumper, h, bytes);
+	libpcap->dump((u_char *)d->dumper, h, bytes);
 	d->packets++;
 }
 
@@ -177,32 +180,32 @@ static int open_capture(const char *netns, uint32_t snaplen, pcap_t **out, char 
 	}
 	close(ns);
 	pcap_t *p = NULL;
-	if (rc == 0 && !(p = pcap_create(VNI_TAP_NAME, errbuf))) {
+	if (rc == 0 && !(p = libpcap->create(VNI_TAP_NAME, errbuf))) {
 		snprintf(why, cap, "%s", errbuf);
 		rc = -EIO;
 	}
 	if (p) {
-		pcap_set_snaplen(p, (int)snaplen);
-		pcap_set_immediate_mode(p, 1); /* each packet as it comes: -c ends on time */
+		libpcap->set_snaplen(p, (int)snaplen);
+		libpcap->set_immediate_mode(p, 1); /* each packet as it comes: -c ends on time */
 		/* Unsupported precision: the file gets microseconds. */
-		pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
-		int st = pcap_activate(p);
+		libpcap->set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+		int st = libpcap->activate(p);
 		if (st < 0) {
 			if (st == PCAP_ERROR_NO_SUCH_DEVICE)
 				snprintf(why, cap, "no " VNI_TAP_NAME " in namespace %s", netns);
 			else if (st == PCAP_ERROR_PERM_DENIED)
-				snprintf(why, cap, "%s (needs root)", pcap_geterr(p));
+				snprintf(why, cap, "%s (needs root)", libpcap->geterr(p));
 			else
 				snprintf(why, cap, "cannot capture on " VNI_TAP_NAME ": %s",
-					 st == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(st));
+					 st == PCAP_ERROR ? libpcap->geterr(p) : libpcap->statustostr(st));
 			rc = st == PCAP_ERROR_NO_SUCH_DEVICE ? -ENODEV
 			     : st == PCAP_ERROR_PERM_DENIED ? -EPERM : -EIO;
-			pcap_close(p);
+			libpcap->close(p);
 			p = NULL;
-		} else if (pcap_setnonblock(p, 1, errbuf) != 0) {
+		} else if (libpcap->setnonblock(p, 1, errbuf) != 0) {
 			snprintf(why, cap, "%s", errbuf);
 			rc = -EIO;
-			pcap_close(p);
+			libpcap->close(p);
 			p = NULL;
 		}
 	}
@@ -210,7 +213,7 @@ static int open_capture(const char *netns, uint32_t snaplen, pcap_t **out, char 
 	if (setns(self, CLONE_NEWNET) != 0 && rc == 0) {
 		rc = -errno;
 		snprintf(why, cap, "cannot return to our namespace: %s", strerror(-rc));
-		pcap_close(p);
+		libpcap->close(p);
 		p = NULL;
 	}
 	close(self);
@@ -226,17 +229,17 @@ static pcap_dumper_t *open_dump(pcap_t *p, const char *file)
 		cli_err("file %s: cannot open: %s", file, strerror(errno));
 		return NULL;
 	}
-	pcap_dumper_t *d = pcap_dump_fopen(p, fp);
+	pcap_dumper_t *d = libpcap->dump_fopen(p, fp);
 	if (!d) {
-		cli_err("file %s: %s", file, pcap_geterr(p));
+		cli_err("file %s: %s", file, libpcap->geterr(p));
 		if (fp != stdout)
 			fclose(fp);
 		return NULL;
 	}
 	/* The header on disk now: a file with a header means "capturing". */
-	if (pcap_dump_flush(d) != 0) {
+	if (libpcap->dump_flush(d) != 0) {
 		cli_err("file %s: cannot write: %s", file, strerror(errno));
-		pcap_dump_close(d);
+		libpcap->dump_close(d);
 		return NULL;
 	}
 	return d;
@@ -252,7 +255,7 @@ static int capture_loop(pcap_t *p, struct dump_ctx *d, const struct capture_opts
 	uint64_t deadline = o->seconds > 0 ? start + (uint64_t)(o->seconds * 1e9) : UINT64_MAX;
 	sigset_t waiting;
 	sigprocmask(SIG_BLOCK, sigs, &waiting);
-	struct pollfd pfd = {pcap_get_selectable_fd(p), POLLIN, 0};
+	struct pollfd pfd = {libpcap->get_selectable_fd(p), POLLIN, 0};
 	int rc = 0;
 	bool dirty = false; /* packets written since the last flush */
 	r->stopped_by = "signal";
@@ -285,9 +288,9 @@ static int capture_loop(pcap_t *p, struct dump_ctx *d, const struct capture_opts
 		}
 		if (n > 0) {
 			int want = o->count ? (int)(o->count - d->packets) : -1;
-			n = pcap_dispatch(p, want, on_packet, (u_char *)d);
+			n = libpcap->dispatch(p, want, on_packet, (u_char *)d);
 			if (n < 0 && n != PCAP_ERROR_BREAK) {
-				snprintf(why, cap, "%s", pcap_geterr(p));
+				snprintf(why, cap, "%s", libpcap->geterr(p));
 				r->stopped_by = "error";
 				rc = -EIO;
 				break;
@@ -296,7 +299,7 @@ static int capture_loop(pcap_t *p, struct dump_ctx *d, const struct capture_opts
 		}
 		now = mint_now_ns(CLOCK_MONOTONIC);
 		if (dirty && now - last_flush >= CAPTURE_FLUSH_NS) {
-			pcap_dump_flush(d->dumper);
+			libpcap->dump_flush(d->dumper);
 			last_flush = now;
 			dirty = false;
 		}
@@ -304,14 +307,14 @@ static int capture_loop(pcap_t *p, struct dump_ctx *d, const struct capture_opts
 	/* What was queued before the end (a signal, the deadline), up to the
 	 * count; bounded under a flood. */
 	for (int i = 0; rc == 0 && i < 64 && !(o->count && d->packets >= o->count); i++)
-		if (pcap_dispatch(p, o->count ? (int)(o->count - d->packets) : -1, on_packet,
+		if (libpcap->dispatch(p, o->count ? (int)(o->count - d->packets) : -1, on_packet,
 				  (u_char *)d) <= 0)
 			break;
 	sigprocmask(SIG_SETMASK, &waiting, NULL);
 	r->seconds = (double)(mint_now_ns(CLOCK_MONOTONIC) - start) / 1e9;
 	r->packets = d->packets;
 	struct pcap_stat ps;
-	if (pcap_stats(p, &ps) == 0)
+	if (libpcap->stats(p, &ps) == 0)
 		r->dropped = ps.ps_drop;
 	return rc;
 }
@@ -328,7 +331,7 @@ static void print_result(FILE *out, const struct cli *c, const struct capture_op
 		fputc('\n', out);
 		return;
 	}
-	const char *link = pcap_datalink_val_to_name(r->linktype);
+	const char *link = libpcap->datalink_val_to_name(r->linktype);
 	fprintf(out, "{\"node\":%u,\"netns\":", o->id);
 	json_str(out, netns);
 	fprintf(out, ",\"interface\":\"" VNI_TAP_NAME "\",\"file\":");
@@ -355,8 +358,8 @@ static int run_capture(const struct cli *c, const struct capture_opts *o, const 
 		return 1;
 	struct dump_ctx d = {dumper, 0};
 	struct capture_result r = {0};
-	r.precision = pcap_get_tstamp_precision(p);
-	r.linktype = pcap_datalink(p);
+	r.precision = libpcap->get_tstamp_precision(p);
+	r.linktype = libpcap->datalink(p);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal; /* no SA_RESTART: the wait returns at once */
@@ -374,11 +377,11 @@ static int run_capture(const struct cli *c, const struct capture_opts *o, const 
 	for (int i = 0; i < 3; i++)
 		sigaction(signums[i], &old[i], NULL);
 
-	FILE *fp = pcap_dump_file(dumper);
+	FILE *fp = libpcap->dump_file(dumper);
 	bool to_stdout = fp == stdout;
 	errno = 0;
-	int werr = pcap_dump_flush(dumper) != 0 || ferror(fp) ? (errno ? errno : EIO) : 0;
-	pcap_dump_close(dumper); /* nothing left to write after the flush */
+	int werr = libpcap->dump_flush(dumper) != 0 || ferror(fp) ? (errno ? errno : EIO) : 0;
+	libpcap->dump_close(dumper); /* nothing left to write after the flush */
 	char werr_msg[300] = "";
 	if (werr)
 		snprintf(werr_msg, sizeof(werr_msg), "file %s: write error: %s", o->file,
@@ -401,6 +404,11 @@ int cmd_capture(struct cli *c, int argc, char **argv)
 	int st = parse_capture(c, argc, argv, &o);
 	if (st >= 0)
 		return st;
+	char why[PCAP_ERRBUF_SIZE + 128] = "";
+	if (!(libpcap = pcap_lazy_load(why, sizeof(why)))) {
+		cli_err("capture: %s", why);
+		return 1;
+	}
 	if (geteuid() != 0) {
 		cli_err("capture needs root (it enters node %u's network namespace)", o.id);
 		return 1;
@@ -414,13 +422,12 @@ int cmd_capture(struct cli *c, int argc, char **argv)
 	if (rc)
 		return 1;
 	pcap_t *p;
-	char why[PCAP_ERRBUF_SIZE + 128] = "";
 	rc = open_capture(netns, o.snaplen, &p, why, sizeof(why));
 	if (rc) {
 		cli_err("node %u: %s", o.id, why);
 		return 1;
 	}
 	st = run_capture(c, &o, netns, p);
-	pcap_close(p);
+	libpcap->close(p);
 	return st;
 }

@@ -165,7 +165,7 @@ static bool forward_input(struct session *se)
 	if (n == -ECANCELED)
 		return false;
 	se->stdin_open = false;
-	return exec_send(&se->ch.tx, "", 0, EXEC_STDIN, input_go_on, se) != -ECANCELED;
+	return exec_send(&se->ch.tx, NULL, 0, EXEC_STDIN, input_go_on, se) != -ECANCELED;
 }
 
 static void *input_thread(void *arg)
@@ -223,7 +223,7 @@ static int run_session(struct session *se)
 		const void *data;
 		uint32_t type;
 		bool taken;
-		int n = exec_peek_wait(&se->ch.rx, &data, &type, &taken);
+		int n = exec_peek_wait(&se->ch.rx, NULL, &data, &type, &taken);
 		if (n >= 0) {
 			status = take_record(se, data, n, type);
 			if (!taken)
@@ -384,7 +384,7 @@ static void close_session(struct session *se, pthread_t input)
 	pthread_join(input, NULL);
 	atomic_store(&se->done, false);
 	if (!mint_node_alive(se->f, se->node) ||
-	    exec_send(&se->ch.tx, "", 0, EXEC_CLOSE, go_on, se) != 0) {
+	    exec_send(&se->ch.tx, NULL, 0, EXEC_CLOSE, go_on, se) != 0) {
 		mint_channel_remove(se->f, se->name);
 		mint_channel_remove(se->f, se->sig_name);
 	}
@@ -402,7 +402,7 @@ static int run(struct cli *c, struct session *se, const uint8_t *start, size_t l
 	if (rc) {
 		cli_err("exec: %s", strerror(-rc));
 		/* An early close: the node hangs up and removes the channels. */
-		exec_send(&se->ch.tx, "", 0, EXEC_CLOSE, go_on, se);
+		exec_send(&se->ch.tx, NULL, 0, EXEC_CLOSE, go_on, se);
 		return EXEC_STATUS_FAILED;
 	}
 	if (tty)

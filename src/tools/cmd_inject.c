@@ -250,7 +250,12 @@ static int parse_inject(struct cli *c, int argc, char **argv, struct inject_opts
 static int load_input(struct inject_opts *o)
 {
 	char err[256];
-	if (o->pcap && trace_load_pcap(o->pcap, o->speed, &o->trace, err, sizeof(err)))
+	int rc = o->pcap ? trace_load_pcap(o->pcap, o->speed, &o->trace, err, sizeof(err)) : 0;
+	if (rc == -ENOSYS) { /* not the file's fault */
+		cli_err("inject: %s", err);
+		return 1;
+	}
+	if (rc)
 		return bad("pcap", o->pcap, err);
 	if (o->replay && rec_load(o->replay, &o->trace, err, sizeof(err)))
 		return bad("replay", o->replay, err);

@@ -133,6 +133,31 @@ static int parse_mode(const char *s, enum mint_dispatch_mode *mode)
 }
 
 /* Fork the agent; wait for its "ok" or error line and report it. */
+/*
+ * In a new agent: standard input from /dev/null, output and error to LOG,
+ * the ready pipe READY moved to descriptor 3 and every other descriptor
+ * closed: what its starter had open (a terminal, sockets, a test's pipes)
+ * is not the agent's to hold for its whole life.  Returns the ready pipe.
+ */
+static int agent_descriptors(int ready, const char *log)
+{
+	if (ready != 3 && dup3(ready, 3, O_CLOEXEC) == 3)
+		ready = 3;
+	close_range((unsigned)ready + 1, ~0u, 0);
+	if (ready > 3)
+		close_range(3, (unsigned)ready - 1, 0);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	dup2(null, 0);
+	dup2(out >= 0 ? out : null, 1);
+	dup2(out >= 0 ? out : null, 2);
+	if (null > 2)
+		close(null);
+	if (out > 2)
+		close(out);
+	return ready;
+}
+
 static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
 {
 	char log[300];
@@ -151,11 +176,7 @@ static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
 	if (pid == 0) {
 		close(pipefd[0]);
 		setsid();
-		int null = open("/dev/null", O_RDWR), out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		dup2(null, 0);
-		dup2(out >= 0 ? out : null, 1);
-		dup2(out >= 0 ? out : null, 2);
-		_exit(agent_run(cfg, pipefd[1]));
+		_exit(agent_run(cfg, agent_descriptors(pipefd[1], log)));
 	}
 	close(pipefd[1]);
 	char line[512] = "";

@@ -454,9 +454,10 @@ static bool input_go_on(void *arg)
 }
 
 /* Until the client closes, dies, or sends a malformed record, or the
- * server stops, or the session's last record went unanswered.  The
- * signal channel is looked at on every wake-up (at least every
- * EXEC_POLL_MS). */
+ * server stops, or the session's last record went unanswered.  The wait
+ * sleeps on the signal channel's doorbell too, so a signal is acted on as
+ * soon as it comes (and at least every EXEC_POLL_MS while input waits for
+ * room in the command's pipe). */
 static void *input_thread(void *arg)
 {
 	struct session *se = arg;
@@ -466,7 +467,8 @@ static void *input_thread(void *arg)
 		const void *data;
 		uint32_t type;
 		bool taken, ok = false;
-		int n = exec_peek_wait(&se->ch.rx, &data, &type, &taken);
+		int n = exec_peek_wait(&se->ch.rx, se->sig_off ? &se->sig.rx : NULL, &data,
+				       &type, &taken);
 		if (n >= 0) {
 			ok = n <= (int)EXEC_CHUNK && take_record(se, data, type, (uint32_t)n, &closed);
 			if (!taken)

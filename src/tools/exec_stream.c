@@ -66,23 +66,26 @@ int exec_forward_fd(struct mint_ring *tx, int fd, uint32_t type, uint8_t *buf,
 	return rc < 0 ? rc : (int)n;
 }
 
-int exec_peek_wait(struct mint_ring *rx, const void **payload, uint32_t *type, bool *taken)
+int exec_peek_wait(struct mint_ring *rx, struct mint_ring *also, const void **payload,
+		   uint32_t *type, bool *taken)
 {
-	uint8_t none;
 	*taken = false;
 	int n = mint_ring_peek(rx, payload, type);
 	if (n != -EAGAIN)
 		return n;
-	/* A receive into no room waits for a record, takes an empty one and
-	 * leaves any other (-EMSGSIZE) to be peeked at. */
-	n = mint_ring_recv_wait(rx, &none, 0, type, EXEC_POLL_MS);
+	n = mint_ring_wait_either(rx, also, EXEC_POLL_MS);
+	if (n < 0)
+		return n;
+	/* A receive into no room takes an empty record and leaves any other
+	 * (-EMSGSIZE) to be peeked at; -EAGAIN: the record is on ALSO. */
+	n = mint_ring_recv(rx, NULL, 0, type);
 	if (n == -EMSGSIZE)
 		return mint_ring_peek(rx, payload, type);
 	if (n == 0) {
 		*payload = "";
 		*taken = true;
 	}
-	return n;
+	return n == -EAGAIN ? -ETIMEDOUT : n;
 }
 
 uint32_t exec_get_u32(const void *p)

@@ -45,10 +45,12 @@ int exec_forward_fd(struct mint_ring *tx, int fd, uint32_t type, uint8_t *buf,
  * Wait up to EXEC_POLL_MS for the next record and peek at it without a
  * copy: its length, with *PAYLOAD in the ring until mint_ring_release (the
  * sender may still change those bytes: read each field once).  An empty
- * record is taken at once (*TAKEN: nothing to release).  -ETIMEDOUT,
- * -EINTR, or an error of mint_ring_peek.
+ * record is taken at once (*TAKEN: nothing to release).  -ETIMEDOUT (also
+ * at once when a record arrives on ALSO, a ring the caller consumes too,
+ * or NULL), -EINTR, or an error of mint_ring_peek.
  */
-int exec_peek_wait(struct mint_ring *rx, const void **payload, uint32_t *type, bool *taken);
+int exec_peek_wait(struct mint_ring *rx, struct mint_ring *also, const void **payload,
+		   uint32_t *type, bool *taken);
 
 /* A little-endian u32 at P (which may be unaligned). */
 uint32_t exec_get_u32(const void *p);

@@ -8,7 +8,7 @@
 
 #include "inject_pkt.h"
 #ifdef MINT_WITH_PCAP
-#include <pcap/pcap.h>
+#include "pcap_lazy.h"
 #endif
 
 int trace_add(struct trace *t, uint64_t rel_ns, uint64_t event, const uint8_t *frame,
@@ -52,13 +52,13 @@ static uint64_t ts_ns(const struct pcap_pkthdr *h)
 	return (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
 }
 
-static int read_packets(pcap_t *p, double speed, struct trace *t, char *err, size_t cap)
+static int read_packets(const struct pcap_lazy *libpcap, pcap_t *p, double speed, struct trace *t, char *err, size_t cap)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	uint64_t first = 0;
 	int rc;
-	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+	while ((rc = libpcap->next_ex(p, &h, &data)) == 1) {
 		if (h->caplen > PKT_MAX) {
 			snprintf(err, cap, "packet %zu is %u bytes: more than the largest NIC buffer (%u)",
 				 t->n + 1, h->caplen, PKT_MAX);
@@ -75,7 +75,7 @@ static int read_packets(pcap_t *p, double speed, struct trace *t, char *err, siz
 		}
 	}
 	if (rc == PCAP_ERROR) {
-		snprintf(err, cap, "%s", pcap_geterr(p));
+		snprintf(err, cap, "%s", libpcap->geterr(p));
 		return -1;
 	}
 	if (t->n == 0) {
@@ -87,20 +87,23 @@ static int read_packets(pcap_t *p, double speed, struct trace *t, char *err, siz
 
 int trace_load_pcap(const char *path, double speed, struct trace *t, char *err, size_t cap)
 {
+	const struct pcap_lazy *libpcap = pcap_lazy_load(err, cap);
+	if (!libpcap)
+		return -ENOSYS;
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	/* Nanosecond timestamps whatever the file has (libpcap scales). */
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
+	pcap_t *p = libpcap->open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!p) {
 		snprintf(err, cap, "%s", perr);
 		return -1;
 	}
 	int rc = -1;
-	if (pcap_datalink(p) != DLT_EN10MB)
+	if (libpcap->datalink(p) != DLT_EN10MB)
 		snprintf(err, cap, "not an Ethernet capture (link type %s)",
-			 pcap_datalink_val_to_name(pcap_datalink(p)) ?: "unknown");
+			 libpcap->datalink_val_to_name(libpcap->datalink(p)) ?: "unknown");
 	else
-		rc = read_packets(p, speed, t, err, cap);
-	pcap_close(p);
+		rc = read_packets(libpcap, p, speed, t, err, cap);
+	libpcap->close(p);
 	if (rc)
 		trace_free(t);
 	return rc;
@@ -110,6 +113,6 @@ int trace_load_pcap(const char *path, double speed, struct trace *t, char *err, 
 {
 	(void)path, (void)speed, (void)t;
 	snprintf(err, cap, "pcap input is not in this build (it needs libpcap)");
-	return -1;
+	return -ENOSYS;
 }
 #endif

@@ -27,9 +27,10 @@ void trace_free(struct trace *t);
 
 /*
  * Load an Ethernet pcap or pcapng file (libpcap), each packet an event
- * due at its timestamp's distance from the first divided by SPEED.  0, or
+ * due at its timestamp's distance from the first divided by SPEED.  0;
  * -1 with the reason in ERR (unreadable, not a capture, truncated, not
- * Ethernet, no packets, a packet beyond the largest NIC buffer).
+ * Ethernet, no packets, a packet beyond the largest NIC buffer); or
+ * -ENOSYS with the reason in ERR when there is no libpcap to read it.
  */
 int trace_load_pcap(const char *path, double speed, struct trace *t, char *err, size_t cap);
 
