@@ -232,6 +232,49 @@ static void test_owner_dies(void)
 	mint_fabric_detach(f);
 }
 
+/* A VNI port and a NIC ring stay with their node: detach refuses them as
+ * move does (a detached port would never interrupt its node again, and
+ * nothing can give it back).  A detached device whose move is undone
+ * (aborted, or its mover died) is detached again, not orphaned. */
+static void test_detach_rules(void)
+{
+	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
+	struct mint_fabric *n1 = node_handle(1);
+	int vni = mint_dev_register(f, MINT_DEV_VNI, "vni.1", 1, MINT_VEC_VNI);
+	int nic = mint_dev_register(f, MINT_DEV_NIC, "nic.1", 1, MINT_VEC_NIC);
+	int id = mint_dev_register(f, MINT_DEV_HOSTIF, "nic0", 1, VEC);
+	CHECK(vni >= 0 && nic >= 0 && id >= 0);
+	struct mint_dev_info before = info_of(f, vni);
+	CHECK_EQ(mint_dev_detach(f, (uint32_t)vni), -EPERM);
+	CHECK_EQ(mint_dev_detach(f, (uint32_t)nic), -EPERM);
+	CHECK(same_entry(before, info_of(f, vni)));
+	CHECK_EQ(info_of(f, nic).state, MINT_DEV_ATTACHED);
+
+	CHECK_EQ(mint_dev_detach(f, (uint32_t)id), 0);
+	CHECK_EQ(mint_dev_move_begin(f, (uint32_t)id, 1), 0);
+	CHECK_EQ(mint_dev_move_abort(f, (uint32_t)id), 0);
+	struct mint_dev_info in = info_of(f, id);
+	CHECK_EQ(in.state, MINT_DEV_DETACHED);
+	CHECK_EQ(in.owner, MINT_NODE_NONE);
+	CHECK(in.masked);
+
+	/* The mover dies after its intent: rolled back to detached too. */
+	pid_t kid = t_fork(10);
+	if (kid == 0) {
+		struct mint_fabric *g = t_child_attach();
+		_exit(mint_dev_move_begin(g, (uint32_t)id, 1) == 0 ? 0 : 2);
+	}
+	CHECK_EQ(t_wait_child(kid), 0);
+	struct mint_dev_info list[4];
+	CHECK_EQ(mint_dev_list(f, list, 4), 3);
+	in = info_of(f, id);
+	CHECK(!in.moving);
+	CHECK_EQ(in.state, MINT_DEV_DETACHED);
+	CHECK_EQ(in.owner, MINT_NODE_NONE);
+	mint_fabric_detach(n1);
+	mint_fabric_detach(f);
+}
+
 /* ==== under load ==== */
 
 struct load {
@@ -372,6 +415,7 @@ int main(void)
 	RUN(test_register_raise_consume);
 	RUN(test_bad_moves);
 	RUN(test_owner_dies);
+	RUN(test_detach_rules);
 	RUN(test_moves_under_load);
 	return t_failures ? 1 : 0;
 }

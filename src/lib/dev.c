@@ -228,14 +228,17 @@ static void orphan(struct mint_devtab_hdr *t, struct mint_dev_entry *e)
 }
 
 /* End the recorded move of E: routed to TO, unmasked (an owner found dead
- * leaves it orphaned instead), intent cleared. */
+ * leaves it orphaned instead; no owner, the undone move of a detached
+ * device, leaves it detached), intent cleared. */
 static void end_move(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
 		     uint32_t to)
 {
 	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
 	bool alive = owner_alive(f, to);
+	uint32_t state = alive ? MINT_DEV_ATTACHED
+			 : to == MINT_NODE_NONE ? MINT_DEV_DETACHED : MINT_DEV_ORPHANED;
 	/* release: pairs with the acquire load in live_entry. */
-	ast32(&e->state, alive ? MINT_DEV_ATTACHED : MINT_DEV_ORPHANED, memory_order_release);
+	ast32(&e->state, state, memory_order_release);
 	set_route(f, e, route_of(to, ROUTE_VECTOR(route), !alive));
 	wr32(&e->move_phase, MINT_DEV_MOVE_NONE);
 	changed(t);
@@ -515,10 +518,20 @@ static int op_mask(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint
 int mint_dev_mask(struct mint_fabric *f, uint32_t id) { return locked_op(f, id, op_mask, 1); }
 int mint_dev_unmask(struct mint_fabric *f, uint32_t id) { return locked_op(f, id, op_mask, 0); }
 
+/* A VNI port or a NIC ring: its rings are its node's objects, so it is
+ * neither moved nor detached (nothing could give it back). */
+static bool bound_to_node(const struct mint_dev_entry *e)
+{
+	uint32_t type = rd32(&e->type);
+	return type == MINT_DEV_VNI || type == MINT_DEV_NIC;
+}
+
 static int op_detach(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
 		     uint64_t unused)
 {
 	(void)unused;
+	if (bound_to_node(e))
+		return -EPERM;
 	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
 	mask(e);
 	int rc = wait_handler(f, e, ROUTE_OWNER(route));
@@ -564,9 +577,8 @@ static int op_move_begin(struct mint_fabric *f, struct mint_devtab_hdr *t,
 	uint32_t to = (uint32_t)to64;
 	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
 	uint32_t from = ROUTE_OWNER(route);
-	uint32_t type = rd32(&e->type);
-	if (type == MINT_DEV_VNI || type == MINT_DEV_NIC)
-		return -EPERM; /* their rings are their node's objects */
+	if (bound_to_node(e))
+		return -EPERM;
 	if (to >= MINT_MAX_NODES)
 		return -ERANGE;
 	if (!mint_node_alive(f, to))
