@@ -275,6 +275,55 @@ static void test_detach_rules(void)
 	mint_fabric_detach(f);
 }
 
+/* The owner is killed inside its handler (busy stays raised) and its node
+ * id is started again before any operation saw it dead: the new
+ * incarnation's handlers are not the old one's, so a move does not wait
+ * for the dead handler (it timed out for ever before). */
+static struct mint_dev_entry *entry_of(struct mint_fabric *f, int id)
+{
+	struct mint_obj_info oi;
+	CHECK_EQ(mint_obj_find(f, "devtab", &oi), 0);
+	struct mint_devtab_hdr *t = mint_fabric_at(f, oi.offset, sizeof(*t));
+	return &t->devs[id];
+}
+
+static void test_owner_restarts(void)
+{
+	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
+	struct mint_fabric *n1 = node_handle(1);
+	pid_t kid = t_fork(10);
+	if (kid == 0) {
+		struct mint_fabric *g = t_child_attach();
+		if (t_join(g, 3, NULL) != 0)
+			_exit(2);
+		int id = mint_dev_register(g, MINT_DEV_HOSTIF, "nic3", 3, VEC);
+		if (id < 0)
+			_exit(3);
+		atomic_fetch_add(&entry_of(g, id)->busy, 1); /* killed in consume */
+		_exit(0);
+	}
+	CHECK_EQ(t_wait_child(kid), 0);
+	struct mint_fabric *n3 = node_handle(3); /* node 3 again */
+	int id = mint_dev_find(f, "nic3");
+	CHECK(id >= 0);
+	CHECK_EQ(mint_dev_raise(f, (uint32_t)id), 1);
+	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 1), 0);
+	struct mint_dev_info in = info_of(f, id);
+	CHECK_EQ(in.owner, 1);
+	CHECK_EQ(in.state, MINT_DEV_ATTACHED);
+	uint64_t first;
+	CHECK_EQ(mint_dev_consume(n1, (uint32_t)id, &first), 1);
+	/* A live owner's handler inside consume is still waited for. */
+	atomic_fetch_add(&entry_of(f, id)->busy, 1);
+	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 3), -ETIMEDOUT);
+	CHECK_EQ(info_of(f, id).owner, 1);
+	atomic_fetch_sub(&entry_of(f, id)->busy, 1);
+	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 3), 0);
+	mint_fabric_detach(n3);
+	mint_fabric_detach(n1);
+	mint_fabric_detach(f);
+}
+
 /* ==== under load ==== */
 
 struct load {
@@ -416,6 +465,7 @@ int main(void)
 	RUN(test_bad_moves);
 	RUN(test_owner_dies);
 	RUN(test_detach_rules);
+	RUN(test_owner_restarts);
 	RUN(test_moves_under_load);
 	return t_failures ? 1 : 0;
 }

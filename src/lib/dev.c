@@ -218,6 +218,27 @@ static bool owner_alive(struct mint_fabric *f, uint32_t owner)
 	return owner < MINT_MAX_NODES && mint_node_alive(f, owner);
 }
 
+/* Record that OWNER (alive) holds E now.  If E's route still names the
+ * same node id under an earlier epoch, that incarnation died, maybe
+ * inside mint_dev_consume: its handlers will never leave, so their count
+ * is cleared (else every later move and detach waits for them in vain). */
+static void hold(struct mint_fabric *f, struct mint_dev_entry *e, uint32_t owner)
+{
+	if (!owner_alive(f, owner))
+		return;
+	/* relaxed: read after owner_alive's acquire load of the node's
+	 * state, which publishes the epoch stored before it. */
+	uint32_t epoch = ald32(&mint_node_entry(f, owner)->epoch, memory_order_relaxed);
+	uint32_t had = rd32(&e->owner_epoch);
+	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	if (had == epoch)
+		return;
+	if (had != 0 && ROUTE_OWNER(route) == owner)
+		/* relaxed: as in wait_handler, for a dead owner's count. */
+		ast32(&e->busy, 0, memory_order_relaxed);
+	wr32(&e->owner_epoch, epoch);
+}
+
 /* A device's owner died: keep its interrupts pending, masked. */
 static void orphan(struct mint_devtab_hdr *t, struct mint_dev_entry *e)
 {
@@ -235,6 +256,7 @@ static void end_move(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mi
 {
 	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
 	bool alive = owner_alive(f, to);
+	hold(f, e, to);
 	uint32_t state = alive ? MINT_DEV_ATTACHED
 			 : to == MINT_NODE_NONE ? MINT_DEV_DETACHED : MINT_DEV_ORPHANED;
 	/* release: pairs with the acquire load in live_entry. */
@@ -272,6 +294,8 @@ static void repair(struct mint_fabric *f, struct mint_devtab_hdr *t)
 			orphan(t, e);
 		} else if (state == MINT_DEV_ORPHANED && owner_alive(f, owner)) {
 			end_move(f, t, e, owner); /* the owner is back (same id) */
+		} else if (state == MINT_DEV_ATTACHED) {
+			hold(f, e, owner); /* it may have restarted unseen */
 		}
 	}
 }
@@ -368,13 +392,16 @@ static int register_locked(struct mint_fabric *f, struct mint_devtab_hdr *t, uin
 			return rc;
 		if (rd32(&e->type) != type)
 			return -EEXIST;
+		hold(f, e, owner);
 		/* release: pairs with the acquire load in live_entry. */
 		ast32(&e->state, MINT_DEV_ATTACHED, memory_order_release);
 		set_route(f, e, route_of(owner, vector, false));
 	} else {
 		if ((id = free_slot(t)) < 0)
 			return id;
+		wr32(&t->devs[id].owner_epoch, 0);
 		fill_entry(&t->devs[id], type, name, route_of(owner, vector, false));
+		hold(f, &t->devs[id], owner);
 	}
 	changed(t);
 	notify(f, owner);
