@@ -5,7 +5,10 @@
  * port, or a device another live process is moving, each leaving the
  * table unchanged; a mover that dies after its intent (rolled back) or
  * after its switch (finished) by the next operation; an owner that dies
- * (orphaned, pending kept, movable); and under load: one thread raises as
+ * (orphaned, pending kept, movable); detach refused for a VNI port or
+ * NIC ring, and an undone move of a detached device leaves it detached;
+ * an owner killed inside its handler and restarted unseen does not block
+ * later moves; and under load: one thread raises as
  * fast as it can while another moves the device between two dispatching
  * nodes 100 times: every interrupt handled once.
  */
@@ -95,6 +98,15 @@ static void test_register_raise_consume(void)
 	mint_fabric_detach(f);
 }
 
+/* Device ID's entry in the fabric, to forge what a dead process leaves. */
+static struct mint_dev_entry *entry_of(struct mint_fabric *f, int id)
+{
+	struct mint_obj_info oi;
+	CHECK_EQ(mint_obj_find(f, "devtab", &oi), 0);
+	struct mint_devtab_hdr *t = mint_fabric_at(f, oi.offset, sizeof(*t));
+	return &t->devs[id];
+}
+
 /* Everything of device ID a move may change, for "table unchanged". */
 static bool same_entry(struct mint_dev_info a, struct mint_dev_info b)
 {
@@ -165,12 +177,7 @@ static void test_bad_moves(void)
 	if (dead == 0)
 		_exit(0);
 	t_wait_child(dead);
-	uint64_t off = 0;
-	struct mint_obj_info oi;
-	CHECK_EQ(mint_obj_find(f, "devtab", &oi), 0);
-	off = oi.offset;
-	struct mint_devtab_hdr *t = mint_fabric_at(f, off, sizeof(*t));
-	struct mint_dev_entry *e = &t->devs[id];
+	struct mint_dev_entry *e = entry_of(f, id);
 	e->move_from = 1;
 	e->move_to = 2;
 	e->mover_pid = dead;
@@ -279,14 +286,6 @@ static void test_detach_rules(void)
  * id is started again before any operation saw it dead: the new
  * incarnation's handlers are not the old one's, so a move does not wait
  * for the dead handler (it timed out for ever before). */
-static struct mint_dev_entry *entry_of(struct mint_fabric *f, int id)
-{
-	struct mint_obj_info oi;
-	CHECK_EQ(mint_obj_find(f, "devtab", &oi), 0);
-	struct mint_devtab_hdr *t = mint_fabric_at(f, oi.offset, sizeof(*t));
-	return &t->devs[id];
-}
-
 static void test_owner_restarts(void)
 {
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
