@@ -278,6 +278,17 @@ static void test_detach_rules(void)
 	CHECK(!in.moving);
 	CHECK_EQ(in.state, MINT_DEV_DETACHED);
 	CHECK_EQ(in.owner, MINT_NODE_NONE);
+
+	/* Unregistering waits, as detach does, for the owner's handler to
+	 * leave consume: else it would store its count into whatever device
+	 * takes the slot next. */
+	struct mint_dev_info was = info_of(f, nic);
+	atomic_fetch_add(&entry_of(f, nic)->busy, 1); /* node 1's handler, inside */
+	CHECK_EQ(mint_dev_unregister(f, (uint32_t)nic), -ETIMEDOUT);
+	CHECK(same_entry(was, info_of(f, nic)));
+	atomic_fetch_sub(&entry_of(f, nic)->busy, 1);
+	CHECK_EQ(mint_dev_unregister(f, (uint32_t)nic), 0);
+	CHECK_EQ(mint_dev_info(f, (uint32_t)nic, &in), -ENODEV);
 	mint_fabric_detach(n1);
 	mint_fabric_detach(f);
 }

@@ -62,7 +62,9 @@ int mint_dev_table_create(struct mint_fabric *f);
 int mint_dev_register(struct mint_fabric *f, uint32_t type, const char *name, uint32_t owner,
 		      uint32_t vector);
 
-/* Free device ID's slot.  -ENODEV if ID is no device, -EBUSY mid-move. */
+/* Free device ID's slot, once its owner's handler is out of
+ * mint_dev_consume.  -ENODEV if ID is no device, -EBUSY mid-move,
+ * -ETIMEDOUT (the handler stayed: nothing changed). */
 int mint_dev_unregister(struct mint_fabric *f, uint32_t id);
 
 /* Device id of NAME, or -ENOENT. Lock-free. */

@@ -422,23 +422,6 @@ int mint_dev_register(struct mint_fabric *f, uint32_t type, const char *name, ui
 	return unlock_table(f, t, register_locked(f, t, type, name, owner, vector));
 }
 
-int mint_dev_unregister(struct mint_fabric *f, uint32_t id)
-{
-	struct mint_devtab_hdr *t;
-	struct mint_dev_entry *e;
-	int rc = lock_table(f, &t, false);
-	if (rc < 0)
-		return rc;
-	if ((rc = settled_entry(t, id, &e)) < 0)
-		return unlock_table(f, t, rc);
-	mask(e);
-	/* release: pairs with the acquire load in live_entry. */
-	ast32(&e->state, MINT_DEV_FREE, memory_order_release);
-	changed(t);
-	notify(f, ROUTE_OWNER(ald64(&e->route, memory_order_relaxed))); /* ours: lock held */
-	return unlock_table(f, t, 0);
-}
-
 int mint_dev_find(struct mint_fabric *f, const char *name)
 {
 	if (!name_ok(name))
@@ -553,19 +536,45 @@ static bool bound_to_node(const struct mint_dev_entry *e)
 	return type == MINT_DEV_VNI || type == MINT_DEV_NIC;
 }
 
+/* Mask E and wait until its owner's handler is out of consume; on a
+ * timeout, E is routed as before.  *ROUTE: the route before. */
+static int quiesce(struct mint_fabric *f, struct mint_dev_entry *e, uint64_t *route)
+{
+	*route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	mask(e);
+	int rc = wait_handler(f, e, ROUTE_OWNER(*route));
+	if (rc < 0)
+		set_route(f, e, *route);
+	return rc;
+}
+
+/* Free the slot once no handler is inside consume: one still there would
+ * store its count into whatever device takes the slot next. */
+static int op_unregister(struct mint_fabric *f, struct mint_devtab_hdr *t,
+			 struct mint_dev_entry *e, uint64_t unused)
+{
+	(void)unused;
+	uint64_t route;
+	int rc = quiesce(f, e, &route);
+	if (rc < 0)
+		return rc;
+	/* release: pairs with the acquire load in live_entry. */
+	ast32(&e->state, MINT_DEV_FREE, memory_order_release);
+	changed(t);
+	notify(f, ROUTE_OWNER(route));
+	return 0;
+}
+
 static int op_detach(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
 		     uint64_t unused)
 {
 	(void)unused;
 	if (bound_to_node(e))
 		return -EPERM;
-	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
-	mask(e);
-	int rc = wait_handler(f, e, ROUTE_OWNER(route));
-	if (rc < 0) {
-		set_route(f, e, route);
+	uint64_t route;
+	int rc = quiesce(f, e, &route);
+	if (rc < 0)
 		return rc;
-	}
 	set_route(f, e, route_of(MINT_NODE_NONE, ROUTE_VECTOR(route), true));
 	/* release: pairs with the acquire load in live_entry. */
 	ast32(&e->state, MINT_DEV_DETACHED, memory_order_release);
@@ -575,6 +584,11 @@ static int op_detach(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mi
 }
 
 int mint_dev_detach(struct mint_fabric *f, uint32_t id) { return locked_op(f, id, op_detach, 0); }
+
+int mint_dev_unregister(struct mint_fabric *f, uint32_t id)
+{
+	return locked_op(f, id, op_unregister, 0);
+}
 
 static int op_link(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
 		   uint64_t arg)
