@@ -135,7 +135,15 @@ expect_err 1 "node 7: not running" dev move "$IF" --to 7
 expect_err 1 "stays with its node" dev move vni.1 --to 2
 expect_err 1 "already on node 2" dev move "$IF" --to 2
 expect_err 1 "not in the host" dev attach nosuchif0 --to 1
-expect_err 2 "usage" dev move "$IF"
+expect_err 1 "stays with its node" dev detach vni.1
+expect_err 2 "^mint: usage: mint dev move DEV --to ID$" dev move "$IF"
+expect_err 2 "^mint: dev frob: unknown command" dev frob
+expect_err 2 "^mint: dev: unknown command" dev
+for _cmd in "dev move $IF" "dev frob" "dev attach"; do
+	# shellcheck disable=SC2086 # split on purpose: no spaces inside
+	mint $_cmd >/dev/null 2>"$TMP/err"
+	[ "$(wc -l <"$TMP/err")" = 1 ] || fail "mint $_cmd: not one error line: $(cat "$TMP/err")"
+done
 [ "$(table_shape)" = "$before" ] || fail "the table changed: $before -> $(table_shape)"
 
 # ---- 4. the owner dies: orphaned, pending kept, moved to a live node

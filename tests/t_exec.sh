@@ -13,7 +13,8 @@
 #    directory and a node that is not running, 2 for bad usage.
 # 4. Policy: --exec-uids lets nobody in (with its group, not with gid 0),
 #    other uids get 77 and a message; uid 0 is refused once the fabric
-#    file is group-writable, unless the node has --exec-allow-root; a
+#    file is group-writable (also when its path is swapped for a file
+#    only root can write), unless the node has --exec-allow-root; a
 #    --no-exec node refuses with a message.
 # 5. Hostile peers (helper_execpeer): a bad first record, a bad start
 #    record, an oversized one, garbage or an oversized input record
@@ -110,6 +111,19 @@ status 77 "uid 12345 is not allowed on node 1" exec 1 --uid 12345 --cwd / -- tru
 status 77 "uid 1 is not allowed on node 2" exec 2 --uid 1 --cwd / -- true
 chmod g+w "/dev/shm/mint-$FAB"
 status 77 "uid 0 needs a fabric file only root can write" exec 1 -- true
+# The file checked is the one the node has mapped, not whatever its path
+# names now: a writer who swaps the path for a file only root can write
+# (here a symlink to one) does not get uid 0.
+mv "/dev/shm/mint-$FAB" "/dev/shm/mint-$FAB.moved"
+: >"$TMP/rootonly"
+chmod 600 "$TMP/rootonly"
+ln -s "$TMP/rootonly" "/dev/shm/mint-$FAB"
+_got=0
+timeout -k 5 60 "$MINT" --fabric "/dev/shm/mint-$FAB.moved" exec 1 -- true \
+	>/dev/null 2>"$TMP/err" </dev/null || _got=$?
+rm -f "/dev/shm/mint-$FAB"
+mv "/dev/shm/mint-$FAB.moved" "/dev/shm/mint-$FAB"
+[ "$_got" = 77 ] || fail "uid 0 with the fabric's path swapped: status $_got, expected 77 ($(cat "$TMP/err"))"
 node_start 3 --exec-allow-root
 check "--exec-allow-root" 0 "$(mint exec 3 -- id -u)"
 chmod g-w "/dev/shm/mint-$FAB"

@@ -5,7 +5,10 @@
  * port, or a device another live process is moving, each leaving the
  * table unchanged; a mover that dies after its intent (rolled back) or
  * after its switch (finished) by the next operation; an owner that dies
- * (orphaned, pending kept, movable); and under load: one thread raises as
+ * (orphaned, pending kept, movable); detach refused for a VNI port or
+ * NIC ring, and an undone move of a detached device leaves it detached;
+ * an owner killed inside its handler and restarted unseen does not block
+ * later moves; and under load: one thread raises as
  * fast as it can while another moves the device between two dispatching
  * nodes 100 times: every interrupt handled once.
  */
@@ -95,6 +98,15 @@ static void test_register_raise_consume(void)
 	mint_fabric_detach(f);
 }
 
+/* Device ID's entry in the fabric, to forge what a dead process leaves. */
+static struct mint_dev_entry *entry_of(struct mint_fabric *f, int id)
+{
+	struct mint_obj_info oi;
+	CHECK_EQ(mint_obj_find(f, "devtab", &oi), 0);
+	struct mint_devtab_hdr *t = mint_fabric_at(f, oi.offset, sizeof(*t));
+	return &t->devs[id];
+}
+
 /* Everything of device ID a move may change, for "table unchanged". */
 static bool same_entry(struct mint_dev_info a, struct mint_dev_info b)
 {
@@ -165,12 +177,7 @@ static void test_bad_moves(void)
 	if (dead == 0)
 		_exit(0);
 	t_wait_child(dead);
-	uint64_t off = 0;
-	struct mint_obj_info oi;
-	CHECK_EQ(mint_obj_find(f, "devtab", &oi), 0);
-	off = oi.offset;
-	struct mint_devtab_hdr *t = mint_fabric_at(f, off, sizeof(*t));
-	struct mint_dev_entry *e = &t->devs[id];
+	struct mint_dev_entry *e = entry_of(f, id);
 	e->move_from = 1;
 	e->move_to = 2;
 	e->mover_pid = dead;
@@ -228,6 +235,101 @@ static void test_owner_dies(void)
 	CHECK_EQ(mint_dev_raise(f, (uint32_t)id), 0);
 	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 1), 0);
 	CHECK_EQ(mint_dev_consume(n1, (uint32_t)id, &first), 1);
+	mint_fabric_detach(n1);
+	mint_fabric_detach(f);
+}
+
+/* A VNI port and a NIC ring stay with their node: detach refuses them as
+ * move does (a detached port would never interrupt its node again, and
+ * nothing can give it back).  A detached device whose move is undone
+ * (aborted, or its mover died) is detached again, not orphaned. */
+static void test_detach_rules(void)
+{
+	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
+	struct mint_fabric *n1 = node_handle(1);
+	int vni = mint_dev_register(f, MINT_DEV_VNI, "vni.1", 1, MINT_VEC_VNI);
+	int nic = mint_dev_register(f, MINT_DEV_NIC, "nic.1", 1, MINT_VEC_NIC);
+	int id = mint_dev_register(f, MINT_DEV_HOSTIF, "nic0", 1, VEC);
+	CHECK(vni >= 0 && nic >= 0 && id >= 0);
+	struct mint_dev_info before = info_of(f, vni);
+	CHECK_EQ(mint_dev_detach(f, (uint32_t)vni), -EPERM);
+	CHECK_EQ(mint_dev_detach(f, (uint32_t)nic), -EPERM);
+	CHECK(same_entry(before, info_of(f, vni)));
+	CHECK_EQ(info_of(f, nic).state, MINT_DEV_ATTACHED);
+
+	CHECK_EQ(mint_dev_detach(f, (uint32_t)id), 0);
+	CHECK_EQ(mint_dev_move_begin(f, (uint32_t)id, 1), 0);
+	CHECK_EQ(mint_dev_move_abort(f, (uint32_t)id), 0);
+	struct mint_dev_info in = info_of(f, id);
+	CHECK_EQ(in.state, MINT_DEV_DETACHED);
+	CHECK_EQ(in.owner, MINT_NODE_NONE);
+	CHECK(in.masked);
+
+	/* The mover dies after its intent: rolled back to detached too. */
+	pid_t kid = t_fork(10);
+	if (kid == 0) {
+		struct mint_fabric *g = t_child_attach();
+		_exit(mint_dev_move_begin(g, (uint32_t)id, 1) == 0 ? 0 : 2);
+	}
+	CHECK_EQ(t_wait_child(kid), 0);
+	struct mint_dev_info list[4];
+	CHECK_EQ(mint_dev_list(f, list, 4), 3);
+	in = info_of(f, id);
+	CHECK(!in.moving);
+	CHECK_EQ(in.state, MINT_DEV_DETACHED);
+	CHECK_EQ(in.owner, MINT_NODE_NONE);
+
+	/* Unregistering waits, as detach does, for the owner's handler to
+	 * leave consume: else it would store its count into whatever device
+	 * takes the slot next. */
+	struct mint_dev_info was = info_of(f, nic);
+	atomic_fetch_add(&entry_of(f, nic)->busy, 1); /* node 1's handler, inside */
+	CHECK_EQ(mint_dev_unregister(f, (uint32_t)nic), -ETIMEDOUT);
+	CHECK(same_entry(was, info_of(f, nic)));
+	atomic_fetch_sub(&entry_of(f, nic)->busy, 1);
+	CHECK_EQ(mint_dev_unregister(f, (uint32_t)nic), 0);
+	CHECK_EQ(mint_dev_info(f, (uint32_t)nic, &in), -ENODEV);
+	mint_fabric_detach(n1);
+	mint_fabric_detach(f);
+}
+
+/* The owner is killed inside its handler (busy stays raised) and its node
+ * id is started again before any operation saw it dead: the new
+ * incarnation's handlers are not the old one's, so a move does not wait
+ * for the dead handler (it timed out for ever before). */
+static void test_owner_restarts(void)
+{
+	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
+	struct mint_fabric *n1 = node_handle(1);
+	pid_t kid = t_fork(10);
+	if (kid == 0) {
+		struct mint_fabric *g = t_child_attach();
+		if (t_join(g, 3, NULL) != 0)
+			_exit(2);
+		int id = mint_dev_register(g, MINT_DEV_HOSTIF, "nic3", 3, VEC);
+		if (id < 0)
+			_exit(3);
+		atomic_fetch_add(&entry_of(g, id)->busy, 1); /* killed in consume */
+		_exit(0);
+	}
+	CHECK_EQ(t_wait_child(kid), 0);
+	struct mint_fabric *n3 = node_handle(3); /* node 3 again */
+	int id = mint_dev_find(f, "nic3");
+	CHECK(id >= 0);
+	CHECK_EQ(mint_dev_raise(f, (uint32_t)id), 1);
+	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 1), 0);
+	struct mint_dev_info in = info_of(f, id);
+	CHECK_EQ(in.owner, 1);
+	CHECK_EQ(in.state, MINT_DEV_ATTACHED);
+	uint64_t first;
+	CHECK_EQ(mint_dev_consume(n1, (uint32_t)id, &first), 1);
+	/* A live owner's handler inside consume is still waited for. */
+	atomic_fetch_add(&entry_of(f, id)->busy, 1);
+	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 3), -ETIMEDOUT);
+	CHECK_EQ(info_of(f, id).owner, 1);
+	atomic_fetch_sub(&entry_of(f, id)->busy, 1);
+	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 3), 0);
+	mint_fabric_detach(n3);
 	mint_fabric_detach(n1);
 	mint_fabric_detach(f);
 }
@@ -372,6 +474,8 @@ int main(void)
 	RUN(test_register_raise_consume);
 	RUN(test_bad_moves);
 	RUN(test_owner_dies);
+	RUN(test_detach_rules);
+	RUN(test_owner_restarts);
 	RUN(test_moves_under_load);
 	return t_failures ? 1 : 0;
 }

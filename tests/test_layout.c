@@ -93,7 +93,7 @@ static struct field fields[] = {
 	F(mint_dev_entry, state), F(mint_dev_entry, type), F(mint_dev_entry, link),
 	F(mint_dev_entry, ifindex), F(mint_dev_entry, route), F(mint_dev_entry, move_phase),
 	F(mint_dev_entry, move_from), F(mint_dev_entry, move_to), F(mint_dev_entry, mover_pid),
-	F(mint_dev_entry, mover_start), F(mint_dev_entry, pad0), F(mint_dev_entry, name),
+	F(mint_dev_entry, mover_start), F(mint_dev_entry, owner_epoch), F(mint_dev_entry, pad0), F(mint_dev_entry, name),
 	F(mint_dev_entry, pad1), F(mint_dev_entry, raised), F(mint_dev_entry, masked_raises),
 	F(mint_dev_entry, pending_delivered), F(mint_dev_entry, pad2), F(mint_dev_entry, handled),
 	F(mint_dev_entry, busy), F(mint_dev_entry, pad3), F(mint_dev_entry, pad3b),

@@ -4,7 +4,8 @@
  * bytes and descriptor fields; the doorbell only for an unmasked cause;
  * overrun counted and nothing overwritten; interrupt moderation; garbage
  * written by a hostile device or driver counted, never followed outside
- * the NIC; a driver in another process with its dispatcher receiving
+ * the NIC, also when the driver rewrites its buffer offsets while the
+ * device fills them; a driver in another process with its dispatcher receiving
  * every packet in order; a dead or re-attached driver refused.
  */
 #include <pthread.h>
@@ -345,6 +346,49 @@ static void test_garbage(void)
 	rig_down(&r);
 }
 
+/* A hostile driver that rewrites its buffer offsets while the device
+ * fills them: the device reads each offset once, so the one it checked
+ * is the one it writes to (else a checked offset swapped for a wild one
+ * sends the packet's bytes anywhere in the device's memory).  The device
+ * runs in a child, which this process watches while flipping offsets. */
+static void test_offset_flips(void)
+{
+	struct rig r;
+	struct mint_nic_config cfg = {.ndesc = 8, .buf_size = 256};
+	rig_up(&r, &cfg);
+	struct mint_nic_desc *desc = (struct mint_nic_desc *)((uint8_t *)r.hdr + 256);
+	pid_t kid = t_fork(30);
+	if (kid == 0) {
+		struct mint_fabric *g = t_child_attach();
+		struct mint_nic_dev *d;
+		if (mint_nic_dev_open(g, DRIVER, &d) != 0)
+			_exit(2);
+		uint8_t buf[200];
+		memset(buf, 0xab, sizeof(buf));
+		struct mint_nic_pkt p = {buf, sizeof(buf), sizeof(buf), 0, MINT_NIC_STAT_EOP, 0, 0};
+		uint64_t end = t_now_ns() + 1500000000ull;
+		for (uint32_t i = 0; i < 3000000 && t_now_ns() < end; i++) {
+			/* The driver's part: every descriptor but one free. */
+			atomic_store(&r.hdr->rdt, (atomic_load(&r.hdr->rdh) + 7) % 8);
+			if (i % 2)
+				mint_nic_put(d, &p, NULL);
+			else
+				mint_nic_put_batch(d, &p, 1, NULL);
+		}
+		_exit(0);
+	}
+	int status = -1;
+	for (uint64_t i = 0;; i++) {
+		for (uint32_t k = 0; k < 8; k++)
+			desc[k].addr = i % 2 ? 1ull << 44 : k * 256u;
+		if (waitpid(kid, &status, WNOHANG) == kid)
+			break;
+	}
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	rig_down(&r);
+}
+
 /* ==== a driver in another process, interrupt-driven ==== */
 
 #define SEQ_PACKETS 20000
@@ -482,6 +526,7 @@ int main(void)
 	RUN(test_overrun);
 	RUN(test_mask_and_moderation);
 	RUN(test_garbage);
+	RUN(test_offset_flips);
 	RUN(test_reattach);
 	RUN(test_driver_poll);
 	RUN(test_driver_sleep);

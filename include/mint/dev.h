@@ -62,7 +62,9 @@ int mint_dev_table_create(struct mint_fabric *f);
 int mint_dev_register(struct mint_fabric *f, uint32_t type, const char *name, uint32_t owner,
 		      uint32_t vector);
 
-/* Free device ID's slot.  -ENODEV if ID is no device, -EBUSY mid-move. */
+/* Free device ID's slot, once its owner's handler is out of
+ * mint_dev_consume.  -ENODEV if ID is no device, -EBUSY mid-move,
+ * -ETIMEDOUT (the handler stayed: nothing changed). */
 int mint_dev_unregister(struct mint_fabric *f, uint32_t id);
 
 /* Device id of NAME, or -ENOENT. Lock-free. */
@@ -99,7 +101,8 @@ int mint_dev_unmask(struct mint_fabric *f, uint32_t id);
  * In two halves for a caller with work between them (a host interface
  * moves to the new owner's namespace): begin records the intent in the
  * entry and masks; finish switches and unmasks.  If the caller dies in
- * between, the next operation on the table rolls the move back.
+ * between, the next operation on the table rolls the move back (a
+ * detached device stays detached).
  */
 int mint_dev_move(struct mint_fabric *f, uint32_t id, uint32_t to);
 int mint_dev_move_begin(struct mint_fabric *f, uint32_t id, uint32_t to);
@@ -108,7 +111,8 @@ int mint_dev_move_finish(struct mint_fabric *f, uint32_t id);
 int mint_dev_move_abort(struct mint_fabric *f, uint32_t id);
 
 /* Take device ID from its owner (state DETACHED, masked, no owner).  The
- * old owner is told by MINT_VEC_DEV.  -ENODEV, -EBUSY mid-move. */
+ * old owner is told by MINT_VEC_DEV.  -ENODEV, -EBUSY mid-move, -EPERM (a
+ * VNI port or NIC ring stays with its node). */
 int mint_dev_detach(struct mint_fabric *f, uint32_t id);
 
 /* Record device ID's link state and ifindex (0: keep) and tell the owner

@@ -301,7 +301,10 @@ struct mint_dev_entry {
 	uint32_t move_to;         /* ... and after */
 	int32_t mover_pid;        /* the process doing it */
 	uint64_t mover_start;     /* its /proc start time */
-	uint8_t pad0[16];
+	uint32_t owner_epoch;     /* the owner's node epoch when it took the
+				   * device (0: unknown): a restart of that
+				   * node id clears a dead handler's `busy` */
+	uint8_t pad0[12];
 	/* line 1 */
 	char name[MINT_DEV_NAME_MAX];
 	uint8_t pad1[32];
@@ -600,6 +603,7 @@ MINT_AT(struct mint_dev_entry, route, 16);
 MINT_AT(struct mint_dev_entry, move_phase, 24);
 MINT_AT(struct mint_dev_entry, move_from, 28);
 MINT_AT(struct mint_dev_entry, move_to, 32);
+MINT_AT(struct mint_dev_entry, owner_epoch, 48);
 MINT_AT(struct mint_dev_entry, mover_pid, 36);
 MINT_AT(struct mint_dev_entry, mover_start, 40);
 MINT_AT(struct mint_dev_entry, name, 64);

@@ -218,6 +218,27 @@ static bool owner_alive(struct mint_fabric *f, uint32_t owner)
 	return owner < MINT_MAX_NODES && mint_node_alive(f, owner);
 }
 
+/* Record that OWNER (alive) holds E now.  If E's route still names the
+ * same node id under an earlier epoch, that incarnation died, maybe
+ * inside mint_dev_consume: its handlers will never leave, so their count
+ * is cleared (else every later move and detach waits for them in vain). */
+static void hold(struct mint_fabric *f, struct mint_dev_entry *e, uint32_t owner)
+{
+	if (!owner_alive(f, owner))
+		return;
+	/* relaxed: read after owner_alive's acquire load of the node's
+	 * state, which publishes the epoch stored before it. */
+	uint32_t epoch = ald32(&mint_node_entry(f, owner)->epoch, memory_order_relaxed);
+	uint32_t had = rd32(&e->owner_epoch);
+	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	if (had == epoch)
+		return;
+	if (had != 0 && ROUTE_OWNER(route) == owner)
+		/* relaxed: as in wait_handler, for a dead owner's count. */
+		ast32(&e->busy, 0, memory_order_relaxed);
+	wr32(&e->owner_epoch, epoch);
+}
+
 /* A device's owner died: keep its interrupts pending, masked. */
 static void orphan(struct mint_devtab_hdr *t, struct mint_dev_entry *e)
 {
@@ -228,14 +249,18 @@ static void orphan(struct mint_devtab_hdr *t, struct mint_dev_entry *e)
 }
 
 /* End the recorded move of E: routed to TO, unmasked (an owner found dead
- * leaves it orphaned instead), intent cleared. */
+ * leaves it orphaned instead; no owner, the undone move of a detached
+ * device, leaves it detached), intent cleared. */
 static void end_move(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
 		     uint32_t to)
 {
 	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
 	bool alive = owner_alive(f, to);
+	hold(f, e, to);
+	uint32_t state = alive ? MINT_DEV_ATTACHED
+			 : to == MINT_NODE_NONE ? MINT_DEV_DETACHED : MINT_DEV_ORPHANED;
 	/* release: pairs with the acquire load in live_entry. */
-	ast32(&e->state, alive ? MINT_DEV_ATTACHED : MINT_DEV_ORPHANED, memory_order_release);
+	ast32(&e->state, state, memory_order_release);
 	set_route(f, e, route_of(to, ROUTE_VECTOR(route), !alive));
 	wr32(&e->move_phase, MINT_DEV_MOVE_NONE);
 	changed(t);
@@ -269,6 +294,8 @@ static void repair(struct mint_fabric *f, struct mint_devtab_hdr *t)
 			orphan(t, e);
 		} else if (state == MINT_DEV_ORPHANED && owner_alive(f, owner)) {
 			end_move(f, t, e, owner); /* the owner is back (same id) */
+		} else if (state == MINT_DEV_ATTACHED) {
+			hold(f, e, owner); /* it may have restarted unseen */
 		}
 	}
 }
@@ -365,13 +392,16 @@ static int register_locked(struct mint_fabric *f, struct mint_devtab_hdr *t, uin
 			return rc;
 		if (rd32(&e->type) != type)
 			return -EEXIST;
+		hold(f, e, owner);
 		/* release: pairs with the acquire load in live_entry. */
 		ast32(&e->state, MINT_DEV_ATTACHED, memory_order_release);
 		set_route(f, e, route_of(owner, vector, false));
 	} else {
 		if ((id = free_slot(t)) < 0)
 			return id;
+		wr32(&t->devs[id].owner_epoch, 0);
 		fill_entry(&t->devs[id], type, name, route_of(owner, vector, false));
+		hold(f, &t->devs[id], owner);
 	}
 	changed(t);
 	notify(f, owner);
@@ -390,23 +420,6 @@ int mint_dev_register(struct mint_fabric *f, uint32_t type, const char *name, ui
 	if (rc < 0)
 		return rc;
 	return unlock_table(f, t, register_locked(f, t, type, name, owner, vector));
-}
-
-int mint_dev_unregister(struct mint_fabric *f, uint32_t id)
-{
-	struct mint_devtab_hdr *t;
-	struct mint_dev_entry *e;
-	int rc = lock_table(f, &t, false);
-	if (rc < 0)
-		return rc;
-	if ((rc = settled_entry(t, id, &e)) < 0)
-		return unlock_table(f, t, rc);
-	mask(e);
-	/* release: pairs with the acquire load in live_entry. */
-	ast32(&e->state, MINT_DEV_FREE, memory_order_release);
-	changed(t);
-	notify(f, ROUTE_OWNER(ald64(&e->route, memory_order_relaxed))); /* ours: lock held */
-	return unlock_table(f, t, 0);
 }
 
 int mint_dev_find(struct mint_fabric *f, const char *name)
@@ -515,17 +528,53 @@ static int op_mask(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint
 int mint_dev_mask(struct mint_fabric *f, uint32_t id) { return locked_op(f, id, op_mask, 1); }
 int mint_dev_unmask(struct mint_fabric *f, uint32_t id) { return locked_op(f, id, op_mask, 0); }
 
+/* A VNI port or a NIC ring: its rings are its node's objects, so it is
+ * neither moved nor detached (nothing could give it back). */
+static bool bound_to_node(const struct mint_dev_entry *e)
+{
+	uint32_t type = rd32(&e->type);
+	return type == MINT_DEV_VNI || type == MINT_DEV_NIC;
+}
+
+/* Mask E and wait until its owner's handler is out of consume; on a
+ * timeout, E is routed as before.  *ROUTE: the route before. */
+static int quiesce(struct mint_fabric *f, struct mint_dev_entry *e, uint64_t *route)
+{
+	*route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+	mask(e);
+	int rc = wait_handler(f, e, ROUTE_OWNER(*route));
+	if (rc < 0)
+		set_route(f, e, *route);
+	return rc;
+}
+
+/* Free the slot once no handler is inside consume: one still there would
+ * store its count into whatever device takes the slot next. */
+static int op_unregister(struct mint_fabric *f, struct mint_devtab_hdr *t,
+			 struct mint_dev_entry *e, uint64_t unused)
+{
+	(void)unused;
+	uint64_t route;
+	int rc = quiesce(f, e, &route);
+	if (rc < 0)
+		return rc;
+	/* release: pairs with the acquire load in live_entry. */
+	ast32(&e->state, MINT_DEV_FREE, memory_order_release);
+	changed(t);
+	notify(f, ROUTE_OWNER(route));
+	return 0;
+}
+
 static int op_detach(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
 		     uint64_t unused)
 {
 	(void)unused;
-	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
-	mask(e);
-	int rc = wait_handler(f, e, ROUTE_OWNER(route));
-	if (rc < 0) {
-		set_route(f, e, route);
+	if (bound_to_node(e))
+		return -EPERM;
+	uint64_t route;
+	int rc = quiesce(f, e, &route);
+	if (rc < 0)
 		return rc;
-	}
 	set_route(f, e, route_of(MINT_NODE_NONE, ROUTE_VECTOR(route), true));
 	/* release: pairs with the acquire load in live_entry. */
 	ast32(&e->state, MINT_DEV_DETACHED, memory_order_release);
@@ -535,6 +584,11 @@ static int op_detach(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mi
 }
 
 int mint_dev_detach(struct mint_fabric *f, uint32_t id) { return locked_op(f, id, op_detach, 0); }
+
+int mint_dev_unregister(struct mint_fabric *f, uint32_t id)
+{
+	return locked_op(f, id, op_unregister, 0);
+}
 
 static int op_link(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint_dev_entry *e,
 		   uint64_t arg)
@@ -564,9 +618,8 @@ static int op_move_begin(struct mint_fabric *f, struct mint_devtab_hdr *t,
 	uint32_t to = (uint32_t)to64;
 	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
 	uint32_t from = ROUTE_OWNER(route);
-	uint32_t type = rd32(&e->type);
-	if (type == MINT_DEV_VNI || type == MINT_DEV_NIC)
-		return -EPERM; /* their rings are their node's objects */
+	if (bound_to_node(e))
+		return -EPERM;
 	if (to >= MINT_MAX_NODES)
 		return -ERANGE;
 	if (!mint_node_alive(f, to))

@@ -429,14 +429,21 @@ static bool addr_ok(const struct mint_nic_dev *d, uint64_t addr)
 	return addr <= (uint64_t)(d->g.ndesc - 1) * d->g.buf_size;
 }
 
-/* Complete the descriptor at RDH with status word W (its buffer written
- * first) and move RDH on privately; the caller publishes RDH. */
-static void complete(struct mint_nic_dev *d, uint64_t w, const void *data, uint32_t n,
-		     struct mint_nic_desc_image *img)
+/* The buffer offset of the descriptor at RDH, read once: the driver may
+ * rewrite it at any time, so the value checked is the value used. */
+static uint64_t rdh_addr(const struct mint_nic_dev *d)
+{
+	return le64(*(const volatile uint64_t *)&d->desc[d->rdh].addr);
+}
+
+/* Complete the descriptor at RDH, whose buffer offset ADDR was checked,
+ * with status word W (its buffer written first) and move RDH on
+ * privately; the caller publishes RDH. */
+static void complete(struct mint_nic_dev *d, uint64_t addr, uint64_t w, const void *data,
+		     uint32_t n, struct mint_nic_desc_image *img)
 {
 	uint32_t i = d->rdh;
 	struct mint_nic_desc *desc = &d->desc[i];
-	uint64_t addr = rd64(&desc->addr);
 	if (n)
 		memcpy(d->bufs + addr, data, n);
 	/* release: pairs with the driver's acquire load in mint_nic_rx: the
@@ -466,13 +473,16 @@ int mint_nic_put(struct mint_nic_dev *d, const struct mint_nic_pkt *p,
 		aor32(&h->icr, MINT_NIC_ICR_RXO, memory_order_release); /* pairs: mint_nic_cause */
 		return rc;
 	}
-	if (rc == 0 && !addr_ok(d, rd64(&d->desc[d->rdh].addr))) {
+	uint64_t addr = rc == 0 ? rdh_addr(d) : 0;
+	if (rc == 0 && !addr_ok(d, addr)) {
 		/* Completed empty with RXE, so the ring goes on. */
-		complete(d, status_word(0, p, MINT_NIC_STAT_DD | MINT_NIC_STAT_EOP, MINT_NIC_ERR_RXE),
+		complete(d, addr,
+			 status_word(0, p, MINT_NIC_STAT_DD | MINT_NIC_STAT_EOP, MINT_NIC_ERR_RXE),
 			 NULL, 0, img);
 		rc = -EPROTO;
 	} else if (rc == 0) {
-		complete(d, status_word(p->len, p, (uint8_t)(p->status | MINT_NIC_STAT_DD), p->errors),
+		complete(d, addr,
+			 status_word(p->len, p, (uint8_t)(p->status | MINT_NIC_STAT_DD), p->errors),
 			 p->data, copy_len(d, p), img);
 		own_inc64(&h->rx_packets, 1);
 		own_inc64(&h->rx_bytes, p->len);
@@ -492,9 +502,12 @@ int mint_nic_put_batch(struct mint_nic_dev *d, const struct mint_nic_pkt *p, uns
 	unsigned k = 0;
 	uint64_t bytes = 0;
 	for (; k < n; k++) {
-		if ((!p[k].data && p[k].copy_len) || room(d) || !addr_ok(d, rd64(&d->desc[d->rdh].addr)))
+		if ((!p[k].data && p[k].copy_len) || room(d))
 			break;
-		complete(d, status_word(p[k].len, &p[k], (uint8_t)(p[k].status | MINT_NIC_STAT_DD),
+		uint64_t addr = rdh_addr(d);
+		if (!addr_ok(d, addr))
+			break;
+		complete(d, addr, status_word(p[k].len, &p[k], (uint8_t)(p[k].status | MINT_NIC_STAT_DD),
 					p[k].errors),
 			 p[k].data, copy_len(d, &p[k]), img ? &img[k] : NULL);
 		bytes += p[k].len;

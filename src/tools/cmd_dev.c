@@ -333,8 +333,12 @@ static const struct {
 	const char *name;
 	int args;
 	bool needs_to;
-} subs[] = {{"list", 0, false}, {"attach", 1, true}, {"detach", 1, false},
-	    {"move", 1, true},  {"raise", 1, false}};
+	const char *synopsis; /* its line of dev_usage, for a usage error */
+} subs[] = {{"list", 0, false, "mint dev list [-j]"},
+	    {"attach", 1, true, "mint dev attach IFNAME --to ID"},
+	    {"detach", 1, false, "mint dev detach DEV"},
+	    {"move", 1, true, "mint dev move DEV --to ID"},
+	    {"raise", 1, false, "mint dev raise DEV [--count N]"}};
 
 static int run(struct cli *c, struct mint_fabric *f, const char *sub, char *arg,
 	       const struct dev_args *a)
@@ -357,9 +361,13 @@ int cmd_dev(struct cli *c, int argc, char **argv)
 		if (strcmp(argv[1], subs[i].name) == 0)
 			sub = (int)i;
 	if (sub < 0) {
-		bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-		fputs(dev_usage, help ? stdout : stderr);
-		return help ? 0 : EXIT_USAGE;
+		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+			fputs(dev_usage, stdout);
+			return 0;
+		}
+		cli_err("dev%s%s: unknown command (use list, attach, detach, move or raise)",
+			argc >= 2 ? " " : "", argc >= 2 ? argv[1] : "");
+		return EXIT_USAGE;
 	}
 	argv[1] = "mint"; /* getopt names its complaints after argv[0] */
 	struct dev_args a = {0};
@@ -367,7 +375,7 @@ int cmd_dev(struct cli *c, int argc, char **argv)
 	if (st >= 0)
 		return st;
 	if (argc - 1 - optind != subs[sub].args || (subs[sub].needs_to && !a.have_to)) {
-		fputs(dev_usage, stderr);
+		cli_err("usage: %s", subs[sub].synopsis);
 		return EXIT_USAGE;
 	}
 	struct mint_fabric *f;

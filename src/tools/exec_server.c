@@ -267,7 +267,9 @@ static uint32_t check_identity(struct exec_server *s, uint32_t uid, uint32_t gid
 {
 	struct stat st;
 	const char *file = mint_fabric_file(s->f);
-	if (stat(file, &st) != 0) {
+	/* The file this node has mapped, not whatever its path names now
+	 * (a writer could swap the path for a file only root can write). */
+	if (fstat(s->f->fd, &st) != 0) {
 		snprintf(why, cap, "cannot check the fabric file %s: %s", file, strerror(errno));
 		return EXEC_ERR_FAILED;
 	}
