@@ -207,7 +207,10 @@ static int take_record(struct session *se, const uint8_t *buf, int n, uint32_t t
 		if (n < 4)
 			break;
 		restore_tty();
-		cli_err("node %u: %.*s", se->node, n - 4, (const char *)buf + 4);
+		char why[512];
+		snprintf(why, sizeof(why), "%.*s", n - 4, (const char *)buf + 4);
+		exec_printable(why); /* the node's words: no escapes to our terminal */
+		cli_err("node %u: %s", se->node, why);
 		return exec_get_u32(buf) == EXEC_ERR_REFUSED ? EXEC_STATUS_REFUSED : EXEC_STATUS_FAILED;
 	}
 	restore_tty();

@@ -74,6 +74,10 @@ struct session {
 	const char *argv0;     /* in START, once decoded (else NULL) */
 	struct exec_child child;
 	bool have_child;
+	/* Held to signal the command, and to mark it reaped: once it is,
+	 * its pid may belong to someone else. */
+	pthread_mutex_t kill_lock;
+	bool reaped;
 	int wake[2];        /* input thread -> session thread */
 	atomic_int end;     /* enum end: set once (CAS), read by both threads */
 	atomic_bool final_sent; /* session thread -> input thread */
@@ -386,6 +390,16 @@ static void take_input(struct session *se, const void *data, uint32_t len)
 	}
 }
 
+/* SIG to the command's process group, unless it is gone: the input thread
+ * handles the client's signals until the session ends, after the reap. */
+static void signal_command(struct session *se, int sig)
+{
+	pthread_mutex_lock(&se->kill_lock);
+	if (se->have_child && !se->reaped)
+		kill(-se->child.pid, sig);
+	pthread_mutex_unlock(&se->kill_lock);
+}
+
 /* Act on one record (DATA: in the ring, each field read once); false if
  * it is malformed. */
 static bool take_record(struct session *se, const uint8_t *data, uint32_t type, uint32_t len,
@@ -399,8 +413,7 @@ static bool take_record(struct session *se, const uint8_t *data, uint32_t type, 
 		uint32_t sig = len == 4 ? exec_get_u32(data) : 0;
 		if (sig == 0 || sig >= (uint32_t)NSIG)
 			return false;
-		if (se->have_child)
-			kill(-se->child.pid, (int)sig);
+		signal_command(se, (int)sig);
 		return true;
 	}
 	case EXEC_WINSIZE: {
@@ -498,15 +511,6 @@ static void *input_thread(void *arg)
 
 /* ---- the session thread ---- */
 
-/* Control characters from a client's strings become '?': they cannot
- * forge lines in the agent's log. */
-static void printable(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
-
 /* Forward one readable output; false at its end (EOF, or EIO from a pty
  * whose last user left) or when it cannot be sent. */
 static bool forward(struct session *se, int fd, uint32_t type)
@@ -534,6 +538,18 @@ static void pump_output(struct session *se)
 	}
 }
 
+/* Has PID exited?  It stays a zombie (WNOWAIT), so its pid is not reused
+ * yet.  BLOCK: wait for it.  A PID we cannot wait for counts as exited. */
+static bool exited(pid_t pid, bool block)
+{
+	siginfo_t info = {0};
+	int opts = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
+	while (waitid(P_PID, (id_t)pid, &info, opts) < 0)
+		if (errno != EINTR)
+			return true;
+	return info.si_pid != 0;
+}
+
 /* Reap the command; after a hang-up, SIGKILL it if SIGHUP was not enough. */
 static uint32_t reap(struct session *se)
 {
@@ -543,19 +559,21 @@ static uint32_t reap(struct session *se)
 		kill(-pid, SIGHUP);
 		kill(-pid, SIGCONT); /* a stopped command would never see it */
 		uint64_t t0 = now_ms();
-		while (waitpid(pid, &status, WNOHANG) == 0) {
+		while (!exited(pid, false)) {
 			if (now_ms() - t0 > HUP_GRACE_MS) {
 				kill(-pid, SIGKILL);
-				waitpid(pid, &status, 0);
 				break;
 			}
 			struct timespec ts = {0, 10000000};
 			nanosleep(&ts, NULL);
 		}
-	} else {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
 	}
+	exited(pid, true);
+	pthread_mutex_lock(&se->kill_lock);
+	se->reaped = true; /* no signal from the client after this */
+	pthread_mutex_unlock(&se->kill_lock);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 	return WIFSIGNALED(status) ? 128u + (uint32_t)WTERMSIG(status)
 				   : (uint32_t)WEXITSTATUS(status);
 }
@@ -617,13 +635,13 @@ static void *session_thread(void *arg)
 		send_error(&se->ch.tx, EXEC_ERR_PROTOCOL, what, never, NULL);
 	} else if (kind) {
 		send_error(&se->ch.tx, kind, why, client_reachable, se);
-		printable(why);
+		exec_printable(why);
 		agent_logf(se->srv->self, "exec: %s: %s", se->ch_name, why);
 	} else {
 		/* An audit trail: who ran what as whom. */
 		char cmd[64];
 		snprintf(cmd, sizeof(cmd), "%s", se->argv0);
-		printable(cmd);
+		exec_printable(cmd);
 		agent_logf(se->srv->self, "exec: %s: pid %d ran %s as uid %u gid %u: status %u%s",
 			   se->ch_name, se->req.client_pid, cmd, se->req.uid, se->req.gid, status,
 			   running(se) ? "" : " (hung up)");
@@ -640,6 +658,7 @@ static void *session_thread(void *arg)
 	close(se->wake[0]);
 	close(se->wake[1]);
 	free(se->start);
+	pthread_mutex_destroy(&se->kill_lock);
 	free(se);
 	return NULL;
 }
@@ -685,6 +704,7 @@ bool exec_server_start(struct exec_server *s, const struct mint_channel *ch, uin
 		reject(s, &own, name, off, "out of resources");
 		return false;
 	}
+	pthread_mutex_init(&se->kill_lock, NULL);
 	se->srv = s;
 	se->ch = own;
 	se->ch_off = off;
@@ -701,6 +721,7 @@ bool exec_server_start(struct exec_server *s, const struct mint_channel *ch, uin
 	close(se->wake[0]);
 	close(se->wake[1]);
 	free(se->start);
+	pthread_mutex_destroy(&se->kill_lock);
 	free(se);
 	release(s, off);
 	reject(s, &own, name, off, "out of resources");

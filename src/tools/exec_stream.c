@@ -94,3 +94,10 @@ uint32_t exec_get_u32(const void *p)
 	memcpy(&v, p, sizeof(v));
 	return le32(v);
 }
+
+void exec_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}

@@ -55,4 +55,8 @@ int exec_peek_wait(struct mint_ring *rx, struct mint_ring *also, const void **pa
 /* A little-endian u32 at P (which may be unaligned). */
 uint32_t exec_get_u32(const void *p);
 
+/* Control characters in S become '?': a string from the other side
+ * cannot forge log lines or send escape sequences to a terminal. */
+void exec_printable(char *s);
+
 #endif
