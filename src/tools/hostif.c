@@ -334,11 +334,15 @@ int hostif_irq_affinity(const char *ifname, const uint64_t cores[MINT_CPU_WORDS]
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", irq);
 		FILE *out = fopen(path, "w");
-		if (!out || fputs(list, out) < 0 || fclose(out) != 0) {
+		if (!out) {
 			rc = -errno;
 			continue;
 		}
-		pointed++;
+		bool put = fputs(list, out) >= 0;
+		if (fclose(out) != 0 || !put) /* fclose flushes: its error counts */
+			rc = -EIO;
+		else
+			pointed++;
 	}
 	fclose(in);
 	return pointed ? pointed : rc;
