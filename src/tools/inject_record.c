@@ -2,7 +2,10 @@
 /*
  * The record file: pcapng (section header, one Ethernet interface with
  * if_tsresol 9, an enhanced packet block per packet) in the writer's byte
- * order, each packet's event in its opt_comment:
+ * order, as pcapng intends: the section header's byte-order magic says
+ * which, and the reader takes either, so a record made on a big-endian
+ * node replays on a little-endian one and back.  Each packet's event,
+ * descriptor image included, is text in its opt_comment (no byte order):
  *   mint-inject/1 event=N burst=B sched_ns=S late_ns=L vector=V rc=R irq=I
  *   desc=D addr=A status_word=W rdh=H rdt=T icr=C ims=M
  */
@@ -10,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,22 +124,29 @@ struct reader {
 	size_t len;
 	char *err;
 	size_t cap;
+	bool swap; /* the section is in the other byte order than ours */
 };
 
-static uint32_t get32(const uint8_t *p)
+static uint32_t get32(const struct reader *r, const uint8_t *p)
 {
 	uint32_t v;
 	memcpy(&v, p, 4);
-	return v;
+	return r->swap ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t get16(const struct reader *r, const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return r->swap ? __builtin_bswap16(v) : v;
 }
 
 /* The comment option of an EPB's options area. */
-static int find_comment(const uint8_t *o, uint32_t len, char *out, size_t cap)
+static int find_comment(const struct reader *r, const uint8_t *o, uint32_t len, char *out,
+			size_t cap)
 {
 	for (uint32_t at = 0; at + 4 <= len;) {
-		uint16_t code, olen;
-		memcpy(&code, o + at, 2);
-		memcpy(&olen, o + at + 2, 2);
+		uint16_t code = get16(r, o + at), olen = get16(r, o + at + 2);
 		if (code == OPT_END || at + 4 + olen > len)
 			break;
 		if (code == OPT_COMMENT && olen < cap) {
@@ -163,14 +174,15 @@ static int parse_comment(const char *c, uint64_t *event, uint64_t *sched, uint64
  * status word the device wrote (its DD is the device's, not the packet's). */
 static int load_epb(struct reader *r, const uint8_t *body, uint32_t len, struct trace *t)
 {
-	if (len < 20 || get32(body + 12) > len - 20 || get32(body + 12) > PKT_MAX) {
+	uint32_t caplen = len < 20 ? 0 : get32(r, body + 12);
+	if (len < 20 || caplen > PKT_MAX || pad4(caplen) > len - 20) {
 		snprintf(r->err, r->cap, "packet %zu: a corrupt block", t->n + 1);
 		return -1;
 	}
-	uint32_t caplen = get32(body + 12), olen = len - 20 - pad4(caplen);
+	uint32_t olen = len - 20 - pad4(caplen);
 	char c[512];
 	uint64_t event, sched, w;
-	if (pad4(caplen) > len - 20 || find_comment(body + 20 + pad4(caplen), olen, c, sizeof(c)) ||
+	if (find_comment(r, body + 20 + pad4(caplen), olen, c, sizeof(c)) ||
 	    parse_comment(c, &event, &sched, &w)) {
 		snprintf(r->err, r->cap,
 			 "packet %zu has no " REC_TAG " comment: not a mint inject record (use --pcap)",
@@ -189,24 +201,45 @@ static int load_epb(struct reader *r, const uint8_t *body, uint32_t len, struct 
 	return 0;
 }
 
+/* The section header's byte-order magic, read in our order and swapped:
+ * 0 when it is neither (not a pcapng section we know). */
+static int byte_order(struct reader *r)
+{
+	uint32_t magic;
+	if (r->len < 28 || memcmp(r->buf, "\x0a\x0d\x0d\x0a", 4) != 0)
+		return -1;
+	memcpy(&magic, r->buf + 8, 4);
+	if (magic != BYTE_ORDER_MAGIC && __builtin_bswap32(magic) != BYTE_ORDER_MAGIC)
+		return -1;
+	r->swap = magic != BYTE_ORDER_MAGIC;
+	return 0;
+}
+
 static int load_blocks(struct reader *r, struct trace *t)
 {
+	if (byte_order(r)) {
+		snprintf(r->err, r->cap, "not a mint inject record (no pcapng section header)");
+		return -1;
+	}
 	for (size_t at = 0; at < r->len;) {
 		if (r->len - at < 12) {
 			snprintf(r->err, r->cap, "truncated at byte %zu", at);
 			return -1;
 		}
-		uint32_t type = get32(r->buf + at), total = get32(r->buf + at + 4);
+		uint32_t type = get32(r, r->buf + at), total = get32(r, r->buf + at + 4);
 		if (total < 12 || total % 4 || total > r->len - at) {
 			snprintf(r->err, r->cap, "truncated or corrupt block at byte %zu", at);
 			return -1;
 		}
-		if (at == 0 && (type != BT_SHB || total < 28 || get32(r->buf + 8) != BYTE_ORDER_MAGIC)) {
-			snprintf(r->err, r->cap, "not a mint inject record (a pcapng file in this "
-						 "host's byte order)");
+		if (at == 0 && total < 28) {
+			snprintf(r->err, r->cap, "a corrupt section header");
 			return -1;
 		}
-		if (type == BT_IDB && (total < 20 || (get32(r->buf + at + 8) & 0xffff) != LINKTYPE_ETHERNET)) {
+		if (at > 0 && type == BT_SHB) {
+			snprintf(r->err, r->cap, "a second section at byte %zu: one record a file", at);
+			return -1;
+		}
+		if (type == BT_IDB && (total < 20 || get16(r, r->buf + at + 8) != LINKTYPE_ETHERNET)) {
 			snprintf(r->err, r->cap, "not an Ethernet record");
 			return -1;
 		}
@@ -241,7 +274,7 @@ int rec_load(const char *path, struct trace *t, char *err, size_t cap)
 	}
 	int rc = ferror(f) ? -1 : 0;
 	fclose(f);
-	struct reader r = {buf, len, err, cap};
+	struct reader r = {buf, len, err, cap, false};
 	if (rc)
 		snprintf(err, cap, "cannot read it");
 	else if (len == 0)
