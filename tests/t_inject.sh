@@ -11,6 +11,10 @@
 #    without EOP by the driver (drv_errors), a length beyond the buffer
 #    too (drv_bad).  --latency reports inject-to-handler times (-j);
 #    --plot draws them into a PNG.
+# 1b. Interrupt moderation: node 7 started with --nic-itr 1ms; 40 events
+#    50 us apart: every cause rang or was moderated (irqs_masked > 0),
+#    interrupts bounded by the run's length over the gap, all delivered;
+#    --nic-itr without --nic or with a bad time: exit 2.
 # 2. Bad input: unknown types, nonsense fields, unreadable, empty,
 #    truncated and non-pcap files, a plain pcap given to --replay: one
 #    line "mint: ...", exit 2, nothing injected (nic0's counter still).
@@ -147,6 +151,33 @@ done
 [ "$(nicdev raised)" = "$(nicdev handled)" ] || fail "device nic.1: raised != handled: $(mint dev list)"
 mint dev move nic.1 --to 0 >/dev/null 2>&1 && fail "a NIC ring moved to another node"
 say "device nic.1: $(nicdev raised) interrupts raised through the table, all handled"
+
+say "== 1b. interrupt moderation: node start --nic-itr"
+node_start 7 --nic --nic-itr 1ms
+nic7() { mint status -j | jq -r ".nodes[] | select(.id == 7) | .nic.$1"; }
+[ "$(nic7 itr_ns)" = 1000000 ] || fail "--nic-itr 1ms: itr_ns is $(nic7 itr_ns)"
+inj 7 --count 40 --interval 50us || fail "moderated: exit $? ($(cat "$TMP/err"))"
+expect moderated injected 40
+expect moderated delivered 40
+# Every event's cause either rang or was moderated; the moderated ones
+# rang once more at the end at most.  No more interrupts than 1 ms gaps
+# in the run (+1 for the first, +1 for the last re-check).
+irqs=$(nic7 irqs)
+masked=$(nic7 irqs_masked)
+bound=$(jq -r '(.seconds * 1000 | floor) + 2' "$TMP/out")
+[ $((irqs + masked)) -ge 40 ] && [ $((irqs + masked)) -le 41 ] ||
+	fail "moderated: irqs $irqs + irqs_masked $masked, want 40 or 41"
+[ "$irqs" -le "$bound" ] && [ "$masked" -gt 0 ] ||
+	fail "moderated: $irqs interrupts (bound $bound for $(field seconds) s), $masked moderated"
+mint node start 6 --nic-itr 1ms >"$TMP/out" 2>"$TMP/err"
+st=$?
+[ $st -eq 2 ] && grep -qx 'mint: --nic-itr goes with --nic' "$TMP/err" || fail "--nic-itr alone: exit $st: $(cat "$TMP/err")"
+for t in 2s -1us 5parsecs; do
+	mint node start 6 --nic --nic-itr "$t" >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	[ $st -eq 2 ] && grep -q "^mint: --nic-itr $t: not a time" "$TMP/err" || fail "--nic-itr $t: exit $st: $(cat "$TMP/err")"
+done
+say "ITR 1ms: 40 events in $(field seconds) s, $irqs interrupts (bound $bound), $masked moderated, all delivered"
 
 say "== 2. bad input: one line, exit 2, nothing injected"
 printf 'not a capture\n' >"$TMP/text"

@@ -43,26 +43,6 @@ static const char inject_usage[] =
 	"without loss, (b) CPU time per packet against a veth pair, (c)\n"
 	"inject-to-handler latency.\n";
 
-/* "10us", "1.5ms", "200" (ns): 0 or -1. */
-int inject_parse_time(const char *s, uint64_t *ns)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	static const struct {
-		const char *unit;
-		double scale;
-	} units[] = {{"", 1}, {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
-	if (errno || end == s || !(v >= 0) || s[0] == '-')
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].unit) == 0 && v * units[i].scale < 1e18) {
-			*ns = (uint64_t)llround(v * units[i].scale);
-			return 0;
-		}
-	return -1;
-}
-
 static int bad(const char *what, const char *value, const char *hint)
 {
 	cli_err("inject: %s %s: %s", what, value, hint);
@@ -132,7 +112,7 @@ static int sched_opt(struct inject_opts *o, int opt, const char *arg)
 		o->count_set = true;
 		return -1;
 	case 'T':
-		if (inject_parse_time(arg, &o->sched.period_ns))
+		if (cli_parse_time(arg, &o->sched.period_ns))
 			return bad("interval", arg, "not a time (e.g. 10us, 1ms, 500ns)");
 		o->interval_set++;
 		return -1;
@@ -149,7 +129,7 @@ static int sched_opt(struct inject_opts *o, int opt, const char *arg)
 		o->burst = (uint32_t)v;
 		return -1;
 	case 'J':
-		return inject_parse_time(arg, &o->sched.jitter_ns) ? bad("jitter", arg, "not a time (e.g. 2us)") : -1;
+		return cli_parse_time(arg, &o->sched.jitter_ns) ? bad("jitter", arg, "not a time (e.g. 2us)") : -1;
 	case 'o': o->sched.poisson = true; return -1;
 	case 'S':
 		if (parse_u64(arg, UINT64_MAX, &o->seed))
