@@ -9,7 +9,10 @@
 #    tag, a TCP SYN, ARP and raw frames are delivered; malformed ones are
 #    not: a bad IP checksum is dropped by the kernel, error bits and DD
 #    without EOP by the driver (drv_errors), a length beyond the buffer
-#    too (drv_bad).  --latency reports inject-to-handler times (-j);
+#    too (drv_bad).  5000-byte datagrams, chained over 2048-byte buffers,
+#    reach the kernel whole; a chain that never ends (no-eop on full
+#    buffers) and cut chains are dropped, one each, and packets after them
+#    are delivered.  --latency reports inject-to-handler times (-j);
 #    --plot draws them into a PNG.
 # 1b. Interrupt moderation: node 7 started with --nic-itr 1ms; 40 events
 #    50 us apart: every cause rang or was moderated (irqs_masked > 0),
@@ -132,6 +135,27 @@ inj 1 --malform bad-length --count 2 || fail "bad-length: exit $?"
 expect bad-length drv_bad 2
 expect bad-length delivered 0
 delta_is "nic0 rx_packets (malformed)" "$r0" "$(rx 1)" 0
+# Packets above a 2048-byte buffer: chained over descriptors, reassembled
+# by the driver, delivered whole; broken chains dropped, a packet each,
+# and the ring goes on.
+u0=$(snmp 1 Udp NoPorts)
+r0=$(rx 1)
+inj 1 --type udp --size 5000 --count 5 --burst 3 || fail "chained: exit $? ($(cat "$TMP/err"))"
+expect chained delivered 15
+sleep 0.2
+delta_is "Udp NoPorts (5000-byte datagrams)" "$u0" "$(snmp 1 Udp NoPorts)" 15
+in_ns 1 5 cat /sys/class/net/nic0/statistics/rx_bytes >/dev/null
+inj 1 --malform no-eop --size 4096 --count 1 || fail "no-eop chain: exit $?"
+expect "a chain that never ends" drv_errors 1
+inj 1 --malform chain-cut --size 5000 --count 3 --latency || fail "chain-cut: exit $? ($(cat "$TMP/err"))"
+expect "a cut chain" drv_errors 3
+expect "a cut chain" delivered 0
+u0=$(snmp 1 Udp NoPorts)
+inj 1 --type udp --size 3000 --count 4 || fail "after broken chains: exit $?"
+expect "after broken chains" delivered 4
+sleep 0.2
+delta_is "Udp NoPorts (after broken chains)" "$u0" "$(snmp 1 Udp NoPorts)" 4
+delta_is "nic0 rx_packets (chains)" "$r0" "$(rx 1)" 19
 inj 1 --count 50 --interval 100us --latency || fail "latency: exit $?"
 [ "$(field latency_ns.n)" = 50 ] && gt0 "$(field latency_ns.p50)" ||
 	fail "latency: no inject-to-handler times ($(cat "$TMP/out"))"
@@ -240,7 +264,7 @@ bad_case --replay "$TMP/empty"
 bad_case --replay "$TMP/trunc2.pcapng"
 bad_case --pcap "$TMP/plain.pcap" --replay "$TMP/good.pcapng"
 bad_case --speed 2
-bad_case --size 4000 # node 1's buffers are 2048 bytes
+bad_case --malform chain-cut # a 60-byte packet is no chain in 2048-byte buffers
 bad_case 1 2
 sleep 0.2
 delta_is "nic0 rx_packets (bad input)" "$r0" "$(rx 1)" 0

@@ -21,7 +21,7 @@
 
 static const char inject_usage[] =
 	"usage: mint inject ID [--type arp|icmp|udp|tcp-syn|raw] [--size N] [--hex BYTES]\n"
-	"                   [--malform bad-length|bad-csum|error-bits|no-eop]\n"
+	"                   [--malform bad-length|bad-csum|error-bits|no-eop|chain-cut]\n"
 	"                   [--src-mac M] [--dst-mac M] [--src-ip A] [--dst-ip A]\n"
 	"                   [--sport P] [--dport P] [--vlan ID]\n"
 	"                   [--count N] [--interval T | --rate PPS] [--burst N]\n"
@@ -71,7 +71,7 @@ static int packet_opt(struct inject_opts *o, int opt, const char *arg)
 	case 't':
 		return pkt_parse_type(arg, &s->type) ? bad("type", arg, "unknown (use arp, icmp, udp, tcp-syn or raw)") : -1;
 	case 'M':
-		return pkt_parse_malform(arg, &s->malform) ? bad("malformation", arg, "unknown (use bad-length, bad-csum, error-bits or no-eop)") : -1;
+		return pkt_parse_malform(arg, &s->malform) ? bad("malformation", arg, "unknown (use bad-length, bad-csum, error-bits, no-eop or chain-cut)") : -1;
 	case 's':
 		if (parse_u64(arg, PKT_MAX, &v) || v < 14)
 			return bad("size", arg, "not a frame size (14 to 16384 bytes)");
@@ -271,20 +271,30 @@ static void target_defaults(struct mint_fabric *f, struct inject_opts *o, struct
 		memcpy(o->spec.dst_ip, ip, 4);
 }
 
-/* Packets that do not fit the target's buffers are refused up front. */
+/* Packets that could never fit the target's ring (a packet above a
+ * buffer takes several descriptors, and all but one may be the device's),
+ * and a chain-cut of packets that are no chain, are refused up front. */
 static int check_fit(struct inject_opts *o, struct mint_nic_dev *dev)
 {
 	struct mint_nic_ring_state rs;
 	mint_nic_dev_ring(dev, &rs);
-	uint32_t biggest = o->spec.size ? o->spec.size : pkt_min_size(&o->spec);
+	uint32_t size = o->spec.size ? o->spec.size : pkt_min_size(&o->spec), biggest = size;
 	for (size_t i = 0; i < o->trace.n; i++)
 		if (o->trace.p[i].pkt.copy_len > biggest)
 			biggest = o->trace.p[i].pkt.copy_len;
-	if (biggest <= rs.buf_size)
-		return 0;
-	cli_err("inject: a %u-byte packet does not fit node %u's %u-byte NIC buffers", biggest,
-		o->node, rs.buf_size);
-	return EXIT_USAGE;
+	uint32_t descs = (biggest + rs.buf_size - 1) / rs.buf_size;
+	if (descs > rs.ndesc - 1) {
+		cli_err("inject: a %u-byte packet needs %u of node %u's %u-byte NIC buffers; its ring "
+			"has %u",
+			biggest, descs, o->node, rs.buf_size, rs.ndesc - 1);
+		return EXIT_USAGE;
+	}
+	if (o->spec.malform == MAL_CHAIN_CUT && size <= rs.buf_size) {
+		cli_err("inject: chain-cut needs a chain: a --size above node %u's %u-byte NIC buffers",
+			o->node, rs.buf_size);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 static volatile sig_atomic_t interrupted;

@@ -7,7 +7,7 @@
  * node replays on a little-endian one and back.  Each packet's event,
  * descriptor image included, is text in its opt_comment (no byte order):
  *   mint-inject/1 event=N burst=B sched_ns=S late_ns=L vector=V rc=R irq=I
- *   desc=D addr=A status_word=W rdh=H rdt=T icr=C ims=M
+ *   desc=D addr=A status_word=W descs=K cut=X rdh=H rdt=T icr=C ims=M
  */
 #include "inject_record.h"
 
@@ -94,9 +94,10 @@ int rec_write(FILE *f, const struct rec_event *e)
 	int n = snprintf(c, sizeof(c),
 			 REC_TAG " event=%" PRIu64 " burst=%u sched_ns=%" PRIu64 " late_ns=%" PRId64
 				 " vector=%u rc=%d irq=%d desc=%u addr=%#" PRIx64
-				 " status_word=%#" PRIx64 " rdh=%u rdt=%u icr=%#x ims=%#x",
+				 " status_word=%#" PRIx64 " descs=%u cut=%u rdh=%u rdt=%u icr=%#x ims=%#x",
 			 e->event, e->burst, e->sched_ns, e->late_ns, e->vector, e->rc, e->irq,
-			 img->index, img->addr, img->status_word, img->rdh, img->rdt, e->icr, e->ims);
+			 img->index, img->addr, img->status_word, img->descs,
+			 e->pkt->flags & MINT_NIC_PKT_CUT ? 1u : 0u, img->rdh, img->rdt, e->icr, e->ims);
 	uint32_t cap = e->pkt->copy_len, at = 20;
 	uint32_t ts[2] = {(uint32_t)(e->wall_ns >> 32), (uint32_t)e->wall_ns}, zero = 0;
 	memcpy(b, &zero, 4); /* interface 0 */
@@ -191,7 +192,7 @@ static int load_epb(struct reader *r, const uint8_t *body, uint32_t len, struct 
 	}
 	struct mint_nic_pkt p = {NULL, (uint32_t)(w & 0xffff), caplen, (uint16_t)(w >> 16),
 				 (uint8_t)((w >> 32) & ~MINT_NIC_STAT_DD), (uint8_t)(w >> 40),
-				 (uint16_t)(w >> 48)};
+				 (uint16_t)(w >> 48), strstr(c, " cut=1 ") ? MINT_NIC_PKT_CUT : 0};
 	if (w == 0) /* not written (an overrun): replay it as it was asked for */
 		pkt_wire(body + 20, caplen, &p);
 	if (trace_add(t, sched, event, body + 20, caplen, &p)) {
