@@ -45,9 +45,17 @@ count=100000
 [ -n "$quick" ] && count=20000
 echo
 echo "== schedule lateness at a 10 us interval, poll-mode node (target p99 <= 2 us)"
-m inject 1 --interval 10us --count $count -j ${plot:+--plot "$plot"} >"/tmp/$FAB.json"
-jq -r '"lateness p50 \(.lateness_ns.p50) ns, p99 \(.lateness_ns.p99) ns, max \(.lateness_ns.max) ns over \(.events) events; \(.injected) packets injected, \(.overruns) overruns, \(.lost) lost"' "/tmp/$FAB.json"
-rm -f "/tmp/$FAB.json"
+echo "   the usual schedule (spin the last 100 us) and --rt (SCHED_FIFO, spin the"
+echo "   last 8 us), alternating, 3 rounds; the p99 ratio is usual / --rt"
+lateness() { jq -r '"\(.lateness_ns.p50) \(.lateness_ns.p99) \(.lateness_ns.max) \(.overruns) \(.lost)"' "$1"; }
+for round in 1 2 3; do
+	m inject 1 --interval 10us --count $count -j ${plot:+--plot "$plot"} >"/tmp/$FAB.usual.json"
+	m inject 1 --interval 10us --count $count -j --rt >"/tmp/$FAB.rt.json"
+	set -- $(lateness "/tmp/$FAB.usual.json") $(lateness "/tmp/$FAB.rt.json")
+	echo "round $round: usual p50 $1 p99 $2 max $3 ns ($4 overruns, $5 lost) | --rt p50 $6 p99 $7 max $8 ns ($9 overruns, ${10} lost) | p99 ratio $(awk -v a="$2" -v b="$7" 'BEGIN { printf "%.1fx", b > 0 ? a / b : 0 }')"
+	plot=""
+done
+rm -f "/tmp/$FAB.usual.json" "/tmp/$FAB.rt.json"
 
 echo
 echo "== mint inject --evaluate"

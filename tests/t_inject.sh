@@ -12,7 +12,8 @@
 #    too (drv_bad).  5000-byte datagrams, chained over 2048-byte buffers,
 #    reach the kernel whole; a chain that never ends (no-eop on full
 #    buffers) and cut chains are dropped, one each, and packets after them
-#    are delivered.  --latency reports inject-to-handler times (-j);
+#    are delivered.  --rt (SCHED_FIFO) runs and delivers every packet (its
+#    timing is not judged).  --latency reports inject-to-handler times (-j);
 #    --plot draws them into a PNG.
 # 1b. Interrupt moderation: node 7 started with --nic-itr 1ms; 40 events
 #    50 us apart: every cause rang or was moderated (irqs_masked > 0),
@@ -156,6 +157,9 @@ expect "after broken chains" delivered 4
 sleep 0.2
 delta_is "Udp NoPorts (after broken chains)" "$u0" "$(snmp 1 Udp NoPorts)" 4
 delta_is "nic0 rx_packets (chains)" "$r0" "$(rx 1)" 19
+inj 1 --rt --count 500 --interval 20us || fail "--rt: exit $? ($(cat "$TMP/err"))"
+expect "--rt" rt true
+expect "--rt" delivered 500
 inj 1 --count 50 --interval 100us --latency || fail "latency: exit $?"
 [ "$(field latency_ns.n)" = 50 ] && gt0 "$(field latency_ns.p50)" ||
 	fail "latency: no inject-to-handler times ($(cat "$TMP/out"))"
@@ -264,6 +268,7 @@ bad_case --replay "$TMP/empty"
 bad_case --replay "$TMP/trunc2.pcapng"
 bad_case --pcap "$TMP/plain.pcap" --replay "$TMP/good.pcapng"
 bad_case --speed 2
+bad_case --rt --evaluate
 bad_case --malform chain-cut # a 60-byte packet is no chain in 2048-byte buffers
 bad_case 1 2
 sleep 0.2
