@@ -90,6 +90,13 @@ static int make_geometry(uint32_t ndesc, uint32_t buf_size, struct geometry *g)
 	return 0;
 }
 
+/* Descriptor index I (below 2 * ndesc) in the ring: a compare, not a
+ * division, on the per-packet paths. */
+static uint32_t wrap(const struct geometry *g, uint32_t i)
+{
+	return i >= g->ndesc ? i - g->ndesc : i;
+}
+
 /* Header line 0 against the geometry this build would derive from it. */
 static int check_header(const struct mint_nic_hdr *h, uint64_t obj_size, uint32_t node,
 			struct geometry *g)
@@ -293,7 +300,7 @@ static void walk_chain(const struct mint_nic *n, uint64_t w, struct chain *c)
 {
 	*c = (struct chain){0, 0, w, GOOD};
 	for (;;) {
-		uint32_t i = (n->next + c->k) % n->g.ndesc;
+		uint32_t i = wrap(&n->g, n->next + c->k);
 		c->k++;
 		if (chain_step(n, i, w, c))
 			return;
@@ -303,7 +310,7 @@ static void walk_chain(const struct mint_nic *n, uint64_t w, struct chain *c)
 		}
 		/* acquire: pairs with the device's release store of this
 		 * descriptor's word (its buffer is complete). */
-		w = ald64(&n->desc[(i + 1) % n->g.ndesc].status_word, memory_order_acquire);
+		w = ald64(&n->desc[wrap(&n->g, i + 1)].status_word, memory_order_acquire);
 		if (!(STATUS_BITS(w) & MINT_NIC_STAT_DD)) {
 			c->v = c->v == GOOD ? ERROR : c->v; /* interrupted */
 			return;
@@ -346,7 +353,7 @@ static void rearm(struct mint_nic *n)
 	if (rd64(&d->addr) != mine)
 		wr64(&d->addr, mine);
 	ast64(&d->status_word, 0, memory_order_relaxed);
-	n->next = (n->next + 1) % n->g.ndesc;
+	n->next = wrap(&n->g, n->next + 1);
 }
 
 static void publish(struct mint_nic_hdr *h, const struct tally *t)
@@ -379,7 +386,7 @@ int mint_nic_rx(struct mint_nic *n, mint_nic_rx_fn fn, void *arg, unsigned budge
 	}
 	if (done) {
 		publish(h, &t);
-		n->rdt = (n->rdt + done) % n->g.ndesc;
+		n->rdt = (n->rdt + done) % n->g.ndesc; /* done may pass ndesc: divide */
 		/* release: pairs with the device's acquire load of RDT, so the
 		 * descriptors cleared above are empty when it reuses them. */
 		ast32(&h->rdt, n->rdt, memory_order_release);
@@ -487,7 +494,7 @@ static bool attached(const struct mint_nic_dev *d)
 
 static uint32_t free_descs(const struct mint_nic_dev *d)
 {
-	return (d->rdt + d->g.ndesc - d->rdh) % d->g.ndesc;
+	return wrap(&d->g, d->rdt + d->g.ndesc - d->rdh);
 }
 
 /* Room for K descriptors at RDH?  0, -ENOBUFS, or -EPROTO for a garbage
@@ -516,7 +523,7 @@ static bool addr_ok(const struct mint_nic_dev *d, uint64_t addr)
 static bool addrs_ok(const struct mint_nic_dev *d, uint32_t k)
 {
 	for (uint32_t j = 0; j < k; j++)
-		if (!addr_ok(d, rd64(&d->desc[(d->rdh + j) % d->g.ndesc].addr)))
+		if (!addr_ok(d, rd64(&d->desc[wrap(&d->g, d->rdh + j)].addr)))
 			return false;
 	return true;
 }
@@ -526,7 +533,7 @@ static bool addrs_ok(const struct mint_nic_dev *d, uint32_t k)
  * mint_nic_rx: the buffer is complete before DD is seen. */
 static void fill(struct mint_nic_dev *d, uint32_t j, uint64_t w, const uint8_t *data, uint32_t len)
 {
-	struct mint_nic_desc *desc = &d->desc[(d->rdh + j) % d->g.ndesc];
+	struct mint_nic_desc *desc = &d->desc[wrap(&d->g, d->rdh + j)];
 	if (len)
 		memcpy(d->bufs + rd64(&desc->addr), data, len);
 	ast64(&desc->status_word, w, memory_order_release);
@@ -554,7 +561,7 @@ static void complete(struct mint_nic_dev *d, const struct mint_nic_pkt *p, uint3
 		*img = (struct mint_nic_desc_image){i, rd64(&d->desc[i].addr),
 						    status_word(p->len, p, status, p->errors), i,
 						    d->rdt, written};
-	d->rdh = (i + written) % d->g.ndesc;
+	d->rdh = wrap(&d->g, i + written);
 }
 
 /* The head at RDH completed empty with RXE (a buffer offset was garbage),
