@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The emulated NIC: configuration errors; packets in ring order with their
- * bytes and descriptor fields; the doorbell only for an unmasked cause;
+ * bytes and descriptor fields; packets above a buffer chained over
+ * descriptors and reassembled, broken chains dropped whole; the doorbell
+ * only for an unmasked cause;
  * overrun counted and nothing overwritten; interrupt moderation; garbage
  * written by a hostile device or driver counted, never followed outside
  * the NIC, also when the driver rewrites its buffer offsets while the
@@ -62,7 +64,7 @@ static int put_bytes(struct mint_nic_dev *d, uint8_t fill, uint32_t len)
 {
 	uint8_t buf[MINT_NIC_MAX_BUF];
 	memset(buf, fill, len);
-	struct mint_nic_pkt p = {buf, len, len, 0, MINT_NIC_STAT_EOP, 0, 0};
+	struct mint_nic_pkt p = {buf, len, len, 0, MINT_NIC_STAT_EOP, 0, 0, 0};
 	return mint_nic_put(d, &p, NULL);
 }
 
@@ -146,7 +148,7 @@ static void test_order(void)
 		memset(buf, (int)(i + 1), sizeof(buf));
 		struct mint_nic_pkt p = {buf, 60 + i * 100, 60 + i * 100, 0x1234,
 					 MINT_NIC_STAT_EOP | (i % 2 ? MINT_NIC_STAT_VP : 0), 0,
-					 (uint16_t)(i % 2 ? 100 + i : 0)};
+					 (uint16_t)(i % 2 ? 100 + i : 0), 0};
 		struct mint_nic_desc_image img;
 		CHECK_EQ(mint_nic_put(r.dev, &p, &img), 0);
 		CHECK_EQ(img.index, i);
@@ -215,12 +217,12 @@ static void test_overrun(void)
 	s.n = 0;
 	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 64), 1);
 	CHECK_EQ(s.fill[0], 9);
-	/* A packet longer than a buffer: the descriptor says so, the driver
-	 * drops it as garbage; only a buffer's worth was copied. */
+	/* A length field beyond the buffer: the driver drops it as garbage;
+	 * only a buffer's worth was copied. */
 	CHECK_EQ(put_bytes(r.dev, 3, 256), 0);
 	uint8_t big[600];
 	memset(big, 4, sizeof(big));
-	struct mint_nic_pkt p = {big, 600, 600, 0, MINT_NIC_STAT_EOP, 0, 0};
+	struct mint_nic_pkt p = {big, 600, 200, 0, MINT_NIC_STAT_EOP, 0, 0, 0};
 	CHECK_EQ(mint_nic_put(r.dev, &p, NULL), 0);
 	s.n = 0;
 	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 64), 2);
@@ -233,7 +235,7 @@ static void test_overrun(void)
 	struct mint_nic_desc_image img[10];
 	for (int i = 0; i < 10; i++) {
 		memset(bufs[i], 20 + i, sizeof(bufs[i]));
-		pk[i] = (struct mint_nic_pkt){bufs[i], 64, 64, 0, MINT_NIC_STAT_EOP, 0, 0};
+		pk[i] = (struct mint_nic_pkt){bufs[i], 64, 64, 0, MINT_NIC_STAT_EOP, 0, 0, 0};
 	}
 	uint64_t overruns = st.overruns, rx = st.rx_packets;
 	CHECK_EQ(mint_nic_put_batch(r.dev, pk, 10, img), 7);
@@ -253,6 +255,158 @@ static void test_overrun(void)
 	desc[(img[6].index + 3) % 8].addr = 1ull << 40;
 	CHECK_EQ(mint_nic_put_batch(r.dev, pk, 5, NULL), 2);
 	CHECK_EQ(mint_nic_put(r.dev, pk, NULL), -EPROTO);
+	rig_down(&r);
+}
+
+/* The last packet a receive callback saw, whole. */
+struct frame {
+	int n;
+	uint8_t data[MINT_NIC_MAX_FRAME];
+	struct mint_nic_rx rx;
+};
+
+static int keep(void *arg, const struct mint_nic_rx *rx)
+{
+	struct frame *fr = arg;
+	memcpy(fr->data, rx->data, rx->len);
+	fr->rx = *rx;
+	fr->n++;
+	return 0;
+}
+
+/* A LEN-byte packet whose byte i is SEED + i * 7 (so a misplaced buffer
+ * shows), with STATUS and FLAGS. */
+static int put_chain(struct mint_nic_dev *d, uint32_t len, uint8_t seed, uint8_t status,
+		     uint8_t flags, struct mint_nic_desc_image *img)
+{
+	static uint8_t buf[MINT_NIC_MAX_FRAME + 256];
+	for (uint32_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed + i * 7);
+	struct mint_nic_pkt p = {buf, len, len, 0xbeef, status, 0, 42, flags};
+	return mint_nic_put(d, &p, img);
+}
+
+static bool frame_is(const struct frame *fr, uint32_t len, uint8_t seed)
+{
+	if (fr->rx.len != len)
+		return false;
+	for (uint32_t i = 0; i < len; i++)
+		if (fr->data[i] != (uint8_t)(seed + i * 7))
+			return false;
+	return true;
+}
+
+/* Packets above a buffer: chained over descriptors with EOP on the last,
+ * reassembled by the driver (across the ring's end too); broken chains
+ * (no EOP on a partial buffer, cut, never ending, too long, a garbage
+ * length inside) dropped as one packet each, the ring going on intact. */
+static void test_chains(void)
+{
+	struct rig r;
+	struct mint_nic_config cfg = {.ndesc = 16, .buf_size = 256};
+	rig_up(&r, &cfg);
+	static struct frame fr;
+	struct mint_nic_desc_image img;
+	struct mint_nic_stats st;
+	const uint8_t eop = MINT_NIC_STAT_EOP | MINT_NIC_STAT_VP;
+	/* 600 bytes: 256 + 256 + 88, the fields on the last. */
+	CHECK_EQ(put_chain(r.dev, 600, 1, eop, 0, &img), 0);
+	CHECK_EQ(img.descs, 3);
+	CHECK_EQ(img.status_word & 0xffff, 600);
+	struct mint_nic_desc *desc = (struct mint_nic_desc *)((uint8_t *)r.hdr + 256);
+	CHECK_EQ(desc[0].status_word, 256ull | (uint64_t)MINT_NIC_STAT_DD << 32);
+	CHECK_EQ(desc[2].status_word & 0xffff, 88);
+	CHECK_EQ(desc[2].status_word >> 48, 42);
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 1), 3); /* a chain is taken whole */
+	CHECK_EQ(fr.n, 1);
+	CHECK(frame_is(&fr, 600, 1));
+	CHECK_EQ(fr.rx.descs, 3);
+	CHECK_EQ(fr.rx.index, 0);
+	CHECK_EQ(fr.rx.vlan, 42);
+	CHECK_EQ(fr.rx.csum, 0xbeef);
+	CHECK(fr.rx.status & MINT_NIC_STAT_VP);
+	/* Exactly two buffers: two descriptors, the last full with EOP. */
+	CHECK_EQ(put_chain(r.dev, 512, 2, eop, 0, &img), 0);
+	CHECK_EQ(img.descs, 2);
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ(put_bytes(r.dev, 9, 60), 0);
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 64), 8);
+	CHECK_EQ(fr.rx.len, 60);
+	/* Not enough free descriptors for the whole chain: an overrun. */
+	CHECK_EQ(put_bytes(r.dev, 9, 60), 0);
+	CHECK_EQ(put_chain(r.dev, 3700, 3, eop, 0, &img), -ENOBUFS); /* 15 needed, 14 free */
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 64), 1);
+	/* Across the ring's end (descriptors 12..15, 0..5): reassembled. */
+	CHECK_EQ(put_chain(r.dev, 2500, 3, eop, 0, &img), 0);
+	CHECK_EQ(img.index, 12);
+	CHECK_EQ(img.descs, 10);
+	fr.n = 0;
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 64), 10);
+	CHECK_EQ(fr.n, 1);
+	CHECK(frame_is(&fr, 2500, 3));
+	CHECK_EQ(fr.rx.index, 12);
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.drv_packets, 10);
+	CHECK_EQ(st.rx_packets, 10);
+	CHECK_EQ(st.overruns, 1);
+	CHECK_EQ(st.drv_errors + st.drv_bad, 0);
+	/* Malformed, each one packet dropped, the next intact:
+	 * a partial buffer without EOP (the chain ends there); */
+	CHECK_EQ(put_chain(r.dev, 100, 4, 0, 0, NULL), 0);
+	CHECK_EQ(put_chain(r.dev, 300, 5, eop, 0, NULL), 0);
+	fr.n = 0;
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 64), 3);
+	CHECK_EQ(fr.n, 1);
+	CHECK(frame_is(&fr, 300, 5));
+	/* a cut chain: its next descriptor is never done; */
+	CHECK_EQ(put_chain(r.dev, 100, 6, eop, MINT_NIC_PKT_CUT, NULL), -EINVAL);
+	CHECK_EQ(put_chain(r.dev, 700, 6, eop, MINT_NIC_PKT_CUT, &img), 0);
+	CHECK_EQ(img.descs, 2);
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 64), 2);
+	/* a chain that never ends: full buffers, no EOP, nothing after; */
+	CHECK_EQ(put_chain(r.dev, 512, 7, 0, 0, NULL), 0);
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 64), 2);
+	/* a garbage length inside a chain; */
+	CHECK_EQ(put_chain(r.dev, 400, 8, eop, 0, NULL), 0);
+	desc[(img.index + 4) % 16].status_word |= 0x8000; /* its first (after the cut 2 + 2) */
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 64), 2);
+	CHECK_EQ(put_chain(r.dev, 256, 9, eop, 0, NULL), 0);
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 64), 1);
+	CHECK_EQ(fr.n, 2);
+	CHECK(frame_is(&fr, 256, 9));
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.drv_errors, 3);
+	CHECK_EQ(st.drv_bad, 1);
+	CHECK_EQ(st.drv_packets, 12);
+	/* Too big for the ring or for any frame: refused, not counted. */
+	CHECK_EQ(put_chain(r.dev, 16 * 256, 1, eop, 0, NULL), -EMSGSIZE);
+	CHECK_EQ(put_chain(r.dev, MINT_NIC_MAX_FRAME + 1, 1, eop, 0, NULL), -EMSGSIZE);
+	rig_down(&r);
+	/* Too long: two chains without EOP run into a third past the frame. */
+	struct mint_nic_config wide = {.ndesc = 128, .buf_size = 256};
+	rig_up(&r, &wide);
+	CHECK_EQ(put_chain(r.dev, 8192, 1, 0, 0, NULL), 0);
+	CHECK_EQ(put_chain(r.dev, 8192, 2, 0, 0, NULL), 0);
+	CHECK_EQ(put_chain(r.dev, 300, 3, eop, 0, NULL), 0);
+	CHECK_EQ(put_chain(r.dev, 1000, 4, eop, 0, NULL), 0);
+	fr.n = 0;
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 256), 64 + 2 + 4);
+	CHECK_EQ(fr.n, 1);
+	CHECK(frame_is(&fr, 1000, 4));
+	CHECK_EQ(mint_nic_stats(r.f, DRIVER, &st), 0);
+	CHECK_EQ(st.drv_errors, 1);
+	/* A batch chains too, and stops before a cut packet. */
+	static uint8_t bb[2][1000];
+	memset(bb, 5, sizeof(bb));
+	struct mint_nic_pkt pk[3] = {{bb[0], 1000, 1000, 0, MINT_NIC_STAT_EOP, 0, 0, 0},
+				     {bb[1], 1000, 1000, 0, MINT_NIC_STAT_EOP, 0, 0, 0},
+				     {bb[1], 1000, 1000, 0, MINT_NIC_STAT_EOP, 0, 0, MINT_NIC_PKT_CUT}};
+	struct mint_nic_desc_image imgs[3];
+	CHECK_EQ(mint_nic_put_batch(r.dev, pk, 3, imgs), 2);
+	CHECK_EQ(imgs[1].index, (imgs[0].index + 4) % 128);
+	fr.n = 0;
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 256), 8);
+	CHECK_EQ(fr.n, 2);
 	rig_down(&r);
 }
 
@@ -365,7 +519,7 @@ static void test_offset_flips(void)
 			_exit(2);
 		uint8_t buf[200];
 		memset(buf, 0xab, sizeof(buf));
-		struct mint_nic_pkt p = {buf, sizeof(buf), sizeof(buf), 0, MINT_NIC_STAT_EOP, 0, 0};
+		struct mint_nic_pkt p = {buf, sizeof(buf), sizeof(buf), 0, MINT_NIC_STAT_EOP, 0, 0, 0};
 		uint64_t end = t_now_ns() + 1500000000ull;
 		for (uint32_t i = 0; i < 3000000 && t_now_ns() < end; i++) {
 			/* The driver's part: every descriptor but one free. */
@@ -468,7 +622,7 @@ static void driver_case(enum mint_dispatch_mode mode)
 		uint8_t buf[64];
 		memset(buf, 0x5a, sizeof(buf));
 		memcpy(buf, &seq, sizeof(seq));
-		struct mint_nic_pkt p = {buf, sizeof(buf), sizeof(buf), 0, MINT_NIC_STAT_EOP, 0, 0};
+		struct mint_nic_pkt p = {buf, sizeof(buf), sizeof(buf), 0, MINT_NIC_STAT_EOP, 0, 0, 0};
 		int rc = mint_nic_put(d, &p, NULL);
 		if (rc == 0 && (++seq % 8 == 0 || seq == SEQ_PACKETS))
 			mint_nic_kick(d, MINT_NIC_ICR_RXT0);
@@ -524,6 +678,7 @@ int main(void)
 	RUN(test_config_errors);
 	RUN(test_order);
 	RUN(test_overrun);
+	RUN(test_chains);
 	RUN(test_mask_and_moderation);
 	RUN(test_garbage);
 	RUN(test_offset_flips);

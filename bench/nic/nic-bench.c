@@ -159,7 +159,7 @@ static double seg_doorbell(struct rig *r)
 static double seg_nic(struct rig *r, unsigned batch)
 {
 	static uint8_t pkt[PKT];
-	struct mint_nic_pkt p = {pkt, PKT, PKT, 0, MINT_NIC_STAT_EOP, 0, 0}, pkts[BATCH];
+	struct mint_nic_pkt p = {pkt, PKT, PKT, 0, MINT_NIC_STAT_EOP, 0, 0, 0}, pkts[BATCH];
 	for (unsigned i = 0; i < BATCH; i++)
 		pkts[i] = p;
 	uint64_t base = atomic_load(&r->ctl->consumed), n = 0, t0 = now(), t;

@@ -455,7 +455,7 @@ struct mint_nic_hdr {
 	/* line 1: the device's (the injector) */
 	_Atomic uint32_t rdh;     /* next descriptor the device fills */
 	uint32_t pad1;
-	_Atomic uint64_t rx_packets;  /* descriptors written */
+	_Atomic uint64_t rx_packets;  /* packets written (a chain once) */
 	_Atomic uint64_t rx_bytes;
 	_Atomic uint64_t overruns;    /* packets missed: no free descriptor */
 	_Atomic uint64_t irqs;        /* doorbells raised */
@@ -468,7 +468,7 @@ struct mint_nic_hdr {
 	_Atomic uint64_t itr_ns;  /* minimum gap between doorbells (0: none) */
 	_Atomic uint64_t drv_packets; /* packets handed on */
 	_Atomic uint64_t drv_bytes;
-	_Atomic uint64_t drv_errors;  /* dropped: error bits, no EOP */
+	_Atomic uint64_t drv_errors;  /* dropped: error bits, no EOP, broken chain */
 	_Atomic uint64_t drv_bad;     /* dropped: garbage length or offset */
 	_Atomic uint64_t drv_irqs;    /* handler runs that found a cause */
 	_Atomic uint64_t drv_drops;   /* the consumer refused the packet */

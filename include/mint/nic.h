@@ -16,6 +16,9 @@
 #define MINT_VEC_NIC 3u            /* "your NIC has a cause set": read ICR */
 #define MINT_NIC_DEFAULT_DESC 256u
 #define MINT_NIC_DEFAULT_BUF 2048u
+/* The longest packet, chained over several descriptors when it exceeds
+ * a buffer (EOP on the last, as e1000). */
+#define MINT_NIC_MAX_FRAME 16384u
 
 /* ---- the driver: the target node ---- */
 
@@ -49,24 +52,30 @@ void mint_nic_set_mask(struct mint_nic *n, uint32_t ims);
 /* Set ITR: the device keeps at least NS between two doorbells. */
 void mint_nic_set_itr(struct mint_nic *n, uint64_t ns);
 
-/* A received packet: DATA points into the fabric, valid during the call. */
+/* A received packet: DATA points into the fabric (or, for a chain that
+ * wraps around the ring, the driver's copy), valid during the call. */
 struct mint_nic_rx {
 	const void *data;
 	uint32_t len;
-	uint32_t index;      /* its descriptor */
-	uint16_t csum;
+	uint32_t index;      /* its first descriptor */
+	uint16_t csum;       /* csum, status and vlan: its last descriptor's */
 	uint8_t status;      /* MINT_NIC_STAT_* */
 	uint8_t errors;      /* always 0 here: packets with errors are dropped */
 	uint16_t vlan;       /* the 802.1Q tag when status has VP */
+	uint32_t descs;      /* descriptors it spanned (1 unless chained) */
 };
 /* Returns 0, or -1 if the packet could not be delivered (drv_drops). */
 typedef int (*mint_nic_rx_fn)(void *arg, const struct mint_nic_rx *pkt);
 /*
- * Consume up to BUDGET descriptors while DD is set, in ring order: hand
- * each good packet to FN, drop those with error bits or without EOP
- * (drv_errors) and those whose length or buffer offset is garbage
- * (drv_bad), then give them all back to the device (RDT).  Returns the
- * number of descriptors consumed.
+ * Consume descriptors while DD is set, in ring order, starting no packet
+ * after BUDGET descriptors: reassemble each packet over its descriptors
+ * up to the one with EOP (every one before it must be a full buffer) and
+ * hand it to FN.  Dropped, a packet each: error bits, a descriptor
+ * without EOP that is not full, a chain longer than MINT_NIC_MAX_FRAME or
+ * whose next descriptor is not done (the device publishes a chain's head
+ * last, so that is a broken chain, not one in progress) count in
+ * drv_errors; a garbage length or buffer offset in drv_bad.  All are given
+ * back to the device (RDT).  Returns the number of descriptors consumed.
  */
 int mint_nic_rx(struct mint_nic *n, mint_nic_rx_fn fn, void *arg, unsigned budget);
 
@@ -83,40 +92,49 @@ void mint_nic_dev_close(struct mint_nic_dev *d);
 /* Is the driver still up and its node the one that attached it? */
 bool mint_nic_dev_alive(struct mint_nic_dev *d);
 
+#define MINT_NIC_PKT_CUT 0x1u /* malformed: a chain whose last descriptor is never written */
 struct mint_nic_pkt {
 	const void *data;
-	uint32_t len;        /* the descriptor's length field: may exceed */
-	uint32_t copy_len;   /* the bytes copied (min(len, copy_len, buf)) */
-	uint16_t csum;
+	uint32_t len;        /* the packet's length field: may lie */
+	uint32_t copy_len;   /* the bytes copied: over ceil(copy_len / buf_size)
+			      * descriptors when above a buffer */
+	uint16_t csum;       /* csum, status, errors, vlan: on the last descriptor */
 	uint8_t status;      /* written with DD added; EOP is the caller's */
 	uint8_t errors;
 	uint16_t vlan;
+	uint8_t flags;       /* MINT_NIC_PKT_CUT */
 };
 /* What the device wrote and the ring it saw, for a record. */
 struct mint_nic_desc_image {
-	uint32_t index;
+	uint32_t index;      /* the first descriptor */
 	uint64_t addr;
-	uint64_t status_word;
+	uint64_t status_word; /* the packet's: its whole length, the last's fields */
 	uint32_t rdh, rdt;   /* before the write */
+	uint32_t descs;      /* descriptors written */
 };
 /*
- * Write one packet into the descriptor at RDH: the buffer and the length
- * first, DD last with release, then advance RDH.  No interrupt: see
- * mint_nic_kick.  0, or -ENOBUFS when RDH == RDT (an overrun: counted,
- * RXO set in ICR, nothing overwritten), -EPROTO when the driver's RDT or
- * the descriptor's buffer offset is garbage (counted in dev_errors; a bad
- * offset still completes the descriptor, empty with RXE, so the ring goes
- * on), -ENODEV when the driver detached or re-attached since the open,
- * -EINVAL for a packet without data.  IMG (may be NULL) receives the
- * descriptor written.
+ * Write one packet into the descriptors from RDH, one buffer's worth of
+ * its bytes each (EOP only on the last, where the caller's status goes):
+ * each buffer and length first, DD last with release, the first
+ * descriptor last of all; then advance RDH.  No interrupt: see
+ * mint_nic_kick.  0, or -ENOBUFS when there are not enough free
+ * descriptors (an overrun: counted, RXO set in ICR, nothing written),
+ * -EPROTO when the driver's RDT or a descriptor's buffer offset is garbage
+ * (counted in dev_errors; a bad offset still completes the first
+ * descriptor, empty with RXE, so the ring goes on), -ENODEV when the
+ * driver detached or re-attached since the open, -EMSGSIZE for a packet
+ * above MINT_NIC_MAX_FRAME or more descriptors than the ring has less
+ * one, -EINVAL for a packet without data or a cut one that fits a buffer.
+ * With MINT_NIC_PKT_CUT the last descriptor is not written and RDH stops
+ * before it.  IMG (may be NULL) receives what was written.
  */
 int mint_nic_put(struct mint_nic_dev *d, const struct mint_nic_pkt *p,
 		 struct mint_nic_desc_image *img);
 /*
  * Write up to N packets as mint_nic_put does, publishing RDH and the
  * counters once.  Stops before the first packet it cannot write cleanly
- * (no room, a garbage RDT or buffer offset, no data): mint_nic_put that
- * one to have it counted.  Returns how many it wrote, or -ENODEV.  IMG
+ * (no room, a garbage RDT or buffer offset, no data, too long, cut):
+ * mint_nic_put that one to have it counted.  Returns how many it wrote, or -ENODEV.  IMG
  * (may be NULL) receives N descriptor images.
  */
 int mint_nic_put_batch(struct mint_nic_dev *d, const struct mint_nic_pkt *p, unsigned n,
@@ -133,7 +151,7 @@ struct mint_nic_ring_state {
 	uint32_t ndesc, buf_size;
 	uint32_t rdh, rdt, icr, ims;
 	uint64_t itr_ns;
-	uint64_t consumed;    /* descriptors the driver consumed, all outcomes */
+	uint64_t consumed;    /* packets the driver consumed (a chain once), all outcomes */
 };
 void mint_nic_dev_ring(struct mint_nic_dev *d, struct mint_nic_ring_state *rs);
 /* The driver's addresses as it published them. */

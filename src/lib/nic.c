@@ -43,6 +43,7 @@ struct mint_nic {
 	uint32_t next;  /* next descriptor to clean (e1000 next_to_clean) */
 	uint32_t rdt;   /* our own copy of what we published */
 	int dev;        /* our device in the device table, or a negative errno */
+	uint8_t frame[MINT_NIC_MAX_FRAME]; /* a chain that wraps, reassembled */
 };
 
 struct mint_nic_dev {
@@ -87,6 +88,13 @@ static int make_geometry(uint32_t ndesc, uint32_t buf_size, struct geometry *g)
 	g->buf_off = align64(g->desc_off + (uint64_t)ndesc * sizeof(struct mint_nic_desc));
 	g->size = g->buf_off + (uint64_t)ndesc * buf_size;
 	return 0;
+}
+
+/* Descriptor index I (below 2 * ndesc) in the ring: a compare, not a
+ * division, on the per-packet paths. */
+static uint32_t wrap(const struct geometry *g, uint32_t i)
+{
+	return i >= g->ndesc ? i - g->ndesc : i;
 }
 
 /* Header line 0 against the geometry this build would derive from it. */
@@ -258,28 +266,94 @@ struct tally {
 	uint64_t packets, bytes, errors, bad, drops;
 };
 
-/* One completed descriptor: deliver it, or say why not. */
-static void consume(struct mint_nic *n, uint32_t i, uint64_t w, mint_nic_rx_fn fn, void *arg,
+/* The packet whose first descriptor (at NEXT, word W, DD seen) starts a
+ * chain: how far it reaches and what it is worth. */
+enum verdict { GOOD, ERROR, BAD };
+struct chain {
+	uint32_t k;       /* descriptors it spans, >= 1 */
+	uint32_t len;     /* bytes, when GOOD */
+	uint64_t last;    /* the last descriptor's status word */
+	enum verdict v;
+};
+
+/* Descriptor I of a chain (its word W, DD set): does it end the chain,
+ * and is it sound?  A chain ends at EOP or at a descriptor that is not
+ * full (the device stopped filling buffers, EOP or not); a garbage length
+ * does not end it, so the rest of it is dropped with it. */
+static bool chain_step(const struct mint_nic *n, uint32_t i, uint64_t w, struct chain *c)
+{
+	uint32_t len = STATUS_LEN(w), bs = n->g.buf_size;
+	bool eop = STATUS_BITS(w) & MINT_NIC_STAT_EOP;
+	if (rd64(&n->desc[i].addr) != (uint64_t)i * bs || len > bs)
+		c->v = BAD;
+	else if (c->v == GOOD && (STATUS_ERRORS(w) || (!eop && len != bs) ||
+				  c->len + len > MINT_NIC_MAX_FRAME))
+		c->v = ERROR; /* error bits, no EOP, or too long */
+	c->len += len;
+	c->last = w;
+	return eop || len < bs;
+}
+
+/* Walk the chain from n->next, bounded by the ring: a descriptor not done
+ * before its end breaks it (the device writes a chain's head last). */
+static void walk_chain(const struct mint_nic *n, uint64_t w, struct chain *c)
+{
+	*c = (struct chain){0, 0, w, GOOD};
+	for (;;) {
+		uint32_t i = wrap(&n->g, n->next + c->k);
+		c->k++;
+		if (chain_step(n, i, w, c))
+			return;
+		if (c->k == n->g.ndesc) {
+			c->v = c->v == GOOD ? ERROR : c->v;
+			return;
+		}
+		/* acquire: pairs with the device's release store of this
+		 * descriptor's word (its buffer is complete). */
+		w = ald64(&n->desc[wrap(&n->g, i + 1)].status_word, memory_order_acquire);
+		if (!(STATUS_BITS(w) & MINT_NIC_STAT_DD)) {
+			c->v = c->v == GOOD ? ERROR : c->v; /* interrupted */
+			return;
+		}
+	}
+}
+
+/* A chain walked: deliver it, or say why not. */
+static void consume(struct mint_nic *n, const struct chain *c, mint_nic_rx_fn fn, void *arg,
 		    struct tally *t)
 {
-	uint64_t addr = rd64(&n->desc[i].addr);
-	uint32_t len = STATUS_LEN(w);
-	uint8_t status = STATUS_BITS(w), errors = STATUS_ERRORS(w);
-	if (addr != (uint64_t)i * n->g.buf_size || len > n->g.buf_size) {
-		t->bad++;
+	if (c->v != GOOD) {
+		c->v == BAD ? t->bad++ : t->errors++;
 		return;
 	}
-	if (errors || !(status & MINT_NIC_STAT_EOP)) {
-		t->errors++;
-		return;
+	const uint8_t *data = n->bufs + (uint64_t)n->next * n->g.buf_size;
+	if (n->next + c->k > n->g.ndesc) { /* it wraps: the buffers are not contiguous */
+		uint32_t first = (n->g.ndesc - n->next) * n->g.buf_size;
+		memcpy(n->frame, data, first);
+		memcpy(n->frame + first, n->bufs, c->len - first);
+		data = n->frame;
 	}
-	struct mint_nic_rx rx = {n->bufs + addr, len, i, STATUS_CSUM(w), status, 0, STATUS_VLAN(w)};
+	uint64_t w = c->last;
+	struct mint_nic_rx rx = {data,		 c->len, n->next, STATUS_CSUM(w), STATUS_BITS(w), 0,
+				 STATUS_VLAN(w), c->k};
 	if (fn(arg, &rx) != 0) {
 		t->drops++;
 		return;
 	}
 	t->packets++;
-	t->bytes += len;
+	t->bytes += c->len;
+}
+
+/* Give descriptor n->next back: our buffer (rewritten only if the device
+ * spoiled it: a store less per packet), DD clear; move on. */
+static void rearm(struct mint_nic *n)
+{
+	struct mint_nic_desc *d = &n->desc[n->next];
+	uint64_t mine = (uint64_t)n->next * n->g.buf_size;
+	if (rd64(&d->addr) != mine)
+		wr64(&d->addr, mine);
+	ast64(&d->status_word, 0, memory_order_relaxed);
+	n->next = wrap(&n->g, n->next + 1);
 }
 
 static void publish(struct mint_nic_hdr *h, const struct tally *t)
@@ -297,25 +371,22 @@ int mint_nic_rx(struct mint_nic *n, mint_nic_rx_fn fn, void *arg, unsigned budge
 	struct tally t = {0, 0, 0, 0, 0};
 	unsigned done = 0;
 	while (done < budget) {
-		struct mint_nic_desc *d = &n->desc[n->next];
 		/* acquire: pairs with the device's release store of the status
-		 * word, so the buffer written before it is complete. */
-		uint64_t w = ald64(&d->status_word, memory_order_acquire);
+		 * word, so the buffer written before it is complete; the head of a
+		 * chain is written last, so the rest of it is complete too. */
+		uint64_t w = ald64(&n->desc[n->next].status_word, memory_order_acquire);
 		if (!(STATUS_BITS(w) & MINT_NIC_STAT_DD))
 			break;
-		consume(n, n->next, w, fn, arg, &t);
-		/* Re-arm the descriptor: our buffer (rewritten only if the device
-		 * spoiled it: a store less per packet), DD clear. */
-		uint64_t mine = (uint64_t)n->next * n->g.buf_size;
-		if (rd64(&d->addr) != mine)
-			wr64(&d->addr, mine);
-		ast64(&d->status_word, 0, memory_order_relaxed);
-		n->next = (n->next + 1) % n->g.ndesc;
-		done++;
+		struct chain c;
+		walk_chain(n, w, &c);
+		consume(n, &c, fn, arg, &t);
+		for (uint32_t j = 0; j < c.k; j++)
+			rearm(n);
+		done += c.k;
 	}
 	if (done) {
 		publish(h, &t);
-		n->rdt = (n->rdt + done) % n->g.ndesc;
+		n->rdt = (n->rdt + done) % n->g.ndesc; /* done may pass ndesc: divide */
 		/* release: pairs with the device's acquire load of RDT, so the
 		 * descriptors cleared above are empty when it reuses them. */
 		ast32(&h->rdt, n->rdt, memory_order_release);
@@ -398,6 +469,20 @@ static uint64_t status_word(uint32_t len, const struct mint_nic_pkt *p, uint8_t 
 	       (uint64_t)errors << 40 | (uint64_t)p->vlan << 48;
 }
 
+/* A descriptor of a chain before its last: a full buffer, DD, no EOP;
+ * the packet's fields (checksum, errors, VLAN) go on the last, as e1000. */
+static uint64_t middle_word(uint32_t buf_size)
+{
+	return (uint64_t)(buf_size & 0xffff) | (uint64_t)MINT_NIC_STAT_DD << 32;
+}
+
+/* Descriptors packet P takes: a buffer's worth of its bytes each. */
+static uint32_t descs_for(const struct mint_nic_dev *d, const struct mint_nic_pkt *p)
+{
+	uint32_t bs = d->g.buf_size;
+	return p->copy_len <= bs ? 1 : (p->copy_len + bs - 1) / bs;
+}
+
 /* A driver that detached or re-attached (resetting the ring) is not
  * written to.  relaxed: line 0 is read-mostly, so this costs no transfer;
  * the acquire of mint_nic_dev_alive orders the rest. */
@@ -407,11 +492,16 @@ static bool attached(const struct mint_nic_dev *d)
 	       rd32(&d->hdr->epoch) == d->epoch;
 }
 
-/* Room at RDH?  0, -ENOBUFS, or -EPROTO for a garbage RDT (not counted:
- * the caller counts what it reports). */
-static int room(struct mint_nic_dev *d)
+static uint32_t free_descs(const struct mint_nic_dev *d)
 {
-	if (d->rdh != d->rdt)
+	return wrap(&d->g, d->rdt + d->g.ndesc - d->rdh);
+}
+
+/* Room for K descriptors at RDH?  0, -ENOBUFS, or -EPROTO for a garbage
+ * RDT (not counted: the caller counts what it reports). */
+static int room(struct mint_nic_dev *d, uint32_t k)
+{
+	if (free_descs(d) >= k)
 		return 0;
 	/* Out of known room: look at RDT again (only then, so the driver's
 	 * line is not pulled over for every packet).  acquire: pairs with the
@@ -421,7 +511,7 @@ static int room(struct mint_nic_dev *d)
 	if (rdt >= d->g.ndesc)
 		return -EPROTO;
 	d->rdt = rdt;
-	return d->rdh == rdt ? -ENOBUFS : 0;
+	return free_descs(d) >= k ? 0 : -ENOBUFS;
 }
 
 static bool addr_ok(const struct mint_nic_dev *d, uint64_t addr)
@@ -429,61 +519,101 @@ static bool addr_ok(const struct mint_nic_dev *d, uint64_t addr)
 	return addr <= (uint64_t)(d->g.ndesc - 1) * d->g.buf_size;
 }
 
-/* The buffer offset of the descriptor at RDH, read once: the driver may
- * rewrite it at any time, so the value checked is the value used. */
-static uint64_t rdh_addr(const struct mint_nic_dev *d)
+/* Descriptors a packet can take at most (check_put refuses more). */
+#define CHAIN_MAX (MINT_NIC_MAX_FRAME / MINT_NIC_MIN_BUF + 1)
+
+/* Read the buffer offsets of the K (<= CHAIN_MAX) descriptors from RDH
+ * into ADDRS, each once: the driver may rewrite them at any time, so the
+ * value checked is the value used.  Are they all sound? */
+static bool read_addrs(const struct mint_nic_dev *d, uint32_t k, uint64_t *addrs)
 {
-	return le64(*(const volatile uint64_t *)&d->desc[d->rdh].addr);
+	bool ok = true;
+	for (uint32_t j = 0; j < k; j++) {
+		addrs[j] = le64(*(const volatile uint64_t *)&d->desc[wrap(&d->g, d->rdh + j)].addr);
+		ok = ok && addr_ok(d, addrs[j]);
+	}
+	return ok;
 }
 
-/* Complete the descriptor at RDH, whose buffer offset ADDR was checked,
- * with status word W (its buffer written first) and move RDH on
- * privately; the caller publishes RDH. */
-static void complete(struct mint_nic_dev *d, uint64_t addr, uint64_t w, const void *data,
-		     uint32_t n, struct mint_nic_desc_image *img)
+/* Fill descriptor RDH + J of a chain: LEN bytes of DATA into its buffer,
+ * then status word W.  release: pairs with the driver's acquire loads in
+ * mint_nic_rx: the buffer is complete before DD is seen. */
+static void fill(struct mint_nic_dev *d, uint32_t j, uint64_t addr, uint64_t w,
+		 const uint8_t *data, uint32_t len)
 {
-	uint32_t i = d->rdh;
-	struct mint_nic_desc *desc = &d->desc[i];
-	if (n)
-		memcpy(d->bufs + addr, data, n);
-	/* release: pairs with the driver's acquire load in mint_nic_rx: the
-	 * buffer above is complete before DD is seen. */
+	struct mint_nic_desc *desc = &d->desc[wrap(&d->g, d->rdh + j)];
+	if (len)
+		memcpy(d->bufs + addr, data, len);
 	ast64(&desc->status_word, w, memory_order_release);
-	d->rdh = (i + 1) % d->g.ndesc;
-	if (img)
-		*img = (struct mint_nic_desc_image){i, addr, w, i, d->rdt};
 }
 
-static uint32_t copy_len(const struct mint_nic_dev *d, const struct mint_nic_pkt *p)
+/* Write P over its K descriptors from RDH (of them WRITTEN, fewer than K
+ * for a cut chain) and move RDH past them privately; the caller publishes
+ * RDH.  The head goes last, so the driver, which reads the head first,
+ * sees a chain whole or not at all: a head whose successor is not done is
+ * a broken chain, never one still being written.  ADDRS: the K buffer
+ * offsets, read and checked once (read_addrs). */
+static void complete(struct mint_nic_dev *d, const struct mint_nic_pkt *p, uint32_t k,
+		     uint32_t written, const uint64_t *addrs, struct mint_nic_desc_image *img)
 {
-	return p->copy_len < d->g.buf_size ? p->copy_len : d->g.buf_size;
+	uint32_t bs = d->g.buf_size, before = (k - 1) * bs;
+	uint8_t status = (uint8_t)(p->status | MINT_NIC_STAT_DD);
+	uint64_t last = status_word(p->len > before ? p->len - before : 0, p, status, p->errors);
+	const uint8_t *data = p->data;
+	uint32_t left = p->copy_len < k * bs ? p->copy_len : k * bs;
+	for (uint32_t j = 1; j < written; j++)
+		fill(d, j, addrs[j], j == k - 1 ? last : middle_word(bs), data + j * bs,
+		     j == k - 1 ? left - j * bs : bs);
+	fill(d, 0, addrs[0], k == 1 ? last : middle_word(bs), data, left < bs ? left : bs);
+	uint32_t i = d->rdh;
+	if (img)
+		*img = (struct mint_nic_desc_image){i, addrs[0],
+						    status_word(p->len, p, status, p->errors), i,
+						    d->rdt, written};
+	d->rdh = wrap(&d->g, i + written);
+}
+
+/* The head at RDH completed empty with RXE (a buffer offset was garbage),
+ * so the ring goes on. */
+static void complete_empty(struct mint_nic_dev *d, const struct mint_nic_pkt *p,
+			   const uint64_t *addrs, struct mint_nic_desc_image *img)
+{
+	struct mint_nic_pkt none = {NULL, 0, 0, p->csum, MINT_NIC_STAT_EOP, MINT_NIC_ERR_RXE,
+				    p->vlan, 0};
+	complete(d, &none, 1, 1, addrs, img); /* no byte goes to its buffer */
+}
+
+/* Can P be written at RDH as it is?  0, or the error mint_nic_put gives. */
+static int check_put(struct mint_nic_dev *d, const struct mint_nic_pkt *p, uint32_t k)
+{
+	if ((!p->data && p->copy_len) || ((p->flags & MINT_NIC_PKT_CUT) && k < 2))
+		return -EINVAL;
+	if (p->copy_len > MINT_NIC_MAX_FRAME || k > d->g.ndesc - 1)
+		return -EMSGSIZE;
+	return room(d, k);
 }
 
 int mint_nic_put(struct mint_nic_dev *d, const struct mint_nic_pkt *p,
 		 struct mint_nic_desc_image *img)
 {
 	struct mint_nic_hdr *h = d->hdr;
-	if (!p->data && p->copy_len)
-		return -EINVAL;
 	if (!attached(d))
 		return -ENODEV;
-	int rc = room(d);
+	uint32_t k = descs_for(d, p);
+	int rc = check_put(d, p, k);
 	if (rc == -ENOBUFS) {
 		own_inc64(&h->overruns, 1);
 		aor32(&h->icr, MINT_NIC_ICR_RXO, memory_order_release); /* pairs: mint_nic_cause */
 		return rc;
 	}
-	uint64_t addr = rc == 0 ? rdh_addr(d) : 0;
-	if (rc == 0 && !addr_ok(d, addr)) {
-		/* Completed empty with RXE, so the ring goes on. */
-		complete(d, addr,
-			 status_word(0, p, MINT_NIC_STAT_DD | MINT_NIC_STAT_EOP, MINT_NIC_ERR_RXE),
-			 NULL, 0, img);
+	if (rc == -EINVAL || rc == -EMSGSIZE)
+		return rc;
+	uint64_t addrs[CHAIN_MAX];
+	if (rc == 0 && !read_addrs(d, k, addrs)) {
+		complete_empty(d, p, addrs, img);
 		rc = -EPROTO;
 	} else if (rc == 0) {
-		complete(d, addr,
-			 status_word(p->len, p, (uint8_t)(p->status | MINT_NIC_STAT_DD), p->errors),
-			 p->data, copy_len(d, p), img);
+		complete(d, p, k, p->flags & MINT_NIC_PKT_CUT ? k - 1 : k, addrs, img);
 		own_inc64(&h->rx_packets, 1);
 		own_inc64(&h->rx_bytes, p->len);
 	}
@@ -502,14 +632,12 @@ int mint_nic_put_batch(struct mint_nic_dev *d, const struct mint_nic_pkt *p, uns
 	unsigned k = 0;
 	uint64_t bytes = 0;
 	for (; k < n; k++) {
-		if ((!p[k].data && p[k].copy_len) || room(d))
+		uint32_t descs = descs_for(d, &p[k]);
+		uint64_t addrs[CHAIN_MAX];
+		if ((p[k].flags & MINT_NIC_PKT_CUT) || check_put(d, &p[k], descs) ||
+		    !read_addrs(d, descs, addrs))
 			break;
-		uint64_t addr = rdh_addr(d);
-		if (!addr_ok(d, addr))
-			break;
-		complete(d, addr, status_word(p[k].len, &p[k], (uint8_t)(p[k].status | MINT_NIC_STAT_DD),
-					p[k].errors),
-			 p[k].data, copy_len(d, &p[k]), img ? &img[k] : NULL);
+		complete(d, &p[k], descs, descs, addrs, img ? &img[k] : NULL);
 		bytes += p[k].len;
 	}
 	if (k) {

@@ -146,7 +146,8 @@ static int start_devices(struct agent *a, int ready_fd)
 		a->vni_up = true;
 	if (rc == 0 && cfg->nic) {
 		dev = "NIC";
-		rc = nic_port_start(&a->nic, a->f, a->disp, cfg->nic_addr, cfg->nic_prefix, &what);
+		rc = nic_port_start(&a->nic, a->f, a->disp, cfg->nic_addr, cfg->nic_prefix,
+				   cfg->nic_itr_ns, &what);
 		a->nic_up = rc == 0;
 	}
 	if (rc)

@@ -24,6 +24,7 @@ struct agent_config {
 	bool nic;                 /* drive an emulated NIC, nic0 */
 	uint8_t nic_addr[4];      /* its IPv4 address, network order */
 	uint32_t nic_prefix;
+	uint64_t nic_itr_ns;       /* its interrupt moderation (ITR; 0: none) */
 };
 
 /* A timestamped line in the agent's log (its stderr), for node ID. */

@@ -32,6 +32,8 @@ int cli_common_opt(struct cli *c, int opt, const char *usage);
 
 int cli_parse_u32(const char *s, uint32_t max, uint32_t *out);
 int cli_parse_size(const char *s, uint64_t *out);
+/* A time: "10us", "1.5ms", "2s", "200" or "200ns": 0 or -1. */
+int cli_parse_time(const char *s, uint64_t *ns);
 int cli_parse_cores(const char *s, uint64_t cores[MINT_CPU_WORDS]);
 void cli_format_cores(const uint64_t cores[MINT_CPU_WORDS], char *buf, size_t cap);
 int cli_parse_node(const char *s, uint32_t *id); /* prints the error */

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,4 +200,24 @@ void json_str(FILE *out, const char *s)
 			fputc(ch, out);
 	}
 	fputc('"', out);
+}
+
+/* "10us", "1.5ms", "200" (ns): 0 or -1. */
+int cli_parse_time(const char *s, uint64_t *ns)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	static const struct {
+		const char *unit;
+		double scale;
+	} units[] = {{"", 1}, {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+	if (errno || end == s || !(v >= 0) || s[0] == '-')
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0 && v * units[i].scale < 1e18) {
+			*ns = (uint64_t)llround(v * units[i].scale);
+			return 0;
+		}
+	return -1;
 }

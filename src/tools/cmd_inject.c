@@ -21,13 +21,13 @@
 
 static const char inject_usage[] =
 	"usage: mint inject ID [--type arp|icmp|udp|tcp-syn|raw] [--size N] [--hex BYTES]\n"
-	"                   [--malform bad-length|bad-csum|error-bits|no-eop]\n"
+	"                   [--malform bad-length|bad-csum|error-bits|no-eop|chain-cut]\n"
 	"                   [--src-mac M] [--dst-mac M] [--src-ip A] [--dst-ip A]\n"
 	"                   [--sport P] [--dport P] [--vlan ID]\n"
 	"                   [--count N] [--interval T | --rate PPS] [--burst N]\n"
 	"                   [--jitter T | --poisson] [--seed S] [--late catch-up|skip]\n"
 	"                   [--pcap FILE [--speed X] | --replay FILE] [--record FILE]\n"
-	"                   [--latency] [--plot FILE.png] [--evaluate] [-j]\n"
+	"                   [--latency] [--plot FILE.png] [--rt] [--evaluate] [-j]\n"
 	"Be the emulated NIC of node ID (started with `mint node start ID --nic`):\n"
 	"write packets into its RX descriptor ring and raise its interrupt at\n"
 	"t0 + n * interval (default: udp, 60 bytes, 10 events, 1ms apart).  Times\n"
@@ -37,31 +37,13 @@ static const char inject_usage[] =
 	"--speed); --record writes every event to a pcapng file that --replay\n"
 	"plays again.  --latency waits for the driver after each event and\n"
 	"measures inject-to-handler time; --plot draws its histogram (or the\n"
-	"lateness one) and the lateness over time (gnuplot).  Ends with a\n"
+	"lateness one) and the lateness over time (gnuplot).  --rt: run the\n"
+	"schedule SCHED_FIFO with locked memory (root), resting 60us after each\n"
+	"1ms without a sleep.  Ends with a\n"
 	"summary (-j: JSON); a progress line on a terminal.  --evaluate\n"
 	"measures (a) the shortest interval at which every interrupt is handled\n"
 	"without loss, (b) CPU time per packet against a veth pair, (c)\n"
 	"inject-to-handler latency.\n";
-
-/* "10us", "1.5ms", "200" (ns): 0 or -1. */
-int inject_parse_time(const char *s, uint64_t *ns)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	static const struct {
-		const char *unit;
-		double scale;
-	} units[] = {{"", 1}, {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
-	if (errno || end == s || !(v >= 0) || s[0] == '-')
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].unit) == 0 && v * units[i].scale < 1e18) {
-			*ns = (uint64_t)llround(v * units[i].scale);
-			return 0;
-		}
-	return -1;
-}
 
 static int bad(const char *what, const char *value, const char *hint)
 {
@@ -91,7 +73,7 @@ static int packet_opt(struct inject_opts *o, int opt, const char *arg)
 	case 't':
 		return pkt_parse_type(arg, &s->type) ? bad("type", arg, "unknown (use arp, icmp, udp, tcp-syn or raw)") : -1;
 	case 'M':
-		return pkt_parse_malform(arg, &s->malform) ? bad("malformation", arg, "unknown (use bad-length, bad-csum, error-bits or no-eop)") : -1;
+		return pkt_parse_malform(arg, &s->malform) ? bad("malformation", arg, "unknown (use bad-length, bad-csum, error-bits, no-eop or chain-cut)") : -1;
 	case 's':
 		if (parse_u64(arg, PKT_MAX, &v) || v < 14)
 			return bad("size", arg, "not a frame size (14 to 16384 bytes)");
@@ -132,7 +114,7 @@ static int sched_opt(struct inject_opts *o, int opt, const char *arg)
 		o->count_set = true;
 		return -1;
 	case 'T':
-		if (inject_parse_time(arg, &o->sched.period_ns))
+		if (cli_parse_time(arg, &o->sched.period_ns))
 			return bad("interval", arg, "not a time (e.g. 10us, 1ms, 500ns)");
 		o->interval_set++;
 		return -1;
@@ -149,7 +131,7 @@ static int sched_opt(struct inject_opts *o, int opt, const char *arg)
 		o->burst = (uint32_t)v;
 		return -1;
 	case 'J':
-		return inject_parse_time(arg, &o->sched.jitter_ns) ? bad("jitter", arg, "not a time (e.g. 2us)") : -1;
+		return cli_parse_time(arg, &o->sched.jitter_ns) ? bad("jitter", arg, "not a time (e.g. 2us)") : -1;
 	case 'o': o->sched.poisson = true; return -1;
 	case 'S':
 		if (parse_u64(arg, UINT64_MAX, &o->seed))
@@ -190,6 +172,8 @@ static int check_opts(struct inject_opts *o)
 			pkt_type_name(s->type), pkt_min_size(s));
 		return EXIT_USAGE;
 	}
+	if (o->sched.rt && o->evaluate)
+		return bad("rt", "option", "goes without --evaluate (it schedules its own runs)");
 	if (o->sched.period_ns < SCHED_MIN_INTERVAL_NS && !o->evaluate)
 		cli_warn("inject: interval %lluns is shorter than the schedule can keep (%lluns): "
 			 "late events follow --late %s (%s)",
@@ -215,7 +199,7 @@ static int parse_inject(struct cli *c, int argc, char **argv, struct inject_opts
 		{"speed", required_argument, NULL, 'X'},    {"record", required_argument, NULL, 'w'},
 		{"replay", required_argument, NULL, 'R'},   {"latency", no_argument, NULL, 'l'},
 		{"evaluate", no_argument, NULL, 'E'},       {"plot", required_argument, NULL, 'G'},
-		CLI_COMMON_LONGOPTS,
+		{"rt", no_argument, NULL, 'Y'},             CLI_COMMON_LONGOPTS,
 		{0}};
 	int opt, st;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:", opts, NULL)) != -1) {
@@ -231,6 +215,7 @@ static int parse_inject(struct cli *c, int argc, char **argv, struct inject_opts
 		case 'l': o->latency = true; break;
 		case 'E': o->evaluate = true; break;
 		case 'G': o->plot = optarg; break;
+		case 'Y': o->sched.rt = true; break;
 		default:
 			if ((st = cli_common_opt(c, opt, inject_usage)) >= 0)
 				return st;
@@ -296,29 +281,53 @@ static void target_defaults(struct mint_fabric *f, struct inject_opts *o, struct
 		memcpy(o->spec.dst_ip, ip, 4);
 }
 
-/* Packets that do not fit the target's buffers are refused up front. */
+/* Packets that could never fit the target's ring (a packet above a
+ * buffer takes several descriptors, and all but one may be the device's),
+ * and a chain-cut of packets that are no chain, are refused up front. */
 static int check_fit(struct inject_opts *o, struct mint_nic_dev *dev)
 {
 	struct mint_nic_ring_state rs;
 	mint_nic_dev_ring(dev, &rs);
-	uint32_t biggest = o->spec.size ? o->spec.size : pkt_min_size(&o->spec);
+	uint32_t size = o->spec.size ? o->spec.size : pkt_min_size(&o->spec), biggest = size;
 	for (size_t i = 0; i < o->trace.n; i++)
 		if (o->trace.p[i].pkt.copy_len > biggest)
 			biggest = o->trace.p[i].pkt.copy_len;
-	if (biggest <= rs.buf_size)
-		return 0;
-	cli_err("inject: a %u-byte packet does not fit node %u's %u-byte NIC buffers", biggest,
-		o->node, rs.buf_size);
-	return EXIT_USAGE;
+	uint32_t descs = (biggest + rs.buf_size - 1) / rs.buf_size;
+	if (descs > rs.ndesc - 1) {
+		cli_err("inject: a %u-byte packet needs %u of node %u's %u-byte NIC buffers; its ring "
+			"has %u",
+			biggest, descs, o->node, rs.buf_size, rs.ndesc - 1);
+		return EXIT_USAGE;
+	}
+	if (o->spec.malform == MAL_CHAIN_CUT && size <= rs.buf_size) {
+		cli_err("inject: chain-cut needs a chain: a --size above node %u's %u-byte NIC buffers",
+			o->node, rs.buf_size);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 static volatile sig_atomic_t interrupted;
+
+/* --rt: SCHED_FIFO, or a warning and the usual way. */
+static void go_realtime(struct sched *s)
+{
+	int rc = sched_realtime();
+	s->awake_ns = mint_now_ns(CLOCK_MONOTONIC);
+	if (rc == 0)
+		return;
+	s->rt = false;
+	cli_warn("inject: --rt: cannot run SCHED_FIFO with locked memory (%s%s): scheduling as usual",
+		 strerror(-rc), rc == -EPERM ? "; needs root or CAP_SYS_NICE" : "");
+}
 
 /* The run and its summary; the exit status. */
 static int inject_run(const struct cli *c, struct inject_opts *o, struct mint_fabric *f,
 		      struct mint_nic_dev *dev)
 {
 	struct inject_result res;
+	if (o->sched.rt)
+		go_realtime(&o->sched);
 	int rc = inject_schedule(o, f, dev, &interrupted, isatty(2) && !c->json, &res);
 	if (rc) {
 		cli_err(rc == -ENOMEM ? "inject: out of memory" : "inject: record %s: %s",

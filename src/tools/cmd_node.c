@@ -22,11 +22,14 @@
 
 /* How long `node start` waits for the agent to report that it is up. */
 #define AGENT_START_TIMEOUT_MS 10000
+/* --nic-itr's bound: a longer gap would hold packets for seconds. */
+#define NIC_ITR_MAX_NS 1000000000ull
 
 static const char start_usage[] =
 	"usage: mint node start [ID] [--cores LIST] [--netns|--no-netns]\n"
 	"                       [--mode poll|sleep|adaptive] [--name NAME] [--foreground]\n"
-	"                       [--vni [--vni-addr A.B.C.D/N]] [--nic [--nic-addr A.B.C.D/N]]\n"
+	"                       [--vni [--vni-addr A.B.C.D/N]]\n"
+	"                       [--nic [--nic-addr A.B.C.D/N] [--nic-itr T]]\n"
 	"                       [--no-exec | --exec-uids LIST] [--exec-allow-root]\n"
 	"Start the agent of node ID (default: the lowest free id) pinned to LIST\n"
 	"(e.g. 1 or 0-3,6; default: core ID modulo the cores available) in its own\n"
@@ -35,7 +38,9 @@ static const char start_usage[] =
 	"address 10.77.0.<ID+1>/24 unless --vni-addr says otherwise.\n"
 	"--nic gives it an emulated NIC for `mint inject` (an e1000-style receive\n"
 	"ring in the fabric, object nic.ID), whose driver hands packets to nic0 in\n"
-	"its namespace, address 10.78.0.<ID+1>/24 unless --nic-addr says otherwise.\n"
+	"its namespace, address 10.78.0.<ID+1>/24 unless --nic-addr says otherwise;\n"
+	"--nic-itr T sets its interrupt moderation (ITR): at least T (e.g. 50us, up\n"
+	"to 1s) between two of its interrupts (default 0: none).\n"
 	"The node serves `mint exec` unless --no-exec: as the uids of LIST (numbers\n"
 	"or names, comma-separated; default: the fabric file's owner), and as root\n"
 	"when only root can write the fabric file, or with --exec-allow-root.\n";
@@ -290,7 +295,7 @@ static int check_nic(struct agent_config *cfg, bool addr_given)
 
 /* Which address options were given. */
 struct addr_given {
-	bool vni, nic;
+	bool vni, nic, nic_itr;
 };
 
 /* --vni-addr / --nic-addr: -1 to go on, else EXIT_USAGE. */
@@ -315,6 +320,7 @@ static int parse_start(struct cli *c, int argc, char **argv, struct agent_config
 		{"no-exec", no_argument, NULL, 'X'},      {"exec-uids", required_argument, NULL, 'U'},
 		{"exec-allow-root", no_argument, NULL, 'R'},
 		{"nic", no_argument, NULL, 'i'},          {"nic-addr", required_argument, NULL, 'I'},
+		{"nic-itr", required_argument, NULL, 'M'},
 		CLI_COMMON_LONGOPTS,                      {0}};
 	int opt;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:", opts, NULL)) != -1) {
@@ -342,6 +348,13 @@ static int parse_start(struct cli *c, int argc, char **argv, struct agent_config
 			if ((st = parse_addr_opt(optarg, cfg->nic_addr, &cfg->nic_prefix, &given->nic)) >= 0)
 				return st;
 			break;
+		case 'M':
+			if (cli_parse_time(optarg, &cfg->nic_itr_ns) || cfg->nic_itr_ns > NIC_ITR_MAX_NS) {
+				cli_err("--nic-itr %s: not a time up to 1s (e.g. 50us)", optarg);
+				return EXIT_USAGE;
+			}
+			given->nic_itr = true;
+			break;
 		case 'X': cfg->exec.disabled = true; break;
 		case 'R': cfg->exec.allow_root = true; break;
 		case 'U':
@@ -366,12 +379,14 @@ static int node_start(struct cli *c, int argc, char **argv)
 				   .exec = {.nuids = -1}};
 	const char *cores_arg = NULL;
 	bool foreground = false, have_id = false;
-	struct addr_given given = {false, false};
+	struct addr_given given = {false, false, false};
 	int st = parse_start(c, argc, argv, &cfg, &cores_arg, &foreground, &given);
 	if (st >= 0)
 		return st;
-	if ((given.vni && !cfg.vni) || (given.nic && !cfg.nic)) {
-		cli_err(given.vni && !cfg.vni ? "--vni-addr goes with --vni" : "--nic-addr goes with --nic");
+	if ((given.vni && !cfg.vni) || ((given.nic || given.nic_itr) && !cfg.nic)) {
+		cli_err(given.vni && !cfg.vni ? "--vni-addr goes with --vni"
+			: given.nic		 ? "--nic-addr goes with --nic"
+						 : "--nic-itr goes with --nic");
 		return EXIT_USAGE;
 	}
 	if (optind < argc) {

@@ -11,7 +11,8 @@
 static const char status_usage[] =
 	"usage: mint status [-j]\n"
 	"Show the fabric, its nodes (state, pid, epoch, cores, heartbeat age,\n"
-	"namespace) and its objects.  -j: JSON.\n";
+	"namespace), a line per emulated NIC (ring, RDH/RDT, packets, overruns,\n"
+	"interrupts) and its objects.  -j: JSON.\n";
 
 static const char irq_usage[] =
 	"usage: mint irq [-j]\n"
@@ -48,6 +49,20 @@ static void nic_json(struct mint_fabric *f, uint32_t id)
 	for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++)
 		printf(",\"%s\":%" PRIu64, names[k], v[k]);
 	printf("}");
+}
+
+/* Node ID's emulated NIC, if it has one, as one line of the text status. */
+static void nic_text(struct mint_fabric *f, uint32_t id)
+{
+	struct mint_nic_stats st;
+	if (mint_nic_stats(f, id, &st) != 0)
+		return;
+	printf("nic.%-3u %-4s ring %ux%u RDH %u RDT %u, packets %" PRIu64 " (driver %" PRIu64
+	       "), overruns %" PRIu64 ", irqs %" PRIu64 " (moderated %" PRIu64 "), itr %" PRIu64
+	       "ns, errors %" PRIu64 " (driver %" PRIu64 " + %" PRIu64 " bad)\n",
+	       id, st.up ? "up" : "down", st.ndesc, st.buf_size, st.rdh, st.rdt, st.rx_packets,
+	       st.drv_packets, st.overruns, st.irqs, st.irqs_masked, st.itr_ns, st.dev_errors,
+	       st.drv_errors, st.drv_bad);
 }
 
 static const char *type_name(uint32_t type)
@@ -147,6 +162,9 @@ static void status_text(struct mint_fabric *f, const struct mint_node_info *node
 		       n->pid, n->epoch, cores, mint_arch_name(n->arch), mode_name(n->mode), beat,
 		       n->netns[0] ? n->netns : "-", n->name);
 	}
+	for (uint32_t i = 0; i < MINT_MAX_NODES; i++)
+		if (listed(&nodes[i]))
+			nic_text(f, i);
 	for (int i = 0; i < nobj; i++)
 		printf("object %-40s %-8s %8" PRIu64 " bytes at 0x%" PRIx64 "\n", objs[i].name,
 		       type_name(objs[i].type), objs[i].size, objs[i].offset);

@@ -31,9 +31,6 @@ struct inject_opts {
 	const char *plot;      /* --plot FILE.png */
 };
 
-/* "10us", "1.5ms", "200" (ns): 0 or -1. */
-int inject_parse_time(const char *s, uint64_t *ns);
-
 /* What a run did: the device's side, then the driver's (its counters'
  * growth), lateness and --latency times. */
 struct inject_result {

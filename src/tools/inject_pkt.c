@@ -16,8 +16,8 @@
 #define ETH_MIN 60u /* a minimum Ethernet frame without its FCS */
 
 static const char *const type_names[] = {"arp", "icmp", "udp", "tcp-syn", "raw"};
-static const char *const malform_names[] = {"none", "bad-length", "bad-csum", "error-bits",
-					    "no-eop"};
+static const char *const malform_names[] = {"none",	    "bad-length", "bad-csum",
+					    "error-bits", "no-eop",	    "chain-cut"};
 
 static int lookup(const char *s, const char *const *names, int n)
 {
@@ -38,7 +38,7 @@ int pkt_parse_type(const char *s, enum pkt_type *t)
 
 int pkt_parse_malform(const char *s, enum pkt_malform *m)
 {
-	int i = lookup(s, malform_names, 5);
+	int i = lookup(s, malform_names, 6);
 	if (i < 0)
 		return -1;
 	*m = (enum pkt_malform)i;
@@ -218,6 +218,7 @@ uint32_t pkt_build(const struct pkt_spec *s, uint64_t n, uint8_t *buf, struct mi
 	case MAL_BAD_CSUM: buf[ETH_HLEN + 10] ^= 0x5a; break; /* the IP header's */
 	case MAL_ERROR_BITS: p->errors = MINT_NIC_ERR_RXE | MINT_NIC_ERR_CE; break;
 	case MAL_NO_EOP: p->status &= (uint8_t)~MINT_NIC_STAT_EOP; break;
+	case MAL_CHAIN_CUT: p->flags = MINT_NIC_PKT_CUT; break; /* needs a chain: check_fit */
 	case MAL_NONE: break;
 	}
 	return len;
@@ -227,5 +228,5 @@ void pkt_wire(const uint8_t *frame, uint32_t len, struct mint_nic_pkt *p)
 {
 	/* A NIC without receive checksum offload: EOP, and IXSM (its
 	 * checksum bits mean nothing; the kernel verifies). */
-	*p = (struct mint_nic_pkt){frame, len, len, 0, MINT_NIC_STAT_EOP | MINT_NIC_STAT_IXSM, 0, 0};
+	*p = (struct mint_nic_pkt){frame, len, len, 0, MINT_NIC_STAT_EOP | MINT_NIC_STAT_IXSM, 0, 0, 0};
 }

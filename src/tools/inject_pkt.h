@@ -8,9 +8,10 @@
 #include "mint/nic.h"
 
 enum pkt_type { PKT_ARP, PKT_ICMP, PKT_UDP, PKT_TCP_SYN, PKT_RAW };
-enum pkt_malform { MAL_NONE, MAL_BAD_LENGTH, MAL_BAD_CSUM, MAL_ERROR_BITS, MAL_NO_EOP };
+enum pkt_malform { MAL_NONE, MAL_BAD_LENGTH, MAL_BAD_CSUM, MAL_ERROR_BITS, MAL_NO_EOP,
+		   MAL_CHAIN_CUT };
 
-#define PKT_MAX 16384u /* the largest NIC buffer */
+#define PKT_MAX MINT_NIC_MAX_FRAME /* the longest frame, chained over buffers */
 
 struct pkt_spec {
 	enum pkt_type type;

@@ -2,14 +2,18 @@
 /*
  * The record file: pcapng (section header, one Ethernet interface with
  * if_tsresol 9, an enhanced packet block per packet) in the writer's byte
- * order, each packet's event in its opt_comment:
+ * order, as pcapng intends: the section header's byte-order magic says
+ * which, and the reader takes either, so a record made on a big-endian
+ * node replays on a little-endian one and back.  Each packet's event,
+ * descriptor image included, is text in its opt_comment (no byte order):
  *   mint-inject/1 event=N burst=B sched_ns=S late_ns=L vector=V rc=R irq=I
- *   desc=D addr=A status_word=W rdh=H rdt=T icr=C ims=M
+ *   desc=D addr=A status_word=W descs=K cut=X rdh=H rdt=T icr=C ims=M
  */
 #include "inject_record.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,9 +94,10 @@ int rec_write(FILE *f, const struct rec_event *e)
 	int n = snprintf(c, sizeof(c),
 			 REC_TAG " event=%" PRIu64 " burst=%u sched_ns=%" PRIu64 " late_ns=%" PRId64
 				 " vector=%u rc=%d irq=%d desc=%u addr=%#" PRIx64
-				 " status_word=%#" PRIx64 " rdh=%u rdt=%u icr=%#x ims=%#x",
+				 " status_word=%#" PRIx64 " descs=%u cut=%u rdh=%u rdt=%u icr=%#x ims=%#x",
 			 e->event, e->burst, e->sched_ns, e->late_ns, e->vector, e->rc, e->irq,
-			 img->index, img->addr, img->status_word, img->rdh, img->rdt, e->icr, e->ims);
+			 img->index, img->addr, img->status_word, img->descs,
+			 e->pkt->flags & MINT_NIC_PKT_CUT ? 1u : 0u, img->rdh, img->rdt, e->icr, e->ims);
 	uint32_t cap = e->pkt->copy_len, at = 20;
 	uint32_t ts[2] = {(uint32_t)(e->wall_ns >> 32), (uint32_t)e->wall_ns}, zero = 0;
 	memcpy(b, &zero, 4); /* interface 0 */
@@ -120,22 +125,29 @@ struct reader {
 	size_t len;
 	char *err;
 	size_t cap;
+	bool swap; /* the section is in the other byte order than ours */
 };
 
-static uint32_t get32(const uint8_t *p)
+static uint32_t get32(const struct reader *r, const uint8_t *p)
 {
 	uint32_t v;
 	memcpy(&v, p, 4);
-	return v;
+	return r->swap ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t get16(const struct reader *r, const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return r->swap ? __builtin_bswap16(v) : v;
 }
 
 /* The comment option of an EPB's options area. */
-static int find_comment(const uint8_t *o, uint32_t len, char *out, size_t cap)
+static int find_comment(const struct reader *r, const uint8_t *o, uint32_t len, char *out,
+			size_t cap)
 {
 	for (uint32_t at = 0; at + 4 <= len;) {
-		uint16_t code, olen;
-		memcpy(&code, o + at, 2);
-		memcpy(&olen, o + at + 2, 2);
+		uint16_t code = get16(r, o + at), olen = get16(r, o + at + 2);
 		if (code == OPT_END || at + 4 + olen > len)
 			break;
 		if (code == OPT_COMMENT && olen < cap) {
@@ -163,14 +175,15 @@ static int parse_comment(const char *c, uint64_t *event, uint64_t *sched, uint64
  * status word the device wrote (its DD is the device's, not the packet's). */
 static int load_epb(struct reader *r, const uint8_t *body, uint32_t len, struct trace *t)
 {
-	if (len < 20 || get32(body + 12) > len - 20 || get32(body + 12) > PKT_MAX) {
+	uint32_t caplen = len < 20 ? 0 : get32(r, body + 12);
+	if (len < 20 || caplen > PKT_MAX || pad4(caplen) > len - 20) {
 		snprintf(r->err, r->cap, "packet %zu: a corrupt block", t->n + 1);
 		return -1;
 	}
-	uint32_t caplen = get32(body + 12), olen = len - 20 - pad4(caplen);
+	uint32_t olen = len - 20 - pad4(caplen);
 	char c[512];
 	uint64_t event, sched, w;
-	if (pad4(caplen) > len - 20 || find_comment(body + 20 + pad4(caplen), olen, c, sizeof(c)) ||
+	if (find_comment(r, body + 20 + pad4(caplen), olen, c, sizeof(c)) ||
 	    parse_comment(c, &event, &sched, &w)) {
 		snprintf(r->err, r->cap,
 			 "packet %zu has no " REC_TAG " comment: not a mint inject record (use --pcap)",
@@ -179,7 +192,7 @@ static int load_epb(struct reader *r, const uint8_t *body, uint32_t len, struct 
 	}
 	struct mint_nic_pkt p = {NULL, (uint32_t)(w & 0xffff), caplen, (uint16_t)(w >> 16),
 				 (uint8_t)((w >> 32) & ~MINT_NIC_STAT_DD), (uint8_t)(w >> 40),
-				 (uint16_t)(w >> 48)};
+				 (uint16_t)(w >> 48), strstr(c, " cut=1 ") ? MINT_NIC_PKT_CUT : 0};
 	if (w == 0) /* not written (an overrun): replay it as it was asked for */
 		pkt_wire(body + 20, caplen, &p);
 	if (trace_add(t, sched, event, body + 20, caplen, &p)) {
@@ -189,24 +202,45 @@ static int load_epb(struct reader *r, const uint8_t *body, uint32_t len, struct 
 	return 0;
 }
 
+/* The section header's byte-order magic, read in our order and swapped:
+ * 0 when it is neither (not a pcapng section we know). */
+static int byte_order(struct reader *r)
+{
+	uint32_t magic;
+	if (r->len < 28 || memcmp(r->buf, "\x0a\x0d\x0d\x0a", 4) != 0)
+		return -1;
+	memcpy(&magic, r->buf + 8, 4);
+	if (magic != BYTE_ORDER_MAGIC && __builtin_bswap32(magic) != BYTE_ORDER_MAGIC)
+		return -1;
+	r->swap = magic != BYTE_ORDER_MAGIC;
+	return 0;
+}
+
 static int load_blocks(struct reader *r, struct trace *t)
 {
+	if (byte_order(r)) {
+		snprintf(r->err, r->cap, "not a mint inject record (no pcapng section header)");
+		return -1;
+	}
 	for (size_t at = 0; at < r->len;) {
 		if (r->len - at < 12) {
 			snprintf(r->err, r->cap, "truncated at byte %zu", at);
 			return -1;
 		}
-		uint32_t type = get32(r->buf + at), total = get32(r->buf + at + 4);
+		uint32_t type = get32(r, r->buf + at), total = get32(r, r->buf + at + 4);
 		if (total < 12 || total % 4 || total > r->len - at) {
 			snprintf(r->err, r->cap, "truncated or corrupt block at byte %zu", at);
 			return -1;
 		}
-		if (at == 0 && (type != BT_SHB || total < 28 || get32(r->buf + 8) != BYTE_ORDER_MAGIC)) {
-			snprintf(r->err, r->cap, "not a mint inject record (a pcapng file in this "
-						 "host's byte order)");
+		if (at == 0 && total < 28) {
+			snprintf(r->err, r->cap, "a corrupt section header");
 			return -1;
 		}
-		if (type == BT_IDB && (total < 20 || (get32(r->buf + at + 8) & 0xffff) != LINKTYPE_ETHERNET)) {
+		if (at > 0 && type == BT_SHB) {
+			snprintf(r->err, r->cap, "a second section at byte %zu: one record a file", at);
+			return -1;
+		}
+		if (type == BT_IDB && (total < 20 || get16(r, r->buf + at + 8) != LINKTYPE_ETHERNET)) {
 			snprintf(r->err, r->cap, "not an Ethernet record");
 			return -1;
 		}
@@ -241,7 +275,7 @@ int rec_load(const char *path, struct trace *t, char *err, size_t cap)
 	}
 	int rc = ferror(f) ? -1 : 0;
 	fclose(f);
-	struct reader r = {buf, len, err, cap};
+	struct reader r = {buf, len, err, cap, false};
 	if (rc)
 		snprintf(err, cap, "cannot read it");
 	else if (len == 0)

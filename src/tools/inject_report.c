@@ -44,8 +44,9 @@ void inject_report(const struct cli *c, const struct inject_opts *o, const struc
 		printf("{\"node\":%u,\"events\":%llu", o->node, (unsigned long long)r->events);
 		for (int i = 0; i < 12; i++)
 			printf(",\"%s\":%llu", names[i], v[i]);
-		printf(",\"seconds\":%.6f,\"rate_pps\":%.1f,\"late_policy\":\"%s\",\"stopped\":",
-		       r->seconds, rate, policy);
+		printf(",\"seconds\":%.6f,\"rate_pps\":%.1f,\"late_policy\":\"%s\",\"rt\":%s,"
+		       "\"stopped\":",
+		       r->seconds, rate, policy, o->sched.rt ? "true" : "false");
 		json_str(stdout, r->stopped ? r->stopped : "done");
 		json_hist("lateness_ns", &r->late);
 		if (o->latency)
@@ -53,9 +54,10 @@ void inject_report(const struct cli *c, const struct inject_opts *o, const struc
 		printf("}\n");
 		return;
 	}
-	printf("node %u: %llu events, %llu packets injected in %.3f s (%.0f packets/s), late policy %s\n",
+	printf("node %u: %llu events, %llu packets injected in %.3f s (%.0f packets/s), late policy "
+	       "%s%s\n",
 	       o->node, (unsigned long long)r->events, (unsigned long long)r->injected, r->seconds,
-	       rate, policy);
+	       rate, policy, o->sched.rt ? ", SCHED_FIFO" : "");
 	for (int i = 0; i < 12; i++)
 		printf(" %*s", i ? 10 : 9, names[i]);
 	putchar('\n');

@@ -157,7 +157,7 @@ static void schedule(struct run *r, volatile sig_atomic_t *stop)
 			check(r, now);
 			continue;
 		}
-		now = sched_wait(due, stop);
+		now = sched_wait(&o->sched, due, stop);
 		if (*stop)
 			break;
 		hist_add(&r->res->late, now - due);

@@ -7,9 +7,11 @@
  */
 #include "inject_sched.h"
 
+#include <errno.h>
 #include <math.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -44,15 +46,28 @@ uint64_t sched_rel(struct sched *s, uint64_t n)
 	return t;
 }
 
-uint64_t sched_wait(uint64_t abs_ns, volatile sig_atomic_t *stop)
+/* Sleep until CLOCK_MONOTONIC time WAKE; false if a signal set *STOP. */
+static bool sleep_until(uint64_t wake, volatile sig_atomic_t *stop)
+{
+	struct timespec ts = {(time_t)(wake / 1000000000ull), (long)(wake % 1000000000ull)};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+		if (*stop) /* else EINTR: sleep on to the same absolute time */
+			return false;
+	return true;
+}
+
+uint64_t sched_wait(struct sched *s, uint64_t abs_ns, volatile sig_atomic_t *stop)
 {
 	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
+	if (s->rt && now - s->awake_ns > SCHED_RT_RUN_NS) {
+		if (!sleep_until(now + SCHED_RT_REST_NS, stop))
+			return mint_now_ns(CLOCK_MONOTONIC);
+		now = s->awake_ns = mint_now_ns(CLOCK_MONOTONIC);
+	}
 	if (abs_ns > now + SCHED_SPIN_NS) {
-		uint64_t wake = abs_ns - SCHED_SPIN_NS / 2;
-		struct timespec ts = {(time_t)(wake / 1000000000ull), (long)(wake % 1000000000ull)};
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-			if (*stop) /* else EINTR: sleep on to the same absolute time */
-				return mint_now_ns(CLOCK_MONOTONIC);
+		if (!sleep_until(abs_ns - SCHED_SPIN_NS / 2, stop))
+			return mint_now_ns(CLOCK_MONOTONIC);
+		s->awake_ns = mint_now_ns(CLOCK_MONOTONIC);
 	}
 	while ((now = mint_now_ns(CLOCK_MONOTONIC)) < abs_ns)
 		mint_cpu_relax();
@@ -62,6 +77,14 @@ uint64_t sched_wait(uint64_t abs_ns, volatile sig_atomic_t *stop)
 void sched_tight_timers(void)
 {
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+}
+
+int sched_realtime(void)
+{
+	struct sched_param sp = {.sched_priority = 1};
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0 || sched_setscheduler(0, SCHED_FIFO, &sp) != 0)
+		return -errno;
+	return 0;
 }
 
 void sched_pin(const uint64_t set[4], bool onto)

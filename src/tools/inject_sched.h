@@ -10,6 +10,13 @@
 /* Closer than this to an event time, the injector spins on the clock;
  * farther, it sleeps (1 ns timer slack) until this much before it. */
 #define SCHED_SPIN_NS 100000ull
+/* With --rt the thread is SCHED_FIFO and must not run more than the
+ * kernel's real-time budget (95 % of each second), or it is throttled for
+ * 50 ms at a time.  A schedule that spins through every gap (10 us) would:
+ * so after SCHED_RT_RUN_NS without a sleep it rests SCHED_RT_REST_NS (6 %),
+ * a few events late by tens of us instead of 5000 late by 50 ms. */
+#define SCHED_RT_RUN_NS 1000000ull
+#define SCHED_RT_REST_NS 60000ull
 /* The shortest interval the schedule promises to keep on this kind of
  * host (a clock read, a descriptor and a doorbell take a few hundred ns);
  * shorter ones run late and the --late policy decides. */
@@ -27,6 +34,8 @@ struct sched {
 	enum late_policy late;
 	uint64_t rng;        /* state of the generator, from --seed */
 	uint64_t cum_ns;     /* Poisson: the last event's time */
+	bool rt;             /* --rt: SCHED_FIFO, memory locked, rests */
+	uint64_t awake_ns;   /* --rt: when the thread last woke from a sleep */
 };
 
 /* A 64-bit generator (splitmix64): the same seed, the same run. */
@@ -35,9 +44,15 @@ uint64_t sched_rand(uint64_t *state);
 /* Event N's time from t0, in order N = 0, 1, ... (Poisson accumulates). */
 uint64_t sched_rel(struct sched *s, uint64_t n);
 
-/* Wait until CLOCK_MONOTONIC time ABS_NS, or a signal that set *STOP;
- * returns the time it woke. */
-uint64_t sched_wait(uint64_t abs_ns, volatile sig_atomic_t *stop);
+/* Wait until CLOCK_MONOTONIC time ABS_NS, or a signal that set *STOP,
+ * spinning the last SCHED_SPIN_NS (with --rt, resting first when it has run
+ * too long without a sleep); returns the time it woke. */
+uint64_t sched_wait(struct sched *s, uint64_t abs_ns, volatile sig_atomic_t *stop);
+
+/* --rt: lock the process's memory (no page fault in the schedule) and run
+ * this thread SCHED_FIFO at priority 1, above every ordinary process.
+ * 0, or a negative errno (-EPERM without CAP_SYS_NICE). */
+int sched_realtime(void);
 
 /* Ask for 1 ns timer slack for this thread (prctl PR_SET_TIMERSLACK). */
 void sched_tight_timers(void);

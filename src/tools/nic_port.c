@@ -42,12 +42,12 @@ static void on_nic_irq(void *arg, uint32_t vector)
 }
 
 int nic_port_start(struct nic_port *p, struct mint_fabric *f, struct mint_dispatcher *d,
-		   const uint8_t ipv4[4], uint32_t prefix_len, const char **what)
+		   const uint8_t ipv4[4], uint32_t prefix_len, uint64_t itr_ns, const char **what)
 {
 	memset(p, 0, sizeof(*p));
 	p->f = f;
 	p->tap = -1;
-	struct mint_nic_config cfg = {.prefix_len = prefix_len};
+	struct mint_nic_config cfg = {.prefix_len = prefix_len, .itr_ns = itr_ns};
 	const uint8_t mac[6] = {0x02, 0x6e, 0, 0, 0, (uint8_t)mint_fabric_self(f)};
 	memcpy(cfg.mac, mac, sizeof(mac));
 	memcpy(cfg.ipv4, ipv4, 4);

@@ -22,11 +22,12 @@ struct nic_port {
 /*
  * Create nic0 (in the calling thread's namespace) with MAC 02:6e:00:00:00:ID
  * and IPV4/PREFIX_LEN, attach the node's NIC with those addresses and
- * install the receive handler on D for MINT_VEC_NIC.  Returns 0 or a
- * negative errno with *WHAT naming the failed step.
+ * interrupt moderation ITR_NS (0: none) and install the receive handler on
+ * D for MINT_VEC_NIC.  Returns 0 or a negative errno with *WHAT naming the
+ * failed step.
  */
 int nic_port_start(struct nic_port *p, struct mint_fabric *f, struct mint_dispatcher *d,
-		   const uint8_t ipv4[4], uint32_t prefix_len, const char **what);
+		   const uint8_t ipv4[4], uint32_t prefix_len, uint64_t itr_ns, const char **what);
 
 /* Stop the driver and mark the NIC down (unless a newer agent of the node
  * attached it since). */
