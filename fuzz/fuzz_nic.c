@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		overwrite(256, 256 + NDESC * 16, data + 1, len - 1);
 		for (uint32_t i = 0; i < 20; i++) {
 			struct mint_nic_pkt p = {pkt, (uint32_t)data[1] * 3u, (uint32_t)data[1] * 3u,
-						 0, MINT_NIC_STAT_EOP, 0, 0};
+						 0, MINT_NIC_STAT_EOP, 0, 0, 0};
 			mint_nic_put(dev, &p, NULL);
 			mint_nic_kick(dev, MINT_NIC_ICR_RXT0);
 		}
