@@ -23,6 +23,7 @@
 #include "mint/lock.h"
 #include "mint/object.h"
 #include "mint/vni.h"
+#include "tsan.h"
 
 #define STACK_TRIES 1024u /* compare-and-swap attempts on the free stack */
 #define POP_CORRUPT_MAX 8u /* entries not FREE skipped before giving up */
@@ -129,6 +130,20 @@ uint8_t *vni_pool_data(struct vni_pool *p, uint32_t id)
 	return p->data + (uint64_t)id * MINT_VNI_BUF_SIZE;
 }
 
+/*
+ * For TSan only: we get buffer ID (popped from the free stack, or peeked
+ * from our queue), so every earlier holder's use of it, which ended in a
+ * put, happens before ours.  The fabric's atomics give this ordering: a
+ * put's acq_rel drop of refs, the last one's release push, the taker's
+ * acquire pop, and the taker's release store of a queue's tail that the
+ * receiver loads with acquire.  But that chain may pass through other
+ * processes or mappings, which TSan does not see, so it is named here on
+ * the buffer's data address in this mapping.  Only drops release: a
+ * holder's writes while it still holds the buffer stay unordered, and a
+ * race with them is still reported.
+ */
+static void get_buffer(struct vni_pool *p, uint32_t id) { tsan_acquire(vni_pool_data(p, id)); }
+
 /* Put ID on the free stack: false if the top kept changing under us. */
 static bool push(struct vni_pool *p, uint32_t id)
 {
@@ -151,6 +166,9 @@ static int put(struct vni_pool *p, uint32_t id)
 	if (id >= p->nbuf)
 		return -EIO;
 	struct mint_vni_buf *b = &p->bufs[id];
+	/* For TSan: our use of the buffer ends here, before whoever gets it
+	 * next (see get_buffer). */
+	tsan_release(vni_pool_data(p, id));
 	uint32_t refs = ald32(&b->refs, memory_order_relaxed);
 	do {
 		if (refs == 0 || refs > MINT_VNI_MAX_PORTS)
@@ -201,6 +219,7 @@ int vni_pool_alloc(struct vni_pool *p, uint32_t self, uint32_t epoch, uint32_t *
 		/* release: owner and epoch before HELD; pairs with the acquire
 		 * load of state in reclaim_held. */
 		ast32(&b->state, MINT_VNI_BUF_HELD, memory_order_release);
+		get_buffer(p, idx);
 		*id = idx;
 		return 0;
 	}
@@ -283,6 +302,7 @@ int vni_pool_peek(struct vni_pool *p, uint32_t self, const void **frame)
 		if (id < p->nbuf && ald32(&p->bufs[id].state, memory_order_relaxed) != MINT_VNI_BUF_FREE) {
 			uint32_t len = ald32(&p->bufs[id].len, memory_order_relaxed);
 			p->peek_id = id;
+			get_buffer(p, id);
 			*frame = vni_pool_data(p, id);
 			return (int)(len > MINT_VNI_BUF_SIZE ? MINT_VNI_BUF_SIZE + 1 : len);
 		}
