@@ -69,7 +69,7 @@ static uint64_t queue_bytes_limit(const struct vni_pool *p)
 	return ((uint64_t)p->nbuf * MINT_VNI_BUF_SIZE + (uint64_t)p->nsmall * MINT_VNI_SMALL_SIZE) / 2;
 }
 
-/* The free stack of ID's size, or of small buffers if SMALL. */
+/* The free stack of small buffers if SMALL, else of large ones. */
 static _Atomic uint64_t *stack_of(const struct vni_pool *p, bool small)
 {
 	return small ? &p->hdr->free_small : &p->hdr->free_top;
