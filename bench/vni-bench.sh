@@ -571,7 +571,7 @@ echo "                loss (median): veth $(printf %.1f "$LOSS_A")%, mint $(prin
 echo "                receiver's device RX drops, receiver's UDP RcvbufErrors: veth $(echo "$LV" | sed 's/ /, /g'); mint $(echo "$LM" | sed 's/ /, /g')"
 echo "                VNI counters over the UDP rounds: tx_drop_full $UDP_DROP_FULL, rx_drop_host $UDP_DROP_HOST"
 echo
-echo "VNI configurations (1) per-destination rings (4 MiB each) vs (2) a pool of 256 64-KiB buffers,"
+echo "VNI configurations (1) per-destination rings (4 MiB each) vs (2) a pool of 256 64-KiB + 2048 2-KiB buffers,"
 echo "two fabrics of nodes 0-2, rounds alternating; medians of $ROUNDS round(s) of iperf3 -t $SECS (TCP: one"
 echo "stream; UDP: -b 0 -l $UDP_LEN, what arrived), sleep dispatchers; drops: tx_drop_full + tx_drop_pool"
 echo "summed over the nodes and rounds:"

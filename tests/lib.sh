@@ -43,6 +43,14 @@ need_built() { [ -x "$1" ] || die "$1 is missing (make $2)"; }
 
 # t_finish [MESSAGE]: exit 1 if a check failed, else say MESSAGE
 # ("T_NAME: ok") and exit 0.
+# no_sanitizer_reports: fail if a sanitizer build's agents reported
+# anything (their reports go to their logs, /dev/shm/mint-$FAB.node*.log).
+no_sanitizer_reports() {
+	grep -Eqs 'runtime error|Sanitizer' "/dev/shm/mint-$FAB".node*.log &&
+		fail "sanitizer reports in the agents' logs: $(grep -Ehs 'runtime error|Sanitizer' "/dev/shm/mint-$FAB".node*.log | head -3)"
+	return 0
+}
+
 t_finish() {
 	if [ "$fails" -ne 0 ]; then
 		say "$T_NAME: $fails check(s) failed"

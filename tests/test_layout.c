@@ -103,14 +103,16 @@ static struct field fields[] = {
 	F(mint_devtab_hdr, lock), F(mint_devtab_hdr, devs),
 
 	F(mint_vni_pool_hdr, magic), F(mint_vni_pool_hdr, version), F(mint_vni_pool_hdr, nbuf),
-	F(mint_vni_pool_hdr, buf_size), F(mint_vni_pool_hdr, qlen), F(mint_vni_pool_hdr, pad0),
-	F(mint_vni_pool_hdr, free_top), F(mint_vni_pool_hdr, pad1), F(mint_vni_pool_hdr, reclaim_lock),
+	F(mint_vni_pool_hdr, buf_size), F(mint_vni_pool_hdr, qlen), F(mint_vni_pool_hdr, nsmall),
+	F(mint_vni_pool_hdr, small_size), F(mint_vni_pool_hdr, pad0), F(mint_vni_pool_hdr, free_top),
+	F(mint_vni_pool_hdr, free_small), F(mint_vni_pool_hdr, pad1), F(mint_vni_pool_hdr, reclaim_lock),
 
 	F(mint_vni_buf, state), F(mint_vni_buf, refs), F(mint_vni_buf, next), F(mint_vni_buf, len),
 	F(mint_vni_buf, owner), F(mint_vni_buf, epoch), F(mint_vni_buf, pad),
 
-	F(mint_vni_addrq, lock), F(mint_vni_addrq, tail), F(mint_vni_addrq, pad1),
-	F(mint_vni_addrq, head), F(mint_vni_addrq, bell), F(mint_vni_addrq, pad2),
+	F(mint_vni_addrq, lock), F(mint_vni_addrq, tail), F(mint_vni_addrq, bytes_in),
+	F(mint_vni_addrq, pad1), F(mint_vni_addrq, head), F(mint_vni_addrq, bell),
+	F(mint_vni_addrq, bytes_out), F(mint_vni_addrq, pad2),
 
 	F(mint_nic_desc, addr), F(mint_nic_desc, status_word),
 
@@ -179,7 +181,8 @@ static struct constant constants[] = {
 	C(MINT_DEV_MASKED), C(MINT_DEV_FREE), C(MINT_DEV_ATTACHED), C(MINT_DEV_DETACHED),
 	C(MINT_DEV_ORPHANED), C(MINT_DEV_MOVE_NONE), C(MINT_DEV_MOVE_MASKED), C(MINT_DEV_LINK_DOWN),
 	C(MINT_DEV_LINK_UP), C(MINT_VEC_DEV),
-	C(MINT_VNI_POOL_MAGIC), C(MINT_VNI_POOL_VERSION), C(MINT_VNI_BUF_SIZE), C(MINT_VNI_POOL_MIN),
+	C(MINT_VNI_POOL_MAGIC), C(MINT_VNI_POOL_VERSION), C(MINT_VNI_BUF_SIZE), C(MINT_VNI_SMALL_SIZE),
+	C(MINT_VNI_SMALL_PER_BUF), C(MINT_VNI_POOL_MIN),
 	C(MINT_VNI_POOL_MAX), C(MINT_VNI_POOL_DEFAULT), C(MINT_VNI_BUF_NONE), C(MINT_VNI_BUF_FREE),
 	C(MINT_VNI_BUF_HELD), C(MINT_VNI_BUF_SENT),
 	C(MINT_VEC_NIC), C(MINT_NIC_MAGIC), C(MINT_NIC_VERSION), C(MINT_NIC_DOWN), C(MINT_NIC_UP),

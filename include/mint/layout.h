@@ -334,15 +334,20 @@ struct mint_devtab_hdr {
 
 /*
  * VNI pool mode (configuration (2)): object "vni.pool" of type
- * MINT_OBJ_VNI_POOL: a header (three lines), `nbuf` buffer descriptors
- * (the buffer-management area, a line each), MINT_VNI_MAX_PORTS address
- * queues (one per destination: three lines, then `qlen` 32-bit buffer ids
- * rounded up to a line), then `nbuf` buffers of `buf_size` bytes.  Offsets
- * follow from `nbuf` (see docs/layout.md); readers recompute and check them.
+ * MINT_OBJ_VNI_POOL: a header (three lines), `nbuf + nsmall` buffer
+ * descriptors (the buffer-management area, a line each), MINT_VNI_MAX_PORTS
+ * address queues (one per destination: three lines, then `qlen` 32-bit
+ * buffer ids rounded up to a line), then `nbuf` large buffers of `buf_size`
+ * bytes (ids 0..nbuf-1, any frame) and `nsmall` small ones of `small_size`
+ * bytes (ids nbuf.., frames up to an MTU), each size on its own free stack.
+ * Offsets follow from `nbuf` (see docs/layout.md); readers recompute and
+ * check them.
  */
 #define MINT_VNI_POOL_MAGIC 0x4c4f4f50u /* "POOL" */
-#define MINT_VNI_POOL_VERSION 1u
+#define MINT_VNI_POOL_VERSION 2u
 #define MINT_VNI_BUF_SIZE ((MINT_VNI_FRAME_MAX + 63u) & ~63u)
+#define MINT_VNI_SMALL_SIZE 2048u  /* a small buffer: a 1500-byte MTU frame and more */
+#define MINT_VNI_SMALL_PER_BUF 8u  /* nsmall = nbuf * this */
 #define MINT_VNI_POOL_MIN 16u
 #define MINT_VNI_POOL_MAX 4096u
 #define MINT_VNI_POOL_DEFAULT 256u
@@ -357,12 +362,16 @@ struct mint_vni_pool_hdr {
 	uint32_t version;
 	uint32_t nbuf;            /* buffers (and descriptors) */
 	uint32_t buf_size;        /* MINT_VNI_BUF_SIZE */
-	uint32_t qlen;            /* slots per address queue: a power of two >= nbuf */
-	uint8_t pad0[44];
-	/* line 1: the free stack (lock-free) */
-	_Atomic uint64_t free_top; /* bits 0-31 the top buffer id (NONE: empty),
-				    * bits 32-63 a tag bumped at every change */
-	uint8_t pad1[56];
+	uint32_t qlen;            /* slots per address queue: a power of two >= nbuf + nsmall */
+	uint32_t nsmall;          /* small buffers: nbuf * MINT_VNI_SMALL_PER_BUF */
+	uint32_t small_size;      /* MINT_VNI_SMALL_SIZE */
+	uint8_t pad0[36];
+	/* line 1: the free stacks (lock-free) */
+	_Atomic uint64_t free_top; /* large buffers: bits 0-31 the top buffer id
+				    * (NONE: empty), bits 32-63 a tag bumped at
+				    * every change */
+	_Atomic uint64_t free_small; /* small buffers, as free_top */
+	uint8_t pad1[48];
 	/* line 2: one reclaimer at a time (only ever tried, never waited for) */
 	struct mint_lock reclaim_lock;
 };
@@ -384,11 +393,13 @@ struct mint_vni_addrq {
 	struct mint_lock lock;
 	/* line 1: written under the lock */
 	_Atomic uint64_t tail;    /* entries ever added */
-	uint8_t pad1[56];
+	_Atomic uint64_t bytes_in; /* buffer bytes ever added (each entry: its buffer's size) */
+	uint8_t pad1[48];
 	/* line 2: the destination's (single consumer, no lock) */
 	_Atomic uint64_t head;    /* entries ever taken */
 	struct mint_bell bell;    /* MINT_BELL_IRQ: raise MINT_VEC_VNI on the next entry */
-	uint8_t pad2[48];
+	_Atomic uint64_t bytes_out; /* buffer bytes ever taken */
+	uint8_t pad2[40];
 };
 
 /*
@@ -623,7 +634,10 @@ MINT_AT(struct mint_vni_pool_hdr, version, 4);
 MINT_AT(struct mint_vni_pool_hdr, nbuf, 8);
 MINT_AT(struct mint_vni_pool_hdr, buf_size, 12);
 MINT_AT(struct mint_vni_pool_hdr, qlen, 16);
+MINT_AT(struct mint_vni_pool_hdr, nsmall, 20);
+MINT_AT(struct mint_vni_pool_hdr, small_size, 24);
 MINT_AT(struct mint_vni_pool_hdr, free_top, 64);
+MINT_AT(struct mint_vni_pool_hdr, free_small, 72);
 MINT_AT(struct mint_vni_pool_hdr, reclaim_lock, 128);
 _Static_assert(sizeof(struct mint_vni_buf) == MINT_CACHELINE, "vni buffer descriptor");
 MINT_AT(struct mint_vni_buf, refs, 4);
@@ -633,9 +647,14 @@ MINT_AT(struct mint_vni_buf, owner, 16);
 MINT_AT(struct mint_vni_buf, epoch, 20);
 _Static_assert(sizeof(struct mint_vni_addrq) == 3 * MINT_CACHELINE, "vni address queue");
 MINT_AT(struct mint_vni_addrq, tail, 64);
+MINT_AT(struct mint_vni_addrq, bytes_in, 72);
 MINT_AT(struct mint_vni_addrq, head, 128);
 MINT_AT(struct mint_vni_addrq, bell, 136);
+MINT_AT(struct mint_vni_addrq, bytes_out, 144);
 _Static_assert(MINT_VNI_BUF_SIZE == 65664, "vni pool buffer size");
+_Static_assert(MINT_VNI_SMALL_SIZE % MINT_CACHELINE == 0 &&
+		       MINT_VNI_SMALL_SIZE >= MINT_VNI_VNET_HDR + 14 + 1500 + 4,
+	       "vni pool small buffer: whole lines, a 1500-byte MTU frame");
 _Static_assert(sizeof(struct mint_nic_desc) == 16, "nic descriptor");
 MINT_AT(struct mint_nic_desc, status_word, 8);
 _Static_assert(sizeof(struct mint_nic_hdr) == 4 * MINT_CACHELINE, "nic header");

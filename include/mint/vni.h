@@ -30,7 +30,8 @@ struct mint_vni_config {
 /*
  * Create the fabric's VNI object with CFG (NULL: defaults) unless it
  * exists; in pool mode also its buffer pool, object "vni.pool"
- * (MINT_OBJ_VNI_POOL, about pool_buffers * 64 KiB).  1 created, 0
+ * (MINT_OBJ_VNI_POOL, about pool_buffers * 80 KiB: 64 KiB buffers and
+ * eight 2 KiB ones each).  1 created, 0
  * existed, -EINVAL (bad mode, ring size: a power of two of at least
  * 4 * MINT_VNI_FRAME_MAX: 512 KiB, or pool_buffers outside
  * MINT_VNI_POOL_MIN..MINT_VNI_POOL_MAX), or an error of mint_obj_open

@@ -443,19 +443,28 @@ int mint_vni_reclaim(struct mint_vni *v)
 	return v->pooled && my_port(v) ? reclaim(v) : 0;
 }
 
-/* Pool mode: a free buffer into *ID, reclaiming from dead nodes first when
- * there is none (at most every LIVENESS_EVERY_NS).  0, or -ENOBUFS / -EIO,
- * counted as a drop if COUNT_DROP. */
-static int take_buffer(struct mint_vni *v, uint32_t *id, bool count_drop)
+/* Pool mode: a free buffer for a frame of LEN bytes: a small one if it
+ * fits and one is free, else a large one. */
+static int alloc_fit(struct mint_vni *v, uint32_t epoch, uint32_t len, uint32_t *id)
+{
+	int rc = len <= MINT_VNI_SMALL_SIZE ? vni_pool_alloc(&v->pool, v->self, epoch, true, id)
+					    : -ENOBUFS;
+	return rc == -ENOBUFS ? vni_pool_alloc(&v->pool, v->self, epoch, false, id) : rc;
+}
+
+/* Pool mode: a free buffer for LEN bytes into *ID, reclaiming from dead
+ * nodes first when there is none (at most every LIVENESS_EVERY_NS).  0,
+ * or -ENOBUFS / -EIO, counted as a drop if COUNT_DROP. */
+static int take_buffer(struct mint_vni *v, uint32_t len, uint32_t *id, bool count_drop)
 {
 	struct mint_vni_port *me = my_port(v);
 	uint32_t epoch = rd32(&me->epoch);
-	int rc = vni_pool_alloc(&v->pool, v->self, epoch, id);
+	int rc = alloc_fit(v, epoch, len, id);
 	uint64_t now = rc == -ENOBUFS ? mint_now_ns(CLOCK_MONOTONIC) : 0;
 	if (rc == -ENOBUFS && now - v->reclaim_ns > LIVENESS_EVERY_NS) {
 		v->reclaim_ns = now;
 		if (reclaim(v) > 0)
-			rc = vni_pool_alloc(&v->pool, v->self, epoch, id);
+			rc = alloc_fit(v, epoch, len, id);
 	}
 	if (rc && count_drop)
 		count(rc == -ENOBUFS ? &me->tx_drop_pool : &me->tx_drop_error, 1);
@@ -490,7 +499,7 @@ int mint_vni_send(struct mint_vni *v, const void *frame, uint32_t len)
 		return rc;
 	if (v->pooled) {
 		uint32_t id;
-		if (take_buffer(v, &id, true))
+		if (take_buffer(v, len, &id, true))
 			return 0;
 		memcpy(vni_pool_data(&v->pool, id), frame, len);
 		return pool_deliver(v, id, len, mask);
@@ -508,11 +517,16 @@ static void pool_tx_begin(struct mint_vni *v)
 	struct mint_vni_port *me = my_port(v);
 	if (v->tx_id == MINT_VNI_BUF_NONE && me &&
 	    ald32(&me->state, memory_order_relaxed) == MINT_VNI_UP)
-		take_buffer(v, &v->tx_id, false); /* none: the frame goes by scratch */
+		/* a large one: the frame's size is not known yet.  None: the
+		 * frame goes by scratch. */
+		take_buffer(v, MINT_VNI_FRAME_MAX, &v->tx_id, false);
 	v->tx_buf = v->tx_id != MINT_VNI_BUF_NONE ? vni_pool_data(&v->pool, v->tx_id) : v->scratch;
 }
 
-/* Pool mode: send the held buffer; it stays held if the frame goes nowhere. */
+/* Pool mode: send the held buffer; it stays held if the frame goes nowhere.
+ * A frame that fits a small buffer is copied into one (as a NIC driver's
+ * rx copybreak does) and the large buffer stays held for the next frame:
+ * an MTU-sized frame then ties up 2 KiB of the pool, not 64. */
 static int pool_tx_end(struct mint_vni *v, uint32_t len)
 {
 	uint32_t id = v->tx_id;
@@ -522,6 +536,12 @@ static int pool_tx_end(struct mint_vni *v, uint32_t len)
 	uint32_t mask = rc == 0 ? route(v, vni_pool_data(&v->pool, id)) : 0;
 	if (rc || !mask)
 		return rc;
+	uint32_t small;
+	if (len <= MINT_VNI_SMALL_SIZE &&
+	    vni_pool_alloc(&v->pool, v->self, rd32(&my_port(v)->epoch), true, &small) == 0) {
+		memcpy(vni_pool_data(&v->pool, small), vni_pool_data(&v->pool, id), len);
+		return pool_deliver(v, small, len, mask);
+	}
 	v->tx_id = MINT_VNI_BUF_NONE;
 	return pool_deliver(v, id, len, mask);
 }

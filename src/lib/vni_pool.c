@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VNI's buffer pool (configuration (2)).  The buffer-management area
- * is lock-free: a free stack whose top word carries a tag against ABA, and
+ * The VNI's buffer pool (configuration (2)).  Buffers come in two sizes:
+ * large ones that hold any frame (a 64 KiB TSO/GSO segment) and, eight
+ * times as many, small ones for frames up to an MTU, so that a flood of
+ * MTU-sized frames does not take 64 KiB a frame.  The buffer-management area
+ * is lock-free: a free stack per size whose top word carries a tag against ABA, and
  * per buffer a state (FREE/HELD/SENT) and a reference count changed by
  * compare-and-swap, so a double free or a loop in the free list shows as
  * a failed transition (counted) rather than as a buffer used twice.  The
@@ -23,32 +26,54 @@
 #include "mint/lock.h"
 #include "mint/object.h"
 #include "mint/vni.h"
+#include "tsan.h"
 
 #define STACK_TRIES 1024u /* compare-and-swap attempts on the free stack */
 #define POP_CORRUPT_MAX 8u /* entries not FREE skipped before giving up */
 
 struct geometry {
-	uint32_t qlen;
-	uint64_t qstride, desc_off, queue_off, data_off, size;
+	uint32_t nsmall, qlen;
+	uint64_t qstride, desc_off, queue_off, data_off, small_off, size;
 };
 
 static uint64_t line_up(uint64_t n) { return (n + MINT_CACHELINE - 1) & ~(uint64_t)(MINT_CACHELINE - 1); }
 
 static void geometry_of(uint32_t nbuf, struct geometry *g)
 {
+	g->nsmall = nbuf * MINT_VNI_SMALL_PER_BUF;
 	g->qlen = 1;
-	while (g->qlen < nbuf)
+	while (g->qlen < nbuf + g->nsmall)
 		g->qlen <<= 1;
 	g->qstride = sizeof(struct mint_vni_addrq) + line_up((uint64_t)g->qlen * 4);
 	g->desc_off = sizeof(struct mint_vni_pool_hdr);
-	g->queue_off = g->desc_off + (uint64_t)nbuf * sizeof(struct mint_vni_buf);
+	g->queue_off = g->desc_off + (uint64_t)(nbuf + g->nsmall) * sizeof(struct mint_vni_buf);
 	g->data_off = g->queue_off + MINT_VNI_MAX_PORTS * g->qstride;
-	g->size = g->data_off + (uint64_t)nbuf * MINT_VNI_BUF_SIZE;
+	g->small_off = g->data_off + (uint64_t)nbuf * MINT_VNI_BUF_SIZE;
+	g->size = g->small_off + (uint64_t)g->nsmall * MINT_VNI_SMALL_SIZE;
 }
 
-/* Entries a queue may hold: half the pool, so that a receiver that stops
- * draining (alive, but stuck) leaves the other half to everyone else. */
-static uint64_t queue_limit(const struct vni_pool *p) { return p->nbuf / 2; }
+static bool is_small(const struct vni_pool *p, uint32_t id) { return id >= p->nbuf; }
+
+/* Bytes of buffer ID (a valid id): what an entry of it costs a queue. */
+static uint32_t buf_bytes(const struct vni_pool *p, uint32_t id)
+{
+	return is_small(p, id) ? MINT_VNI_SMALL_SIZE : MINT_VNI_BUF_SIZE;
+}
+
+/* Buffer bytes a queue may hold: half the pool's, so that a receiver that
+ * stops draining (alive, but stuck) leaves the other half to everyone
+ * else.  Counted in buffer bytes, not entries, so that small buffers fill
+ * a queue as little as they fill the pool. */
+static uint64_t queue_bytes_limit(const struct vni_pool *p)
+{
+	return ((uint64_t)p->nbuf * MINT_VNI_BUF_SIZE + (uint64_t)p->nsmall * MINT_VNI_SMALL_SIZE) / 2;
+}
+
+/* The free stack of small buffers if SMALL, else of large ones. */
+static _Atomic uint64_t *stack_of(const struct vni_pool *p, bool small)
+{
+	return small ? &p->hdr->free_small : &p->hdr->free_top;
+}
 
 static struct mint_vni_addrq *queue_of(const struct vni_pool *p, uint32_t dst)
 {
@@ -72,10 +97,15 @@ static int format_pool(void *mem, uint64_t size, void *arg)
 	wr32(&h->nbuf, nbuf);
 	wr32(&h->buf_size, MINT_VNI_BUF_SIZE);
 	wr32(&h->qlen, g.qlen);
+	wr32(&h->nsmall, g.nsmall);
+	wr32(&h->small_size, MINT_VNI_SMALL_SIZE);
+	uint32_t total = nbuf + g.nsmall;
 	struct mint_vni_buf *bufs = (struct mint_vni_buf *)((uint8_t *)mem + g.desc_off);
-	for (uint32_t i = 0; i < nbuf; i++)
-		ast32(&bufs[i].next, i + 1 < nbuf ? i + 1 : MINT_VNI_BUF_NONE, memory_order_relaxed);
+	for (uint32_t i = 0; i < total; i++) /* two stacks: 0..nbuf-1, nbuf..total-1 */
+		ast32(&bufs[i].next, i + 1 != nbuf && i + 1 < total ? i + 1 : MINT_VNI_BUF_NONE,
+		      memory_order_relaxed);
 	ast64(&h->free_top, 0, memory_order_relaxed); /* tag 0, buffer 0 on top */
+	ast64(&h->free_small, nbuf, memory_order_relaxed);
 	for (uint32_t d = 0; d < MINT_VNI_MAX_PORTS; d++) {
 		struct mint_vni_addrq *q =
 			(struct mint_vni_addrq *)((uint8_t *)mem + g.queue_off + d * g.qstride);
@@ -109,7 +139,8 @@ int vni_pool_open(struct mint_fabric *f, uint32_t nbuf, struct vni_pool *p)
 	struct mint_vni_pool_hdr *h = (struct mint_vni_pool_hdr *)base;
 	if (!h || rd32(&h->magic) != MINT_VNI_POOL_MAGIC ||
 	    rd32(&h->version) != MINT_VNI_POOL_VERSION || rd32(&h->nbuf) != nbuf ||
-	    rd32(&h->buf_size) != MINT_VNI_BUF_SIZE || rd32(&h->qlen) != g.qlen)
+	    rd32(&h->buf_size) != MINT_VNI_BUF_SIZE || rd32(&h->qlen) != g.qlen ||
+	    rd32(&h->nsmall) != g.nsmall || rd32(&h->small_size) != MINT_VNI_SMALL_SIZE)
 		return -EPROTO;
 	memset(p, 0, sizeof(*p));
 	p->f = f;
@@ -117,7 +148,10 @@ int vni_pool_open(struct mint_fabric *f, uint32_t nbuf, struct vni_pool *p)
 	p->bufs = (struct mint_vni_buf *)(base + g.desc_off);
 	p->queues = base + g.queue_off;
 	p->data = base + g.data_off;
+	p->small_data = base + g.small_off;
 	p->nbuf = nbuf;
+	p->nsmall = g.nsmall;
+	p->ntotal = nbuf + g.nsmall;
 	p->qmask = g.qlen - 1;
 	p->qstride = g.qstride;
 	p->peek_id = MINT_VNI_BUF_NONE;
@@ -126,19 +160,34 @@ int vni_pool_open(struct mint_fabric *f, uint32_t nbuf, struct vni_pool *p)
 
 uint8_t *vni_pool_data(struct vni_pool *p, uint32_t id)
 {
-	return p->data + (uint64_t)id * MINT_VNI_BUF_SIZE;
+	return is_small(p, id) ? p->small_data + (uint64_t)(id - p->nbuf) * MINT_VNI_SMALL_SIZE
+			       : p->data + (uint64_t)id * MINT_VNI_BUF_SIZE;
 }
 
-/* Put ID on the free stack: false if the top kept changing under us. */
+/*
+ * For TSan only: we get buffer ID (popped from the free stack, or peeked
+ * from our queue), so every earlier holder's use of it, which ended in a
+ * put, happens before ours.  The fabric's atomics give this ordering: a
+ * put's acq_rel drop of refs, the last one's release push, the taker's
+ * acquire pop, and the taker's release store of a queue's tail that the
+ * receiver loads with acquire.  But that chain may pass through other
+ * processes or mappings, which TSan does not see, so it is named here on
+ * the buffer's data address in this mapping.  Only drops release: a
+ * holder's writes while it still holds the buffer stay unordered, and a
+ * race with them is still reported.
+ */
+static void get_buffer(struct vni_pool *p, uint32_t id) { tsan_acquire(vni_pool_data(p, id)); }
+
+/* Put ID on its free stack: false if the top kept changing under us. */
 static bool push(struct vni_pool *p, uint32_t id)
 {
-	uint64_t top = ald64(&p->hdr->free_top, memory_order_relaxed);
+	_Atomic uint64_t *stack = stack_of(p, is_small(p, id));
+	uint64_t top = ald64(stack, memory_order_relaxed);
 	for (uint32_t i = 0; i < STACK_TRIES; i++) {
 		ast32(&p->bufs[id].next, (uint32_t)top, memory_order_relaxed);
 		/* release: next and the FREE state are written before the buffer
 		 * is on the stack; pairs with the acquire load in vni_pool_alloc. */
-		if (acas64(&p->hdr->free_top, &top, ((top >> 32) + 1) << 32 | id,
-			   memory_order_release))
+		if (acas64(stack, &top, ((top >> 32) + 1) << 32 | id, memory_order_release))
 			return true;
 	}
 	return false;
@@ -148,9 +197,12 @@ static bool push(struct vni_pool *p, uint32_t id)
  * id, a count already zero (a double put) or a double free. */
 static int put(struct vni_pool *p, uint32_t id)
 {
-	if (id >= p->nbuf)
+	if (id >= p->ntotal)
 		return -EIO;
 	struct mint_vni_buf *b = &p->bufs[id];
+	/* For TSan: our use of the buffer ends here, before whoever gets it
+	 * next (see get_buffer). */
+	tsan_release(vni_pool_data(p, id));
 	uint32_t refs = ald32(&b->refs, memory_order_relaxed);
 	do {
 		if (refs == 0 || refs > MINT_VNI_MAX_PORTS)
@@ -169,30 +221,32 @@ static int put(struct vni_pool *p, uint32_t id)
 	return push(p, id) ? 0 : -EIO;
 }
 
-int vni_pool_alloc(struct vni_pool *p, uint32_t self, uint32_t epoch, uint32_t *id)
+int vni_pool_alloc(struct vni_pool *p, uint32_t self, uint32_t epoch, bool small, uint32_t *id)
 {
+	_Atomic uint64_t *stack = stack_of(p, small);
 	/* acquire: what the pusher wrote (next, state); pairs with the
 	 * release compare-and-swap in push. */
-	uint64_t top = ald64(&p->hdr->free_top, memory_order_acquire);
+	uint64_t top = ald64(stack, memory_order_acquire);
 	uint32_t corrupt = 0;
 	for (uint32_t i = 0; i < STACK_TRIES && corrupt < POP_CORRUPT_MAX; i++) {
 		uint32_t idx = (uint32_t)top;
 		if (idx == MINT_VNI_BUF_NONE)
 			return corrupt ? -EIO : -ENOBUFS;
-		if (idx >= p->nbuf)
-			return -EIO; /* a forged top: nothing safe to pop */
+		/* A forged top, or one of the other size (a frame would overrun
+		 * a small buffer): nothing safe to pop. */
+		if (idx >= p->ntotal || is_small(p, idx) != small)
+			return -EIO;
 		struct mint_vni_buf *b = &p->bufs[idx];
 		uint32_t next = ald32(&b->next, memory_order_relaxed);
 		/* The tag makes a top that was popped and pushed back meanwhile
 		 * fail the swap (ABA).  acquire: as the load above. */
-		if (!acas64(&p->hdr->free_top, &top, ((top >> 32) + 1) << 32 | next,
-			    memory_order_acquire))
+		if (!acas64(stack, &top, ((top >> 32) + 1) << 32 | next, memory_order_acquire))
 			continue;
 		/* Popped.  Not FREE: it was on the stack twice (a double free or
 		 * a loop); it belongs to someone else, so leave it. */
 		if (ald32(&b->state, memory_order_relaxed) != MINT_VNI_BUF_FREE) {
 			corrupt++;
-			top = ald64(&p->hdr->free_top, memory_order_acquire);
+			top = ald64(stack, memory_order_acquire);
 			continue;
 		}
 		ast32(&b->owner, self, memory_order_relaxed);
@@ -201,6 +255,7 @@ int vni_pool_alloc(struct vni_pool *p, uint32_t self, uint32_t epoch, uint32_t *
 		/* release: owner and epoch before HELD; pairs with the acquire
 		 * load of state in reclaim_held. */
 		ast32(&b->state, MINT_VNI_BUF_HELD, memory_order_release);
+		get_buffer(p, idx);
 		*id = idx;
 		return 0;
 	}
@@ -212,7 +267,7 @@ void vni_pool_sent(struct vni_pool *p, uint32_t id)
 	uint32_t st = MINT_VNI_BUF_HELD;
 	/* Only from HELD: a reclaimer that took it from us (we were thought
 	 * dead) dropped our reference already. */
-	if (id < p->nbuf && acas32(&p->bufs[id].state, &st, MINT_VNI_BUF_SENT, memory_order_relaxed))
+	if (id < p->ntotal && acas32(&p->bufs[id].state, &st, MINT_VNI_BUF_SENT, memory_order_relaxed))
 		put(p, id);
 }
 
@@ -247,12 +302,21 @@ int vni_pool_enqueue(struct vni_pool *p, uint32_t dst, uint32_t id, uint32_t len
 	if (lock_queue(p, q))
 		return -EIO;
 	uint64_t tail = ald64(&q->tail, memory_order_relaxed); /* ours, under the lock */
-	/* acquire: the consumer is done with the slots it gave back; pairs
-	 * with the release store of head in vni_pool_release. */
+	/* acquire: the consumer is done with the slots it gave back, and its
+	 * bytes_out is stored; pairs with the release store of head in
+	 * vni_pool_release. */
 	uint64_t used = tail - ald64(&q->head, memory_order_acquire);
-	int rc = used > p->qmask + 1ull ? -EIO : used >= queue_limit(p) ? -EAGAIN : 0;
+	uint64_t bytes_in = ald64(&q->bytes_in, memory_order_relaxed); /* ours */
+	if (used == 0) /* empty: whatever the byte counts say (garbage heals here) */
+		bytes_in = ald64(&q->bytes_out, memory_order_relaxed);
+	uint64_t bytes = bytes_in - ald64(&q->bytes_out, memory_order_relaxed);
+	uint64_t limit = queue_bytes_limit(p);
+	int rc = used > p->qmask + 1ull || bytes > limit ? -EIO
+		 : used > p->qmask || bytes + buf_bytes(p, id) > limit ? -EAGAIN
+									 : 0;
 	if (rc == 0) {
 		/* relaxed: published by the release store of tail below. */
+		ast64(&q->bytes_in, bytes_in + buf_bytes(p, id), memory_order_relaxed);
 		ast32(&p->bufs[id].len, len, memory_order_relaxed);
 		aadd32(&p->bufs[id].refs, 1, memory_order_relaxed);
 		ast32(slot_of(p, q, tail), id, memory_order_relaxed);
@@ -280,11 +344,13 @@ int vni_pool_peek(struct vni_pool *p, uint32_t self, const void **frame)
 		skip_to = tail; /* a forged tail (or head): give up what is there */
 	} else {
 		uint32_t id = ald32(slot_of(p, q, head), memory_order_relaxed);
-		if (id < p->nbuf && ald32(&p->bufs[id].state, memory_order_relaxed) != MINT_VNI_BUF_FREE) {
+		if (id < p->ntotal && ald32(&p->bufs[id].state, memory_order_relaxed) != MINT_VNI_BUF_FREE) {
 			uint32_t len = ald32(&p->bufs[id].len, memory_order_relaxed);
 			p->peek_id = id;
+			get_buffer(p, id);
 			*frame = vni_pool_data(p, id);
-			return (int)(len > MINT_VNI_BUF_SIZE ? MINT_VNI_BUF_SIZE + 1 : len);
+			/* Too long for its buffer: a length no frame has. */
+			return (int)(len > buf_bytes(p, id) ? MINT_VNI_BUF_SIZE + 1 : len);
 		}
 	}
 	/* release: as in vni_pool_release. */
@@ -300,6 +366,10 @@ int vni_pool_release(struct vni_pool *p, uint32_t self)
 	 * reclaimer that thought us dead and emptied the slot first. */
 	uint32_t id = axchg32(slot_of(p, q, head), MINT_VNI_BUF_NONE, memory_order_relaxed);
 	int rc = id == p->peek_id ? put(p, id) : 0;
+	if (p->peek_id != MINT_VNI_BUF_NONE) /* relaxed: published by the store of head */
+		ast64(&q->bytes_out,
+		      ald64(&q->bytes_out, memory_order_relaxed) + buf_bytes(p, p->peek_id),
+		      memory_order_relaxed);
 	p->peek_id = MINT_VNI_BUF_NONE;
 	/* release: we are done with the slot; pairs with the acquire load of
 	 * head in vni_pool_enqueue. */
@@ -360,7 +430,7 @@ static uint32_t reclaim_held(struct vni_pool *p, const uint32_t live[MINT_VNI_MA
 			     uint32_t *errors)
 {
 	uint32_t n = 0;
-	for (uint32_t id = 0; id < p->nbuf; id++) {
+	for (uint32_t id = 0; id < p->ntotal; id++) {
 		struct mint_vni_buf *b = &p->bufs[id];
 		/* acquire: owner and epoch as the taker wrote them; pairs with
 		 * the release store of HELD in vni_pool_alloc. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VNI's configuration (2), behind vni.c: one pool of fixed-size
- * buffers, their descriptors (the buffer-management area: a lock-free free
- * stack, a reference count, length, owner and epoch per buffer), and an
+ * The VNI's configuration (2), behind vni.c: one pool of buffers of two
+ * sizes, their descriptors (the buffer-management area: a lock-free free
+ * stack per size, a reference count, length, owner and epoch per buffer), and an
  * address queue of buffer ids per destination (the address-management
  * area: senders add under the queue's lock, the destination takes without
  * one).  Every id, length and index read from the fabric is checked.
@@ -25,8 +25,9 @@ struct vni_pool {
 	struct mint_vni_pool_hdr *hdr;
 	struct mint_vni_buf *bufs;
 	uint8_t *queues;
-	uint8_t *data;
-	uint32_t nbuf;
+	uint8_t *data;       /* large buffers (ids 0..nbuf-1) */
+	uint8_t *small_data; /* small buffers (ids nbuf..ntotal-1) */
+	uint32_t nbuf, nsmall, ntotal;
 	uint32_t qmask;
 	uint64_t qstride;
 	uint32_t peek_id; /* the id vni_pool_peek returned, until release */
@@ -40,15 +41,19 @@ int vni_pool_create(struct mint_fabric *f, uint32_t nbuf);
  * follows: 0, -ENOENT, -EPROTO. */
 int vni_pool_open(struct mint_fabric *f, uint32_t nbuf, struct vni_pool *p);
 
-/* Take a free buffer as node SELF of EPOCH (state HELD, one reference):
- * 0, -ENOBUFS (none free), -EIO (only corrupt entries found). */
-int vni_pool_alloc(struct vni_pool *p, uint32_t self, uint32_t epoch, uint32_t *id);
+/* Take a free buffer, a small one (MINT_VNI_SMALL_SIZE bytes) if SMALL,
+ * else a large one (MINT_VNI_BUF_SIZE), as node SELF of EPOCH (state HELD,
+ * one reference): 0, -ENOBUFS (none free), -EIO (only corrupt entries
+ * found). */
+int vni_pool_alloc(struct vni_pool *p, uint32_t self, uint32_t epoch, bool small, uint32_t *id);
 
-/* Buffer ID's bytes (MINT_VNI_BUF_SIZE of them). */
+/* Buffer ID's bytes (MINT_VNI_BUF_SIZE of them, MINT_VNI_SMALL_SIZE for
+ * a small one). */
 uint8_t *vni_pool_data(struct vni_pool *p, uint32_t id);
 
 /* Queue buffer ID (held by the caller, LEN set) to DST: 0, -EAGAIN (the
- * queue is full or its lock busy), -EIO (the queue is corrupt).  *BELL:
+ * queue holds half the pool's bytes, or its lock is busy), -EIO (the queue
+ * is corrupt).  *BELL:
  * what raising DST's doorbell found (MINT_BELL_AWAKE: no need). */
 int vni_pool_enqueue(struct vni_pool *p, uint32_t dst, uint32_t id, uint32_t len, uint32_t *bell);
 

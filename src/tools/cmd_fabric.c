@@ -47,7 +47,9 @@ static int create_vni(const struct cli *c, struct mint_fabric *f, const struct m
 	uint32_t n = vni->pool_buffers ? vni->pool_buffers : MINT_VNI_POOL_DEFAULT;
 	if (rc == -ENOSPC || rc == -EINVAL)
 		cli_err("fabric %s: no room for a VNI pool of %u buffers (%llu MiB): use a larger --size",
-			c->fabric, n, (unsigned long long)(((uint64_t)n * MINT_VNI_BUF_SIZE) >> 20));
+			c->fabric, n,
+			(unsigned long long)(((uint64_t)n * (MINT_VNI_BUF_SIZE + MINT_VNI_SMALL_PER_BUF *
+								 MINT_VNI_SMALL_SIZE)) >> 20));
 	else if (rc < 0)
 		cli_err("fabric %s: cannot create its VNI: %s", c->fabric, mint_strerror(rc));
 	return rc < 0;
