@@ -155,6 +155,8 @@ int vni_pool_open(struct mint_fabric *f, uint32_t nbuf, struct vni_pool *p)
 	p->qmask = g.qlen - 1;
 	p->qstride = g.qstride;
 	p->peek_id = MINT_VNI_BUF_NONE;
+	for (uint32_t i = 0; i < MINT_VNI_MAX_PORTS; i++)
+		p->dev[i] = -ENOENT;
 	return 0;
 }
 
@@ -274,14 +276,17 @@ void vni_pool_sent(struct vni_pool *p, uint32_t id)
 /* The one place pool mode raises a receiver's interrupt, and only if DST
  * armed its queue (it sleeps): through the device table when DST's agent
  * registered its port there, as the rings of per-destination mode do,
- * else MINT_VEC_VNI on DST directly.  The lookup costs far less than the
- * wake-up it precedes. */
+ * else MINT_VEC_VNI on DST directly.  The device id is looked up by name
+ * until found, then kept, as the rings keep theirs from their opening (a
+ * restarted receiver re-registers in the same slot). */
 static uint32_t raise_receiver(struct vni_pool *p, uint32_t dst)
 {
 	uint32_t was = mint_bell_ring(&queue_of(p, dst)->bell);
 	if (was != MINT_BELL_IRQ)
 		return was;
-	int dev = vni_port_dev(p->f, dst);
+	if (p->dev[dst] < 0)
+		p->dev[dst] = vni_port_dev(p->f, dst);
+	int dev = p->dev[dst];
 	if (dev < 0 || mint_dev_raise(p->f, (uint32_t)dev) < 0)
 		mint_ipi_send(p->f, dst, MINT_VEC_VNI);
 	return was;

@@ -31,6 +31,7 @@ struct vni_pool {
 	uint32_t qmask;
 	uint64_t qstride;
 	uint32_t peek_id; /* the id vni_pool_peek returned, until release */
+	int dev[MINT_VNI_MAX_PORTS]; /* each receiver's device, once found (else < 0) */
 };
 
 /* Create "vni.pool" with NBUF buffers unless it exists: 1, 0, or a
