@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "netns.h"
+
 #define MAX_ADDRS 8
 #define NL_BUF 16384
 
@@ -174,15 +176,9 @@ static int link_change(int ifindex, uint32_t set_flags, int ns_fd)
 
 static int if_flags(const char *ifname, short *flags)
 {
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	int rc = ioctl(s, SIOCGIFFLAGS, &ifr) == 0 ? 0 : -errno;
+	struct ifreq ifr = {0};
+	int rc = netif_ioctl(ifname, SIOCGIFFLAGS, &ifr);
 	*flags = ifr.ifr_flags;
-	close(s);
 	return rc;
 }
 

@@ -32,21 +32,25 @@ static int prepare_dir(void)
 	return mount("", NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) == 0 ? 0 : -errno;
 }
 
-static int loopback_up(void)
+int netif_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
 {
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -errno;
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+	int rc = ioctl(s, req, ifr) == 0 ? 0 : -errno;
+	close(s);
+	return rc;
+}
+
+static int loopback_up(void)
+{
+	struct ifreq ifr = {0};
+	int rc = netif_ioctl("lo", SIOCGIFFLAGS, &ifr);
 	if (rc == 0) {
 		ifr.ifr_flags |= IFF_UP;
-		rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+		rc = netif_ioctl("lo", SIOCSIFFLAGS, &ifr);
 	}
-	rc = rc ? -errno : 0;
-	close(s);
 	return rc;
 }
 

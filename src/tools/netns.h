@@ -3,6 +3,8 @@
 #ifndef MINT_NETNS_H
 #define MINT_NETNS_H
 
+#include <net/if.h>
+
 /* Move the calling thread into namespace NAME, creating it (with its
  * loopback up) if it does not exist.  Call before creating threads.
  * Returns 0 or a negative errno, with *WHAT naming the step that failed. */
@@ -10,5 +12,10 @@ int netns_enter(const char *name, const char **what);
 
 /* Remove namespace NAME's name (it ends when its last user leaves). */
 int netns_remove(const char *name);
+
+/* The interface ioctl REQ on IFNAME in the caller's namespace, through a
+ * socket of its own; IFR's name is set to IFNAME, its other fields are
+ * the caller's.  0 or -errno. */
+int netif_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr);
 
 #endif
