@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The device table: registration, raise and consume, mask and unmask;
+ * raises coalescing into an unconsumed doorbell, re-armed by consume,
+ * move and unmask;
  * moves refused for an unknown device, an unknown or dead node, a VNI
  * port, or a device another live process is moving, each leaving the
  * table unchanged; a mover that dies after its intent (rolled back) or
@@ -94,6 +96,70 @@ static void test_register_raise_consume(void)
 	CHECK_EQ(mint_dev_unregister(f, (uint32_t)id), 0);
 	CHECK_EQ(mint_dev_list(f, list, 4), 0);
 	CHECK_EQ(mint_dev_unregister(f, (uint32_t)id), -ENODEV);
+	mint_fabric_detach(n1);
+	mint_fabric_detach(f);
+}
+
+static bool vec_pending(struct mint_node_entry *e, uint32_t vec)
+{
+	return atomic_load(&e->pending[vec / 64]) >> (vec % 64) & 1;
+}
+
+/* Raises coalesce into a doorbell until a consume re-arms the device; a
+ * doorbell taken by a node that did not consume (it lost the device) does
+ * not stop the raises after a move or an unmask. */
+static void test_coalescing(void)
+{
+	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
+	struct mint_fabric *n1 = node_handle(1), *n2 = node_handle(2);
+	struct mint_node_entry *e1 = mint_node_entry(f, 1), *e2 = mint_node_entry(f, 2);
+	int id = mint_dev_register(f, MINT_DEV_HOSTIF, "coal0", 1, VEC);
+	CHECK(id >= 0);
+	uint64_t first;
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ(mint_dev_raise(f, (uint32_t)id), 1);
+	struct mint_dev_info in = info_of(f, id);
+	CHECK_EQ(in.doorbells, 1);
+	CHECK_EQ(in.delivered, 5);
+	CHECK(vec_pending(e1, VEC));
+	atomic_store(&e1->pending[VEC / 64], 0); /* the dispatcher took it */
+	CHECK_EQ(mint_dev_raise(f, (uint32_t)id), 1);
+	CHECK(!vec_pending(e1, VEC)); /* coalesced: no consume yet */
+	CHECK_EQ(mint_dev_consume(n1, (uint32_t)id, &first), 6);
+	CHECK_EQ(mint_dev_raise(f, (uint32_t)id), 1); /* re-armed: rings */
+	CHECK(vec_pending(e1, VEC));
+	CHECK_EQ(info_of(f, id).doorbells, 2);
+
+	/* Node 1 takes the doorbell but never consumes; the move to node 2
+	 * re-arms the device and delivers the raise, later raises ring. */
+	atomic_store(&e1->pending[VEC / 64], 0);
+	CHECK_EQ(mint_node_heartbeat(n1), 0);
+	CHECK_EQ(mint_node_heartbeat(n2), 0);
+	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 2), 0);
+	CHECK(vec_pending(e2, VEC));
+	atomic_store(&e2->pending[VEC / 64], 0);
+	CHECK_EQ(mint_dev_raise(f, (uint32_t)id), 1);
+	CHECK(vec_pending(e2, VEC));
+	CHECK_EQ(mint_dev_consume(n1, (uint32_t)id, &first), 0); /* not the owner */
+	CHECK_EQ(mint_dev_consume(n2, (uint32_t)id, &first), 2);
+	CHECK_EQ(first, 7);
+
+	/* Masked raises ring nothing; the unmask delivers and re-arms. */
+	atomic_store(&e2->pending[VEC / 64], 0);
+	CHECK_EQ(mint_dev_raise(f, (uint32_t)id), 1);
+	atomic_store(&e2->pending[VEC / 64], 0); /* taken, not consumed */
+	CHECK_EQ(mint_dev_mask(f, (uint32_t)id), 0);
+	CHECK_EQ(mint_dev_raise(f, (uint32_t)id), 0);
+	CHECK_EQ(mint_dev_unmask(f, (uint32_t)id), 0);
+	CHECK(vec_pending(e2, VEC));
+	atomic_store(&e2->pending[VEC / 64], 0);
+	CHECK_EQ(mint_dev_raise(f, (uint32_t)id), 1);
+	CHECK(vec_pending(e2, VEC));
+	CHECK_EQ(mint_dev_consume(n2, (uint32_t)id, &first), 3);
+	in = info_of(f, id);
+	CHECK_EQ(in.raised, 11);
+	CHECK_EQ(in.handled, 11);
+	mint_fabric_detach(n2);
 	mint_fabric_detach(n1);
 	mint_fabric_detach(f);
 }
@@ -472,6 +538,7 @@ int main(void)
 {
 	t_start("test_dev", 120);
 	RUN(test_register_raise_consume);
+	RUN(test_coalescing);
 	RUN(test_bad_moves);
 	RUN(test_owner_dies);
 	RUN(test_detach_rules);

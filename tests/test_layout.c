@@ -95,7 +95,8 @@ static struct field fields[] = {
 	F(mint_dev_entry, move_from), F(mint_dev_entry, move_to), F(mint_dev_entry, mover_pid),
 	F(mint_dev_entry, mover_start), F(mint_dev_entry, owner_epoch), F(mint_dev_entry, pad0), F(mint_dev_entry, name),
 	F(mint_dev_entry, pad1), F(mint_dev_entry, raised), F(mint_dev_entry, masked_raises),
-	F(mint_dev_entry, pending_delivered), F(mint_dev_entry, pad2), F(mint_dev_entry, handled),
+	F(mint_dev_entry, pending_delivered), F(mint_dev_entry, armed), F(mint_dev_entry, pad2),
+	F(mint_dev_entry, doorbells), F(mint_dev_entry, pad2b), F(mint_dev_entry, handled),
 	F(mint_dev_entry, busy), F(mint_dev_entry, pad3), F(mint_dev_entry, pad3b),
 
 	F(mint_devtab_hdr, magic), F(mint_devtab_hdr, version), F(mint_devtab_hdr, max_devs),

@@ -431,6 +431,7 @@ static void test_mask_and_moderation(void)
 	mint_nic_set_itr(r.nic, 200000000ull);
 	CHECK_EQ(mint_nic_kick(r.dev, MINT_NIC_ICR_RXT0), 1);
 	clear_pending(r.f, DRIVER);
+	CHECK_EQ(mint_nic_cause(r.nic), MINT_NIC_ICR_RXT0); /* the handler ran */
 	CHECK_EQ(mint_nic_kick(r.dev, MINT_NIC_ICR_RXT0), 0);
 	CHECK_EQ(mint_nic_kick(r.dev, MINT_NIC_ICR_RXT0), 0);
 	CHECK(!vector_pending(r.f, DRIVER, MINT_VEC_NIC));

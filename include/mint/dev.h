@@ -8,9 +8,11 @@
  *
  * The handler protocol: an owner's handler for the device's vector calls
  * mint_dev_consume, which hands it the interrupts raised since the last
- * consume (sequence numbers FIRST .. FIRST + n - 1).  A doorbell is only a
- * hint; the counts are the truth, so a handler that consumes 0 did nothing
- * wrong (a doorbell that raced a move).
+ * consume (sequence numbers FIRST .. FIRST + n - 1).  It must call it
+ * every time it runs: raises coalesce into a doorbell until a consume
+ * re-arms the device.  A doorbell is only a hint; the counts are the
+ * truth, so a handler that consumes 0 did nothing wrong (a doorbell that
+ * raced a move).
  */
 #ifndef MINT_DEV_H
 #define MINT_DEV_H
@@ -42,6 +44,7 @@ struct mint_dev_info {
 	char name[MINT_DEV_NAME_MAX];
 	uint64_t raised, handled, delivered, masked_raises, pending_delivered;
 	uint64_t pending;    /* raised - handled */
+	uint64_t doorbells;  /* raises that rang: the rest of `delivered` coalesced */
 };
 
 /*
@@ -71,7 +74,9 @@ int mint_dev_unregister(struct mint_fabric *f, uint32_t id);
 int mint_dev_find(struct mint_fabric *f, const char *name);
 
 /* Raise device ID's interrupt: ring its owner's doorbell, or count it
- * pending while masked.  Lock-free.  1 rang, 0 pending, -ENODEV. */
+ * pending while masked.  A raise while an earlier doorbell of the device
+ * is not consumed yet rings nothing: that consume takes it too.
+ * Lock-free.  1 delivered (rung or coalesced), 0 pending, -ENODEV. */
 int mint_dev_raise(struct mint_fabric *f, uint32_t id);
 
 /*

@@ -277,7 +277,7 @@ struct mint_vni_hdr {
  */
 #define MINT_DEV_MAX 64u
 #define MINT_DEVTAB_MAGIC 0x30564544u /* "DEV0" */
-#define MINT_DEVTAB_VERSION 1u
+#define MINT_DEVTAB_VERSION 2u
 #define MINT_DEV_NAME_MAX 32u
 #define MINT_DEV_MASKED (1ull << 40)  /* route: interrupts accumulate */
 #define MINT_DEV_FREE 0u              /* state: slot unused */
@@ -311,9 +311,14 @@ struct mint_dev_entry {
 	/* line 2: written by raisers */
 	_Atomic uint64_t raised;            /* interrupts ever raised */
 	_Atomic uint64_t masked_raises;     /* ... that found it masked (the rest
-					     * rang the owner's doorbell) */
+					     * were delivered: rang or coalesced) */
 	_Atomic uint64_t pending_delivered; /* interrupts delivered at unmask or move */
-	uint8_t pad2[40];
+	_Atomic uint32_t armed;             /* 1: the next raise rings the owner; 0: a
+					     * raise rang and no consume followed yet,
+					     * so raises coalesce into that doorbell */
+	uint32_t pad2;
+	_Atomic uint64_t doorbells;         /* raises that rang (the others coalesced) */
+	uint8_t pad2b[24];
 	/* line 3: written by the owner's handler */
 	_Atomic uint64_t handled;           /* interrupts ever consumed */
 	_Atomic uint32_t busy;              /* handlers inside mint_dev_consume */
@@ -621,6 +626,8 @@ MINT_AT(struct mint_dev_entry, name, 64);
 MINT_AT(struct mint_dev_entry, raised, 128);
 MINT_AT(struct mint_dev_entry, masked_raises, 136);
 MINT_AT(struct mint_dev_entry, pending_delivered, 144);
+MINT_AT(struct mint_dev_entry, armed, 152);
+MINT_AT(struct mint_dev_entry, doorbells, 160);
 MINT_AT(struct mint_dev_entry, handled, 192);
 MINT_AT(struct mint_dev_entry, busy, 200);
 MINT_AT(struct mint_devtab_hdr, version, 4);

@@ -17,6 +17,15 @@
  *    (the old owner) incremented raised before the mover reads it, so it
  *    is delivered to the new owner; one that saw the mask is delivered
  *    by the mover's unmask, one after it rings the new owner itself.
+ * Coalescing: `armed` says whether the next raise rings.  A raise that
+ * finds it 1 and exchanges it to 0 rings; one that finds it 0 rings
+ * nothing: a doorbell is out and its consume has not run.  Consume stores
+ * `armed` = 1 (seq_cst) before it loads `raised` (seq_cst), against the
+ * raiser's increment of `raised` before its load of `armed` (both
+ * seq_cst): a Dekker pair, so a coalesced raise is taken by that consume
+ * and a raise after the store rings.  Every unmasked store of the route
+ * arms it too.  The rule for every handler of a device's vector follows:
+ * consume the device each time it runs.
  * The counts, not the doorbells, are the truth: a doorbell that reaches
  * the old owner after a move finds nothing to consume, and `handled` only
  * moves forward by what one consumer took, so nothing is taken twice.
@@ -130,6 +139,9 @@ static void set_route(struct mint_fabric *f, struct mint_dev_entry *e, uint64_t 
 	ast64(&e->route, route, memory_order_seq_cst);
 	if (route & MINT_DEV_MASKED)
 		return;
+	/* seq_cst: as in consume; a doorbell some node took without
+	 * consuming (it lost the device, or died) must not stop later raises. */
+	ast32(&e->armed, 1, memory_order_seq_cst);
 	/* seq_cst: the load of the same handshake. */
 	uint64_t raised = ald64(&e->raised, memory_order_seq_cst);
 	/* acquire: pairs with the release store of handled in consume. */
@@ -375,6 +387,8 @@ static void fill_entry(struct mint_dev_entry *e, uint32_t type, const char *name
 	ast64(&e->handled, 0, memory_order_relaxed);
 	ast64(&e->masked_raises, 0, memory_order_relaxed);
 	ast64(&e->pending_delivered, 0, memory_order_relaxed);
+	ast64(&e->doorbells, 0, memory_order_relaxed);
+	ast32(&e->armed, 1, memory_order_relaxed);
 	ast32(&e->busy, 0, memory_order_relaxed);
 	ast64(&e->route, route, memory_order_relaxed);
 	/* release: pairs with the acquire load in live_entry. */
@@ -445,6 +459,13 @@ int mint_dev_raise(struct mint_fabric *f, uint32_t id)
 		aadd64(&e->masked_raises, 1, memory_order_relaxed);
 		return 0;
 	}
+	/* seq_cst: the coalescing handshake with consume (header comment);
+	 * the load first, so that coalesced raises write no shared line. */
+	if (!ald32(&e->armed, memory_order_seq_cst) ||
+	    !axchg32(&e->armed, 0, memory_order_seq_cst))
+		return 1; /* a doorbell is out: its consume takes this one too */
+	/* relaxed: statistics only. */
+	aadd64(&e->doorbells, 1, memory_order_relaxed);
 	int rc = mint_ipi_send(f, ROUTE_OWNER(route), ROUTE_VECTOR(route));
 	return rc < 0 ? rc : 1;
 }
@@ -459,11 +480,14 @@ int mint_dev_consume(struct mint_fabric *f, uint32_t id, uint64_t *first)
 	uint64_t route = ald64(&e->route, memory_order_seq_cst);
 	int n = 0;
 	if (!(route & MINT_DEV_MASKED) && ROUTE_OWNER(route) == f->self) {
+		/* seq_cst: re-arm before the load of raised (the coalescing
+		 * handshake, header comment). */
+		ast32(&e->armed, 1, memory_order_seq_cst);
 		/* acquire: pairs with the release of the previous consumer's
 		 * store (through the mover's handshake when it was another node). */
 		uint64_t handled = ald64(&e->handled, memory_order_acquire);
-		/* acquire: pairs with the raisers' seq_cst increments. */
-		uint64_t raised = ald64(&e->raised, memory_order_acquire);
+		/* seq_cst: the load of the coalescing handshake. */
+		uint64_t raised = ald64(&e->raised, memory_order_seq_cst);
 		uint64_t take = raised - handled;
 		if (raised < handled)
 			take = 0; /* a corrupt count: take nothing, never go back */
@@ -707,6 +731,7 @@ static void read_info(struct mint_dev_entry *e, uint32_t id, struct mint_dev_inf
 	in->masked_raises = ald64(&e->masked_raises, memory_order_relaxed);
 	in->pending_delivered = ald64(&e->pending_delivered, memory_order_relaxed);
 	in->delivered = in->raised - in->masked_raises;
+	in->doorbells = ald64(&e->doorbells, memory_order_relaxed);
 	in->pending = in->raised >= in->handled ? in->raised - in->handled : 0;
 }
 

@@ -77,10 +77,11 @@ static void list_json(const struct mint_dev_info *d, int n)
 		printf(",\"state\":\"%s\",\"link\":\"%s\",\"vector\":%u,\"masked\":%s,\"ifindex\":%u,"
 		       "\"raised\":%" PRIu64 ",\"handled\":%" PRIu64 ",\"pending\":%" PRIu64
 		       ",\"delivered\":%" PRIu64 ",\"masked_raises\":%" PRIu64
-		       ",\"pending_delivered\":%" PRIu64 "}",
+		       ",\"pending_delivered\":%" PRIu64 ",\"doorbells\":%" PRIu64 "}",
 		       state_name(&d[i]), d[i].link == MINT_DEV_LINK_UP ? "up" : "down", d[i].vector,
 		       d[i].masked ? "true" : "false", d[i].ifindex, d[i].raised, d[i].handled,
-		       d[i].pending, d[i].delivered, d[i].masked_raises, d[i].pending_delivered);
+		       d[i].pending, d[i].delivered, d[i].masked_raises, d[i].pending_delivered,
+		       d[i].doorbells);
 	}
 	printf("]}\n");
 }
