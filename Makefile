@@ -92,6 +92,12 @@ $(BUILD)/mint-bench: $(BENCH_OBJ) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJ) $(BUILD)/libmint.a $(LDLIBS)
 $(BUILD)/nic-bench: bench/nic/nic-bench.c $(BUILD)/libmint.a $(LIB_HEADERS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
+# t_dev's host-interface helper links the tool's own objects.
+HOSTIF_OBJ := $(BUILD)/tools/hostif.o $(BUILD)/tools/hostif_irq.o $(BUILD)/tools/netns.o
+$(BUILD)/tests/helper_hostif: tests/helper_hostif.c $(HOSTIF_OBJ) $(BUILD)/libmint.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests -Isrc/tools -o $@ $< $(HOSTIF_OBJ) $(BUILD)/libmint.a $(LDLIBS)
+
 $(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libmint.a $(LIB_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $< $(BUILD)/libmint.a $(LDLIBS)

@@ -24,6 +24,13 @@
 #    its raises reach node 1 (when make cross built it).
 # 5. `mint dev detach`: the veth end is back in the host's namespace with
 #    its address; the device is detached.
+# 6. Hardware interrupts (which no veth has), on this machine's own PCI
+#    network interfaces: the tool finds the same interrupts as the
+#    /proc/interrupts lines that name the interface's PCI address (from
+#    its sysfs device path) or the interface; pointed at all online cores
+#    (what they have here), every one reads that list back; a core the
+#    machine lacks is refused with an error and changes nothing; each
+#    interrupt's affinity is restored at exit.
 #
 # Needs root, ip (iproute2), jq, ping.  Exit 0 pass, 1 fail, 77 skip.
 set -u
@@ -33,10 +40,14 @@ FAB=t-$$-dev
 IF=mdv$$
 PEER_NS=mint-$FAB-peer
 
+SAVED_AFFINITY=""
 cleanup_more() {
 	kill_ns_jobs
 	ip link del "$IF" 2>/dev/null
 	delete_our_namespaces
+	for saved in $SAVED_AFFINITY; do
+		echo "${saved#*:}" >"/proc/irq/${saved%%:*}/smp_affinity_list"
+	done
 }
 t_begin
 
@@ -185,5 +196,44 @@ ip -o -4 addr show dev "$IF" 2>/dev/null | grep -q 10.78.0.1/24 ||
 [ "$(dev_field "$IF" state) $(dev_field "$IF" owner)" = "detached null" ] ||
 	fail "$IF after detach: $(mint dev list)"
 expect_err 1 "already detached" dev detach "$IF"
+
+# ---- 6. hardware interrupts of the machine's PCI network interfaces
+HOSTIF=$BUILD/tests/helper_hostif
+# expected_irqs IFNAME ADDR: the /proc/interrupts lines whose chip names
+# PCI address ADDR (PCI-MSI-ADDR, PCI-MSIX-ADDR) or whose name is IFNAME
+# or IFNAME-<queue>, as one sorted line.
+expected_irqs() {
+	awk -v n="$1" -v a="$2" '$0 ~ ("-" a " ") || $NF == n || index($NF, n "-") == 1 {
+		sub(":", "", $1); print $1 }' /proc/interrupts | sort -n | tr '\n' ' ' | sed 's/ $//'
+}
+online=$(cat /sys/devices/system/cpu/online)
+cores=$(seq 0 $(($(nproc --all) - 1)) | tr '\n' ' ')
+pci_ifs=0
+for dev in /sys/class/net/*; do
+	n=${dev##*/}
+	addr=$(readlink -f "$dev/device" 2>/dev/null |
+		grep -o '[0-9a-f]\{4\}:[0-9a-f]\{2\}:[0-9a-f]\{2\}\.[0-7]' | tail -n 1)
+	[ -n "$addr" ] || continue
+	pci_ifs=$((pci_ifs + 1))
+	got=$("$HOSTIF" irqs "$n") || fail "interrupts of $n: $got"
+	want=$(expected_irqs "$n" "$addr")
+	[ -n "$want" ] && [ "$got" = "$want" ] ||
+		fail "interrupts of $n (PCI $addr): the tool found [$got], /proc/interrupts has [$want]"
+	for irq in $got; do
+		SAVED_AFFINITY="$SAVED_AFFINITY $irq:$(cat "/proc/irq/$irq/smp_affinity_list")"
+	done
+	pointed=$("$HOSTIF" point "$n" $cores) || fail "pointing the interrupts of $n: $pointed"
+	[ "$pointed" = "$(echo "$got" | wc -w)" ] || fail "$n: $pointed of [$got] pointed"
+	if [ "$(nproc --all)" -lt 64 ] && "$HOSTIF" point "$n" 63 >"$TMP/out" 2>&1; then
+		fail "$n: pointing at core 63, which this machine lacks, did not fail"
+	fi
+	for irq in $got; do
+		[ "$(cat "/proc/irq/$irq/smp_affinity_list")" = "$online" ] ||
+			fail "$n: interrupt $irq not pointed at $online (or changed by a refused list)"
+	done
+	say "$n (PCI $addr): interrupts $got found and pointed at cores $online"
+done
+[ "$pci_ifs" -gt 0 ] || say "no PCI network interface on this machine: hardware interrupts left out"
+[ -z "$("$HOSTIF" irqs lo)" ] || fail "lo has no hardware interrupts, the tool found some"
 
 t_finish

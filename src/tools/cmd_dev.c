@@ -149,6 +149,20 @@ static int move_hostif(const char *ifname, const char *from, const char *to, uin
 	return rc;
 }
 
+/* After a hand-over: IFNAME's hardware interrupts (if it has any) follow
+ * to node N's cores.  The device is handed over even if they cannot: that
+ * is said on stderr, as a warning. */
+static void point_irqs(const char *ifname, const char *ns, const struct mint_node_info *n)
+{
+	int rc = hostif_irq_affinity(ifname, ns, n->cores);
+	if (rc < 0)
+		cli_err("device %s: its hardware interrupts stay where they were: %s", ifname,
+			mint_strerror(rc));
+	else if (rc > 0)
+		printf("device %s: %d hardware interrupt%s pointed at node %u's cores\n", ifname, rc,
+		       rc == 1 ? "" : "s", n->id);
+}
+
 static int dev_attach(struct mint_fabric *f, const char *ifname, uint32_t to)
 {
 	struct mint_node_info n;
@@ -180,9 +194,9 @@ static int dev_attach(struct mint_fabric *f, const char *ifname, uint32_t to)
 			mint_strerror(rc), to);
 		return 1;
 	}
-	hostif_irq_affinity(ifname, n.cores);
 	printf("device %s: attached to node %u (ifindex %u, link %s)\n", ifname, to, ifindex,
 	       up ? "up" : "down");
+	point_irqs(ifname, ns, &n);
 	return 0;
 }
 
@@ -240,7 +254,7 @@ static int move_between(struct mint_fabric *f, const struct mint_dev_info *d, ui
 	int rc = move_hostif(d->name, from, ns, &ifindex, &up);
 	if (rc)
 		return rc;
-	hostif_irq_affinity(d->name, n.cores);
+	point_irqs(d->name, ns, &n);
 	struct mint_dev_info now;
 	if (mint_dev_info(f, d->id, &now) == 0 && (now.link == MINT_DEV_LINK_UP) != up)
 		mint_dev_set_link(f, d->id, up, ifindex);
@@ -294,8 +308,8 @@ static int dev_raise(struct mint_fabric *f, const char *dev, uint32_t count)
 		}
 		rang += (uint32_t)rc;
 	}
-	printf("device %s: raised %u time%s (%u rang the owner, %u pending)\n", d.name, count,
-	       count == 1 ? "" : "s", rang, count - rang);
+	printf("device %s: raised %u time%s (%u delivered, %u pending while masked)\n", d.name,
+	       count, count == 1 ? "" : "s", rang, count - rang);
 	return 0;
 }
 

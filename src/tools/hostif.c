@@ -286,62 +286,25 @@ int hostif_move(const char *ifname, const char *from, const char *to, uint32_t *
 	return rc;
 }
 
-int hostif_exists(const char *ifname, const char *ns)
+int hostif_in_ns(const char *ns, int (*fn)(void *arg), void *arg)
 {
 	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0)
 		return -errno;
 	int rc = enter_ns(ns, home);
 	if (rc == 0)
-		rc = if_nametoindex(ifname) ? 0 : -ENODEV;
-	if (setns(home, CLONE_NEWNET) != 0 && rc == 0)
+		rc = fn(arg);
+	if (setns(home, CLONE_NEWNET) != 0 && rc >= 0)
 		rc = -errno;
 	close(home);
 	return rc;
 }
 
-/* Does a /proc/interrupts line's device column name IFNAME (exactly, or
- * as IFNAME-<queue>)? */
-static bool names_if(const char *line, const char *ifname)
-{
-	size_t n = strlen(ifname);
-	for (const char *p = strstr(line, ifname); p; p = strstr(p + 1, ifname))
-		if ((p == line || p[-1] == ' ') && (p[n] == '\n' || p[n] == '-' || p[n] == '\0'))
-			return true;
-	return false;
-}
+static int exists_here(void *ifname) { return if_nametoindex(ifname) ? 0 : -ENODEV; }
 
-int hostif_irq_affinity(const char *ifname, const uint64_t cores[MINT_CPU_WORDS])
+int hostif_exists(const char *ifname, const char *ns)
 {
-	char list[256];
-	size_t len = 0;
-	for (uint32_t c = 0; c < MINT_CPU_WORDS * 64 && len + 8 < sizeof(list); c++)
-		if (cores[c / 64] >> (c % 64) & 1)
-			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u", len ? "," : "", c);
-	FILE *in = fopen("/proc/interrupts", "r");
-	if (!in)
-		return -errno;
-	char line[1024];
-	int pointed = 0, rc = 0;
-	while (len && fgets(line, sizeof(line), in)) {
-		unsigned irq;
-		if (sscanf(line, " %u:", &irq) != 1 || !names_if(line, ifname))
-			continue;
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", irq);
-		FILE *out = fopen(path, "w");
-		if (!out) {
-			rc = -errno;
-			continue;
-		}
-		bool put = fputs(list, out) >= 0;
-		if (fclose(out) != 0 || !put) /* fclose flushes: its error counts */
-			rc = -EIO;
-		else
-			pointed++;
-	}
-	fclose(in);
-	return pointed ? pointed : rc;
+	return hostif_in_ns(ns, exists_here, (void *)ifname);
 }
 
 int hostif_watch_open(void) { return nl_open(RTMGRP_LINK); }

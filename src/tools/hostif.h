@@ -23,13 +23,28 @@ int hostif_move(const char *ifname, const char *from, const char *to, uint32_t *
  * errno of entering NS. */
 int hostif_exists(const char *ifname, const char *ns);
 
+/* Run FN(ARG) with the calling thread in namespace NS (NULL: the one it
+ * started in), then come back.  FN's result, or a negative errno of
+ * entering or leaving NS. */
+int hostif_in_ns(const char *ns, int (*fn)(void *arg), void *arg);
+
 /*
- * Point the hardware interrupts of IFNAME (the lines of /proc/interrupts
- * that name it; veth and dummy have none) at CORES, through
- * /proc/irq/N/smp_affinity_list.  Returns how many it pointed, or a
- * negative errno.
+ * The hardware interrupts of IFNAME in namespace NS (NULL: ours), sorted,
+ * without repeats: the MSI/MSI-X vectors and the legacy line of the bus
+ * device behind it (its ethtool bus-info, e.g. a PCI address, under
+ * /sys/bus/pci/devices: virtio-net names its vectors after the virtio
+ * device, not the interface), and the lines of /proc/interrupts that name
+ * the interface (IFNAME or IFNAME-<queue>).  Up to CAP into IRQS; returns
+ * how many (0: none, as for veth), or a negative errno.
  */
-int hostif_irq_affinity(const char *ifname, const uint64_t cores[MINT_CPU_WORDS]);
+int hostif_irqs(const char *ifname, const char *ns, unsigned *irqs, int cap);
+
+/*
+ * Point the hardware interrupts of IFNAME in NS (hostif_irqs) at CORES,
+ * through /proc/irq/N/smp_affinity_list.  Returns how many it pointed (0:
+ * it has none), or a negative errno if one could not be pointed.
+ */
+int hostif_irq_affinity(const char *ifname, const char *ns, const uint64_t cores[MINT_CPU_WORDS]);
 
 /*
  * Watch link changes in the calling thread's namespace: an rtnetlink
