@@ -13,6 +13,7 @@
 
 #include "dev_watch.h"
 #include "exec_server.h"
+#include "fabric_guard.h"
 #include "netns.h"
 #include "nic_port.h"
 #include "services.h"
@@ -116,12 +117,19 @@ static void watch_peers(struct agent *a)
 	}
 }
 
-/* Heartbeat until a terminating signal arrives (returns it) or a newer
- * agent took the node over (returns -ESTALE). */
+/* Heartbeat until a terminating signal arrives (returns it), a newer
+ * agent took the node over (returns -ESTALE), or the fabric file was cut
+ * short (returns -EPIPE: touching the fabric now may fault). */
 static int heartbeat_loop(struct agent *a, const sigset_t *stop_signals)
 {
 	const struct timespec period = {0, MINT_HEARTBEAT_PERIOD_MS * 1000000L};
 	for (;;) {
+		uint64_t size;
+		if (fabric_guard_cut(&size)) {
+			agent_log(a->cfg, "the fabric file was truncated to %llu bytes by another "
+				  "process: stopping", (unsigned long long)size);
+			return -EPIPE;
+		}
 		if (mint_node_heartbeat(a->f) == -ESTALE)
 			return -ESTALE;
 		watch_peers(a);
@@ -192,6 +200,10 @@ static int bring_up(struct agent *a, int ready_fd)
 		tell(cfg->id, ready_fd, "fabric %s: %s", cfg->fabric, mint_strerror(rc));
 		return rc;
 	}
+	if ((rc = fabric_guard_start(a->f, cfg->id)) != 0) {
+		tell(cfg->id, ready_fd, "cannot watch its fabric file: %s", strerror(-rc));
+		return rc;
+	}
 	struct mint_node_opts opts = {cfg->name[0] ? cfg->name : NULL,
 				      cfg->netns ? cfg->netns_name : NULL, {0}, cfg->mode};
 	memcpy(opts.cores, cfg->cores, sizeof(opts.cores));
@@ -260,6 +272,11 @@ int agent_run(const struct agent_config *cfg, int ready_fd)
 	if (ready_fd >= 0)
 		close(ready_fd);
 	int sig = heartbeat_loop(&a, &stop_signals);
+	if (sig == -EPIPE) { /* the fabric is gone: leave without touching it */
+		if (cfg->netns)
+			netns_remove(cfg->netns_name);
+		return 1;
+	}
 	/* Replaced (we were stalled and looked dead): the node, its port and
 	 * its namespace are the newer agent's now; touch none of them. */
 	bool replaced = sig == -ESTALE;

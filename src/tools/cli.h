@@ -41,8 +41,16 @@ int cli_parse_node(const char *s, uint32_t *id); /* prints the error */
 /* Attach the fabric named in C, printing the error line on failure. */
 int cli_attach(const struct cli *c, struct mint_fabric **f);
 
+/* The error line of cli_attach for mint_fabric_attach's result RC (none
+ * for 0); returns RC. */
+int cli_attach_error(const struct cli *c, int rc);
+
 /* Name of the network namespace of node ID on fabric F. */
 void cli_netns_name(struct mint_fabric *f, uint32_t id, char *buf, size_t cap);
+
+/* The same from the fabric's NAME (as given to --fabric), for a fabric
+ * that cannot be attached. */
+void cli_netns_name_for(const char *fabric, uint32_t id, char *buf, size_t cap);
 
 /* Log file of node ID's agent. */
 void cli_log_path(struct mint_fabric *f, uint32_t id, char *buf, size_t cap);

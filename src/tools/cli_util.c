@@ -154,7 +154,11 @@ int cli_parse_node(const char *s, uint32_t *id)
 
 int cli_attach(const struct cli *c, struct mint_fabric **f)
 {
-	int rc = mint_fabric_attach(c->fabric, f);
+	return cli_attach_error(c, mint_fabric_attach(c->fabric, f));
+}
+
+int cli_attach_error(const struct cli *c, int rc)
+{
 	if (rc == -ENOENT)
 		cli_err("fabric %s: does not exist (start one with 'mint up')", c->fabric);
 	else if (rc == -EINVAL)
@@ -170,9 +174,16 @@ void cli_netns_name(struct mint_fabric *f, uint32_t id, char *buf, size_t cap)
 	char fab[MINT_NAME_MAX];
 	memcpy(fab, mint_fabric_hdr(f)->name, sizeof(fab));
 	fab[sizeof(fab) - 1] = '\0';
-	if (strncmp(fab, "mint-", 5) == 0)
-		memmove(fab, fab + 5, strlen(fab + 5) + 1);
-	snprintf(buf, cap, "mint-%.20s-%u", fab, id);
+	cli_netns_name_for(fab, id, buf, cap);
+}
+
+void cli_netns_name_for(const char *fabric, uint32_t id, char *buf, size_t cap)
+{
+	const char *slash = strrchr(fabric, '/');
+	const char *base = slash ? slash + 1 : fabric;
+	if (strncmp(base, "mint-", 5) == 0)
+		base += 5;
+	snprintf(buf, cap, "mint-%.20s-%u", base, id);
 }
 
 void cli_log_path(struct mint_fabric *f, uint32_t id, char *buf, size_t cap)

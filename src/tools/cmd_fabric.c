@@ -2,11 +2,13 @@
 /* mint up | down */
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "mint/vni.h"
+#include "netns.h"
 
 static const char up_usage[] =
 	"usage: mint up [--size SIZE] [--vni-buffers per-dest|pool] [--vni-pool-buffers N]\n"
@@ -20,7 +22,8 @@ static const char up_usage[] =
 static const char down_usage[] =
 	"usage: mint down\n"
 	"Stop every node of the fabric, remove their namespaces and logs, and\n"
-	"remove the fabric.\n";
+	"remove the fabric.  A fabric whose file another process truncated is\n"
+	"removed too: its nodes stop by themselves when they see it.\n";
 
 /* --vni-buffers (B) or --vni-pool-buffers (N): -1 parsed, else an exit status. */
 static int parse_vni_opt(int opt, const char *arg, struct mint_vni_config *vni)
@@ -109,6 +112,34 @@ int cmd_up(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* A fabric cut short by some process (its header checks out, its file is
+ * shorter than it says) cannot be attached, and its agents stop by
+ * themselves when they see it (fabric_guard.c): remove what they leave,
+ * found by name, and the file. */
+static int down_truncated(const struct cli *c)
+{
+	char path[256], ns[MINT_NAME_MAX + 16], log[300];
+	if (mint_fabric_path(c->fabric, path, sizeof(path)))
+		return 1;
+	const char *slash = strrchr(path, '/');
+	for (uint32_t id = 0; id < MINT_MAX_NODES; id++) {
+		cli_netns_name_for(c->fabric, id, ns, sizeof(ns));
+		netns_remove(ns);
+		snprintf(log, sizeof(log), "%s.node%u.log", path, id);
+		unlink(log);
+		snprintf(log, sizeof(log), "/dev/shm/%s.node%u.log", slash + 1, id); /* hugetlbfs */
+		unlink(log);
+	}
+	int rc = mint_fabric_destroy(c->fabric);
+	if (rc) {
+		cli_err("fabric %s: cannot remove: %s", c->fabric, mint_strerror(rc));
+		return 1;
+	}
+	printf("fabric %s down (its file had been truncated: its nodes stopped by themselves)\n",
+	       c->fabric);
+	return 0;
+}
+
 int cmd_down(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {CLI_COMMON_LONGOPTS, {0}};
@@ -117,7 +148,10 @@ int cmd_down(struct cli *c, int argc, char **argv)
 		if ((st = cli_common_opt(c, opt, down_usage)) >= 0)
 			return st;
 	struct mint_fabric *f;
-	if (cli_attach(c, &f))
+	int rc = mint_fabric_attach(c->fabric, &f);
+	if (rc == -ENODATA)
+		return down_truncated(c);
+	if (cli_attach_error(c, rc))
 		return 1;
 	int failed = 0;
 	for (uint32_t id = 0; id < MINT_MAX_NODES; id++) {
@@ -131,7 +165,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
 		unlink(log);
 	}
 	mint_fabric_detach(f);
-	int rc = mint_fabric_destroy(c->fabric);
+	rc = mint_fabric_destroy(c->fabric);
 	if (rc) {
 		cli_err("fabric %s: cannot remove: %s", c->fabric, mint_strerror(rc));
 		return 1;
