@@ -4,7 +4,8 @@
  * for what no veth can show: hardware interrupts.
  *   helper_hostif irqs IFNAME          print IFNAME's interrupts, one line
  *   helper_hostif point IFNAME CORE... point them at the CORES; print how
- *                                      many were pointed
+ *                                      many were pointed (exit 1 if one
+ *                                      could not be)
  * Exit 0, 1 on an error (said on stderr), 2 on bad usage.
  */
 #include <stdio.h>
@@ -44,12 +45,13 @@ static int point(const char *ifname, int ncores, char **cores)
 			return usage();
 		set[c / 64] |= 1ull << (c % 64);
 	}
-	int n = hostif_irq_affinity(ifname, NULL, set);
-	if (n < 0) {
-		fprintf(stderr, "helper_hostif: %s: %s\n", ifname, mint_strerror(n));
+	struct hostif_irq_result r;
+	int rc = hostif_irq_affinity(ifname, NULL, set, &r);
+	if (rc < 0 || r.error) {
+		fprintf(stderr, "helper_hostif: %s: %s\n", ifname, mint_strerror(rc < 0 ? rc : r.error));
 		return 1;
 	}
-	printf("%d\n", n);
+	printf("%d\n", r.pointed);
 	return 0;
 }
 

@@ -12,7 +12,9 @@
  * an owner killed inside its handler and restarted unseen does not block
  * later moves; and under load: one thread raises as
  * fast as it can while another moves the device between two dispatching
- * nodes 100 times: every interrupt handled once.
+ * nodes 100 times: every interrupt handled once; and rounds of moves
+ * under two raisers, each followed by spaced raises that must all reach
+ * the owner (no device left coalescing into a doorbell nobody consumes).
  */
 #include <pthread.h>
 
@@ -395,6 +397,30 @@ static void test_owner_restarts(void)
 	CHECK_EQ(info_of(f, id).owner, 1);
 	atomic_fetch_sub(&entry_of(f, id)->busy, 1);
 	CHECK_EQ(mint_dev_move(f, (uint32_t)id, 3), 0);
+
+	/* Node 4 takes a doorbell of its device and dies before consuming;
+	 * restarted unseen, the next table operation re-arms the device and
+	 * rings the new node 4 for what is pending. */
+	kid = t_fork(10);
+	if (kid == 0) {
+		struct mint_fabric *g = t_child_attach();
+		if (t_join(g, 4, NULL) != 0)
+			_exit(2);
+		int d = mint_dev_register(g, MINT_DEV_HOSTIF, "nic4", 4, VEC);
+		if (d < 0 || mint_dev_raise(g, (uint32_t)d) != 1)
+			_exit(3);
+		atomic_store(&mint_node_entry(g, 4)->pending[VEC / 64], 0); /* taken */
+		_exit(0);
+	}
+	CHECK_EQ(t_wait_child(kid), 0);
+	struct mint_fabric *n4 = node_handle(4);
+	id = mint_dev_find(f, "nic4");
+	CHECK(id >= 0);
+	struct mint_dev_info list[MINT_DEV_MAX];
+	CHECK(mint_dev_list(f, list, MINT_DEV_MAX) > 0); /* a table operation */
+	CHECK(vec_pending(mint_node_entry(f, 4), VEC));
+	CHECK_EQ(mint_dev_consume(n4, (uint32_t)id, &first), 1);
+	mint_fabric_detach(n4);
 	mint_fabric_detach(n3);
 	mint_fabric_detach(n1);
 	mint_fabric_detach(f);
@@ -534,6 +560,74 @@ static void test_moves_under_load(void)
 	mint_fabric_detach(f);
 }
 
+/* Raise until told to stop, counting into l->total (atomically: two run). */
+static void *raise_more(void *arg)
+{
+	struct load *l = arg;
+	uint64_t n = 0;
+	while (atomic_load_explicit(&l->raising, memory_order_relaxed) && n < 10000000 &&
+	       mint_dev_raise(l->f, (uint32_t)l->id) >= 0)
+		n++;
+	__atomic_fetch_add(&l->total, n, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* Rounds of moves under two raisers, then a quiet spell: a few raises,
+ * spaced, must reach the owner with no table operation to help them (a
+ * raise that read the route before a move and won the re-armed doorbell
+ * after it must ring the new owner, else the device coalesces forever). */
+static void test_no_stall_after_moves(void)
+{
+	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
+	struct load l = {.f = f, .cap = 1};
+	l.seen = calloc(1, 1);
+	struct node_ctx a = {.f = node_handle(1)}, b = {.f = node_handle(2)};
+	l.id = mint_dev_register(f, MINT_DEV_HOSTIF, "quiet", 1, VEC);
+	CHECK(l.id >= 0);
+	start_node(&a, &l);
+	start_node(&b, &l);
+	int stalls = 0, rounds = (int)t_scale(60);
+	uint32_t to = 2;
+	for (int r = 0; r < rounds; r++) {
+		atomic_store(&l.raising, 1);
+		pthread_t raisers[2];
+		for (int i = 0; i < 2; i++)
+			pthread_create(&raisers[i], NULL, raise_more, &l);
+		for (int m = 0; m < 20; m++) {
+			mint_node_heartbeat(a.f);
+			mint_node_heartbeat(b.f);
+			if (mint_dev_move(f, (uint32_t)l.id, to) == 0)
+				to = to == 1 ? 2 : 1;
+		}
+		atomic_store(&l.raising, 0);
+		for (int i = 0; i < 2; i++)
+			pthread_join(raisers[i], NULL);
+		for (int i = 0; i < 3; i++) {
+			CHECK(mint_dev_raise(f, (uint32_t)l.id) >= 0);
+			t_sleep_ms(1);
+		}
+		uint64_t end = t_now_ns() + 2000000000ull;
+		while (info_of(f, l.id).pending && t_now_ns() < end)
+			t_sleep_ms(1);
+		if (info_of(f, l.id).pending) {
+			stalls++;
+			mint_dev_mask(f, (uint32_t)l.id); /* unstick it for the next round */
+			mint_dev_unmask(f, (uint32_t)l.id);
+		}
+	}
+	printf("%d rounds of 20 moves under 2 raisers: %d stalled\n", rounds, stalls);
+	CHECK_EQ(stalls, 0);
+	struct node_ctx *nodes[] = {&a, &b};
+	for (int i = 0; i < 2; i++) {
+		mint_dispatcher_stop(nodes[i]->d);
+		pthread_join(nodes[i]->thread, NULL);
+		mint_dispatcher_destroy(nodes[i]->d);
+		mint_fabric_detach(nodes[i]->f);
+	}
+	free((void *)l.seen);
+	mint_fabric_detach(f);
+}
+
 int main(void)
 {
 	t_start("test_dev", 120);
@@ -544,5 +638,6 @@ int main(void)
 	RUN(test_detach_rules);
 	RUN(test_owner_restarts);
 	RUN(test_moves_under_load);
+	RUN(test_no_stall_after_moves);
 	return t_failures ? 1 : 0;
 }

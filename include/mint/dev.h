@@ -60,7 +60,8 @@ int mint_dev_table_create(struct mint_fabric *f);
  * A device of that name and type is re-registered in place (a restarted
  * node takes its port back): its counters stay.  Returns the device id, or
  * -EINVAL (bad name, type or vector), -ERANGE (bad owner), -EEXIST (NAME
- * has another type), -ENOSPC (table full).
+ * has another type), -EBUSY (NAME is attached to another live node: move
+ * it), -ENOSPC (table full).
  */
 int mint_dev_register(struct mint_fabric *f, uint32_t type, const char *name, uint32_t owner,
 		      uint32_t vector);

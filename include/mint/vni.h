@@ -121,7 +121,9 @@ struct mint_vni_stats {
 /* The device-table name of node ID's port ("vni.ID"): a node's agent
  * registers its port under it (mint_dev_register, MINT_DEV_VNI,
  * MINT_VEC_VNI) before attaching, and senders then raise the port's
- * receive interrupt through the table (mint_dev_raise). */
+ * receive interrupt through the table (mint_dev_raise).  The receiver's
+ * MINT_VEC_VNI handler must then call mint_dev_consume on that device
+ * each time it runs: raises coalesce until a consume re-arms it. */
 void mint_vni_dev_name(uint32_t id, char *name, size_t cap);
 
 /* Record how many frames the node's host stack dropped at the TAP

@@ -24,11 +24,14 @@
  * raiser's increment of `raised` before its load of `armed` (both
  * seq_cst): a Dekker pair, so a coalesced raise is taken by that consume
  * and a raise after the store rings.  Every unmasked store of the route
- * arms it too.  The rule for every handler of a device's vector follows:
- * consume the device each time it runs.
+ * arms it too (after storing the route), and the raise that wins the
+ * exchange loads the route again before it rings, so its doorbell goes
+ * where the latest re-arming route points, never to a node or vector that
+ * will not consume the device.  The rule for every handler of a device's
+ * vector follows: consume the device each time it runs.
  * The counts, not the doorbells, are the truth: a doorbell that reaches
  * the old owner after a move finds nothing to consume, and `handled` only
- * moves forward by what one consumer took, so nothing is taken twice.
+ * moves forward, by compare-and-swap, so nothing is taken twice.
  */
 #include "mint/dev.h"
 
@@ -233,22 +236,25 @@ static bool owner_alive(struct mint_fabric *f, uint32_t owner)
 /* Record that OWNER (alive) holds E now.  If E's route still names the
  * same node id under an earlier epoch, that incarnation died, maybe
  * inside mint_dev_consume: its handlers will never leave, so their count
- * is cleared (else every later move and detach waits for them in vain). */
-static void hold(struct mint_fabric *f, struct mint_dev_entry *e, uint32_t owner)
+ * is cleared (else every later move and detach waits for them in vain).
+ * True in that case: OWNER restarted under the same id. */
+static bool hold(struct mint_fabric *f, struct mint_dev_entry *e, uint32_t owner)
 {
 	if (!owner_alive(f, owner))
-		return;
+		return false;
 	/* relaxed: read after owner_alive's acquire load of the node's
 	 * state, which publishes the epoch stored before it. */
 	uint32_t epoch = ald32(&mint_node_entry(f, owner)->epoch, memory_order_relaxed);
 	uint32_t had = rd32(&e->owner_epoch);
 	uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
 	if (had == epoch)
-		return;
-	if (had != 0 && ROUTE_OWNER(route) == owner)
+		return false;
+	bool restarted = had != 0 && ROUTE_OWNER(route) == owner;
+	if (restarted)
 		/* relaxed: as in wait_handler, for a dead owner's count. */
 		ast32(&e->busy, 0, memory_order_relaxed);
 	wr32(&e->owner_epoch, epoch);
+	return restarted;
 }
 
 /* A device's owner died: keep its interrupts pending, masked. */
@@ -306,8 +312,10 @@ static void repair(struct mint_fabric *f, struct mint_devtab_hdr *t)
 			orphan(t, e);
 		} else if (state == MINT_DEV_ORPHANED && owner_alive(f, owner)) {
 			end_move(f, t, e, owner); /* the owner is back (same id) */
-		} else if (state == MINT_DEV_ATTACHED) {
-			hold(f, e, owner); /* it may have restarted unseen */
+		} else if (state == MINT_DEV_ATTACHED && hold(f, e, owner)) {
+			/* it restarted unseen: a doorbell its predecessor took
+			 * and never consumed must not silence the device */
+			set_route(f, e, ald64(&e->route, memory_order_relaxed));
 		}
 	}
 }
@@ -388,9 +396,11 @@ static void fill_entry(struct mint_dev_entry *e, uint32_t type, const char *name
 	ast64(&e->masked_raises, 0, memory_order_relaxed);
 	ast64(&e->pending_delivered, 0, memory_order_relaxed);
 	ast64(&e->doorbells, 0, memory_order_relaxed);
-	ast32(&e->armed, 1, memory_order_relaxed);
 	ast32(&e->busy, 0, memory_order_relaxed);
-	ast64(&e->route, route, memory_order_relaxed);
+	/* seq_cst: the route, then armed, as set_route stores them, so that
+	 * a raise that read a freed slot's old route re-reads this one. */
+	ast64(&e->route, route, memory_order_seq_cst);
+	ast32(&e->armed, 1, memory_order_seq_cst);
 	/* release: pairs with the acquire load in live_entry. */
 	ast32(&e->state, MINT_DEV_ATTACHED, memory_order_release);
 }
@@ -406,6 +416,11 @@ static int register_locked(struct mint_fabric *f, struct mint_devtab_hdr *t, uin
 			return rc;
 		if (rd32(&e->type) != type)
 			return -EEXIST;
+		uint64_t route = ald64(&e->route, memory_order_relaxed); /* ours: lock held */
+		/* relaxed: written only under the lock, which we hold. */
+		if (ald32(&e->state, memory_order_relaxed) == MINT_DEV_ATTACHED &&
+		    ROUTE_OWNER(route) != owner && owner_alive(f, ROUTE_OWNER(route)))
+			return -EBUSY; /* another live node's: that is a move */
 		hold(f, e, owner);
 		/* release: pairs with the acquire load in live_entry. */
 		ast32(&e->state, MINT_DEV_ATTACHED, memory_order_release);
@@ -464,10 +479,45 @@ int mint_dev_raise(struct mint_fabric *f, uint32_t id)
 	if (!ald32(&e->armed, memory_order_seq_cst) ||
 	    !axchg32(&e->armed, 0, memory_order_seq_cst))
 		return 1; /* a doorbell is out: its consume takes this one too */
+	/* seq_cst: the route again, after the exchange.  The one loaded above
+	 * may be stale by now (a move or re-route that re-armed in between:
+	 * its doorbell would reach a handler that never consumes this device,
+	 * and nothing would re-arm it); a route stored before the exchange is
+	 * seen here, one stored after it re-arms and delivers by itself. */
+	route = ald64(&e->route, memory_order_seq_cst);
+	if (route & MINT_DEV_MASKED)
+		return 0; /* its unmask re-arms and delivers */
 	/* relaxed: statistics only. */
 	aadd64(&e->doorbells, 1, memory_order_relaxed);
 	int rc = mint_ipi_send(f, ROUTE_OWNER(route), ROUTE_VECTOR(route));
+	if (rc < 0) /* nobody was rung: the next raise must try again */
+		/* seq_cst: as the consume's re-arm. */
+		ast32(&e->armed, 1, memory_order_seq_cst);
 	return rc < 0 ? rc : 1;
+}
+
+/* Take the interrupts raised and not handled: move `handled` up to
+ * `raised` by compare-and-swap, so that two consumers on the owner's side
+ * (a replaced agent still running, a handler whose `busy` a repair
+ * cleared) never take the same ones, nor move `handled` back. */
+static int take_raised(struct mint_dev_entry *e, uint64_t *first)
+{
+	/* acquire: pairs with the release of the previous consumer's CAS
+	 * (through the mover's handshake when it was another node). */
+	uint64_t handled = ald64(&e->handled, memory_order_acquire);
+	for (;;) {
+		/* seq_cst: the load of the coalescing handshake. */
+		uint64_t raised = ald64(&e->raised, memory_order_seq_cst);
+		if (raised <= handled)
+			return 0; /* nothing new (or a corrupt count: never go back) */
+		uint64_t take = raised - handled > INT32_MAX ? INT32_MAX : raised - handled;
+		/* acq_rel: release pairs with the acquire loads of handled here
+		 * and in set_route; acquire as the load above. */
+		if (acas64(&e->handled, &handled, handled + take, memory_order_acq_rel)) {
+			*first = handled + 1;
+			return (int)take;
+		}
+	}
 }
 
 int mint_dev_consume(struct mint_fabric *f, uint32_t id, uint64_t *first)
@@ -483,21 +533,7 @@ int mint_dev_consume(struct mint_fabric *f, uint32_t id, uint64_t *first)
 		/* seq_cst: re-arm before the load of raised (the coalescing
 		 * handshake, header comment). */
 		ast32(&e->armed, 1, memory_order_seq_cst);
-		/* acquire: pairs with the release of the previous consumer's
-		 * store (through the mover's handshake when it was another node). */
-		uint64_t handled = ald64(&e->handled, memory_order_acquire);
-		/* seq_cst: the load of the coalescing handshake. */
-		uint64_t raised = ald64(&e->raised, memory_order_seq_cst);
-		uint64_t take = raised - handled;
-		if (raised < handled)
-			take = 0; /* a corrupt count: take nothing, never go back */
-		if (take > (uint64_t)INT32_MAX)
-			take = INT32_MAX;
-		n = (int)take;
-		*first = handled + 1;
-		/* release: pairs with the acquire loads of handled above and in
-		 * set_route. */
-		ast64(&e->handled, handled + take, memory_order_release);
+		n = take_raised(e, first);
 	}
 	leave_handler(e);
 	return n;

@@ -265,6 +265,9 @@ int agent_run(const struct agent_config *cfg, int ready_fd)
 	mint_ipi_send(a.f, cfg->id, MINT_VEC_CHANNEL);
 	if (a.vni_up)
 		mint_ipi_send(a.f, cfg->id, MINT_VEC_VNI);
+	if (a.nic_up)
+		mint_ipi_send(a.f, cfg->id, MINT_VEC_NIC);
+	mint_ipi_send(a.f, cfg->id, MINT_VEC_DEV); /* and consume our devices' counts */
 	struct mint_node_info me;
 	mint_node_info(a.f, cfg->id, &me);
 	agent_log(cfg, "up: pid %d, epoch %u, mode %d", (int)getpid(), me.epoch, (int)cfg->mode);

@@ -154,13 +154,17 @@ static int move_hostif(const char *ifname, const char *from, const char *to, uin
  * is said on stderr, as a warning. */
 static void point_irqs(const char *ifname, const char *ns, const struct mint_node_info *n)
 {
-	int rc = hostif_irq_affinity(ifname, ns, n->cores);
+	struct hostif_irq_result r;
+	int rc = hostif_irq_affinity(ifname, ns, n->cores, &r);
 	if (rc < 0)
-		cli_err("device %s: its hardware interrupts stay where they were: %s", ifname,
+		cli_err("device %s: its hardware interrupts cannot be looked up: %s", ifname,
 			mint_strerror(rc));
-	else if (rc > 0)
-		printf("device %s: %d hardware interrupt%s pointed at node %u's cores\n", ifname, rc,
-		       rc == 1 ? "" : "s", n->id);
+	else if (r.error)
+		cli_err("device %s: %d of its %d hardware interrupts stay where they were: %s",
+			ifname, r.found - r.pointed, r.found, mint_strerror(r.error));
+	if (r.pointed > 0)
+		printf("device %s: %d hardware interrupt%s pointed at node %u's cores\n", ifname,
+		       r.pointed, r.pointed == 1 ? "" : "s", n->id);
 }
 
 static int dev_attach(struct mint_fabric *f, const char *ifname, uint32_t to)

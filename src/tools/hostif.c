@@ -183,12 +183,16 @@ static int if_flags(const char *ifname, short *flags)
 }
 
 /* An fd of namespace NS (NULL: HOME, duplicated). */
+/* Namespace NS as named by `ip netns` (a name under /run/netns: node
+ * records in the fabric carry them, and a peer may have written "../.."). */
 static int ns_fd(const char *ns, int home)
 {
 	if (!ns) {
 		int fd = fcntl(home, F_DUPFD_CLOEXEC, 0);
 		return fd >= 0 ? fd : -errno;
 	}
+	if (!*ns || ns[0] == '.' || strchr(ns, '/'))
+		return -EINVAL;
 	char path[128];
 	snprintf(path, sizeof(path), "/run/netns/%s", ns);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -33,18 +33,26 @@ int hostif_in_ns(const char *ns, int (*fn)(void *arg), void *arg);
  * without repeats: the MSI/MSI-X vectors and the legacy line of the bus
  * device behind it (its ethtool bus-info, e.g. a PCI address, under
  * /sys/bus/pci/devices: virtio-net names its vectors after the virtio
- * device, not the interface), and the lines of /proc/interrupts that name
- * the interface (IFNAME or IFNAME-<queue>).  Up to CAP into IRQS; returns
- * how many (0: none, as for veth), or a negative errno.
+ * device, not the interface); for a bus device sysfs lists none for (not
+ * PCI), the lines of /proc/interrupts whose action names the interface
+ * (IFNAME or IFNAME-<queue>); none for an interface with no bus (veth).  Up to CAP
+ * into IRQS; returns how many (0: none, as for veth), or a negative errno
+ * (-EINVAL for a name that is no interface name).
  */
 int hostif_irqs(const char *ifname, const char *ns, unsigned *irqs, int cap);
 
 /*
  * Point the hardware interrupts of IFNAME in NS (hostif_irqs) at CORES,
- * through /proc/irq/N/smp_affinity_list.  Returns how many it pointed (0:
- * it has none), or a negative errno if one could not be pointed.
+ * through /proc/irq/N/smp_affinity_list, every one it can.  *RES says how
+ * many it found and pointed, and the first error of those it could not.
+ * Returns 0, or a negative errno if they could not be looked for.
  */
-int hostif_irq_affinity(const char *ifname, const char *ns, const uint64_t cores[MINT_CPU_WORDS]);
+struct hostif_irq_result {
+	int found, pointed;
+	int error; /* negative errno, 0 if every one was pointed */
+};
+int hostif_irq_affinity(const char *ifname, const char *ns, const uint64_t cores[MINT_CPU_WORDS],
+			struct hostif_irq_result *res);
 
 /*
  * Watch link changes in the calling thread's namespace: an rtnetlink

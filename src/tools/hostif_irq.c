@@ -4,8 +4,8 @@
  * node's cores.  Interrupt names in /proc/interrupts are the driver's
  * choice (e1000e: "eth0", ixgbe: "eth0-TxRx-0", virtio-net: "virtio2-
  * input.0"), so the interface's bus device is the surer source: ethtool's
- * bus-info names it, and sysfs lists its MSI vectors and legacy line.
- * Sysfs is looked up by bus address, not under /sys/class/net, because the
+ * bus-info names it, and sysfs lists its MSI vectors and legacy line;
+ * names are only the fallback for a bus that is not PCI.  Sysfs is looked up by bus address, not under /sys/class/net, because the
  * interface may live in a node's namespace, which this process's sysfs
  * mount does not show.
  */
@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,15 +87,34 @@ static void bus_irqs(const char *bus, struct irq_set *s)
 		fclose(f);
 }
 
-/* Does a /proc/interrupts line's device column name IFNAME (exactly, or
- * as IFNAME-<queue>)? */
-static bool names_if(const char *line, const char *ifname)
+/* Is action name ACT (LEN bytes) IFNAME, or IFNAME-<queue>? */
+static bool names_if(const char *act, size_t len, const char *ifname)
 {
 	size_t n = strlen(ifname);
-	for (const char *p = strstr(line, ifname); p; p = strstr(p + 1, ifname))
-		if ((p == line || p[-1] == ' ') && (p[n] == '\n' || p[n] == '-' || p[n] == '\0'))
+	return len >= n && memcmp(act, ifname, n) == 0 && (len == n || act[n] == '-');
+}
+
+/* Does a /proc/interrupts line's action list (its last field: "eth0", or
+ * "eth0, eth1" for a shared line) name IFNAME?  The columns before it
+ * (chip, hardware irq, type) are never matched. */
+static bool line_names_if(char *line, const char *ifname)
+{
+	size_t end = strcspn(line, "\n");
+	line[end] = '\0';
+	for (;;) {
+		while (end && line[end - 1] == ' ')
+			line[--end] = '\0';
+		char *act = strrchr(line, ' ');
+		act = act ? act + 1 : line;
+		size_t len = strlen(act);
+		bool shared = act > line + 1 && act[-2] == ','; /* "a, b": a is an action too */
+		if (names_if(act, len, ifname))
 			return true;
-	return false;
+		if (!shared || act - line < 2)
+			return false;
+		end = (size_t)(act - line) - 2;
+		line[end] = '\0';
+	}
 }
 
 static void named_irqs(const char *ifname, struct irq_set *s)
@@ -103,7 +123,7 @@ static void named_irqs(const char *ifname, struct irq_set *s)
 	char line[1024];
 	unsigned irq;
 	while (in && fgets(line, sizeof(line), in))
-		if (sscanf(line, " %u:", &irq) == 1 && names_if(line, ifname))
+		if (sscanf(line, " %u:", &irq) == 1 && line_names_if(line, ifname))
 			add_irq(s, irq);
 	if (in)
 		fclose(in);
@@ -117,6 +137,8 @@ static int cmp_irq(const void *a, const void *b)
 
 int hostif_irqs(const char *ifname, const char *ns, unsigned *irqs, int cap)
 {
+	if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
 	struct bus_query q = {.ifname = ifname};
 	int rc = hostif_in_ns(ns, read_bus, &q);
 	if (rc < 0)
@@ -124,19 +146,37 @@ int hostif_irqs(const char *ifname, const char *ns, unsigned *irqs, int cap)
 	struct irq_set s = {irqs, 0, cap};
 	if (bus_ok(q.bus))
 		bus_irqs(q.bus, &s);
-	named_irqs(ifname, &s);
+	/* A bus device sysfs lists no vectors for (not PCI): by name.  No bus
+	 * at all (veth, bridge, tun): virtual, no hardware interrupts, and a
+	 * name that happens to prefix another device's ("virtio2") is not
+	 * looked for. */
+	if (s.n == 0 && q.bus[0])
+		named_irqs(ifname, &s);
 	qsort(irqs, (size_t)s.n, sizeof(*irqs), cmp_irq);
 	return s.n;
 }
 
-/* CORES as a cpu list ("2,3"), or "" if it holds none. */
+static bool has_core(const uint64_t cores[MINT_CPU_WORDS], uint32_t c)
+{
+	return c < MINT_CPU_WORDS * 64 && (cores[c / 64] >> (c % 64) & 1);
+}
+
+/* CORES as a cpu list of ranges ("2-5,8"), or "" if it holds none; CAP
+ * holds the longest (MINT_CPU_WORDS * 64 cores, every other one). */
 static void core_list(const uint64_t cores[MINT_CPU_WORDS], char *list, size_t cap)
 {
 	size_t len = 0;
 	list[0] = '\0';
-	for (uint32_t c = 0; c < MINT_CPU_WORDS * 64 && len + 8 < cap; c++)
-		if (cores[c / 64] >> (c % 64) & 1)
-			len += (size_t)snprintf(list + len, cap - len, "%s%u", len ? "," : "", c);
+	for (uint32_t c = 0; c < MINT_CPU_WORDS * 64; c++) {
+		if (!has_core(cores, c))
+			continue;
+		uint32_t last = c;
+		while (has_core(cores, last + 1))
+			last++;
+		len += (size_t)snprintf(list + len, cap - len, last > c ? "%s%u-%u" : "%s%u",
+					len ? "," : "", c, last);
+		c = last;
+	}
 }
 
 static int point_irq(unsigned irq, const char *list)
@@ -154,18 +194,23 @@ static int point_irq(unsigned irq, const char *list)
 	return errno ? -errno : -EIO;
 }
 
-int hostif_irq_affinity(const char *ifname, const char *ns, const uint64_t cores[MINT_CPU_WORDS])
+int hostif_irq_affinity(const char *ifname, const char *ns, const uint64_t cores[MINT_CPU_WORDS],
+			struct hostif_irq_result *res)
 {
-	char list[256];
+	char list[MINT_CPU_WORDS * 64 * 4 + 1];
 	unsigned irqs[256];
+	memset(res, 0, sizeof(*res));
 	core_list(cores, list, sizeof(list));
 	int n = hostif_irqs(ifname, ns, irqs, 256);
-	if (n <= 0 || !list[0])
-		return n < 0 ? n : 0;
-	for (int i = 0; i < n; i++) {
+	if (n < 0)
+		return n;
+	res->found = n;
+	for (int i = 0; i < n && list[0]; i++) {
 		int rc = point_irq(irqs[i], list);
-		if (rc < 0)
-			return rc;
+		if (rc == 0)
+			res->pointed++;
+		else if (!res->error)
+			res->error = rc;
 	}
-	return n;
+	return 0;
 }
