@@ -494,6 +494,21 @@ static void start_node(struct node_ctx *c, struct load *l)
 	pthread_create(&c->thread, NULL, dispatch, c);
 }
 
+/* The end of a load test: both nodes stopped and gone, the rest freed. */
+static void stop_nodes(struct node_ctx *a, struct node_ctx *b, struct load *l,
+		       struct mint_fabric *f)
+{
+	struct node_ctx *nodes[] = {a, b};
+	for (int i = 0; i < 2; i++) {
+		mint_dispatcher_stop(nodes[i]->d);
+		pthread_join(nodes[i]->thread, NULL);
+		mint_dispatcher_destroy(nodes[i]->d);
+		mint_fabric_detach(nodes[i]->f);
+	}
+	free((void *)l->seen);
+	mint_fabric_detach(f);
+}
+
 static void test_moves_under_load(void)
 {
 	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
@@ -549,15 +564,7 @@ static void test_moves_under_load(void)
 	for (uint64_t i = 0; i < l.total; i++)
 		missing += atomic_load(&l.seen[i]) == 0;
 	CHECK_EQ(missing, 0);
-	struct node_ctx *nodes[] = {&a, &b};
-	for (int i = 0; i < 2; i++) {
-		mint_dispatcher_stop(nodes[i]->d);
-		pthread_join(nodes[i]->thread, NULL);
-		mint_dispatcher_destroy(nodes[i]->d);
-		mint_fabric_detach(nodes[i]->f);
-	}
-	free((void *)l.seen);
-	mint_fabric_detach(f);
+	stop_nodes(&a, &b, &l, f);
 }
 
 /* Raise until told to stop, counting into l->total (atomically: two run). */
@@ -617,15 +624,7 @@ static void test_no_stall_after_moves(void)
 	}
 	printf("%d rounds of 20 moves under 2 raisers: %d stalled\n", rounds, stalls);
 	CHECK_EQ(stalls, 0);
-	struct node_ctx *nodes[] = {&a, &b};
-	for (int i = 0; i < 2; i++) {
-		mint_dispatcher_stop(nodes[i]->d);
-		pthread_join(nodes[i]->thread, NULL);
-		mint_dispatcher_destroy(nodes[i]->d);
-		mint_fabric_detach(nodes[i]->f);
-	}
-	free((void *)l.seen);
-	mint_fabric_detach(f);
+	stop_nodes(&a, &b, &l, f);
 }
 
 int main(void)
