@@ -13,7 +13,9 @@
 #    reach the kernel whole; a chain that never ends (no-eop on full
 #    buffers) and cut chains are dropped, one each, and packets after them
 #    are delivered.  --rt (SCHED_FIFO) runs and accounts for every event:
-#    delivered or counted as an overrun (its timing is not judged).  --latency reports inject-to-handler times (-j);
+#    delivered or counted as an overrun (its timing is not judged).
+#    --floor times every event and writes nothing (nic0 still).  --latency
+#    reports inject-to-handler times (-j);
 #    --plot draws them into a PNG.
 # 1b. Interrupt moderation: node 7 started with --nic-itr 1ms; 40 events
 #    50 us apart: every cause rang or was moderated (irqs_masked > 0),
@@ -168,6 +170,15 @@ expect "--rt" lost 0
 [ "$(field delivered)" = "$(field injected)" ] && gt0 "$(field delivered)" &&
 	[ $(($(field injected) + $(field overruns))) -eq 500 ] ||
 	fail "--rt: events not accounted for ($(cat "$TMP/out"))"
+# --floor keeps the schedule and writes nothing: every event timed, no
+# packet, no interrupt, nic0 still; it says where it ran.
+r1=$(rx 1)
+inj 1 --floor --count 300 --interval 10us || fail "--floor: exit $? ($(cat "$TMP/err"))"
+jq -e '.floor and .events == 300 and .lateness_ns.n == 300 and .injected == 0 and .irqs == 0 and
+	(.cores | test("^[0-9]")) and .preempted >= 0' "$TMP/out" >/dev/null ||
+	fail "--floor: $(cat "$TMP/out")"
+sleep 0.1
+delta_is "nic0 rx_packets (--floor)" "$r1" "$(rx 1)" 0
 inj 1 --count 50 --interval 100us --latency || fail "latency: exit $?"
 [ "$(field latency_ns.n)" = 50 ] && gt0 "$(field latency_ns.p50)" ||
 	fail "latency: no inject-to-handler times ($(cat "$TMP/out"))"
@@ -277,6 +288,8 @@ bad_case --replay "$TMP/trunc2.pcapng"
 bad_case --pcap "$TMP/plain.pcap" --replay "$TMP/good.pcapng"
 bad_case --speed 2
 bad_case --rt --evaluate
+bad_case --floor --record "$TMP/floor.pcapng"
+bad_case --floor --latency
 bad_case --malform chain-cut # a 60-byte packet is no chain in 2048-byte buffers
 bad_case 1 2
 # Without libpcap, --pcap says what is missing (not the file's fault: 1).

@@ -27,7 +27,7 @@ static const char inject_usage[] =
 	"                   [--count N] [--interval T | --rate PPS] [--burst N]\n"
 	"                   [--jitter T | --poisson] [--seed S] [--late catch-up|skip]\n"
 	"                   [--pcap FILE [--speed X] | --replay FILE] [--record FILE]\n"
-	"                   [--latency] [--plot FILE.png] [--rt] [--evaluate] [-j]\n"
+	"                   [--latency] [--plot FILE.png] [--rt] [--floor] [--evaluate] [-j]\n"
 	"Be the emulated NIC of node ID (started with `mint node start ID --nic`):\n"
 	"write packets into its RX descriptor ring and raise its interrupt at\n"
 	"t0 + n * interval (default: udp, 60 bytes, 10 events, 1ms apart).  Times\n"
@@ -39,7 +39,9 @@ static const char inject_usage[] =
 	"measures inject-to-handler time; --plot draws its histogram (or the\n"
 	"lateness one) and the lateness over time (gnuplot).  --rt: run the\n"
 	"schedule SCHED_FIFO with locked memory (root), resting 60us after each\n"
-	"1ms without a sleep.  Ends with a\n"
+	"1ms without a sleep.  --floor: keep the schedule but write and raise\n"
+	"nothing, on the cores a run would use: the lateness this machine allows\n"
+	"(a run's own lateness is measured against it).  Ends with a\n"
 	"summary (-j: JSON); a progress line on a terminal.  --evaluate\n"
 	"measures (a) the shortest interval at which every interrupt is handled\n"
 	"without loss, (b) CPU time per packet against a veth pair, (c)\n"
@@ -174,6 +176,9 @@ static int check_opts(struct inject_opts *o)
 	}
 	if (o->sched.rt && o->evaluate)
 		return bad("rt", "option", "goes without --evaluate (it schedules its own runs)");
+	if (o->floor && (o->evaluate || o->record || o->latency))
+		return bad("floor", "option",
+			   "goes without --evaluate, --record and --latency (it injects nothing)");
 	if (o->sched.period_ns < SCHED_MIN_INTERVAL_NS && !o->evaluate)
 		cli_warn("inject: interval %lluns is shorter than the schedule can keep (%lluns): "
 			 "late events follow --late %s (%s)",
@@ -199,7 +204,8 @@ static int parse_inject(struct cli *c, int argc, char **argv, struct inject_opts
 		{"speed", required_argument, NULL, 'X'},    {"record", required_argument, NULL, 'w'},
 		{"replay", required_argument, NULL, 'R'},   {"latency", no_argument, NULL, 'l'},
 		{"evaluate", no_argument, NULL, 'E'},       {"plot", required_argument, NULL, 'G'},
-		{"rt", no_argument, NULL, 'Y'},             CLI_COMMON_LONGOPTS,
+		{"rt", no_argument, NULL, 'Y'},             {"floor", no_argument, NULL, 'N'},
+		CLI_COMMON_LONGOPTS,
 		{0}};
 	int opt, st;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:", opts, NULL)) != -1) {
@@ -216,6 +222,7 @@ static int parse_inject(struct cli *c, int argc, char **argv, struct inject_opts
 		case 'E': o->evaluate = true; break;
 		case 'G': o->plot = optarg; break;
 		case 'Y': o->sched.rt = true; break;
+		case 'N': o->floor = true; break;
 		default:
 			if ((st = cli_common_opt(c, opt, inject_usage)) >= 0)
 				return st;
