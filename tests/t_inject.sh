@@ -47,6 +47,9 @@
 #    a shortest lossless interval, CPU per packet injected and through a
 #    veth pair (removed afterwards), latency percentiles.  No figure is
 #    judged: the machine is shared.
+# 8. Node 0 running (core 0, sleep mode): the injector targeting node 1
+#    runs in node 0's network namespace, on core 0 (/proc and its -j
+#    summary); a node 0 in poll mode gets a warning that they share it.
 #
 # Needs root, ip (iproute2), jq, tshark, gnuplot and /dev/net/tun.  Exit 0 pass,
 # 1 fail, 77 skip.
@@ -442,5 +445,29 @@ jq -e '.mode == "sleep" and .min_interval_ns > 0 and (.cpu_ns_per_packet.veth | 
 	fail "evaluate: $(cat "$TMP/eval")"
 ip -o link show | grep -q mintev && fail "evaluate left its veth pair: $(ip -o link show | grep mintev)"
 say "evaluate: $(cat "$TMP/eval")"
+
+say "== 8. node 0 is the NIC: the injector takes node 0's place"
+node_start 0 --cores 0 --mode sleep
+agent0=$pid
+# Not through mint(): $! must be the injector itself.  50 000 events 20 us
+# apart: about a second.
+"$MINT" --fabric "$FAB" inject -j 1 --count 50000 --interval 20us >"$TMP/n0.out" 2>"$TMP/n0.err" &
+inj_pid=$!
+PIDS="$PIDS $inj_pid"
+same_ns() { [ "$(readlink "/proc/$inj_pid/ns/net")" = "$(readlink "/proc/$agent0/ns/net")" ]; }
+wait_until 5 same_ns || fail "the injector is not in node 0's namespace"
+cores=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' "/proc/$inj_pid/status")
+wait "$inj_pid"
+st=$?
+forget "$inj_pid"
+[ $st -eq 0 ] && [ "$cores" = 0 ] && jq -e '.cores == "0" and .delivered > 0' "$TMP/n0.out" >/dev/null ||
+	fail "as node 0: exit $st, cores $cores: $(cat "$TMP/n0.out" "$TMP/n0.err")"
+# A node 0 that polls shares its cores with the injector: said so.
+mint node stop 0 >/dev/null || fail "node stop 0"
+node_start 0 --cores 0 --mode poll
+inj 1 --count 5 || fail "node 0 polling: exit $? ($(cat "$TMP/err"))"
+grep -q '^mint: warning: inject: node 0 polls on its cores' "$TMP/err" || fail "node 0 polling: no warning: $(cat "$TMP/err")"
+mint node stop 0 >/dev/null || fail "node stop 0"
+say "the injector ran in node 0's namespace on its core ($cores)"
 
 t_finish

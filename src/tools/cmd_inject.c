@@ -18,6 +18,7 @@
 #include "inject.h"
 #include "inject_record.h"
 #include "internal.h"
+#include "netns.h"
 
 static const char inject_usage[] =
 	"usage: mint inject ID [--type arp|icmp|udp|tcp-syn|raw] [--size N] [--hex BYTES]\n"
@@ -272,14 +273,45 @@ static int open_target(struct mint_fabric *f, uint32_t node, struct mint_nic_dev
 	return rc ? 1 : 0;
 }
 
-/* Defaults the target's NIC supplies: its MAC and address.  And the
- * device keeps off the target's cores (when others are left): on the same
- * core the two would take turns, and every turn is lateness. */
+/*
+ * Where the device runs.  Node 0 is the NIC of the others (the seed's
+ * debug support OS, whose core runs the interrupt generator): when node 0
+ * runs and is not the target, this process takes node 0's place, on its
+ * cores (those it does not share with the target) and in its network
+ * namespace, so that its CPU time is node 0's and --evaluate's veth pair
+ * links node 0 to the target.  Otherwise, or when node 0 has no core of
+ * its own, it keeps off the target's cores (when others are left): on the
+ * same core the two would take turns, and every turn is lateness.
+ */
+static void place_device(struct mint_fabric *f, uint32_t target_id)
+{
+	struct mint_node_info target, node0;
+	if (mint_node_info(f, target_id, &target))
+		return;
+	bool as_node0 = target_id != 0 && mint_node_info(f, 0, &node0) == 0 && node0.alive;
+	uint64_t own[MINT_CPU_WORDS];
+	bool any = false;
+	for (unsigned w = 0; w < MINT_CPU_WORDS; w++)
+		any |= (own[w] = as_node0 ? node0.cores[w] & ~target.cores[w] : 0) != 0;
+	if (any)
+		sched_pin(own, true);
+	else
+		sched_pin(target.cores, false);
+	if (!as_node0)
+		return;
+	int rc = node0.netns[0] ? netns_join(node0.netns) : 0;
+	if (rc)
+		cli_warn("inject: cannot enter node 0's namespace %s (%s): injecting from this one",
+			 node0.netns, strerror(-rc));
+	if (any && node0.mode == MINT_MODE_POLL)
+		cli_warn("inject: node 0 polls on its cores: its dispatcher and this injector take "
+			 "turns there (start node 0 in sleep or adaptive mode for exact timing)");
+}
+
+/* Defaults the target's NIC supplies: its MAC and address. */
 static void target_defaults(struct mint_fabric *f, struct inject_opts *o, struct mint_nic_dev *dev)
 {
-	struct mint_node_info info;
-	if (mint_node_info(f, o->node, &info) == 0)
-		sched_pin(info.cores, false);
+	place_device(f, o->node);
 	uint8_t mac[6], ip[4];
 	mint_nic_dev_addr(dev, mac, ip);
 	if (!o->dst_mac_set)
