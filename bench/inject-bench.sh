@@ -53,9 +53,10 @@ echo "   the same core, nothing written: what this machine allows), the usual"
 echo "   schedule, and --rt (SCHED_FIFO, a 60 us rest after 1 ms without a sleep);"
 echo "   the ratio is the run's p99 over the floor's.  Beside each run: how often"
 echo "   it was preempted, and its core's steal time and interrupts meanwhile"
-# core_counters CORE: "STEAL_TICKS INTERRUPTS" of cpu CORE so far.
+# core_counters CORE: "STEAL_MS INTERRUPTS" of cpu CORE so far.
+hz=$(getconf CLK_TCK)
 core_counters() {
-	steal=$(awk -v c="cpu$1" '$1 == c { print $9 }' /proc/stat)
+	steal=$(awk -v c="cpu$1" -v hz="$hz" '$1 == c { print int($9 * 1000 / hz) }' /proc/stat)
 	irqs=$(awk -v col=$(($1 + 2)) 'NR > 1 && $col ~ /^[0-9]+$/ { n += $col } END { print n }' /proc/interrupts)
 	echo "$steal $irqs"
 }
@@ -68,7 +69,8 @@ one() {
 	rt) args=--rt ;;
 	esac
 	core=$(m status -j | jq -r '[.nodes[] | select(.id == 1) | .cores] | .[0]')
-	# The injector takes the cores node 1 leaves; on a 2-core machine, one.
+	# The injector takes the cores node 1 leaves: on a 2-core machine the
+	# other one; with more, the counters are those of the first of them.
 	inj_core=$( [ "$core" = 0 ] && echo 1 || echo 0)
 	set -- $1 $(core_counters $inj_core)
 	m inject 1 --interval 10us --count $count -j $args >"/tmp/$FAB.$1.json"
@@ -82,7 +84,7 @@ show() {
 		"  \($k | .[0:5]): p50 \(.lateness_ns.p50) p99 \(.lateness_ns.p99) max \(.lateness_ns.max) ns" +
 		(if $k == "floor" then "" else
 		 ", p99 \((.lateness_ns.p99 / ([($f | tonumber), 1] | max) * 100 | floor) / 100)x the floor" end) +
-		" (core \(.cores): preempted \(.preempted), steal \($c[0] | tonumber * 10) ms, \($c[1]) interrupts" +
+		" (core \(.cores): preempted \(.preempted), steal \($c[0]) ms, \($c[1]) interrupts" +
 		(if $k == "floor" then ")" else "; \(.overruns) overruns, \(.lost) lost)" end)' "/tmp/$FAB.$1.json"
 }
 for round in 1 2 3; do
