@@ -403,6 +403,11 @@ if [ -x "$S390" ] && command -v qemu-s390x-static >/dev/null 2>&1; then
 else
 	say "no s390x build ($S390) or qemu-s390x-static: the cross-build replay not run (make cross)"
 fi
+# --floor keeps a replay's schedule too: its 30 events over as long.
+secs=$(field seconds)
+inj 1 --floor --replay "$TMP/a.pcapng" || fail "--floor --replay: exit $? ($(cat "$TMP/err"))"
+jq -e --argjson s "$secs" '.events == 30 and .injected == 0 and .seconds > $s * 0.9' "$TMP/out" >/dev/null ||
+	fail "--floor --replay: not the replay's schedule (a replay took $secs s): $(cat "$TMP/out")"
 inj 1 --count 20 --interval 100us --jitter 30us --seed 11 --record "$TMP/s1.pcapng"
 inj 1 --count 20 --interval 100us --jitter 30us --seed 11 --record "$TMP/s2.pcapng"
 inj 1 --count 20 --interval 100us --jitter 30us --seed 12 --record "$TMP/s3.pcapng"
