@@ -5,8 +5,10 @@
 #     doorbells, and 64-byte injection 32 per interrupt beside the raw
 #     ring, in the same run (no kernel: a counting driver);
 #  2. schedule lateness at a 10 us interval against a poll-mode node agent
-#     (its driver hands every packet to nic0): p50/p99/max, the usual
-#     schedule and --rt alternating, with the ratio of their p99s;
+#     (its driver hands every packet to nic0): p50/p99/max of the floor
+#     (`mint inject --floor`: the schedule alone, on the same core), the
+#     usual schedule and --rt, alternating, each run's p99 over the floor's,
+#     and what took its core (preemptions, steal time, interrupts);
 #  3. `mint inject --evaluate` against a poll-mode node, then a sleep-mode
 #     one.
 # Usage: bench/inject-bench.sh [--quick] [--plot FILE.png]  (--plot: the
@@ -46,17 +48,54 @@ count=100000
 [ -n "$quick" ] && count=20000
 echo
 echo "== schedule lateness at a 10 us interval, poll-mode node (target p99 <= 2 us)"
-echo "   the usual schedule and --rt (SCHED_FIFO, a 60 us rest after 1 ms without"
-echo "   a sleep), alternating, 3 rounds; the p99 ratio is usual / --rt"
-lateness() { jq -r '"\(.lateness_ns.p50) \(.lateness_ns.p99) \(.lateness_ns.max) \(.overruns) \(.lost)"' "$1"; }
+echo "   per round, in alternating order: the floor (--floor: the same schedule on"
+echo "   the same core, nothing written: what this machine allows), the usual"
+echo "   schedule, and --rt (SCHED_FIFO, a 60 us rest after 1 ms without a sleep);"
+echo "   the ratio is the run's p99 over the floor's.  Beside each run: how often"
+echo "   it was preempted, and its core's steal time and interrupts meanwhile"
+# core_counters CORE: "STEAL_MS INTERRUPTS" of cpu CORE so far.
+hz=$(getconf CLK_TCK)
+core_counters() {
+	steal=$(awk -v c="cpu$1" -v hz="$hz" '$1 == c { print int($9 * 1000 / hz) }' /proc/stat)
+	irqs=$(awk -v col=$(($1 + 2)) 'NR > 1 && $col ~ /^[0-9]+$/ { n += $col } END { print n }' /proc/interrupts)
+	echo "$steal $irqs"
+}
+# one KIND: a run (floor, usual or rt), its figures in $FAB.KIND.json and
+# its core's counters in $FAB.KIND.cpu.
+one() {
+	case $1 in
+	floor) args=--floor ;;
+	usual) args=${plot:+--plot $plot} ;;
+	rt) args=--rt ;;
+	esac
+	core=$(m status -j | jq -r '[.nodes[] | select(.id == 1) | .cores] | .[0]')
+	# The injector takes the cores node 1 leaves: on a 2-core machine the
+	# other one; with more, the counters are those of the first of them.
+	inj_core=$( [ "$core" = 0 ] && echo 1 || echo 0)
+	set -- $1 $(core_counters $inj_core)
+	m inject 1 --interval 10us --count $count -j $args >"/tmp/$FAB.$1.json"
+	set -- $1 $2 $3 $(core_counters $inj_core)
+	echo "$(($4 - $2)) $(($5 - $3))" >"/tmp/$FAB.$1.cpu"
+}
+# show KIND FLOOR_P99: one line of a run.
+show() {
+	jq -r --arg k "$1" --arg f "$2" --arg cpu "$(cat "/tmp/$FAB.$1.cpu")" '
+		($cpu | split(" ")) as $c |
+		"  \($k | .[0:5]): p50 \(.lateness_ns.p50) p99 \(.lateness_ns.p99) max \(.lateness_ns.max) ns" +
+		(if $k == "floor" then "" else
+		 ", p99 \((.lateness_ns.p99 / ([($f | tonumber), 1] | max) * 100 | floor) / 100)x the floor" end) +
+		" (core \(.cores): preempted \(.preempted), steal \($c[0]) ms, \($c[1]) interrupts" +
+		(if $k == "floor" then ")" else "; \(.overruns) overruns, \(.lost) lost)" end)' "/tmp/$FAB.$1.json"
+}
 for round in 1 2 3; do
-	m inject 1 --interval 10us --count $count -j ${plot:+--plot "$plot"} >"/tmp/$FAB.usual.json"
-	m inject 1 --interval 10us --count $count -j --rt >"/tmp/$FAB.rt.json"
-	set -- $(lateness "/tmp/$FAB.usual.json") $(lateness "/tmp/$FAB.rt.json")
-	echo "round $round: usual p50 $1 p99 $2 max $3 ns ($4 overruns, $5 lost) | --rt p50 $6 p99 $7 max $8 ns ($9 overruns, ${10} lost) | p99 ratio $(awk -v a="$2" -v b="$7" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }')"
+	if [ $((round % 2)) -eq 1 ]; then order="floor usual rt"; else order="rt usual floor"; fi
+	for kind in $order; do one $kind; done
 	plot=""
+	floor99=$(jq .lateness_ns.p99 "/tmp/$FAB.floor.json")
+	echo "round $round:"
+	for kind in floor usual rt; do show $kind "$floor99"; done
 done
-rm -f "/tmp/$FAB.usual.json" "/tmp/$FAB.rt.json"
+rm -f "/tmp/$FAB".*.json "/tmp/$FAB".*.cpu
 
 echo
 echo "== mint inject --evaluate"

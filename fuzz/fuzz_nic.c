@@ -5,7 +5,8 @@
  * the mapping.  The first input byte picks the attacker: a device (the
  * rest of the input over the descriptors, the device's line and ICR, then
  * the driver consumes), a driver (over the driver's line and the
- * descriptors, then the device writes packets and raises interrupts), or
+ * descriptors, then the device writes packets, one at a time and in
+ * batches, and raises interrupts), or
  * anybody (over the whole header, then a device opens it and reads the
  * counters).
  */
@@ -68,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (len < 2)
 		return 0;
 	memcpy(obj, pristine, obj_size);
-	uint8_t pkt[BUF * 2];
+	uint8_t pkt[BUF * 3]; /* the longest: 255 * 3 bytes */
 	memset(pkt, 0xab, sizeof(pkt));
 	switch (data[0] % 3) {
 	case 0: /* the device: descriptors, its line, ICR */
@@ -83,9 +84,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		overwrite(128, 192, data + 1, len - 1);
 		overwrite(256, 256 + NDESC * 16, data + 1, len - 1);
 		for (uint32_t i = 0; i < 20; i++) {
-			struct mint_nic_pkt p = {pkt, (uint32_t)data[1] * 3u, (uint32_t)data[1] * 3u,
-						 0, MINT_NIC_STAT_EOP, 0, 0, 0};
-			mint_nic_put(dev, &p, NULL);
+			/* One packet, or a batch of up to three of different sizes. */
+			struct mint_nic_pkt p[3];
+			for (uint32_t j = 0; j < 3; j++) {
+				uint32_t n = (uint32_t)data[1] * (3u - j);
+				p[j] = (struct mint_nic_pkt){pkt, n, n, 0, MINT_NIC_STAT_EOP, 0, 0, 0};
+			}
+			if (i % 2)
+				mint_nic_put_batch(dev, p, 1 + i % 3, NULL);
+			else
+				mint_nic_put(dev, p, NULL);
 			mint_nic_kick(dev, MINT_NIC_ICR_RXT0);
 		}
 		break;

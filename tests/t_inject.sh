@@ -13,7 +13,9 @@
 #    reach the kernel whole; a chain that never ends (no-eop on full
 #    buffers) and cut chains are dropped, one each, and packets after them
 #    are delivered.  --rt (SCHED_FIFO) runs and accounts for every event:
-#    delivered or counted as an overrun (its timing is not judged).  --latency reports inject-to-handler times (-j);
+#    delivered or counted as an overrun (its timing is not judged).
+#    --floor times every event and writes nothing (nic0 still).  --latency
+#    reports inject-to-handler times (-j);
 #    --plot draws them into a PNG.
 # 1b. Interrupt moderation: node 7 started with --nic-itr 1ms; 40 events
 #    50 us apart: every cause rang or was moderated (irqs_masked > 0),
@@ -45,6 +47,9 @@
 #    a shortest lossless interval, CPU per packet injected and through a
 #    veth pair (removed afterwards), latency percentiles.  No figure is
 #    judged: the machine is shared.
+# 8. Node 0 running (core 0, sleep mode): the injector targeting node 1
+#    runs in node 0's network namespace, on core 0 (/proc and its -j
+#    summary); a node 0 in poll mode gets a warning that they share it.
 #
 # Needs root, ip (iproute2), jq, tshark, gnuplot and /dev/net/tun.  Exit 0 pass,
 # 1 fail, 77 skip.
@@ -168,6 +173,15 @@ expect "--rt" lost 0
 [ "$(field delivered)" = "$(field injected)" ] && gt0 "$(field delivered)" &&
 	[ $(($(field injected) + $(field overruns))) -eq 500 ] ||
 	fail "--rt: events not accounted for ($(cat "$TMP/out"))"
+# --floor keeps the schedule and writes nothing: every event timed, no
+# packet, no interrupt, nic0 still; it says where it ran.
+r1=$(rx 1)
+inj 1 --floor --count 300 --interval 10us || fail "--floor: exit $? ($(cat "$TMP/err"))"
+jq -e '.floor and .events == 300 and .lateness_ns.n == 300 and .injected == 0 and .irqs == 0 and
+	(.cores | test("^[0-9]")) and .preempted >= 0' "$TMP/out" >/dev/null ||
+	fail "--floor: $(cat "$TMP/out")"
+sleep 0.1
+delta_is "nic0 rx_packets (--floor)" "$r1" "$(rx 1)" 0
 inj 1 --count 50 --interval 100us --latency || fail "latency: exit $?"
 [ "$(field latency_ns.n)" = 50 ] && gt0 "$(field latency_ns.p50)" ||
 	fail "latency: no inject-to-handler times ($(cat "$TMP/out"))"
@@ -277,6 +291,8 @@ bad_case --replay "$TMP/trunc2.pcapng"
 bad_case --pcap "$TMP/plain.pcap" --replay "$TMP/good.pcapng"
 bad_case --speed 2
 bad_case --rt --evaluate
+bad_case --floor --record "$TMP/floor.pcapng"
+bad_case --floor --latency
 bad_case --malform chain-cut # a 60-byte packet is no chain in 2048-byte buffers
 bad_case 1 2
 # Without libpcap, --pcap says what is missing (not the file's fault: 1).
@@ -387,6 +403,11 @@ if [ -x "$S390" ] && command -v qemu-s390x-static >/dev/null 2>&1; then
 else
 	say "no s390x build ($S390) or qemu-s390x-static: the cross-build replay not run (make cross)"
 fi
+# --floor keeps a replay's schedule too: its 30 events over as long.
+secs=$(field seconds)
+inj 1 --floor --replay "$TMP/a.pcapng" || fail "--floor --replay: exit $? ($(cat "$TMP/err"))"
+jq -e --argjson s "$secs" '.events == 30 and .injected == 0 and .seconds > $s * 0.9' "$TMP/out" >/dev/null ||
+	fail "--floor --replay: not the replay's schedule (a replay took $secs s): $(cat "$TMP/out")"
 inj 1 --count 20 --interval 100us --jitter 30us --seed 11 --record "$TMP/s1.pcapng"
 inj 1 --count 20 --interval 100us --jitter 30us --seed 11 --record "$TMP/s2.pcapng"
 inj 1 --count 20 --interval 100us --jitter 30us --seed 12 --record "$TMP/s3.pcapng"
@@ -429,5 +450,29 @@ jq -e '.mode == "sleep" and .min_interval_ns > 0 and (.cpu_ns_per_packet.veth | 
 	fail "evaluate: $(cat "$TMP/eval")"
 ip -o link show | grep -q mintev && fail "evaluate left its veth pair: $(ip -o link show | grep mintev)"
 say "evaluate: $(cat "$TMP/eval")"
+
+say "== 8. node 0 is the NIC: the injector takes node 0's place"
+node_start 0 --cores 0 --mode sleep
+agent0=$pid
+# Not through mint(): $! must be the injector itself.  50 000 events 20 us
+# apart: about a second.
+"$MINT" --fabric "$FAB" inject -j 1 --count 50000 --interval 20us >"$TMP/n0.out" 2>"$TMP/n0.err" &
+inj_pid=$!
+PIDS="$PIDS $inj_pid"
+same_ns() { [ "$(readlink "/proc/$inj_pid/ns/net")" = "$(readlink "/proc/$agent0/ns/net")" ]; }
+wait_until 5 same_ns || fail "the injector is not in node 0's namespace"
+cores=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' "/proc/$inj_pid/status")
+wait "$inj_pid"
+st=$?
+forget "$inj_pid"
+[ $st -eq 0 ] && [ "$cores" = 0 ] && jq -e '.cores == "0" and .delivered > 0' "$TMP/n0.out" >/dev/null ||
+	fail "as node 0: exit $st, cores $cores: $(cat "$TMP/n0.out" "$TMP/n0.err")"
+# A node 0 that polls shares its cores with the injector: said so.
+mint node stop 0 >/dev/null || fail "node stop 0"
+node_start 0 --cores 0 --mode poll
+inj 1 --count 5 || fail "node 0 polling: exit $? ($(cat "$TMP/err"))"
+grep -q '^mint: warning: inject: node 0 polls on its cores' "$TMP/err" || fail "node 0 polling: no warning: $(cat "$TMP/err")"
+mint node stop 0 >/dev/null || fail "node stop 0"
+say "the injector ran in node 0's namespace on its core ($cores)"
 
 t_finish

@@ -18,6 +18,7 @@
 #include "inject.h"
 #include "inject_record.h"
 #include "internal.h"
+#include "netns.h"
 
 static const char inject_usage[] =
 	"usage: mint inject ID [--type arp|icmp|udp|tcp-syn|raw] [--size N] [--hex BYTES]\n"
@@ -27,7 +28,7 @@ static const char inject_usage[] =
 	"                   [--count N] [--interval T | --rate PPS] [--burst N]\n"
 	"                   [--jitter T | --poisson] [--seed S] [--late catch-up|skip]\n"
 	"                   [--pcap FILE [--speed X] | --replay FILE] [--record FILE]\n"
-	"                   [--latency] [--plot FILE.png] [--rt] [--evaluate] [-j]\n"
+	"                   [--latency] [--plot FILE.png] [--rt] [--floor] [--evaluate] [-j]\n"
 	"Be the emulated NIC of node ID (started with `mint node start ID --nic`):\n"
 	"write packets into its RX descriptor ring and raise its interrupt at\n"
 	"t0 + n * interval (default: udp, 60 bytes, 10 events, 1ms apart).  Times\n"
@@ -39,7 +40,9 @@ static const char inject_usage[] =
 	"measures inject-to-handler time; --plot draws its histogram (or the\n"
 	"lateness one) and the lateness over time (gnuplot).  --rt: run the\n"
 	"schedule SCHED_FIFO with locked memory (root), resting 60us after each\n"
-	"1ms without a sleep.  Ends with a\n"
+	"1ms without a sleep.  --floor: keep the schedule but write and raise\n"
+	"nothing, on the cores a run would use: the lateness this machine allows\n"
+	"(a run's own lateness is measured against it).  Ends with a\n"
 	"summary (-j: JSON); a progress line on a terminal.  --evaluate\n"
 	"measures (a) the shortest interval at which every interrupt is handled\n"
 	"without loss, (b) CPU time per packet against a veth pair, (c)\n"
@@ -174,6 +177,9 @@ static int check_opts(struct inject_opts *o)
 	}
 	if (o->sched.rt && o->evaluate)
 		return bad("rt", "option", "goes without --evaluate (it schedules its own runs)");
+	if (o->floor && (o->evaluate || o->record || o->latency))
+		return bad("floor", "option",
+			   "goes without --evaluate, --record and --latency (it injects nothing)");
 	if (o->sched.period_ns < SCHED_MIN_INTERVAL_NS && !o->evaluate)
 		cli_warn("inject: interval %lluns is shorter than the schedule can keep (%lluns): "
 			 "late events follow --late %s (%s)",
@@ -199,7 +205,8 @@ static int parse_inject(struct cli *c, int argc, char **argv, struct inject_opts
 		{"speed", required_argument, NULL, 'X'},    {"record", required_argument, NULL, 'w'},
 		{"replay", required_argument, NULL, 'R'},   {"latency", no_argument, NULL, 'l'},
 		{"evaluate", no_argument, NULL, 'E'},       {"plot", required_argument, NULL, 'G'},
-		{"rt", no_argument, NULL, 'Y'},             CLI_COMMON_LONGOPTS,
+		{"rt", no_argument, NULL, 'Y'},             {"floor", no_argument, NULL, 'N'},
+		CLI_COMMON_LONGOPTS,
 		{0}};
 	int opt, st;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "c:", opts, NULL)) != -1) {
@@ -216,6 +223,7 @@ static int parse_inject(struct cli *c, int argc, char **argv, struct inject_opts
 		case 'E': o->evaluate = true; break;
 		case 'G': o->plot = optarg; break;
 		case 'Y': o->sched.rt = true; break;
+		case 'N': o->floor = true; break;
 		default:
 			if ((st = cli_common_opt(c, opt, inject_usage)) >= 0)
 				return st;
@@ -265,14 +273,45 @@ static int open_target(struct mint_fabric *f, uint32_t node, struct mint_nic_dev
 	return rc ? 1 : 0;
 }
 
-/* Defaults the target's NIC supplies: its MAC and address.  And the
- * device keeps off the target's cores (when others are left): on the same
- * core the two would take turns, and every turn is lateness. */
+/*
+ * Where the device runs.  Node 0 is the NIC of the others (the seed's
+ * debug support OS, whose core runs the interrupt generator): when node 0
+ * runs and is not the target, this process takes node 0's place, on its
+ * cores (those it does not share with the target) and in its network
+ * namespace, so that its CPU time is node 0's and --evaluate's veth pair
+ * links node 0 to the target.  Otherwise, or when node 0 has no core of
+ * its own, it keeps off the target's cores (when others are left): on the
+ * same core the two would take turns, and every turn is lateness.
+ */
+static void place_device(struct mint_fabric *f, uint32_t target_id)
+{
+	struct mint_node_info target, node0;
+	if (mint_node_info(f, target_id, &target))
+		return;
+	bool as_node0 = target_id != 0 && mint_node_info(f, 0, &node0) == 0 && node0.alive;
+	uint64_t own[MINT_CPU_WORDS];
+	bool any = false;
+	for (unsigned w = 0; w < MINT_CPU_WORDS; w++)
+		any |= (own[w] = as_node0 ? node0.cores[w] & ~target.cores[w] : 0) != 0;
+	if (any)
+		sched_pin(own, true);
+	else
+		sched_pin(target.cores, false);
+	if (!as_node0)
+		return;
+	int rc = node0.netns[0] ? netns_join(node0.netns) : 0;
+	if (rc)
+		cli_warn("inject: cannot enter node 0's namespace %s (%s): injecting from this one",
+			 node0.netns, strerror(-rc));
+	if (any && node0.mode == MINT_MODE_POLL)
+		cli_warn("inject: node 0 polls on its cores: its dispatcher and this injector take "
+			 "turns there (start node 0 in sleep or adaptive mode for exact timing)");
+}
+
+/* Defaults the target's NIC supplies: its MAC and address. */
 static void target_defaults(struct mint_fabric *f, struct inject_opts *o, struct mint_nic_dev *dev)
 {
-	struct mint_node_info info;
-	if (mint_node_info(f, o->node, &info) == 0)
-		sched_pin(info.cores, false);
+	place_device(f, o->node);
 	uint8_t mac[6], ip[4];
 	mint_nic_dev_addr(dev, mac, ip);
 	if (!o->dst_mac_set)

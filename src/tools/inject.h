@@ -28,6 +28,7 @@ struct inject_opts {
 	struct trace trace;    /* --pcap or --replay packets */
 	bool latency;          /* wait for the handler after each event */
 	bool evaluate;
+	bool floor;            /* --floor: the schedule alone, nothing written */
 	const char *plot;      /* --plot FILE.png */
 };
 
@@ -37,6 +38,8 @@ struct inject_result {
 	uint64_t events, injected, overruns, dev_errors, skipped, irqs;
 	uint64_t drv_irqs, handled, delivered, drv_errors, drv_bad, drv_drops, lost;
 	double seconds;
+	uint64_t preempted;    /* involuntary context switches in the schedule */
+	uint64_t cores[MINT_CPU_WORDS]; /* where the schedule ran */
 	struct hist late, lat;
 	uint64_t *series_late; /* --plot: each event's lateness, in order */
 	size_t series_n, series_cap;

@@ -40,13 +40,16 @@ void inject_report(const struct cli *c, const struct inject_opts *o, const struc
 	counters(r, v);
 	double rate = r->seconds > 0 ? (double)r->injected / r->seconds : 0;
 	const char *policy = sched_policy_name(o->sched.late);
+	char cores[64];
+	cli_format_cores(r->cores, cores, sizeof(cores));
 	if (c->json) {
 		printf("{\"node\":%u,\"events\":%llu", o->node, (unsigned long long)r->events);
 		for (int i = 0; i < 12; i++)
 			printf(",\"%s\":%llu", names[i], v[i]);
 		printf(",\"seconds\":%.6f,\"rate_pps\":%.1f,\"late_policy\":\"%s\",\"rt\":%s,"
-		       "\"stopped\":",
-		       r->seconds, rate, policy, o->sched.rt ? "true" : "false");
+		       "\"floor\":%s,\"cores\":\"%s\",\"preempted\":%llu,\"stopped\":",
+		       r->seconds, rate, policy, o->sched.rt ? "true" : "false",
+		       o->floor ? "true" : "false", cores, (unsigned long long)r->preempted);
 		json_str(stdout, r->stopped ? r->stopped : "done");
 		json_hist("lateness_ns", &r->late);
 		if (o->latency)
@@ -55,9 +58,10 @@ void inject_report(const struct cli *c, const struct inject_opts *o, const struc
 		return;
 	}
 	printf("node %u: %llu events, %llu packets injected in %.3f s (%.0f packets/s), late policy "
-	       "%s%s\n",
+	       "%s%s%s, on cores %s\n",
 	       o->node, (unsigned long long)r->events, (unsigned long long)r->injected, r->seconds,
-	       rate, policy, o->sched.rt ? ", SCHED_FIFO" : "");
+	       rate, policy, o->sched.rt ? ", SCHED_FIFO" : "",
+	       o->floor ? ", --floor (the schedule alone)" : "", cores);
 	for (int i = 0; i < 12; i++)
 		printf(" %*s", i ? 10 : 9, names[i]);
 	putchar('\n');
@@ -65,6 +69,7 @@ void inject_report(const struct cli *c, const struct inject_opts *o, const struc
 		printf(" %*llu", i ? 10 : 9, v[i]);
 	putchar('\n');
 	print_hist("lateness", &r->late);
+	printf("  preempted %llu times during the schedule\n", (unsigned long long)r->preempted);
 	if (o->latency)
 		print_hist("inject-to-handler latency", &r->lat);
 }

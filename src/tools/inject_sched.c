@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "internal.h"
@@ -98,6 +99,23 @@ void sched_pin(const uint64_t set[4], bool onto)
 			CPU_SET(c, &cs);
 	if (CPU_COUNT(&cs))
 		sched_setaffinity(0, sizeof(cs), &cs);
+}
+
+void sched_cores(uint64_t set[4])
+{
+	cpu_set_t cs;
+	memset(set, 0, 4 * sizeof(*set));
+	if (sched_getaffinity(0, sizeof(cs), &cs))
+		return;
+	for (unsigned c = 0; c < CPU_SETSIZE && c < 4 * 64; c++)
+		if (CPU_ISSET(c, &cs))
+			set[c / 64] |= 1ull << (c % 64);
+}
+
+uint64_t sched_preemptions(void)
+{
+	struct rusage ru;
+	return getrusage(RUSAGE_THREAD, &ru) == 0 ? (uint64_t)ru.ru_nivcsw : 0;
 }
 
 static const char *const policy_names[] = {"catch-up", "skip"};

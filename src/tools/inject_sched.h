@@ -61,6 +61,12 @@ void sched_tight_timers(void);
  * that leaves none, it stays where it is.  SET: a mint core set. */
 void sched_pin(const uint64_t set[4], bool onto);
 
+/* The cores this thread may run on, as a mint core set. */
+void sched_cores(uint64_t set[4]);
+
+/* Involuntary context switches of this thread so far (preemptions). */
+uint64_t sched_preemptions(void);
+
 int sched_parse_policy(const char *s, enum late_policy *p);
 const char *sched_policy_name(enum late_policy p);
 

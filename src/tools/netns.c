@@ -100,6 +100,13 @@ int netns_enter(const char *name, const char **what)
 	return create_and_enter(path, what);
 }
 
+int netns_join(const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof(path), NETNS_DIR "/%s", name);
+	return enter_existing(path);
+}
+
 int netns_remove(const char *name)
 {
 	char path[128];

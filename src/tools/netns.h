@@ -10,6 +10,10 @@
  * Returns 0 or a negative errno, with *WHAT naming the step that failed. */
 int netns_enter(const char *name, const char **what);
 
+/* Move the calling thread into the existing namespace NAME: 0, -ENOENT
+ * if there is none, or another negative errno (-EPERM without root). */
+int netns_join(const char *name);
+
 /* Remove namespace NAME's name (it ends when its last user leaves). */
 int netns_remove(const char *name);
 
