@@ -299,10 +299,15 @@ static void place_device(struct mint_fabric *f, uint32_t target_id)
 		sched_pin(target.cores, false);
 	if (!as_node0)
 		return;
-	int rc = node0.netns[0] ? netns_join(node0.netns) : 0;
+	/* The name is the fabric's (any peer writes it): only the one mint
+	 * gives node 0 is entered. */
+	char expected[MINT_NAME_MAX + 16];
+	cli_netns_name(f, 0, expected, sizeof(expected));
+	int rc = !node0.netns[0] ? 0 : strcmp(node0.netns, expected) ? -EINVAL
+								  : netns_join(node0.netns);
 	if (rc)
-		cli_warn("inject: cannot enter node 0's namespace %s (%s): injecting from this one",
-			 node0.netns, strerror(-rc));
+		cli_warn("inject: cannot enter node 0's namespace (%s): injecting from this one",
+			 rc == -EINVAL ? "not the name mint gives it" : strerror(-rc));
 	if (any && node0.mode == MINT_MODE_POLL)
 		cli_warn("inject: node 0 polls on its cores: its dispatcher and this injector take "
 			 "turns there (start node 0 in sleep or adaptive mode for exact timing)");

@@ -191,7 +191,7 @@ static int ns_fd(const char *ns, int home)
 		int fd = fcntl(home, F_DUPFD_CLOEXEC, 0);
 		return fd >= 0 ? fd : -errno;
 	}
-	if (!*ns || ns[0] == '.' || strchr(ns, '/'))
+	if (!netns_name_ok(ns))
 		return -EINVAL;
 	char path[128];
 	snprintf(path, sizeof(path), "/run/netns/%s", ns);

@@ -148,14 +148,28 @@ static int ip(const char *const *args)
 	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-/* A veth pair: end A here, end B in the target's namespace at VETH_ADDR. */
-static int veth_up(struct eval *e)
+/* A veth pair: end A here, end B in the target's namespace at VETH_ADDR
+ * with MAC (locally administered, of this process), so that nothing needs
+ * reading back from there. */
+static int veth_up(struct eval *e, uint8_t mac[6])
 {
-	snprintf(e->veth_a, sizeof(e->veth_a), "mintev%da", (int)getpid() % 100000);
-	snprintf(e->veth_b, sizeof(e->veth_b), "mintev%db", (int)getpid() % 100000);
+	int pid = (int)getpid();
+	snprintf(e->veth_a, sizeof(e->veth_a), "mintev%da", pid % 100000);
+	snprintf(e->veth_b, sizeof(e->veth_b), "mintev%db", pid % 100000);
+	const uint8_t m[6] = {0x02, 0x6d, 0x65, (uint8_t)(pid >> 16), (uint8_t)(pid >> 8), (uint8_t)pid};
+	char lladdr[18];
+	snprintf(lladdr, sizeof(lladdr), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
+	memcpy(mac, m, 6);
+	/* The target's namespace as the fabric names it (any peer writes
+	 * that): used only if it is the name mint gives the node. */
 	const char *ns = e->target.netns;
+	char expected[MINT_NAME_MAX + 16];
+	cli_netns_name(e->f, e->o->node, expected, sizeof(expected));
+	if (strcmp(ns, expected) != 0)
+		return -1;
 	const char *add[] = {"ip", "link", "add", e->veth_a, "type", "veth", "peer", "name", e->veth_b,
-			     "netns", ns, NULL};
+			     "address", lladdr, "netns", ns, NULL};
 	const char *addr[] = {"ip", "-n", ns, "addr", "add", VETH_ADDR "/24", "dev", e->veth_b, NULL};
 	const char *up_b[] = {"ip", "-n", ns, "link", "set", e->veth_b, "up", NULL};
 	const char *up_a[] = {"ip", "link", "set", e->veth_a, "up", NULL};
@@ -167,20 +181,6 @@ static void veth_down(struct eval *e)
 	const char *del[] = {"ip", "link", "del", e->veth_a, NULL};
 	if (e->veth_a[0])
 		ip(del);
-}
-
-/* The MAC of veth end B, read in its namespace's sysfs through ip. */
-static int veth_b_mac(struct eval *e, uint8_t mac[6])
-{
-	char cmd[160], out[64] = "";
-	snprintf(cmd, sizeof(cmd), "ip -n %s -br link show %s", e->target.netns, e->veth_b);
-	FILE *p = popen(cmd, "re");
-	if (!p)
-		return -1;
-	char name[32], state[32];
-	int n = fscanf(p, "%31s %31s %63s", name, state, out);
-	pclose(p);
-	return n == 3 && pkt_parse_mac(out, mac) == 0 ? 0 : -1;
 }
 
 /* Send the run's packets through veth end A from this thread, pinned to
@@ -246,7 +246,7 @@ static int cpu_per_packet(struct eval *e, struct cpu_result *out)
 	uint8_t saved_mac[6], saved_ip[4];
 	memcpy(saved_mac, e->o->spec.dst_mac, 6);
 	memcpy(saved_ip, e->o->spec.dst_ip, 4);
-	if (rc == 0 && (veth_up(e) || veth_b_mac(e, e->o->spec.dst_mac)))
+	if (rc == 0 && veth_up(e, e->o->spec.dst_mac))
 		rc = -ENODEV;
 	pkt_parse_ipv4(VETH_ADDR, e->o->spec.dst_ip);
 	sched_pin(cores, true); /* the sender on them: the receive path runs there */

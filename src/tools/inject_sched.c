@@ -90,10 +90,15 @@ int sched_realtime(void)
 
 void sched_pin(const uint64_t set[4], bool onto)
 {
-	cpu_set_t cs, allowed;
+	/* The cores this process was allowed at its first pin: later pins
+	 * choose among them, not among what an earlier pin left. */
+	static cpu_set_t allowed;
+	static bool have_allowed;
+	cpu_set_t cs;
 	CPU_ZERO(&cs);
-	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+	if (!have_allowed && sched_getaffinity(0, sizeof(allowed), &allowed))
 		return;
+	have_allowed = true;
 	for (unsigned c = 0; c < CPU_SETSIZE && c < 4 * 64; c++)
 		if (CPU_ISSET(c, &allowed) && (bool)(set[c / 64] >> (c % 64) & 1) == onto)
 			CPU_SET(c, &cs);

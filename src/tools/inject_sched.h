@@ -57,8 +57,9 @@ int sched_realtime(void);
 /* Ask for 1 ns timer slack for this thread (prctl PR_SET_TIMERSLACK). */
 void sched_tight_timers(void);
 
-/* Run this thread on the allowed cores in SET (ONTO) or not in it; when
- * that leaves none, it stays where it is.  SET: a mint core set. */
+/* Run this thread on the cores it was allowed at its first pin that are
+ * in SET (ONTO) or not in it; when that leaves none, it stays where it
+ * is.  SET: a mint core set. */
 void sched_pin(const uint64_t set[4], bool onto);
 
 /* The cores this thread may run on, as a mint core set. */

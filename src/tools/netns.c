@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "netns.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -83,9 +84,23 @@ static int create_and_enter(const char *path, const char **what)
 	return rc;
 }
 
+bool netns_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n >= 64 || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]))
+			return false;
+	return true;
+}
+
 int netns_enter(const char *name, const char **what)
 {
 	char path[128];
+	*what = "name the network namespace";
+	if (!netns_name_ok(name))
+		return -EINVAL;
 	snprintf(path, sizeof(path), NETNS_DIR "/%s", name);
 	*what = "create network namespace";
 	int rc = prepare_dir();
@@ -102,6 +117,8 @@ int netns_enter(const char *name, const char **what)
 
 int netns_join(const char *name)
 {
+	if (!netns_name_ok(name))
+		return -EINVAL;
 	char path[128];
 	snprintf(path, sizeof(path), NETNS_DIR "/%s", name);
 	return enter_existing(path);
@@ -109,6 +126,8 @@ int netns_join(const char *name)
 
 int netns_remove(const char *name)
 {
+	if (!netns_name_ok(name))
+		return -EINVAL;
 	char path[128];
 	snprintf(path, sizeof(path), NETNS_DIR "/%s", name);
 	umount2(path, MNT_DETACH);

@@ -4,6 +4,7 @@
 #define MINT_NETNS_H
 
 #include <net/if.h>
+#include <stdbool.h>
 
 /* Move the calling thread into namespace NAME, creating it (with its
  * loopback up) if it does not exist.  Call before creating threads.
@@ -11,10 +12,17 @@
 int netns_enter(const char *name, const char **what);
 
 /* Move the calling thread into the existing namespace NAME: 0, -ENOENT
- * if there is none, or another negative errno (-EPERM without root). */
+ * if there is none, -EINVAL for a name netns_name_ok refuses, or another
+ * negative errno (-EPERM without root). */
 int netns_join(const char *name);
 
-/* Remove namespace NAME's name (it ends when its last user leaves). */
+/* Is NAME one a namespace of ours may have: letters, digits, '.', '_',
+ * '-', not starting with '.', under 64 bytes?  Names read from the fabric
+ * (any peer writes it) are checked before a path is made of them. */
+bool netns_name_ok(const char *name);
+
+/* Remove namespace NAME's name (it ends when its last user leaves).
+ * -EINVAL for a name netns_name_ok refuses. */
 int netns_remove(const char *name);
 
 /* The interface ioctl REQ on IFNAME in the caller's namespace, through a
