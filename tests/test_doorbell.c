@@ -221,9 +221,17 @@ static void test_dispatch_adaptive(void) { dispatch_mode_case(MINT_MODE_ADAPTIVE
 struct thread_disp {
 	struct mint_dispatcher *d;
 	_Atomic uint64_t calls[MINT_VECTORS];
+	_Atomic uint64_t idle_calls;
 	_Atomic int running;
 	int rc;
 };
+
+/* An idle hook that says it found work every other call. */
+static int thread_idle(void *arg)
+{
+	struct thread_disp *t = arg;
+	return (int)(atomic_fetch_add(&t->idle_calls, 1) & 1);
+}
 
 static void thread_handler(void *arg, uint32_t vector)
 {
@@ -259,6 +267,7 @@ static void test_dispatch_thread(void)
 			mint_dispatcher_set_spin(t.d, 20000);
 		for (uint32_t v = 32; v < 40; v++)
 			CHECK_EQ(mint_dispatcher_set_handler(t.d, v, thread_handler, &t), 0);
+		mint_dispatcher_set_idle(t.d, thread_idle, &t);
 		uint64_t base[MINT_VECTORS];
 		mint_irq_counts(f, 2, base);
 		pthread_t th;
@@ -292,6 +301,12 @@ static void test_dispatch_thread(void)
 			CHECK_EQ(counts[v] - base[v], atomic_load(&t.calls[v]));
 			CHECK(counts[v] - base[v] <= 625);
 		}
+		/* The idle hook runs in poll mode only, and vectors are
+		 * handled (above) while it reports work. */
+		if (modes[m] == MINT_MODE_POLL)
+			CHECK(atomic_load(&t.idle_calls) > 0);
+		else
+			CHECK_EQ(atomic_load(&t.idle_calls), 0);
 		mint_dispatcher_destroy(t.d);
 	}
 	/* Poll by hand: handled counts and the return value. */
