@@ -25,7 +25,8 @@ usage() {
 usage: bench/vni-bench.sh [--quick] [--rounds N] [--secs S]
 The VNI against a veth pair between two namespaces, measured alternately in
 the same run: iperf3 TCP throughput, sockperf TCP ping-pong p50/p99 (sleep
-and poll dispatchers), iperf3 UDP 64-byte packets/s, and the two VNI buffer
+and poll dispatchers), iperf3 UDP 64-byte packets/s, TCP again with the client
+and server pinned to cores 0 and 1 (context), and the two VNI buffer
 configurations (per-destination rings, a shared pool: two fabrics, rounds
 alternating) under uniform (0->1) and skewed (0->2 + 1->2) traffic.
   --quick      1 round of 2 s each (smoke test, noisy figures)
@@ -176,26 +177,44 @@ addr_of() {
 TAG_NET=$(($$ % 250 + 1))
 
 # iperf3 SIDE FROM TO PORT OUT [client options...]: one client run, JSON in OUT
+# (with PIN=split: the client pinned to core 0, the server to core 1)
 run_iperf() {
 	_side=$1 _from=$2 _to=$3 _port=$4 _out=$5
 	shift 5
 	_sns=$(ns_of "$_side" "$_to")
-	ip netns exec "$_sns" iperf3 -s -1 -p "$_port" -B "$(addr_of "$_side" "$_to")" \
+	pins "$PIN"
+	# shellcheck disable=SC2086 # _ps and _pc are empty or a command prefix
+	ip netns exec "$_sns" $_ps iperf3 -s -1 -p "$_port" -B "$(addr_of "$_side" "$_to")" \
 		>"$TMP/iperf-server.$_port.log" 2>&1 &
 	_spid=$!
 	PIDS="$PIDS $_spid"
 	wait_listen "$_sns" "$_port"
 	_rc=0
+	# shellcheck disable=SC2086
 	timeout $((SECS + CLIENT_TIMEOUT_EXTRA)) ip netns exec "$(ns_of "$_side" "$_from")" \
-		iperf3 -c "$(addr_of "$_side" "$_to")" -p "$_port" -t "$SECS" -J "$@" \
+		$_pc iperf3 -c "$(addr_of "$_side" "$_to")" -p "$_port" -t "$SECS" -J "$@" \
 		>"$_out" 2>"$_out.err" || _rc=$?
 	reap "$_spid"
 	return $_rc
 }
 
-# one TCP stream 0 -> 1; prints Gbit/s received
+# pins [split]: _pc and _ps, the command prefixes that pin a client to
+# core 0 and its server to core 1 (on the VNI: each on its node's core, as
+# `mint exec` runs them), or nothing
+PIN=""
+pins() {
+	_pc="" _ps=""
+	[ "$1" = split ] && _pc="taskset -c 0" _ps="taskset -c 1"
+	return 0
+}
+
+# one TCP stream 0 -> 1 (SIDE [split]); prints Gbit/s received
 tcp_once() {
-	run_iperf "$1" 0 1 5301 "$TMP/tcp.json" ||
+	PIN=${2:-}
+	_rc=0
+	run_iperf "$1" 0 1 5301 "$TMP/tcp.json" || _rc=$?
+	PIN=""
+	[ $_rc = 0 ] ||
 		die "iperf3 TCP over $1 failed: $(jq -r '.error // empty' "$TMP/tcp.json" 2>/dev/null) $(head -c 300 "$TMP/tcp.json.err")"
 	jq -r '.end.sum_received.bits_per_second / 1e9' "$TMP/tcp.json"
 }
@@ -212,8 +231,7 @@ udp_once() {
 # (SIDE split: the server pinned to core 1, the client to core 0)
 pp_once() {
 	_sns=$(ns_of "$1" 1)
-	_pc="" _ps=""
-	[ "${2:-}" = split ] && _pc="taskset -c 0" _ps="taskset -c 1"
+	pins "${2:-}"
 	# shellcheck disable=SC2086 # _ps and _pc are empty or a command prefix
 	ip netns exec "$_sns" $_ps sockperf sr --tcp -i "$(addr_of "$1" 1)" -p 11111 \
 		>"$TMP/sockperf-server.log" 2>&1 &
@@ -358,7 +376,7 @@ start_nodes sleep 2
 reach veth 0 1
 reach mint 0 1
 
-for f in tcp.veth tcp.mint tcp.cnt pp.veth pp.sleep pp.sleep.cnt pp.veth2 pp.poll pp.poll.cnt pp.split \
+for f in tcp.veth tcp.mint tcp.cnt tcp.veth.split tcp.mint.split pp.veth pp.sleep pp.sleep.cnt pp.veth2 pp.poll pp.poll.cnt pp.split \
 	udp.veth udp.mint udp.veth.loss udp.mint.loss; do
 	: >"$TMP/$f"
 done
@@ -371,6 +389,10 @@ while [ $r -le "$ROUNDS" ]; do
 	c0=$(vni_snap)
 	tcp_once mint >>"$TMP/tcp.mint"
 	vni_delta "$c0" "$(vni_snap)" >>"$TMP/tcp.cnt"
+	if [ "$NCORE" -ge 2 ]; then
+		tcp_once veth split >>"$TMP/tcp.veth.split"
+		tcp_once mint split >>"$TMP/tcp.mint.split"
+	fi
 	progress "round $r/$ROUNDS: TCP ping-pong"
 	pp_once veth >>"$TMP/pp.veth"
 	c0=$(vni_snap)
@@ -554,6 +576,10 @@ rng() { range "$1" "$2" | awk -v f="$3" '{ printf f ".." f, $1, $2 }'; }
 
 echo
 echo "  tcp-1-stream  veth $(rng 1 "$TMP/tcp.veth" %.2f), mint $(rng 1 "$TMP/tcp.mint" %.2f) Gbit/s over $ROUNDS round(s) of $SECS s (iperf3 -t $SECS, receiver's figure)"
+[ -s "$TMP/tcp.mint.split" ] &&
+	echo "                context, no verdict: client pinned to core 0, server to core 1 (on the VNI each on its
+                node's core, where 'mint exec' runs it): veth $(col 1 "$TMP/tcp.veth.split" | xargs printf %.2f), mint $(col 1 "$TMP/tcp.mint.split" | xargs printf %.2f) Gbit/s,
+                that is $(awk -v a="$TCP_A" -v m="$(col 1 "$TMP/tcp.mint.split")" 'BEGIN { printf "%.2f", (a > 0 ? m / a : 0) }')x the unpinned veth of the table"
 counters "VNI node 0 -> 1" "$TMP/tcp.cnt"
 echo "  tcp-pp        one-way latency as sockperf reports it (round trip / 2), sockperf pp --tcp -t $SECS; min..max of the rounds:"
 echo "                p50 veth $(rng 1 "$TMP/pp.veth" %.1f) us, sleep $(rng 1 "$TMP/pp.sleep" %.1f) us; p99 veth $(rng 2 "$TMP/pp.veth" %.1f) us, sleep $(rng 2 "$TMP/pp.sleep" %.1f) us"
