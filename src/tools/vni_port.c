@@ -58,7 +58,7 @@ static int tx_one(struct vni_port *p)
 		mint_vni_tx_end(p->vni, (uint32_t)n);
 		return 1;
 	}
-	return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	return n < 0 && errno != EAGAIN && errno != EINTR ? -1 : 0;
 }
 
 /* Poll mode: the dispatcher sends what waits in the TAP between vectors
