@@ -331,6 +331,54 @@ static void test_dispatch_thread(void)
 	t_fabric_cleanup();
 }
 
+/* ==== poll mode: a stream of vectors does not starve the idle hook ==== */
+
+struct stream {
+	struct mint_fabric *f;
+	struct mint_dispatcher *d;
+	unsigned raised, idle;
+};
+
+/* Raise our own vector again at once, so that one is always pending;
+ * the bound ends the run should the idle hook never get a turn. */
+static void stream_handler(void *arg, uint32_t vector)
+{
+	struct stream *s = arg;
+	if (++s->raised < 100000)
+		mint_ipi_send(s->f, mint_fabric_self(s->f), vector);
+	else
+		mint_dispatcher_stop(s->d);
+}
+
+static int stream_idle(void *arg)
+{
+	struct stream *s = arg;
+	if (++s->idle == 100)
+		mint_dispatcher_stop(s->d);
+	return 1;
+}
+
+static void test_idle_not_starved(void)
+{
+	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
+	CHECK_EQ(t_join(f, 3, NULL), 0);
+	struct stream s = {f, NULL, 0, 0};
+	CHECK_EQ(mint_dispatcher_create(f, MINT_MODE_POLL, &s.d), 0);
+	if (!s.d)
+		return;
+	mint_dispatcher_set_handler(s.d, 40, stream_handler, &s);
+	mint_dispatcher_set_idle(s.d, stream_idle, &s);
+	mint_ipi_send(f, 3, 40);
+	CHECK_EQ(mint_dispatcher_run(s.d), 0);
+	CHECK_EQ(s.idle, 100);     /* the hook ran at every turn ... */
+	CHECK(s.raised >= 99);     /* ... while the vector kept coming */
+	CHECK(s.raised < 100000);
+	mint_dispatcher_destroy(s.d);
+	mint_node_leave(f);
+	mint_fabric_detach(f);
+	t_fabric_cleanup();
+}
+
 /* ==== errors ==== */
 
 static void test_errors(void)
@@ -564,6 +612,7 @@ int main(void)
 	RUN(test_dispatch_poll);
 	RUN(test_dispatch_sleep);
 	RUN(test_dispatch_adaptive);
+	RUN(test_idle_not_starved);
 	RUN(test_dispatch_thread); /* last: threads, no fork after */
 	return t_done();
 }

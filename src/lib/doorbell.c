@@ -179,13 +179,25 @@ static void spin_once(unsigned idle)
 		mint_cpu_relax();
 }
 
+/* One turn: the pending vectors, then (poll mode) the idle hook, at every
+ * turn so that a stream of vectors cannot starve it (a node receiving a
+ * TCP stream still sends its ACKs). */
+static int poll_turn(struct mint_dispatcher *d)
+{
+	int work = mint_dispatcher_poll(d);
+	if (d->mode == MINT_MODE_POLL && d->idle_fn) {
+		int found = d->idle_fn(d->idle_arg);
+		work += found > 0 ? found : 0;
+	}
+	return work;
+}
+
 int mint_dispatcher_run(struct mint_dispatcher *d)
 {
 	uint64_t spin_start = 0;
 	unsigned idle = 0;
 	while (!stopping(d)) {
-		if (mint_dispatcher_poll(d) ||
-		    (d->mode == MINT_MODE_POLL && d->idle_fn && d->idle_fn(d->idle_arg) > 0)) {
+		if (poll_turn(d) > 0) {
 			spin_start = 0;
 			idle = 0;
 			continue;
