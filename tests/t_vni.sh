@@ -12,7 +12,9 @@
 #    throughput; sockperf TCP ping-pong, ending with its latency summary;
 #    curl of a random 1 MiB file served by python3 -m http.server, the
 #    same sha256.
-# 2. A third node with --vni-addr 10.77.0.103/24.  Every pair pings.  A
+# 2. A third node with --vni-addr 10.77.0.103/24 and --mode poll (its
+#    dispatcher reads mint0 itself between doorbells: its agent has one
+#    thread fewer than node 0's, no transmit thread).  Every pair pings.  A
 #    broadcast ARP request from node 0 (for an address nobody has) reaches
 #    both other nodes (a packet socket in each namespace sees it), and a
 #    broadcast ping (-b 10.77.0.255) is answered by both.  iperf3 TCP
@@ -171,7 +173,10 @@ stop_bg "$srv"
 
 # ---- 2. three nodes ----
 
-vni_start 2 --vni-addr "$A2/24"
+vni_start 2 --vni-addr "$A2/24" --mode poll
+threads() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
+[ "$(threads "$pid")" -eq $(($(threads "$(node_field 0 pid)") - 1)) ] ||
+	fail "node 2 (poll) has $(threads "$pid") threads, node 0 (sleep) $(threads "$(node_field 0 pid)"): expected one fewer"
 grep -q "mint0 $A2/24" "$TMP/start.2" || fail "node start 2 did not name mint0 $A2/24: $(cat "$TMP/start.2")"
 [ "$(node_field 2 vni.ipv4)" = "$A2/24" ] || fail "status: node 2's address $(node_field 2 vni.ipv4), expected $A2/24"
 in_ns 2 5 ip -o -4 addr show dev mint0 | grep -q "inet $A2/24 " ||

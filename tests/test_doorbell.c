@@ -221,9 +221,17 @@ static void test_dispatch_adaptive(void) { dispatch_mode_case(MINT_MODE_ADAPTIVE
 struct thread_disp {
 	struct mint_dispatcher *d;
 	_Atomic uint64_t calls[MINT_VECTORS];
+	_Atomic uint64_t idle_calls;
 	_Atomic int running;
 	int rc;
 };
+
+/* An idle hook that says it found work every other call. */
+static int thread_idle(void *arg)
+{
+	struct thread_disp *t = arg;
+	return (int)(atomic_fetch_add(&t->idle_calls, 1) & 1);
+}
 
 static void thread_handler(void *arg, uint32_t vector)
 {
@@ -259,6 +267,7 @@ static void test_dispatch_thread(void)
 			mint_dispatcher_set_spin(t.d, 20000);
 		for (uint32_t v = 32; v < 40; v++)
 			CHECK_EQ(mint_dispatcher_set_handler(t.d, v, thread_handler, &t), 0);
+		mint_dispatcher_set_idle(t.d, thread_idle, &t);
 		uint64_t base[MINT_VECTORS];
 		mint_irq_counts(f, 2, base);
 		pthread_t th;
@@ -292,6 +301,12 @@ static void test_dispatch_thread(void)
 			CHECK_EQ(counts[v] - base[v], atomic_load(&t.calls[v]));
 			CHECK(counts[v] - base[v] <= 625);
 		}
+		/* The idle hook runs in poll mode only, and vectors are
+		 * handled (above) while it reports work. */
+		if (modes[m] == MINT_MODE_POLL)
+			CHECK(atomic_load(&t.idle_calls) > 0);
+		else
+			CHECK_EQ(atomic_load(&t.idle_calls), 0);
 		mint_dispatcher_destroy(t.d);
 	}
 	/* Poll by hand: handled counts and the return value. */
@@ -312,6 +327,54 @@ static void test_dispatch_thread(void)
 		mint_dispatcher_destroy(d);
 	}
 	mint_fabric_detach(g);
+	mint_fabric_detach(f);
+	t_fabric_cleanup();
+}
+
+/* ==== poll mode: a stream of vectors does not starve the idle hook ==== */
+
+struct stream {
+	struct mint_fabric *f;
+	struct mint_dispatcher *d;
+	unsigned raised, idle;
+};
+
+/* Raise our own vector again at once, so that one is always pending;
+ * the bound ends the run should the idle hook never get a turn. */
+static void stream_handler(void *arg, uint32_t vector)
+{
+	struct stream *s = arg;
+	if (++s->raised < 100000)
+		mint_ipi_send(s->f, mint_fabric_self(s->f), vector);
+	else
+		mint_dispatcher_stop(s->d);
+}
+
+static int stream_idle(void *arg)
+{
+	struct stream *s = arg;
+	if (++s->idle == 100)
+		mint_dispatcher_stop(s->d);
+	return 1;
+}
+
+static void test_idle_not_starved(void)
+{
+	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
+	CHECK_EQ(t_join(f, 3, NULL), 0);
+	struct stream s = {f, NULL, 0, 0};
+	CHECK_EQ(mint_dispatcher_create(f, MINT_MODE_POLL, &s.d), 0);
+	if (!s.d)
+		return;
+	mint_dispatcher_set_handler(s.d, 40, stream_handler, &s);
+	mint_dispatcher_set_idle(s.d, stream_idle, &s);
+	mint_ipi_send(f, 3, 40);
+	CHECK_EQ(mint_dispatcher_run(s.d), 0);
+	CHECK_EQ(s.idle, 100);     /* the hook ran at every turn ... */
+	CHECK(s.raised >= 99);     /* ... while the vector kept coming */
+	CHECK(s.raised < 100000);
+	mint_dispatcher_destroy(s.d);
+	mint_node_leave(f);
 	mint_fabric_detach(f);
 	t_fabric_cleanup();
 }
@@ -549,6 +612,7 @@ int main(void)
 	RUN(test_dispatch_poll);
 	RUN(test_dispatch_sleep);
 	RUN(test_dispatch_adaptive);
+	RUN(test_idle_not_starved);
 	RUN(test_dispatch_thread); /* last: threads, no fork after */
 	return t_done();
 }

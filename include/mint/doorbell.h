@@ -38,6 +38,14 @@ void mint_dispatcher_set_spin(struct mint_dispatcher *d, uint64_t spin_ns);
 int mint_dispatcher_set_handler(struct mint_dispatcher *d, uint32_t vector, mint_irq_handler fn,
 				void *arg);
 
+/* Poll mode only: FN(ARG) runs in the dispatcher's thread at every turn,
+ * after the pending vectors, so that a device is busy-polled there instead
+ * of by a thread of its own that would have to be woken; it returns how
+ * much work it found (0: none).  NULL removes it.  Not thread-safe against
+ * run. */
+typedef int (*mint_idle_fn)(void *arg);
+void mint_dispatcher_set_idle(struct mint_dispatcher *d, mint_idle_fn fn, void *arg);
+
 /* Handle whatever is pending now; returns the number of vectors handled. */
 int mint_dispatcher_poll(struct mint_dispatcher *d);
 

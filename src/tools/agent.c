@@ -149,8 +149,8 @@ static int start_devices(struct agent *a, int ready_fd)
 	const struct agent_config *cfg = a->cfg;
 	const char *what = "", *dev = "VNI";
 	int rc = 0;
-	if (cfg->vni && (rc = vni_port_start(&a->vni, a->f, a->disp, cfg->vni_addr, cfg->vni_prefix,
-					     &what)) == 0)
+	if (cfg->vni && (rc = vni_port_start(&a->vni, a->f, a->disp, cfg->mode, cfg->vni_addr,
+					     cfg->vni_prefix, &what)) == 0)
 		a->vni_up = true;
 	if (rc == 0 && cfg->nic) {
 		dev = "NIC";

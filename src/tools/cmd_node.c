@@ -35,7 +35,8 @@ static const char start_usage[] =
 	"(e.g. 1 or 0-3,6; default: core ID modulo the cores available) in its own\n"
 	"network namespace mint-FABRIC-ID (default when root; --no-netns otherwise).\n"
 	"--vni gives it a virtual NIC, mint0 in its namespace (nodes 0-15), with\n"
-	"address 10.77.0.<ID+1>/24 unless --vni-addr says otherwise.\n"
+	"address 10.77.0.<ID+1>/24 unless --vni-addr says otherwise, and\n"
+	"--mode adaptive unless --mode says otherwise (else sleep is the default).\n"
 	"--nic gives it an emulated NIC for `mint inject` (an e1000-style receive\n"
 	"ring in the fabric, object nic.ID), whose driver hands packets to nic0 in\n"
 	"its namespace, address 10.78.0.<ID+1>/24 unless --nic-addr says otherwise;\n"
@@ -293,9 +294,9 @@ static int check_nic(struct agent_config *cfg, bool addr_given)
 	return 0;
 }
 
-/* Which address options were given. */
-struct addr_given {
-	bool vni, nic, nic_itr;
+/* Which options with a default of their own were given. */
+struct opts_given {
+	bool vni, nic, nic_itr, mode;
 };
 
 /* --vni-addr / --nic-addr: -1 to go on, else EXIT_USAGE. */
@@ -310,7 +311,7 @@ static int parse_addr_opt(const char *arg, uint8_t addr[4], uint32_t *prefix, bo
 }
 
 static int parse_start(struct cli *c, int argc, char **argv, struct agent_config *cfg,
-		       const char **cores_arg, bool *foreground, struct addr_given *given)
+		       const char **cores_arg, bool *foreground, struct opts_given *given)
 {
 	static const struct option opts[] = {
 		{"cores", required_argument, NULL, 'c'}, {"netns", no_argument, NULL, 'n'},
@@ -329,7 +330,11 @@ static int parse_start(struct cli *c, int argc, char **argv, struct agent_config
 		case 'c': *cores_arg = optarg; break;
 		case 'n': cfg->netns = true; break;
 		case 'N': cfg->netns = false; break;
-		case 'm': if (parse_mode(optarg, &cfg->mode)) return EXIT_USAGE; break;
+		case 'm':
+			if (parse_mode(optarg, &cfg->mode))
+				return EXIT_USAGE;
+			given->mode = true;
+			break;
 		case 'a':
 			if (!mint_name_ok(optarg, MINT_NAME_MAX)) {
 				cli_err("name %s: use up to 31 letters, digits, '.', '_' or '-'", optarg);
@@ -371,18 +376,23 @@ static int parse_start(struct cli *c, int argc, char **argv, struct agent_config
 
 static int node_start(struct cli *c, int argc, char **argv)
 {
-	/* Sleep mode by default, with --vni too: on a machine with as few
-	 * cores as nodes, a spinning dispatcher takes CPU from the very
-	 * applications it serves (measured: iperf3 and sockperf both do
-	 * better in sleep than in adaptive mode on 2 vCPUs). */
+	/* Sleep mode by default; adaptive with --vni (below). */
 	struct agent_config cfg = {.netns = geteuid() == 0, .mode = MINT_MODE_SLEEP,
 				   .exec = {.nuids = -1}};
 	const char *cores_arg = NULL;
 	bool foreground = false, have_id = false;
-	struct addr_given given = {false, false, false};
+	struct opts_given given = {false, false, false, false};
 	int st = parse_start(c, argc, argv, &cfg, &cores_arg, &foreground, &given);
 	if (st >= 0)
 		return st;
+	/* A VNI node spins a little after each interrupt: a frame that
+	 * comes within 50 us (the reply of a ping-pong, the next ACK) then
+	 * needs no wake-up, and the spinner yields its core to the threads
+	 * it serves (measured on 2 vCPUs against sleep mode: sockperf p50
+	 * 17-22 against 54-62 us, iperf3 9.8-11.4 against 8.7-9.9 Gbit/s;
+	 * docs/benchmarks.md, vni-perf). */
+	if (cfg.vni && !given.mode)
+		cfg.mode = MINT_MODE_ADAPTIVE;
 	if ((given.vni && !cfg.vni) || ((given.nic || given.nic_itr) && !cfg.nic)) {
 		cli_err(given.vni && !cfg.vni ? "--vni-addr goes with --vni"
 			: given.nic		 ? "--nic-addr goes with --nic"

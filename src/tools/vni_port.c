@@ -2,6 +2,7 @@
 /*
  * The VNI driver of a node agent.  Transmit: a thread reads frames (with
  * their virtio-net header) from mint0 and hands them to mint_vni_send.
+ * In poll mode the dispatcher itself reads mint0 between vectors instead.
  * Receive: the MINT_VEC_VNI handler, run by the node's dispatcher, writes
  * each waiting frame from the fabric straight into mint0, then re-arms.
  */
@@ -19,6 +20,7 @@
 #define RX_BUDGET 256u
 #define RX_PASSES 16
 #define TX_IDLE_POLL_MS 100
+#define TX_BUDGET 64 /* frames a poll-mode dispatcher turn sends at most */
 
 static int write_to_host(void *arg, const void *frame, uint32_t len)
 {
@@ -43,22 +45,42 @@ static void on_vni_irq(void *arg, uint32_t vector)
 	mint_ipi_send(p->f, mint_fabric_self(p->f), vector);
 }
 
-/* Frames are read from the TAP straight into the destination's ring when
- * it is the same as the last one's (mint_vni_tx_begin). */
+/* Read one frame from the TAP, straight into the destination's ring when
+ * it is the same as the last one's (mint_vni_tx_begin), and send it: 1,
+ * 0 if none is waiting, -1 if the TAP failed. */
+static int tx_one(struct vni_port *p)
+{
+	void *frame;
+	uint32_t cap;
+	mint_vni_tx_begin(p->vni, &frame, &cap);
+	ssize_t n = read(p->tap, frame, cap);
+	if (n > 0) {
+		mint_vni_tx_end(p->vni, (uint32_t)n);
+		return 1;
+	}
+	return n < 0 && errno != EAGAIN && errno != EINTR ? -1 : 0;
+}
+
+/* Poll mode: the dispatcher sends what waits in the TAP between vectors
+ * (mint_dispatcher_set_idle), up to TX_BUDGET frames a turn. */
+static int tx_poll(void *arg)
+{
+	int sent = 0;
+	while (sent < TX_BUDGET && tx_one(arg) == 1)
+		sent++;
+	return sent;
+}
+
+/* Sleep and adaptive modes: a thread of its own sleeps until frames wait. */
 static void *tx_main(void *arg)
 {
 	struct vni_port *p = arg;
 	struct pollfd pfd = {p->tap, POLLIN, 0};
 	while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
-		void *frame;
-		uint32_t cap;
-		mint_vni_tx_begin(p->vni, &frame, &cap);
-		ssize_t n = read(p->tap, frame, cap);
-		if (n > 0)
-			mint_vni_tx_end(p->vni, (uint32_t)n);
-		else if (n < 0 && errno == EAGAIN)
+		int rc = tx_one(p);
+		if (rc == 0)
 			poll(&pfd, 1, TX_IDLE_POLL_MS); /* idle: sleep until a frame */
-		else if (n < 0 && errno != EINTR)
+		else if (rc < 0)
 			break;
 	}
 	return NULL;
@@ -77,7 +99,8 @@ static int register_port(struct vni_port *p)
 }
 
 int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispatcher *d,
-		   const uint8_t ipv4[4], uint32_t prefix_len, const char **what)
+		   enum mint_dispatch_mode mode, const uint8_t ipv4[4], uint32_t prefix_len,
+		   const char **what)
 {
 	memset(p, 0, sizeof(*p));
 	p->f = f;
@@ -98,8 +121,11 @@ int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispat
 		*what = "attach its port";
 		rc = mint_vni_attach(p->vni, ipv4, prefix_len);
 	}
-	if (rc == 0) {
+	if (rc == 0)
 		mint_dispatcher_set_handler(d, MINT_VEC_VNI, on_vni_irq, p);
+	if (rc == 0 && mode == MINT_MODE_POLL) {
+		mint_dispatcher_set_idle(d, tx_poll, p);
+	} else if (rc == 0) {
 		*what = "start its transmit thread";
 		rc = -pthread_create(&p->tx_thread, NULL, tx_main, p);
 		p->tx_running = rc == 0;

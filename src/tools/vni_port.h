@@ -27,11 +27,13 @@ struct vni_port {
 /*
  * Create mint0 (in the calling thread's namespace) with the node's MAC and
  * IPV4/PREFIX_LEN, attach the node's port, install the receive handler on
- * D for MINT_VEC_VNI and start the transmit thread.  Returns 0 or a
- * negative errno with *WHAT naming the failed step.
+ * D for MINT_VEC_VNI and start the transmit side: a thread of its own, or
+ * in MODE poll (D's mode) a poll of mint0 at each of D's turns.  Returns 0 or
+ * a negative errno with *WHAT naming the failed step.
  */
 int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispatcher *d,
-		   const uint8_t ipv4[4], uint32_t prefix_len, const char **what);
+		   enum mint_dispatch_mode mode, const uint8_t ipv4[4], uint32_t prefix_len,
+		   const char **what);
 
 /* Carrier follows the peers: on while another port is up and alive. */
 void vni_port_watch(struct vni_port *p);
