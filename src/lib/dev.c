@@ -134,6 +134,11 @@ static void changed(struct mint_devtab_hdr *t)
 	aadd32(&t->generation, 1, memory_order_release);
 }
 
+/* The next raise of E rings its owner.  seq_cst: the store half of the
+ * coalescing handshake (header comment), before any load of `raised` that
+ * follows it. */
+static void arm(struct mint_dev_entry *e) { ast32(&e->armed, 1, memory_order_seq_cst); }
+
 /* Store ROUTE; if it is unmasked and interrupts are outstanding, ring the
  * owner for them (the second half of the raise/move handshake). */
 static void set_route(struct mint_fabric *f, struct mint_dev_entry *e, uint64_t route)
@@ -142,9 +147,9 @@ static void set_route(struct mint_fabric *f, struct mint_dev_entry *e, uint64_t 
 	ast64(&e->route, route, memory_order_seq_cst);
 	if (route & MINT_DEV_MASKED)
 		return;
-	/* seq_cst: as in consume; a doorbell some node took without
-	 * consuming (it lost the device, or died) must not stop later raises. */
-	ast32(&e->armed, 1, memory_order_seq_cst);
+	/* a doorbell some node took without consuming (it lost the device,
+	 * or died) must not stop later raises */
+	arm(e);
 	/* seq_cst: the load of the same handshake. */
 	uint64_t raised = ald64(&e->raised, memory_order_seq_cst);
 	/* acquire: pairs with the release store of handled in consume. */
@@ -400,7 +405,7 @@ static void fill_entry(struct mint_dev_entry *e, uint32_t type, const char *name
 	/* seq_cst: the route, then armed, as set_route stores them, so that
 	 * a raise that read a freed slot's old route re-reads this one. */
 	ast64(&e->route, route, memory_order_seq_cst);
-	ast32(&e->armed, 1, memory_order_seq_cst);
+	arm(e);
 	/* release: pairs with the acquire load in live_entry. */
 	ast32(&e->state, MINT_DEV_ATTACHED, memory_order_release);
 }
@@ -491,8 +496,7 @@ int mint_dev_raise(struct mint_fabric *f, uint32_t id)
 	aadd64(&e->doorbells, 1, memory_order_relaxed);
 	int rc = mint_ipi_send(f, ROUTE_OWNER(route), ROUTE_VECTOR(route));
 	if (rc < 0) /* nobody was rung: the next raise must try again */
-		/* seq_cst: as the consume's re-arm. */
-		ast32(&e->armed, 1, memory_order_seq_cst);
+		arm(e);
 	return rc < 0 ? rc : 1;
 }
 
@@ -530,9 +534,7 @@ int mint_dev_consume(struct mint_fabric *f, uint32_t id, uint64_t *first)
 	uint64_t route = ald64(&e->route, memory_order_seq_cst);
 	int n = 0;
 	if (!(route & MINT_DEV_MASKED) && ROUTE_OWNER(route) == f->self) {
-		/* seq_cst: re-arm before the load of raised (the coalescing
-		 * handshake, header comment). */
-		ast32(&e->armed, 1, memory_order_seq_cst);
+		arm(e); /* before the load of raised (the coalescing handshake) */
 		n = take_raised(e, first);
 	}
 	leave_handler(e);

@@ -48,12 +48,21 @@ int cli_attach_error(const struct cli *c, int rc);
 /* Name of the network namespace of node ID on fabric F. */
 void cli_netns_name(struct mint_fabric *f, uint32_t id, char *buf, size_t cap);
 
+/* Is NAME (read from node ID's record: any peer writes the fabric) the
+ * namespace name mint gives node ID on F?  Only such a name is entered or
+ * removed. */
+bool cli_netns_ours(struct mint_fabric *f, uint32_t id, const char *name);
+
 /* The same from the fabric's NAME (as given to --fabric), for a fabric
  * that cannot be attached. */
 void cli_netns_name_for(const char *fabric, uint32_t id, char *buf, size_t cap);
 
 /* Log file of node ID's agent. */
 void cli_log_path(struct mint_fabric *f, uint32_t id, char *buf, size_t cap);
+
+/* The same for fabric file FILE, on hugetlbfs or not, for a fabric that
+ * cannot be attached. */
+void cli_log_path_for(const char *file, bool hugetlb, uint32_t id, char *buf, size_t cap);
 
 /* A JSON string literal. */
 void json_str(FILE *out, const char *s);

@@ -177,6 +177,13 @@ void cli_netns_name(struct mint_fabric *f, uint32_t id, char *buf, size_t cap)
 	cli_netns_name_for(fab, id, buf, cap);
 }
 
+bool cli_netns_ours(struct mint_fabric *f, uint32_t id, const char *name)
+{
+	char expected[MINT_NAME_MAX + 16];
+	cli_netns_name(f, id, expected, sizeof(expected));
+	return name[0] && strcmp(name, expected) == 0;
+}
+
 void cli_netns_name_for(const char *fabric, uint32_t id, char *buf, size_t cap)
 {
 	const char *slash = strrchr(fabric, '/');
@@ -188,9 +195,14 @@ void cli_netns_name_for(const char *fabric, uint32_t id, char *buf, size_t cap)
 
 void cli_log_path(struct mint_fabric *f, uint32_t id, char *buf, size_t cap)
 {
-	const char *file = mint_fabric_file(f);
+	cli_log_path_for(mint_fabric_file(f), le32(mint_fabric_hdr(f)->flags) & MINT_FABRIC_HUGETLB,
+			 id, buf, cap);
+}
+
+void cli_log_path_for(const char *file, bool hugetlb, uint32_t id, char *buf, size_t cap)
+{
 	/* hugetlbfs files cannot be written with write(2): log to tmpfs. */
-	if (le32(mint_fabric_hdr(f)->flags) & MINT_FABRIC_HUGETLB) {
+	if (hugetlb) {
 		const char *base = strrchr(file, '/');
 		snprintf(buf, cap, "/dev/shm/%s.node%u.log", base ? base + 1 : file, id);
 	} else {

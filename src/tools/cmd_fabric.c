@@ -121,14 +121,13 @@ static int down_truncated(const struct cli *c)
 	char path[256], ns[MINT_NAME_MAX + 16], log[300];
 	if (mint_fabric_path(c->fabric, path, sizeof(path)))
 		return 1;
-	const char *slash = strrchr(path, '/');
 	for (uint32_t id = 0; id < MINT_MAX_NODES; id++) {
 		cli_netns_name_for(c->fabric, id, ns, sizeof(ns));
 		netns_remove(ns);
-		snprintf(log, sizeof(log), "%s.node%u.log", path, id);
-		unlink(log);
-		snprintf(log, sizeof(log), "/dev/shm/%s.node%u.log", slash + 1, id); /* hugetlbfs */
-		unlink(log);
+		for (int hugetlb = 0; hugetlb < 2; hugetlb++) { /* its flags are not readable */
+			cli_log_path_for(path, hugetlb, id, log, sizeof(log));
+			unlink(log);
+		}
 	}
 	int rc = mint_fabric_destroy(c->fabric);
 	if (rc) {

@@ -299,12 +299,9 @@ static void place_device(struct mint_fabric *f, uint32_t target_id)
 		sched_pin(target.cores, false);
 	if (!as_node0)
 		return;
-	/* The name is the fabric's (any peer writes it): only the one mint
-	 * gives node 0 is entered. */
-	char expected[MINT_NAME_MAX + 16];
-	cli_netns_name(f, 0, expected, sizeof(expected));
-	int rc = !node0.netns[0] ? 0 : strcmp(node0.netns, expected) ? -EINVAL
-								  : netns_join(node0.netns);
+	int rc = 0;
+	if (node0.netns[0])
+		rc = cli_netns_ours(f, 0, node0.netns) ? netns_join(node0.netns) : -EINVAL;
 	if (rc)
 		cli_warn("inject: cannot enter node 0's namespace (%s): injecting from this one",
 			 rc == -EINVAL ? "not the name mint gives it" : strerror(-rc));

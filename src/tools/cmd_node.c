@@ -478,10 +478,7 @@ int cli_stop_node(struct mint_fabric *f, uint32_t id)
 	if (info.state != MINT_NODE_UP)
 		return -ESRCH;
 	stop_agent(&info);
-	/* The name comes from shared memory: only ever one of ours. */
-	char expected[MINT_NAME_MAX];
-	cli_netns_name(f, id, expected, sizeof(expected));
-	if (info.netns[0] && strcmp(info.netns, expected) == 0)
+	if (cli_netns_ours(f, id, info.netns))
 		netns_remove(info.netns);
 	/* A node that died without leaving is marked free for it. */
 	return mint_node_evict(f, id);

@@ -182,31 +182,22 @@ static int if_flags(const char *ifname, short *flags)
 	return rc;
 }
 
-/* An fd of namespace NS (NULL: HOME, duplicated). */
-/* Namespace NS as named by `ip netns` (a name under /run/netns: node
- * records in the fabric carry them, and a peer may have written "../.."). */
+/* An fd of namespace NS as `ip netns` names it (NULL: HOME, duplicated).
+ * Node records in the fabric carry such names, and a peer may have
+ * written "../..": netns_open refuses what is no name of ours. */
 static int ns_fd(const char *ns, int home)
 {
-	if (!ns) {
-		int fd = fcntl(home, F_DUPFD_CLOEXEC, 0);
-		return fd >= 0 ? fd : -errno;
-	}
-	if (!netns_name_ok(ns))
-		return -EINVAL;
-	char path[128];
-	snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns)
+		return netns_open(ns);
+	int fd = fcntl(home, F_DUPFD_CLOEXEC, 0);
 	return fd >= 0 ? fd : -errno;
 }
 
 static int enter_ns(const char *ns, int home)
 {
-	int fd = ns_fd(ns, home);
-	if (fd < 0)
-		return fd;
-	int rc = setns(fd, CLONE_NEWNET) == 0 ? 0 : -errno;
-	close(fd);
-	return rc;
+	if (ns)
+		return netns_join(ns);
+	return setns(home, CLONE_NEWNET) == 0 ? 0 : -errno;
 }
 
 struct saved {

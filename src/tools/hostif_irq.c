@@ -87,11 +87,11 @@ static void bus_irqs(const char *bus, struct irq_set *s)
 		fclose(f);
 }
 
-/* Is action name ACT (LEN bytes) IFNAME, or IFNAME-<queue>? */
-static bool names_if(const char *act, size_t len, const char *ifname)
+/* Is action name ACT IFNAME, or IFNAME-<queue>? */
+static bool names_if(const char *act, const char *ifname)
 {
 	size_t n = strlen(ifname);
-	return len >= n && memcmp(act, ifname, n) == 0 && (len == n || act[n] == '-');
+	return strncmp(act, ifname, n) == 0 && (act[n] == '\0' || act[n] == '-');
 }
 
 /* Does a /proc/interrupts line's action list (its last field: "eth0", or
@@ -106,11 +106,9 @@ static bool line_names_if(char *line, const char *ifname)
 			line[--end] = '\0';
 		char *act = strrchr(line, ' ');
 		act = act ? act + 1 : line;
-		size_t len = strlen(act);
-		bool shared = act > line + 1 && act[-2] == ','; /* "a, b": a is an action too */
-		if (names_if(act, len, ifname))
+		if (names_if(act, ifname))
 			return true;
-		if (!shared || act - line < 2)
+		if (act < line + 2 || act[-2] != ',') /* "a, b": a is an action too */
 			return false;
 		end = (size_t)(act - line) - 2;
 		line[end] = '\0';

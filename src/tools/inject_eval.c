@@ -161,12 +161,8 @@ static int veth_up(struct eval *e, uint8_t mac[6])
 	snprintf(lladdr, sizeof(lladdr), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
 		 m[5]);
 	memcpy(mac, m, 6);
-	/* The target's namespace as the fabric names it (any peer writes
-	 * that): used only if it is the name mint gives the node. */
 	const char *ns = e->target.netns;
-	char expected[MINT_NAME_MAX + 16];
-	cli_netns_name(e->f, e->o->node, expected, sizeof(expected));
-	if (strcmp(ns, expected) != 0)
+	if (!cli_netns_ours(e->f, e->o->node, ns))
 		return -1;
 	const char *add[] = {"ip", "link", "add", e->veth_a, "type", "veth", "peer", "name", e->veth_b,
 			     "address", lladdr, "netns", ns, NULL};

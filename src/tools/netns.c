@@ -55,11 +55,11 @@ static int loopback_up(void)
 	return rc;
 }
 
-static int enter_existing(const char *path)
+/* Enter namespace FD (or pass on FD's error) and close it. */
+static int enter_fd(int fd)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int rc = setns(fd, CLONE_NEWNET) == 0 ? 0 : -errno;
 	close(fd);
 	return rc;
@@ -95,18 +95,36 @@ bool netns_name_ok(const char *name)
 	return true;
 }
 
+/* NAME's file under /run/netns, once NAME passed netns_name_ok. */
+static int ns_path(const char *name, char *path, size_t cap)
+{
+	if (!netns_name_ok(name))
+		return -EINVAL;
+	snprintf(path, cap, NETNS_DIR "/%s", name);
+	return 0;
+}
+
+int netns_open(const char *name)
+{
+	char path[128];
+	int rc = ns_path(name, path, sizeof(path));
+	if (rc)
+		return rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd >= 0 ? fd : -errno;
+}
+
 int netns_enter(const char *name, const char **what)
 {
 	char path[128];
 	*what = "name the network namespace";
-	if (!netns_name_ok(name))
-		return -EINVAL;
-	snprintf(path, sizeof(path), NETNS_DIR "/%s", name);
-	*what = "create network namespace";
-	int rc = prepare_dir();
+	int rc = ns_path(name, path, sizeof(path));
 	if (rc)
 		return rc;
-	rc = enter_existing(path);
+	*what = "create network namespace";
+	if ((rc = prepare_dir()) != 0)
+		return rc;
+	rc = enter_fd(netns_open(name));
 	if (rc == 0 || rc == -EPERM)
 		return rc;
 	/* A left-over file that is no namespace any more: start afresh. */
@@ -115,21 +133,14 @@ int netns_enter(const char *name, const char **what)
 	return create_and_enter(path, what);
 }
 
-int netns_join(const char *name)
-{
-	if (!netns_name_ok(name))
-		return -EINVAL;
-	char path[128];
-	snprintf(path, sizeof(path), NETNS_DIR "/%s", name);
-	return enter_existing(path);
-}
+int netns_join(const char *name) { return enter_fd(netns_open(name)); }
 
 int netns_remove(const char *name)
 {
-	if (!netns_name_ok(name))
-		return -EINVAL;
 	char path[128];
-	snprintf(path, sizeof(path), NETNS_DIR "/%s", name);
+	int rc = ns_path(name, path, sizeof(path));
+	if (rc)
+		return rc;
 	umount2(path, MNT_DETACH);
 	return unlink(path) == 0 || errno == ENOENT ? 0 : -errno;
 }

@@ -11,6 +11,11 @@
  * Returns 0 or a negative errno, with *WHAT naming the step that failed. */
 int netns_enter(const char *name, const char **what);
 
+/* A descriptor of the existing namespace NAME (for setns or
+ * IFLA_NET_NS_FD), or -ENOENT if there is none, -EINVAL for a name
+ * netns_name_ok refuses, or another negative errno. */
+int netns_open(const char *name);
+
 /* Move the calling thread into the existing namespace NAME: 0, -ENOENT
  * if there is none, -EINVAL for a name netns_name_ok refuses, or another
  * negative errno (-EPERM without root). */
