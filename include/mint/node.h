@@ -7,6 +7,9 @@
 #include <stdint.h>
 
 #include "mint/fabric.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 /* What the table stores.  Whether an UP node is really alive (its process
  * exists and its heartbeat is fresh) is a verdict each reader makes. */
@@ -87,5 +90,7 @@ bool mint_pid_alive(int32_t pid, uint64_t start);
 
 /* /proc/PID/stat starttime of PID, or 0. */
 uint64_t mint_pid_start(int32_t pid);
+
+MINT_END_DECLS
 
 #endif

@@ -222,6 +222,11 @@ uint64_t mint_fabric_size(const struct mint_fabric *f) { return f->size; }
 const char *mint_fabric_file(const struct mint_fabric *f) { return f->path; }
 uint32_t mint_fabric_self(const struct mint_fabric *f) { return f->self; }
 
+int mint_fabric_stat(const struct mint_fabric *f, struct stat *st)
+{
+	return fstat(f->fd, st) == 0 ? 0 : -errno;
+}
+
 void *mint_fabric_at(const struct mint_fabric *f, uint64_t off, uint64_t len)
 {
 	if (off > f->size || len > f->size - off)
