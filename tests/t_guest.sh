@@ -13,6 +13,7 @@
 #     (a tool on the host), process node <-> each guest, guest <-> guest
 #     (each `mint ping --from` is the agent of one node talking to
 #     another's); `mint ipi` into a guest counted by its dispatcher.
+#     VNI ping from node 0's namespace to guest 1's TAP (in its kernel).
 #  4. `mint exec` into each guest runs on that guest's kernel.
 #  5. Clients of the server that speak garbage or hang are refused
 #     without blocking the guests (pings still work meanwhile).
@@ -28,6 +29,7 @@
 set -u
 
 . tests/lib.sh
+cleanup_more() { delete_our_namespaces; }
 FAB=t-$$-guest
 t_begin
 
@@ -79,9 +81,9 @@ grep -q 'make guest-images' "$TMP/err" || fail "no kernel: the line does not say
 no_qemu_of || fail "bad input started a QEMU"
 
 # ---- 2. a process node and two guests ----
-node_start 0 --no-netns
+node_start 0 --vni
 t0=$(now_ms)
-gmint guest start 1 --arch x86_64 >"$TMP/g1" 2>&1 &
+gmint guest start 1 --arch x86_64 --vni >"$TMP/g1" 2>&1 &
 g1=$!
 PIDS="$PIDS $g1"
 wait_until 10 test -S "$SOCK" || fail "no server socket after the first guest start"
@@ -123,6 +125,11 @@ for id in 1 2; do
 	mint ipi "$id" 77 >/dev/null || fail "ipi $id 77"
 	wait_until 10 handled_more "$id" 77 "$before" || fail "vector 77 never handled by guest $id"
 done
+
+# The VNI: a TAP in node 0's namespace and one in guest 1's kernel, both
+# driven by their agents, one Ethernet segment.
+ip netns exec "mint-$FAB-0" ping -c 3 -W 10 10.77.0.2 >"$TMP/vping" 2>&1 ||
+	fail "VNI ping node 0 -> guest 1: $(tail -2 "$TMP/vping")"
 
 # ---- 4. exec into each guest ----
 for pair in 1:x86_64 2:aarch64; do

@@ -250,10 +250,11 @@ static int parse_uids(const char *s, struct exec_policy *p)
 	return p->nuids ? 0 : -EINVAL;
 }
 
-/* --vni and --nic need the node's own namespace (their TAP lives there). */
+/* --vni and --nic need the node's own namespace (their TAP lives there);
+ * a QEMU guest's whole kernel is its node's. */
 static int check_netns(const struct agent_config *cfg, const char *opt)
 {
-	if (!cfg->netns) {
+	if (!cfg->netns && !mint_in_guest()) {
 		cli_err("node %u: %s needs the node's own network namespace (drop --no-netns%s)",
 			cfg->id, opt, geteuid() ? "; namespaces need root" : "");
 		return -EINVAL;

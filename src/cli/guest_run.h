@@ -15,6 +15,7 @@ struct guest_spec {
 	const char *accel;     /* "kvm", "tcg", NULL: kvm if /dev/kvm */
 	const char *mode;      /* the agent's dispatch mode, NULL: sleep */
 	const char *cores_arg; /* NULL: QEMU unpinned */
+	const char *vni;       /* NULL: none; "auto" or A.B.C.D/N */
 	uint64_t cores[MINT_CPU_WORDS];
 	uint32_t mem_mib;
 	uint32_t timeout_s;

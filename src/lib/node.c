@@ -118,9 +118,10 @@ static bool entry_alive(const struct mint_node_entry *e)
 	/* Another kernel's clock and pids are not ours: a guest node's pid is
 	 * its QEMU's (the host judges by it alone), and inside a guest an UP
 	 * entry of another kernel is taken as alive. */
+	if (mint_in_guest())
+		return mint_guest_sees_alive(e);
 	if (!mint_node_same_kernel(e))
-		return !mint_in_guest() &&
-		       mint_pid_alive((int32_t)rd32((const uint32_t *)&e->pid), rd64(&e->pid_start));
+		return mint_pid_alive((int32_t)rd32((const uint32_t *)&e->pid), rd64(&e->pid_start));
 	uint64_t beat = ald64(&e->heartbeat_ns, memory_order_relaxed);
 	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
 	if (now > beat && now - beat > MINT_HEARTBEAT_TIMEOUT_MS * 1000000ull)
