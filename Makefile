@@ -169,7 +169,7 @@ demo: deps
 	MINT_BUILD=$(BUILD) mk/demo.sh
 
 bench: deps
-	$(MAKE) tools benchbin
+	$(MAKE) tools benchbin guest-images
 	MINT_BUILD=$(BUILD) mk/bench.sh
 
 # Every test with 10x the iterations, the whole suite STRESS_ROUNDS times.
