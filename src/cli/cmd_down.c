@@ -13,7 +13,8 @@
 
 static const char down_usage[] =
 	"usage: mint down\n"
-	"Stop every node of the fabric, remove their namespaces and logs, and\n"
+	"Stop every node of the fabric (a guest's QEMU too) and the fabric's\n"
+	"ivshmem server, remove their namespaces, logs and files, and\n"
 	"remove the fabric.  A fabric whose file another process truncated is\n"
 	"removed too: its nodes stop by themselves when they see it.\n";
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,7 +112,7 @@ static void server_child(const struct cli *c, const char *file, int ready)
 }
 
 /* Start the fabric's server unless it runs: 0, or 1 after the error. */
-static int ensure_server(const struct cli *c, const char *file)
+static int spawn_server(const struct cli *c, const char *file, int lock_fd)
 {
 	if (server_alive(file))
 		return 0;
@@ -124,6 +125,7 @@ static int ensure_server(const struct cli *c, const char *file)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[0]);
+		close(lock_fd); /* the lock is the starter's, not the server's */
 		server_child(c, file, p[1]);
 	}
 	close(p[1]);
@@ -141,18 +143,44 @@ static int ensure_server(const struct cli *c, const char *file)
 	return 1;
 }
 
+static void lock_path(const char *file, char *buf, size_t cap)
+{
+	const char *base = strrchr(file, '/');
+	snprintf(buf, cap, "/dev/shm/%s.ivshmem.lock", base ? base + 1 : file);
+}
+
+/* spawn_server under a lock: of two `mint guest start` at once, one
+ * starts the server and the other finds it running. */
+static int ensure_server(const struct cli *c, const char *file)
+{
+	char lock[300];
+	lock_path(file, lock, sizeof(lock));
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		cli_err("ivshmem server: %s: %s", lock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	int st = spawn_server(c, file, fd);
+	close(fd);
+	return st;
+}
+
 int guest_stop_server(const char *file)
 {
-	char pidf[300], sock[300], log[300];
+	char pidf[300], sock[300], log[300], lock[300];
 	ivs_pid_path(file, pidf, sizeof(pidf));
 	ivs_socket_path(file, sock, sizeof(sock));
 	server_log_path(file, log, sizeof(log));
+	lock_path(file, lock, sizeof(lock));
 	int32_t pid;
 	uint64_t start;
 	int rc = read_pid_file(pidf, &pid, &start) == 0 ? stop_process(pid, start) : -ESRCH;
 	unlink(pidf);
 	unlink(sock);
 	unlink(log);
+	unlink(lock);
 	return rc;
 }
 
