@@ -72,6 +72,12 @@ HELPER_SRC := $(wildcard tests/helper_*.c)
 TEST_BIN += $(HELPER_SRC:tests/%.c=$(BUILD)/tests/%)
 EXAMPLE_SRC := $(wildcard examples/*.c)
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+# C++ users: the public headers compile as C++17 (examples/*.cpp).
+CXX ?= c++
+ifeq ($(CROSS),)
+  EXAMPLE_CXX_SRC := $(wildcard examples/*.cpp)
+  EXAMPLE_BIN += $(EXAMPLE_CXX_SRC:examples/%.cpp=$(BUILD)/examples/%)
+endif
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.o)
 DEV_BENCH := $(BUILD)/mint-dev-bench
@@ -133,6 +139,10 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libmint.a
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libmint.a
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/examples/%: examples/%.cpp $(BUILD)/libmint.a
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -Iinclude -pthread -MMD -MP $(SANFLAGS) $(CFLAGS) \
+		$(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
