@@ -7,64 +7,52 @@
 #     lib < common < agent, inject < cli
 #   (src/lib: mint/ only; src/common: mint/, common/; src/agent: mint/,
 #   common/, agent/; src/inject: mint/, common/, inject/; src/cli: all);
+# - tests and fuzz targets: mint/, common/, agent/ and testlib.h;
 # - bench/ and examples/ build as users' programs: mint/ only;
 # - includes name their folder ("agent/agent.h"), never a relative path.
 . tests/lib.sh
 
-private=$(cd src/lib && ls -- *.h)
-bad=0
-# violation FILE INCLUDE WHY
-violation() {
-	say "FAIL: $1 includes \"$2\": $3"
-	bad=$((bad + 1))
-}
-# allowed FOLDER: the include prefixes that folder may use.
-allowed() {
-	case $1 in
-	src/lib) echo "mint/" ;;
-	src/common) echo "mint/ common/" ;;
-	src/agent) echo "mint/ common/ agent/" ;;
-	src/inject) echo "mint/ common/ inject/" ;;
-	src/cli) echo "mint/ common/ agent/ inject/ cli/" ;;
-	bench | bench/* | examples) echo "mint/" ;;
-	*) echo "" ;; # tests, fuzz: mint/ and their own helpers
-	esac
-}
-internals_test() { head -5 "$1" | grep -q "the library's internals"; }
-
-files=$(git ls-files 'src/*.[ch]' 'tests/*.c' 'tests/*.h' 'bench/*.c' 'examples/*.c' \
-	'examples/*.cpp' 'fuzz/*.c' 2>/dev/null)
+files=$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'bench/*.c' 'examples/*.c' 'examples/*.cpp' \
+	'fuzz/*.c' 2>/dev/null)
 [ -n "$files" ] || files=$(find src tests bench examples fuzz -name '*.[ch]' -o -name '*.cpp')
-checked=0
-for f in $files; do
-	dir=$(dirname "$f")
-	ok=$(allowed "$dir")
-	checked=$((checked + 1))
-	for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
-		case $inc in
-		../* | */../*) violation "$f" "$inc" "a relative path"; continue ;;
-		esac
-		if [ "$dir" = src/lib ]; then
-			echo "$private" | grep -qx "$inc" && continue
-		elif echo "$private" | grep -qx "$inc"; then
-			case $dir in
-			tests | fuzz) internals_test "$f" && continue ;;
-			esac
-			violation "$f" "$inc" "a private header of the library"
-			continue
-		fi
-		case $dir in
-		tests | fuzz)
-			case $inc in mint/* | testlib.h | common/* | agent/*) ;; *) violation "$f" "$inc" "not a public header" ;; esac
-			continue ;;
-		esac
-		pass=no
-		for p in $ok; do
-			case $inc in "$p"*) pass=yes ;; esac
-		done
-		[ $pass = yes ] || violation "$f" "$inc" "$dir may include only: $ok"
-	done
-done
-[ "$checked" -gt 50 ] || die "only $checked files found to check"
-[ $bad -eq 0 ] || die "$bad include(s) break the layering"
+private=$(cd src/lib && ls -- *.h | tr '\n' ' ')
+
+# shellcheck disable=SC2086
+out=$(awk -v private="$private" '
+function allowed(dir) {
+	if (dir == "src/lib") return "mint/"
+	if (dir == "src/common") return "mint/ common/"
+	if (dir == "src/agent") return "mint/ common/ agent/"
+	if (dir == "src/inject") return "mint/ common/ inject/"
+	if (dir == "src/cli") return "mint/ common/ agent/ inject/ cli/"
+	if (dir == "tests" || dir == "fuzz") return "mint/ common/ agent/ testlib.h"
+	return "mint/" # bench, examples
+}
+function bad(why) { printf "FAIL: %s includes \"%s\": %s\n", FILENAME, inc, why; n++ }
+BEGIN { split(private, p, " "); for (i in p) priv[p[i]] = 1 }
+FNR == 1 {
+	files++
+	dir = FILENAME; sub(/\/[^\/]*$/, "", dir)
+	ok = allowed(dir)
+	internals = 0
+}
+FNR <= 5 && /the library.s internals/ { internals = 1 }
+/^[ \t]*#[ \t]*include[ \t]*"/ {
+	inc = $0; sub(/^[^"]*"/, "", inc); sub(/".*/, "", inc)
+	if (inc ~ /(^|\/)\.\.\//) { bad("a relative path"); next }
+	if (inc in priv) {
+		if (dir == "src/lib" || ((dir == "tests" || dir == "fuzz") && internals)) next
+		bad("a private header of the library"); next
+	}
+	m = split(ok, pre, " "); hit = 0
+	for (i = 1; i <= m; i++) if (index(inc, pre[i]) == 1) hit = 1
+	if (!hit) bad(dir " may include only: " ok)
+}
+END { printf "checked %d\n", files; exit n > 0 }
+' $files)
+rc=$?
+say "$out"
+checked=$(echo "$out" | sed -n 's/^checked //p')
+[ "${checked:-0}" -gt 50 ] || die "only ${checked:-0} files found to check"
+[ $rc -eq 0 ] || die "includes break the layering"
 say "$checked files: every include within its layer"
