@@ -144,7 +144,10 @@ $(BUILD)/examples/%: examples/%.cpp $(BUILD)/libmint.a
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -Iinclude -pthread -MMD -MP $(SANFLAGS) $(CFLAGS) \
 		$(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# This variant's dependency files (other variants live below build/ too).
+TOOL_OBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(COMMON_SRC) $(AGENT_SRC) $(INJECT_SRC)) $(CLI_OBJ)
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TEST_BIN:=.d) $(EXAMPLE_BIN:=.d) \
+	$(BUILD)/nic-bench.d $(DEV_BENCH).d
 
 # The other architectures of the cross-architecture test (static, run under
 # qemu-user-static).

@@ -64,7 +64,7 @@ static int t_failures;
 
 /* A test program that runs its tests in several modes names the mode in
  * t_mode: each result line then reads "ok   test_x [mode]". */
-static const char *t_mode;
+static const char *t_mode __attribute__((unused));
 #define RUN(fn)                                                                        \
 	do {                                                                           \
 		int t_before = t_failures;                                             \
