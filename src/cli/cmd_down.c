@@ -24,11 +24,14 @@ static int remove_files(const struct cli *c, const char *path, bool *found)
 	char dir[128];
 	struct stat st;
 	rundir_path(c->fabric, dir, sizeof(dir));
-	*found |= lstat(dir, &st) == 0;
+	bool existed = lstat(dir, &st) == 0;
 	int rc = rundir_remove(c->fabric);
+	*found |= existed && rc == 0;
 	if (rc)
 		cli_warn("%s: left: %s", dir,
-			 rc == -ENOTEMPTY ? "it holds files mint did not make" : strerror(-rc));
+			 rc == -ENOTEMPTY ? "it holds files mint did not make"
+			 : rc == -EEXIST  ? "it is another fabric's (one whose name derives the same)"
+					  : strerror(-rc));
 	if (unlink(path) == 0) {
 		*found = true;
 		return 0;

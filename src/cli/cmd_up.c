@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -55,18 +54,22 @@ static int create_vni(const struct cli *c, struct mint_fabric *f, const struct m
 }
 
 /* The fabric's run directory, its creator's alone (rundir.h): 0, or 1
- * after the error line.  One that is there already is another fabric's
- * (whose name derives the same) or someone's trap: refused. */
+ * after the error line.  One of another fabric whose derived names are
+ * the same, or someone's trap, is refused. */
 static int make_rundir(const struct cli *c)
 {
 	char path[128];
-	rundir_path(c->fabric, path, sizeof(path));
-	if (mkdir(path, 0700) != 0) {
-		cli_err("fabric %s: cannot make its run directory %s: %s%s", c->fabric, path,
-			strerror(errno), errno == EEXIST ? " (remove it, or use another name)" : "");
-		return 1;
+	int dir = rundir_open(c->fabric, geteuid(), true);
+	if (dir >= 0) {
+		close(dir);
+		return 0;
 	}
-	return 0;
+	rundir_path(c->fabric, path, sizeof(path));
+	cli_err("fabric %s: its run directory %s: %s", c->fabric, path,
+		dir == -EEXIST ? "another fabric's (one whose name derives the same): use another name"
+		: dir == -EPERM || dir == -ENOENT ? "not one mint made for it (remove it)"
+						  : strerror(-dir));
+	return 1;
 }
 
 int cmd_up(struct cli *c, int argc, char **argv)

@@ -29,9 +29,8 @@ static int read_ids(const char *fabric, struct fabric_procs *fp)
 	fp->dev = st.st_dev;
 	fp->ino = st.st_ino;
 	snprintf(fp->deleted, sizeof(fp->deleted), "%s (deleted)", path);
-	char dirpath[128], name[32];
-	rundir_path(fabric, dirpath, sizeof(dirpath));
-	int dir = open(dirpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	char name[32];
+	int dir = rundir_open(fabric, (uid_t)-1, false);
 	for (uint32_t id = 0; dir >= 0 && id < MINT_MAX_NODES; id++) {
 		rundir_marker_name(id, name, sizeof(name));
 		fp->marker[id].have = fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&

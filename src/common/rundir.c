@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/netns.h"
+#include "mint/fabric.h"
 #include "mint/layout.h"
 
 int rundir_path(const char *fabric, char *buf, size_t cap)
@@ -19,6 +21,8 @@ int rundir_path(const char *fabric, char *buf, size_t cap)
 	return rc;
 }
 
+#define STAMP "fabric" /* the run directory's fabric: its path */
+
 /* Is DIR (a descriptor) a directory of OWNER's alone? */
 static int check_dir(int dir, uid_t owner)
 {
@@ -28,19 +32,50 @@ static int check_dir(int dir, uid_t owner)
 	return S_ISDIR(st.st_mode) && st.st_uid == owner && (st.st_mode & 07777) == 0700 ? 0 : -EPERM;
 }
 
+/* Does DIR's stamp name the fabric at PATH?  0, -EEXIST if it names
+ * another (whose derived names are the same), -ENOENT if it has none. */
+static int check_stamp(int dir, const char *path)
+{
+	char got[256];
+	int fd = openat(dir, STAMP, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, got, sizeof(got) - 1);
+	close(fd);
+	got[n > 0 ? n : 0] = '\0';
+	return strcmp(got, path) == 0 ? 0 : -EEXIST;
+}
+
+/* Stamp the new run directory DIR as the fabric's at PATH. */
+static int stamp(int dir, const char *path)
+{
+	int fd = openat(dir, STAMP, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(path);
+	int rc = write(fd, path, len) == (ssize_t)len ? 0 : -EIO;
+	close(fd);
+	return rc;
+}
+
 int rundir_open(const char *fabric, uid_t owner, bool create)
 {
-	char path[128];
-	int rc = rundir_path(fabric, path, sizeof(path));
+	char dirpath[128], path[256];
+	int rc = rundir_path(fabric, dirpath, sizeof(dirpath));
+	if (rc == 0)
+		rc = mint_fabric_path(fabric, path, sizeof(path));
 	if (rc)
 		return rc;
-	if (create && mkdir(path, 0700) == 0 && geteuid() != owner && chown(path, owner, (gid_t)-1))
+	bool made = create && mkdir(dirpath, 0700) == 0;
+	if (made && geteuid() != owner && chown(dirpath, owner, (gid_t)-1))
 		rc = -errno; /* root made it for the fabric's owner */
-	int dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int dir = open(dirpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return errno == ENOTDIR || errno == ELOOP ? -EPERM : -errno;
-	if (rc == 0)
+	if (rc == 0 && owner != (uid_t)-1)
 		rc = check_dir(dir, owner);
+	if (rc == 0)
+		rc = made ? stamp(dir, path) : check_stamp(dir, path);
 	if (rc) {
 		close(dir);
 		return rc;
@@ -86,15 +121,16 @@ int rundir_remove(const char *fabric)
 	int rc = rundir_path(fabric, path, sizeof(path));
 	if (rc)
 		return rc;
-	int dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int dir = rundir_open(fabric, (uid_t)-1, false);
 	if (dir < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return dir == -ENOENT ? 0 : dir;
 	for (uint32_t id = 0; id < MINT_MAX_NODES; id++) {
 		rundir_log_name(id, name, sizeof(name));
 		unlinkat(dir, name, 0);
 		rundir_marker_name(id, name, sizeof(name));
 		unlinkat(dir, name, 0);
 	}
+	unlinkat(dir, STAMP, 0);
 	close(dir);
 	return rmdir(path) == 0 || errno == ENOENT ? 0 : -errno;
 }

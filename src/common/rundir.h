@@ -3,8 +3,10 @@
  * A fabric's run directory, /dev/shm/mint-TAG.d (TAG: netns_fabric_tag):
  * its nodes' logs (nodeN.log) and agent markers (nodeN.agent, held open by
  * node N's agent for its life, so that `mint down` can find it on the
- * host).  Owned by the fabric file's owner, mode 0700: no other user can
- * plant a file, a symlink or a FIFO there.
+ * host), and the stamp "fabric" holding the fabric's path (so a fabric
+ * whose derived names are another's is refused its directory).  Owned by
+ * the fabric file's owner, mode 0700: no other user can plant a file, a
+ * symlink or a FIFO there.
  */
 #ifndef MINT_RUNDIR_H
 #define MINT_RUNDIR_H
@@ -17,10 +19,13 @@
 /* The run directory of fabric FABRIC (a name or path): 0 or -EINVAL. */
 int rundir_path(const char *fabric, char *buf, size_t cap);
 
-/* Open FABRIC's run directory, made (mode 0700, owner OWNER) if it is
- * missing and CREATE: a descriptor, -EPERM if what is there is not a
- * directory of OWNER's that only OWNER may enter (a symlink, another's),
- * or another negative errno. */
+/* Open FABRIC's run directory, made (mode 0700, owner OWNER, stamped
+ * with the fabric's path) if it is missing and CREATE: a descriptor,
+ * -EPERM if what is there is not a directory of OWNER's that only OWNER
+ * may enter (a symlink, another's; OWNER (uid_t)-1: any owner will do),
+ * -EEXIST if its stamp names another fabric (one whose derived names are
+ * the same), -ENOENT if it has no stamp or there is none, or another
+ * negative errno. */
 int rundir_open(const char *fabric, uid_t owner, bool create);
 
 /* File NAME in the run directory DIR, opened for appending (created mode
@@ -33,8 +38,9 @@ int rundir_file(int dir, const char *name);
 void rundir_log_name(uint32_t id, char *buf, size_t cap);
 void rundir_marker_name(uint32_t id, char *buf, size_t cap);
 
-/* Remove FABRIC's run directory: mint's files in it, then it.  0, or
- * -ENOTEMPTY when it holds files mint did not make (they stay). */
+/* Remove FABRIC's run directory (if its stamp names FABRIC): mint's files
+ * in it, then it.  0, -EEXIST when it is another fabric's, or -ENOTEMPTY
+ * when it holds files mint did not make (they stay). */
 int rundir_remove(const char *fabric);
 
 #endif
