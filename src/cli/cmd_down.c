@@ -31,6 +31,7 @@ static int remove_files(const struct cli *c, const char *path, bool *found)
 		cli_warn("%s: left: %s", dir,
 			 rc == -ENOTEMPTY ? "it holds files mint did not make"
 			 : rc == -EEXIST  ? "it is another fabric's (one whose name derives the same)"
+			 : rc == -EBUSY	  ? "it holds another user's node files (root's down removes them)"
 					  : strerror(-rc));
 	if (unlink(path) == 0) {
 		*found = true;

@@ -651,14 +651,16 @@ int cli_stop_nodes(const struct cli *c, uint32_t only, struct cli_stopped *out)
 	int rc = mint_fabric_path(c->fabric, path, sizeof(path));
 	if (rc == 0)
 		rc = fabric_there(c, path);
-	if (rc == 0)
-		rc = stop_agents(c, only, out);
-	else if (rc != -ENOENT) /* namespaces outlive their fabric: still look */
+	if (rc && rc != -ENOENT)
 		return rc;
+	/* Agents and namespaces may outlive the files: still look. */
+	int stop = stop_agents(c, only, out);
 	for (uint32_t id = 0; id < MINT_MAX_NODES; id++)
 		if (only == MINT_MAX_NODES || id == only)
 			out->namespaces += (uint32_t)remove_netns(path, id);
-	return rc == -ENOENT && out->namespaces ? 0 : rc;
+	if (stop)
+		return stop;
+	return rc == -ENOENT && out->agents + out->namespaces ? 0 : rc;
 }
 
 static int node_stop(struct cli *c, int argc, char **argv)

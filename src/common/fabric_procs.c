@@ -2,6 +2,7 @@
 #include "common/fabric_procs.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,45 +18,47 @@
 #include "common/rundir.h"
 #include "mint/fabric.h"
 
-/* The identities that prove a process: the file's and the markers'. */
+/* PATH's identity into ID: by its inode while it is there, else by the
+ * name the kernel shows for a descriptor of it once it is removed. */
+static void identify(struct fabric_procs_file *id, int dir, const char *name, const char *path)
+{
+	struct stat st;
+	id->have = fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	snprintf(id->deleted, sizeof(id->deleted), "%s (deleted)", path);
+}
+
+/* The identities that prove a process: the file's and the markers'.
+ * Markers count only in the run directory stamped as this fabric's. */
 static int read_ids(const char *fabric, struct fabric_procs *fp)
 {
-	char path[256];
+	char path[256], dirpath[128], name[32], marker[200];
 	int rc = mint_fabric_path(fabric, path, sizeof(path));
+	if (rc == 0)
+		rc = rundir_path(fabric, dirpath, sizeof(dirpath));
 	if (rc)
 		return rc;
-	struct stat st;
-	fp->have_file = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
-	fp->dev = st.st_dev;
-	fp->ino = st.st_ino;
-	snprintf(fp->deleted, sizeof(fp->deleted), "%s (deleted)", path);
-	char name[32];
+	identify(&fp->file, AT_FDCWD, path, path);
 	int dir = rundir_open(fabric, (uid_t)-1, false);
-	for (uint32_t id = 0; dir >= 0 && id < MINT_MAX_NODES; id++) {
+	if (dir == -EEXIST)
+		return 0; /* another fabric's: none of its markers is ours */
+	for (uint32_t id = 0; id < MINT_MAX_NODES; id++) {
 		rundir_marker_name(id, name, sizeof(name));
-		fp->marker[id].have = fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-				      S_ISREG(st.st_mode);
-		fp->marker[id].dev = st.st_dev;
-		fp->marker[id].ino = st.st_ino;
+		snprintf(marker, sizeof(marker), "%s/%s", dirpath, name);
+		identify(&fp->marker[id], dir >= 0 ? dir : AT_FDCWD, dir >= 0 ? name : marker, marker);
 	}
 	if (dir >= 0)
 		close(dir);
 	return 0;
 }
 
-/* Is descriptor NAME of the process whose fd directory is FDS the fabric
- * file? */
-static int is_fabric(const struct fabric_procs *fp, int fds, const char *name,
-		     const struct stat *st)
+/* Is the descriptor whose target is ST and whose link reads LINK file ID? */
+static bool is_file(const struct fabric_procs_file *id, const struct stat *st, const char *link)
 {
-	if (fp->have_file)
-		return st->st_dev == fp->dev && st->st_ino == fp->ino;
-	char link[sizeof(fp->deleted)];
-	ssize_t n = readlinkat(fds, name, link, sizeof(link) - 1);
-	if (n < 0)
-		return 0;
-	link[n] = '\0';
-	return strcmp(link, fp->deleted) == 0;
+	if (id->have)
+		return st->st_dev == id->dev && st->st_ino == id->ino;
+	return strcmp(link, id->deleted) == 0;
 }
 
 /* The node whose agent PID is, by its open descriptors, or -1. */
@@ -70,15 +73,18 @@ static int proc_node(const struct fabric_procs *fp, pid_t pid)
 			close(fds);
 		return -1;
 	}
-	int fabric = 0, node = -1;
+	bool fabric = false;
+	int node = -1;
 	for (struct dirent *e; (e = readdir(d));) {
 		struct stat st;
-		if (e->d_name[0] == '.' || fstatat(fds, e->d_name, &st, 0) != 0)
+		char link[sizeof(fp->file.deleted)];
+		ssize_t n = e->d_name[0] == '.' ? -1 : readlinkat(fds, e->d_name, link, sizeof(link) - 1);
+		if (n < 0 || fstatat(fds, e->d_name, &st, 0) != 0)
 			continue;
-		fabric |= is_fabric(fp, fds, e->d_name, &st);
+		link[n] = '\0';
+		fabric |= is_file(&fp->file, &st, link);
 		for (uint32_t id = 0; id < MINT_MAX_NODES && node < 0; id++)
-			if (fp->marker[id].have && st.st_dev == fp->marker[id].dev &&
-			    st.st_ino == fp->marker[id].ino)
+			if (is_file(&fp->marker[id], &st, link))
 				node = (int)id;
 	}
 	closedir(d);

@@ -17,17 +17,14 @@
 #define FABRIC_PROCS_MAX 256
 
 struct fabric_procs {
-	/* What proves it: the file's identity (or, once it is removed, the
-	 * name the kernel shows for it) and each node's marker's. */
-	int have_file;
-	dev_t dev;
-	ino_t ino;
-	char deleted[300];
-	struct {
+	/* What proves it: the fabric file and each node's marker, by their
+	 * identity, or (once removed) by the name the kernel shows for them. */
+	struct fabric_procs_file {
 		int have;
 		dev_t dev;
 		ino_t ino;
-	} marker[MINT_MAX_NODES];
+		char deleted[300];
+	} file, marker[MINT_MAX_NODES];
 	/* The agents found: pid and node. */
 	uint32_t n;
 	pid_t pid[FABRIC_PROCS_MAX];

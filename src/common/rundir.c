@@ -115,6 +115,19 @@ void rundir_marker_name(uint32_t id, char *buf, size_t cap)
 	snprintf(buf, cap, "node%u.agent", id);
 }
 
+/* Remove NAME from DIR unless it is another user's (root's node on a
+ * user's fabric: only root removes its log and marker): 1 if it was left. */
+static int remove_own(int dir, const char *name)
+{
+	struct stat st;
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	if (geteuid() != 0 && st.st_uid != geteuid())
+		return 1;
+	unlinkat(dir, name, 0);
+	return 0;
+}
+
 int rundir_remove(const char *fabric)
 {
 	char path[128], name[32];
@@ -124,13 +137,17 @@ int rundir_remove(const char *fabric)
 	int dir = rundir_open(fabric, (uid_t)-1, false);
 	if (dir < 0)
 		return dir == -ENOENT ? 0 : dir;
+	int others = 0;
 	for (uint32_t id = 0; id < MINT_MAX_NODES; id++) {
 		rundir_log_name(id, name, sizeof(name));
-		unlinkat(dir, name, 0);
+		others |= remove_own(dir, name);
 		rundir_marker_name(id, name, sizeof(name));
-		unlinkat(dir, name, 0);
+		others |= remove_own(dir, name);
 	}
-	unlinkat(dir, STAMP, 0);
+	if (!others)
+		unlinkat(dir, STAMP, 0);
 	close(dir);
+	if (others)
+		return -EBUSY;
 	return rmdir(path) == 0 || errno == ENOENT ? 0 : -errno;
 }

@@ -39,8 +39,9 @@ void rundir_log_name(uint32_t id, char *buf, size_t cap);
 void rundir_marker_name(uint32_t id, char *buf, size_t cap);
 
 /* Remove FABRIC's run directory (if its stamp names FABRIC): mint's files
- * in it, then it.  0, -EEXIST when it is another fabric's, or -ENOTEMPTY
- * when it holds files mint did not make (they stay). */
+ * in it, then it.  0, -EEXIST when it is another fabric's, -EBUSY when
+ * it holds another user's node files (root's, on a user's fabric: they
+ * stay for root), or -ENOTEMPTY when files mint did not make (they stay). */
 int rundir_remove(const char *fabric);
 
 #endif
