@@ -30,7 +30,12 @@ set -u
 FAB=t-$$-cli
 NOFAB=t-$$-none            # never created
 SHM=/dev/shm/t-$$-cli      # prefix of the path-form files of this run
-cleanup_more() { rm -f "$SHM"-*; }
+cleanup_more() {
+	for _f in "$SHM"-version "$SHM"-trunc; do # their run directories too
+		timeout -k 5 30 "$MINT" --fabric "$_f" down >/dev/null 2>&1
+	done
+	rm -f "$SHM"-*
+}
 t_begin
 
 need jq
