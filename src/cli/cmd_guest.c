@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/guest_run.h"
+#include "common/rundir.h"
 #include "mint/guest_abi.h"
 #include "server/ivshmem_server.h"
 
@@ -167,11 +168,7 @@ static int guest_stop(struct cli *c, int argc, char **argv)
 	int st = one_id(c, argc, argv, stop_usage, &id);
 	if (st >= 0)
 		return st;
-	struct mint_fabric *f;
-	if (cli_attach(c, &f))
-		return 1;
-	int rc = guest_stop_qemu(f, id);
-	mint_fabric_detach(f);
+	int rc = guest_stop_node(c, id);
 	if (rc == -ESRCH) {
 		cli_err("node %u: not a running guest", id);
 		return 1;
@@ -190,12 +187,11 @@ static int guest_console(struct cli *c, int argc, char **argv)
 	int st = one_id(c, argc, argv, console_usage, &id);
 	if (st >= 0)
 		return st;
-	struct mint_fabric *f;
-	if (cli_attach(c, &f))
-		return 1;
-	char log[300];
-	cli_log_path(f, id, log, sizeof(log));
-	mint_fabric_detach(f);
+	char dir[128], name[32], log[200];
+	if (rundir_path(c->fabric, dir, sizeof(dir)) != 0)
+		return EXIT_USAGE;
+	rundir_log_name(id, name, sizeof(name));
+	snprintf(log, sizeof(log), "%s/%s", dir, name);
 	FILE *in = fopen(log, "r");
 	if (!in) {
 		cli_err("node %u: no console log %s: %s", id, log, strerror(errno));
