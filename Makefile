@@ -173,15 +173,17 @@ guest-images: tools
 check: deps
 	$(MAKE) all
 	$(MAKE) cross
-	$(MAKE) guest-images
+	$(MAKE) guest-images || echo "mint: no guest images: t_guest says why"
 	MINT_BUILD=$(BUILD) tests/run.sh
 
 demo: deps
-	$(MAKE) tools guest-images
+	$(MAKE) tools
+	$(MAKE) guest-images || echo "mint: no guest images: the demo leaves the guest out"
 	MINT_BUILD=$(BUILD) mk/demo.sh
 
 bench: deps
-	$(MAKE) tools benchbin guest-images
+	$(MAKE) tools benchbin
+	$(MAKE) guest-images || echo "mint: no guest images: the guest benchmark is skipped"
 	MINT_BUILD=$(BUILD) mk/bench.sh
 
 # Every test with 10x the iterations, the whole suite STRESS_ROUNDS times.
