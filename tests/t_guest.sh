@@ -17,7 +17,8 @@
 #  4. `mint exec` into each guest runs on that guest's kernel.
 #  5. Clients of the server that speak garbage or hang are refused
 #     without blocking the guests (pings still work meanwhile).
-#  6. kill -9 of the aarch64 guest's QEMU: seen dead within 1 s; `mint
+#  6. kill -9 of the aarch64 guest's QEMU amid a ping and an exec (both
+#     err out within a bound): seen dead within 1 s; `mint
 #     guest start` of the same id rejoins (epoch + 1) while the others
 #     keep their pids and epochs; pings work again.
 #  7. A guest that cannot reach the fabric in --timeout: stopped, the
@@ -159,7 +160,20 @@ forget "$py"
 # ---- 6. kill -9 of a guest's QEMU, and rejoin ----
 e0=$(node_field 0 epoch) p0=$(node_field 0 pid) e1=$(node_field 1 epoch) p1=$(node_field 1 pid)
 e2=$(node_field 2 epoch)
+# A ping and an exec in flight when the guest dies: both err out, bounded.
+(cd / && exec timeout -k 5 60 "$MINT" --fabric "$FAB" ping 2 -c 100000 -i 0.05 -W 2) >"$TMP/inflight.ping" 2>&1 &
+iping=$!
+(cd / && exec timeout -k 5 60 "$MINT" --fabric "$FAB" exec 2 -- sleep 50) >"$TMP/inflight.exec" 2>&1 &
+iexec=$!
+PIDS="$PIDS $iping $iexec"
+sleep 2
 dead_within 2 "$(node_field 2 pid)"
+for pair in "$iping:ping" "$iexec:exec"; do
+	wait_exit "${pair%%:*}" 15 || fail "${pair#*:} in flight: still running 15 s after the guest died"
+	forget "${pair%%:*}"
+	[ "$rc" -ne 0 ] || fail "${pair#*:} in flight: exit 0 although the guest died"
+	[ "$rc" -ne 124 ] || fail "${pair#*:} in flight: only its timeout ended it"
+done
 gmint guest start 2 --arch aarch64 >"$TMP/g2" 2>&1 || fail "guest 2 rejoin: $(cat "$TMP/g2")"
 AGENTS="$AGENTS $(node_field 2 pid)"
 [ "$(node_field 2 epoch)" = $((e2 + 1)) ] || fail "guest 2 rejoined with epoch $(node_field 2 epoch)"
