@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* mint's ivshmem server (see ivshmem_server.h). */
-#include "ivshmem_server.h"
+#include "server/ivshmem_server.h"
 
 #include <endian.h>
 #include <errno.h>
