@@ -3,6 +3,7 @@
 #ifndef MINT_INTERNAL_H
 #define MINT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -29,6 +30,10 @@ int mint_futex_wake(_Atomic uint32_t *word);
 /* Take the fabric's directory lock (joins, object changes), repairing what
  * a dead holder left: 0 or a negative errno. */
 int mint_dir_lock(struct mint_fabric *f);
+
+/* Has process PID the fabric F's file mapped?  True too when /proc does
+ * not let a caller that is not root look (another user's process). */
+bool mint_pid_maps_fabric(const struct mint_fabric *f, int32_t pid);
 
 /* Copy a NUL-terminated name out of shared memory (never trusting it). */
 void mint_copy_name(char *dst, const char *src, size_t cap);

@@ -25,11 +25,16 @@ static struct mint_obj_entry *dir(struct mint_fabric *f)
 
 /*
  * The directory is read without the lock, as a seqlock: a change makes the
- * generation odd, rewrites entries, and makes it even again.  A reader
- * retries when it saw an odd generation or a different one afterwards; a
- * writer that died mid-change is repaired by whoever recovers the lock.
+ * generation odd, rewrites entries, and makes it even again, all under the
+ * directory lock.  A reader retries when it saw an odd generation or a
+ * different one afterwards, a bounded number of times: entries are checked
+ * one by one anyway, so a read that never got a quiet directory is still
+ * safe, only possibly stale.  A generation that stays odd with nobody
+ * changing the directory (a writer that died mid-change, a peer's stray
+ * write) is made even by whoever can take the lock.
  */
-#define READ_RETRIES 1000
+#define READ_RETRIES 16
+#define ODD_SPINS 64   /* yields before a reader suspects an odd generation */
 
 static _Atomic uint32_t *generation(struct mint_fabric *f)
 {
@@ -51,15 +56,40 @@ static void change_end(struct mint_fabric *f)
 	ast32(generation(f), ald32(generation(f), memory_order_relaxed) + 1, memory_order_release);
 }
 
+/* Under the lock: nobody is changing the directory, so an odd generation
+ * is left over; close it and count it. */
+static void repair_generation(struct mint_fabric *f)
+{
+	if (!(ald32(generation(f), memory_order_relaxed) & 1))
+		return;
+	change_end(f);
+	aadd32(&mint_fabric_hdr(f)->dir_repairs, 1, memory_order_relaxed);
+}
+
+/* A reader that keeps seeing an odd generation: repair it if the lock is
+ * free or its holder dead, else leave it to the holder. */
+static void repair_if_idle(struct mint_fabric *f)
+{
+	struct mint_lock *l = &mint_fabric_hdr(f)->dir_lock;
+	if (mint_lock_try(f, l) < 0)
+		return;
+	repair_generation(f);
+	mint_lock_checked(l);
+	mint_lock_release(f, l);
+}
+
 static uint32_t read_begin(struct mint_fabric *f)
 {
 	uint32_t g = 0;
-	for (int i = 0; i < READ_RETRIES; i++) {
+	for (int i = 0; i <= ODD_SPINS; i++) {
 		/* acquire: pairs with the release store in change_end. */
 		g = ald32(generation(f), memory_order_acquire);
 		if (!(g & 1))
 			break;
-		sched_yield();
+		if (i == ODD_SPINS)
+			repair_if_idle(f);
+		else
+			sched_yield();
 	}
 	return g;
 }
@@ -76,14 +106,15 @@ int mint_dir_lock(struct mint_fabric *f)
 {
 	struct mint_lock *l = &mint_fabric_hdr(f)->dir_lock;
 	int rc = mint_lock_acquire(f, l);
-	if (rc != MINT_LOCK_RECOVERED)
+	if (rc < 0)
 		return rc;
 	/* A dead holder cannot have left a half-made entry (creation
 	 * publishes LIVE in its last store, removal clears it in one store);
-	 * only a generation left odd needs repair. */
-	if (ald32(generation(f), memory_order_relaxed) & 1)
-		change_end(f);
-	mint_lock_checked(l);
+	 * only a generation left odd needs repair, and holding the lock we
+	 * know no change is under way. */
+	repair_generation(f);
+	if (rc == MINT_LOCK_RECOVERED)
+		mint_lock_checked(l);
 	return 0;
 }
 
