@@ -107,6 +107,16 @@ int mint_vni_arm(struct mint_vni *v);
  */
 int mint_vni_reclaim(struct mint_vni *v);
 
+/*
+ * Per-destination mode: how many rings towards this node hold frames whose
+ * head has not moved since the previous call (HEADS keeps the call's
+ * memory, zeroed before the first): a receive stalled by a lost or
+ * suppressed doorbell (a peer overwrote a bell or an armed flag).  The
+ * caller raises MINT_VEC_VNI on itself, whose handler drains them.
+ * Reads only the fabric: any thread may ask.  0 in pool mode.
+ */
+int mint_vni_rx_stalled(const struct mint_vni *v, uint64_t heads[MINT_VNI_MAX_PORTS]);
+
 struct mint_vni_stats {
 	bool up;
 	uint8_t mac[6];

@@ -17,6 +17,7 @@ struct mint_fabric {
 	int fd;
 	uint32_t self;        /* node id or MINT_NODE_NONE */
 	uint32_t self_epoch;
+	uint64_t self_start;  /* the pid_start our join recorded */
 	char path[256];
 	/* The device table, found on first use (dev.c); NULL until then. */
 	struct mint_devtab_hdr *_Atomic devtab;

@@ -685,6 +685,34 @@ int mint_vni_arm(struct mint_vni *v)
 	return again;
 }
 
+/* Ring "vni.SRC-DST"'s header, found through the directory (no state of
+ * V that the dispatcher changes), or NULL. */
+static struct mint_ring_hdr *ring_hdr_of(const struct mint_vni *v, uint32_t src, uint32_t dst)
+{
+	char name[MINT_OBJ_NAME_MAX];
+	struct mint_obj_info info;
+	snprintf(name, sizeof(name), VNI_OBJ ".%u-%u", src, dst);
+	if (mint_obj_find(v->f, name, &info) != 0 || info.type != MINT_OBJ_RING)
+		return NULL;
+	return mint_fabric_at(v->f, info.offset, sizeof(struct mint_ring_hdr));
+}
+
+int mint_vni_rx_stalled(const struct mint_vni *v, uint64_t heads[MINT_VNI_MAX_PORTS])
+{
+	int stalled = 0;
+	for (uint32_t src = 0; !v->pooled && src < MINT_VNI_MAX_PORTS; src++) {
+		struct mint_ring_hdr *h = src == v->self ? NULL : ring_hdr_of(v, src, v->self);
+		/* relaxed: compared with the previous look only; the consumer
+		 * reads the ring with its own ordering. */
+		uint64_t tail = h ? ald64(&h->tail, memory_order_relaxed) : 0;
+		uint64_t head = h ? ald64(&h->head, memory_order_relaxed) : 0;
+		bool waiting = tail != head;
+		stalled += waiting && heads[src] == head + 1;
+		heads[src] = waiting ? head + 1 : 0;
+	}
+	return stalled;
+}
+
 void mint_vni_set_queue_drops(struct mint_vni *v, uint64_t total)
 {
 	struct mint_vni_port *me = my_port(v);
