@@ -32,6 +32,7 @@ struct agent {
 	bool peer_alive[MINT_MAX_NODES];
 	struct dev_watch devs;
 	uint64_t forgeries;  /* times our node entry was overwritten and restored */
+	bool header_healed;  /* the last look rewrote the fabric header */
 	int vni_healed;      /* VNI_HEALED_* of the last look: log each episode once */
 };
 
@@ -129,14 +130,26 @@ static void count_forgery(struct agent *a)
 			  "restored (%llu times)", (unsigned long long)n);
 }
 
+/* The header's constants, as we attached to them: logged once per episode. */
+static void heal_header(struct agent *a)
+{
+	bool healed = mint_fabric_heal(a->f) == 1;
+	if (healed && !a->header_healed)
+		agent_log(a->cfg, "the fabric header was overwritten: restored");
+	a->header_healed = healed;
+}
+
 /* The VNI's periodic look; a repair is logged once per episode. */
 static void watch_vni(struct agent *a)
 {
 	int healed = vni_port_watch(&a->vni);
 	if (healed & ~a->vni_healed & VNI_HEALED_DEV)
-		agent_log(a->cfg, "VNI port's device entry was overwritten: registered again");
+		agent_log(a->cfg, "VNI port's device entry was not as registered (orphaned or "
+			  "overwritten): registered again");
 	if (healed & ~a->vni_healed & VNI_HEALED_KICK)
 		agent_log(a->cfg, "VNI receive stalled (a doorbell lost): raised MINT_VEC_VNI");
+	if (healed & ~a->vni_healed & VNI_HEALED_DIR)
+		agent_log(a->cfg, "the VNI's directory entry was overwritten: written again");
 	a->vni_healed = healed;
 }
 
@@ -158,6 +171,7 @@ static int heartbeat_loop(struct agent *a, const sigset_t *stop_signals)
 			return -ESTALE;
 		if (beat == 1)
 			count_forgery(a);
+		heal_header(a);
 		watch_peers(a);
 		if (a->vni_up)
 			watch_vni(a);

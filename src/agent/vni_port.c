@@ -177,6 +177,8 @@ static int heal(struct vni_port *p)
 	/* relaxed: see on_vni_irq. */
 	atomic_store_explicit(&p->dev, dev, memory_order_relaxed);
 	int healed = rc == 1 ? VNI_HEALED_DEV : rc == 2 ? VNI_HEALED_KICK : 0;
+	if (mint_vni_claim(p->vni) == 1)
+		healed |= VNI_HEALED_DIR;
 	if (mint_vni_rx_stalled(p->vni, p->rx_heads) > 0) {
 		mint_ipi_send(p->f, self, MINT_VEC_VNI);
 		healed |= VNI_HEALED_KICK;

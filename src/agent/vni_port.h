@@ -30,6 +30,7 @@ struct vni_port {
 /* What a vni_port_watch repaired, a bit each. */
 #define VNI_HEALED_DEV 1    /* the port's device entry was registered again */
 #define VNI_HEALED_KICK 2   /* a stalled receive: MINT_VEC_VNI raised */
+#define VNI_HEALED_DIR 4    /* the VNI's directory entry was written again */
 
 /*
  * Create mint0 (in the calling thread's namespace) with the node's MAC and

@@ -891,6 +891,9 @@ int mint_dev_heal(struct mint_fabric *f, uint32_t *id, uint32_t type, const char
 {
 	if (f->self == MINT_NODE_NONE)
 		return -ENOTCONN;
+	struct mint_devtab_hdr *t = table(f);
+	if (t) /* we hold the table: its directory entry is ours to keep */
+		mint_obj_claim(f, DEVTAB_OBJ, MINT_OBJ_DEVTAB, mint_fabric_off(f, t), sizeof(*t));
 	if (!registered_as(f, *id, type, name, vector)) {
 		int rc = mint_dev_register(f, type, name, f->self, vector);
 		if (rc < 0)

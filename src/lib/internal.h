@@ -11,6 +11,9 @@
 #include "mint/fabric.h"
 #include "mint/layout.h"
 
+/* Lines 0 and 1 of the fabric header: written once by `mint up`. */
+#define HDR_CONST_BYTES (2 * MINT_CACHELINE)
+
 struct mint_fabric {
 	uint8_t *base;
 	uint64_t size;
@@ -18,6 +21,9 @@ struct mint_fabric {
 	uint32_t self;        /* node id or MINT_NODE_NONE */
 	uint32_t self_epoch;
 	uint64_t self_start;  /* the pid_start our join recorded */
+	/* The header's constant lines as validated at attach (or written at
+	 * creation): mint_fabric_heal puts them back. */
+	uint8_t hdr_copy[HDR_CONST_BYTES];
 	char path[256];
 	/* The device table, found on first use (dev.c); NULL until then. */
 	struct mint_devtab_hdr *_Atomic devtab;

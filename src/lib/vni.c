@@ -305,7 +305,18 @@ bool mint_vni_peer_up(const struct mint_vni *v, uint32_t id)
 	return id < MINT_VNI_MAX_PORTS && port_state_up(v, id) && port_node_alive(v, id);
 }
 
-/* mint_vni_peer_up for the transmit path: the process check is cached. */
+/* We created ring "vni.SELF-DST" and send into it: its directory entry
+ * is ours to keep (a receiver that starts finds the ring by it). */
+static void claim_tx_ring(struct mint_vni *v, uint32_t dst)
+{
+	char name[MINT_OBJ_NAME_MAX];
+	snprintf(name, sizeof(name), VNI_OBJ ".%u-%u", v->self, dst);
+	mint_obj_claim(v->f, name, MINT_OBJ_RING, mint_fabric_off(v->f, v->peers[dst].tx.hdr),
+		       mint_ring_footprint(v->ring_size));
+}
+
+/* mint_vni_peer_up for the transmit path: the process check is cached,
+ * and done with it, the check of our ring's directory entry. */
 static bool peer_up(struct mint_vni *v, uint32_t dst)
 {
 	struct peer *p = &v->peers[dst];
@@ -315,8 +326,16 @@ static bool peer_up(struct mint_vni *v, uint32_t dst)
 	if (now - p->checked_ns > LIVENESS_EVERY_NS) {
 		p->alive = port_node_alive(v, dst);
 		p->checked_ns = now;
+		if (p->tx_open)
+			claim_tx_ring(v, dst);
 	}
 	return p->alive;
+}
+
+int mint_vni_claim(struct mint_vni *v)
+{
+	return mint_obj_claim(v->f, VNI_OBJ, MINT_OBJ_VNI, mint_fabric_off(v->f, v->hdr),
+			      sizeof(*v->hdr));
 }
 
 static void count_sent(struct mint_vni *v, uint32_t len, uint32_t bell)
