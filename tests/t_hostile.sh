@@ -11,6 +11,8 @@
 #   dirlock     the issue's two writes: the directory lock held by thread
 #               1, and an odd directory generation
 #   armed       the armed flag of device vni.1 cleared
+#   ring-head   the issue's forged head: UDP flows 0 -> 1, node 1's agent
+#               stopped for 0.5 s, ring vni.0-1's head set to its tail
 #   ring-index  lines 1 and 2 of ring vni.0-1 (tail, head, bells, counts)
 #   ring-data   the records of ring vni.0-1
 # During the writes `mint status` answers within 5 s; where the writes
@@ -173,6 +175,22 @@ after_writes dirlock
 say "== armed: device vni.1's armed flag cleared"
 "$SCRIBBLE" "$FILE" put $((DEVTAB + 128 + 256 + 152)) 4 0 || fail "armed: write failed"
 after_writes armed
+
+say "== ring-head: UDP 0 -> 1, node 1 stopped 0.5 s, ring vni.0-1's head := its tail"
+bg_ns 1 30 "$TMP/udp.server" iperf3 -s -1 -B "$(addr 1)" -p 5311
+udp_srv=$bg
+wait_until 5 ns_listening 1 5311 -u || wait_until 5 ns_listening 1 5311 || fail "ring-head: no iperf3 server"
+bg_ns 0 20 "$TMP/udp.client" iperf3 -u -b 200M -c "$(addr 1)" -p 5311 -t 4
+udp_cli=$bg
+sleep 1
+kill -STOP "$pid1"
+sleep 0.5
+tail=$("$SCRIBBLE" "$FILE" get $((RING + 64)) 8) && "$SCRIBBLE" "$FILE" put $((RING + 128)) 8 "$tail" ||
+	fail "ring-head: write failed"
+kill -CONT "$pid1"
+wait_bg "$udp_cli" 20
+stop_bg "$udp_srv"
+after_writes ring-head
 
 attack ring-index "0 2" $((RING + 64)) 128 100 1000
 attack ring-data "0 2" $((RING + 256)) 65536 300 1000
