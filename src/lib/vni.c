@@ -33,6 +33,7 @@ struct peer {
 	bool tx_open, rx_open;
 	bool alive;
 	uint64_t checked_ns;
+	uint32_t epoch; /* the port's epoch at that check */
 };
 
 struct mint_vni {
@@ -374,10 +375,14 @@ static bool peer_up(struct mint_vni *v, uint32_t dst)
 	struct peer *p = &v->peers[dst];
 	if (!port_state_up(v, dst))
 		return false;
+	/* A port attached since the last check (a node that just started)
+	 * is checked at once: its first frames must not be dropped. */
+	uint32_t epoch = rd32(&v->hdr->ports[dst].epoch);
 	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
-	if (now - p->checked_ns > LIVENESS_EVERY_NS) {
+	if (now - p->checked_ns > LIVENESS_EVERY_NS || epoch != p->epoch) {
 		p->alive = port_node_alive(v, dst);
 		p->checked_ns = now;
+		p->epoch = epoch;
 		if (p->tx_open)
 			claim_tx_ring(v, dst);
 	}
