@@ -42,7 +42,7 @@ static struct field fields[] = {
 	F(mint_fabric_hdr, max_objects), F(mint_fabric_hdr, flags), F(mint_fabric_hdr, node_table_off),
 	F(mint_fabric_hdr, objdir_off), F(mint_fabric_hdr, heap_off), F(mint_fabric_hdr, heap_size),
 	F(mint_fabric_hdr, created_ns), F(mint_fabric_hdr, name), F(mint_fabric_hdr, pad1),
-	F(mint_fabric_hdr, dir_lock), F(mint_fabric_hdr, dir_generation), F(mint_fabric_hdr, pad3),
+	F(mint_fabric_hdr, dir_lock), F(mint_fabric_hdr, dir_generation), F(mint_fabric_hdr, dir_repairs),
 	F(mint_fabric_hdr, external_ipis), F(mint_fabric_hdr, pad4), F(mint_fabric_hdr, reserved),
 
 	F(mint_node_entry, state), F(mint_node_entry, id), F(mint_node_entry, epoch),
