@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The parts of the fabric layout (include/mint/layout.h, docs/layout.md)
+ * that mint's guest kernel drivers read and write, in kernel types.  The
+ * user-space header cannot be included here (it needs <stdatomic.h>), so
+ * this is a mirror of it: every offset below is asserted with the same
+ * number layout.h asserts, and tests/t_kdrv_layout.sh compares the two.
+ * All fields are little-endian in the fabric, whatever the guest's order.
+ */
+#ifndef MINT_FABRIC_H
+#define MINT_FABRIC_H
+
+#include <linux/types.h>
+#ifdef __KERNEL__
+#include <linux/stddef.h>
+#else
+#include <stddef.h> /* tests/t_kdrv_layout.sh compiles it in user space */
+#endif
+
+#define MINT_PAGE 4096u
+#define MINT_FABRIC_MAGIC 0x31424146544e494dull
+#define MINT_FABRIC_VERSION 1u
+#define MINT_MAX_NODES 64u
+#define MINT_MAX_OBJECTS 256u
+#define MINT_OBJ_NAME_MAX 64u
+#define MINT_NODE_TABLE_OFF 0x1000ull
+#define MINT_OBJDIR_OFF 0x41000ull
+#define MINT_HEAP_OFF 0x49000ull
+#define MINT_NODE_UP 1u
+#define MINT_OBJ_LIVE 1u
+#define MINT_OBJ_NIC 5u
+
+struct mint_lock {
+	__le64 owner; /* 0 free, else tid | (node + 1) << 32 | epoch << 40 */
+	__le32 recoveries;
+	__le32 flags;
+	__u8 pad[48];
+};
+
+struct mint_fabric_hdr {
+	__le64 magic;
+	__le32 version;
+	__le32 header_size;
+	__le64 size;
+	__u8 pad0[104];
+	struct mint_lock dir_lock; /* line 2 */
+	__le32 dir_generation;     /* line 3: a seqlock over the directory */
+	__u8 pad3[MINT_PAGE - 196];
+};
+
+struct mint_node_entry {
+	__le32 state;
+	__le32 id;
+	__le32 epoch;
+	__le32 pid; /* a guest's: its QEMU's pid on the host */
+	__u8 pad0[176];
+	__le64 heartbeat_ns; /* line 3 */
+	__u8 pad3[56];
+	__le64 pending[4]; /* line 4 */
+	__u8 rest[MINT_PAGE - 288];
+};
+
+struct mint_obj_entry {
+	__le32 state;
+	__le32 type;
+	__le64 offset;
+	__le64 size;
+	__le32 flags;
+	__le32 creator;
+	char name[MINT_OBJ_NAME_MAX];
+	__le64 created_ns;
+	__u8 reserved[24];
+};
+
+/* The emulated NIC ("nic.ID"): e1000 legacy receive, see nic.h. */
+#define MINT_NIC_MAGIC 0x3043494eu
+#define MINT_NIC_VERSION 1u
+#define MINT_NIC_DOWN 0u
+#define MINT_NIC_UP 1u
+#define MINT_VEC_NIC 3u
+#define MINT_NIC_MIN_DESC 8u
+#define MINT_NIC_MAX_DESC 4096u
+#define MINT_NIC_MIN_BUF 256u
+#define MINT_NIC_MAX_BUF 16384u
+#define MINT_NIC_MAX_FRAME 16384u
+#define MINT_NIC_STAT_DD 0x01u
+#define MINT_NIC_STAT_EOP 0x02u
+#define MINT_NIC_STAT_VP 0x08u
+#define MINT_NIC_ICR_RXO 0x40u
+#define MINT_NIC_ICR_RXT0 0x80u
+
+struct mint_nic_desc {
+	__le64 addr;        /* buffer offset in the buffer area: i * buf_size */
+	__le64 status_word; /* len | csum << 16 | status << 32 | errors << 40 | vlan << 48 */
+};
+
+struct mint_nic_hdr {
+	/* line 0: the driver's */
+	__le32 magic;
+	__le32 version;
+	__le32 node;
+	__le32 vector;
+	__le32 ndesc;
+	__le32 buf_size;
+	__le64 desc_off;
+	__le64 buf_off;
+	__u8 mac[6];
+	__u8 pad0[2];
+	__u8 ipv4[4];
+	__le32 prefix_len;
+	__le32 state;
+	__le32 epoch;
+	/* line 1: the device's */
+	__le32 rdh;
+	__le32 pad1;
+	__le64 rx_packets, rx_bytes, overruns, irqs, irqs_masked, last_irq_ns, dev_errors;
+	/* line 2: the driver's */
+	__le32 rdt;
+	__le32 ims;
+	__le64 itr_ns;
+	__le64 drv_packets, drv_bytes, drv_errors, drv_bad, drv_irqs, drv_drops;
+	/* line 3: set by the device, read-to-clear by the driver */
+	__le32 icr;
+	__u8 pad3[60];
+};
+
+_Static_assert(sizeof(struct mint_lock) == 64, "layout.h");
+_Static_assert(sizeof(struct mint_fabric_hdr) == MINT_PAGE, "layout.h");
+_Static_assert(offsetof(struct mint_fabric_hdr, size) == 16, "layout.h");
+_Static_assert(offsetof(struct mint_fabric_hdr, dir_lock) == 128, "layout.h");
+_Static_assert(offsetof(struct mint_fabric_hdr, dir_generation) == 192, "layout.h");
+_Static_assert(sizeof(struct mint_node_entry) == MINT_PAGE, "layout.h");
+_Static_assert(offsetof(struct mint_node_entry, pid) == 12, "layout.h");
+_Static_assert(offsetof(struct mint_node_entry, heartbeat_ns) == 192, "layout.h");
+_Static_assert(offsetof(struct mint_node_entry, pending) == 256, "layout.h");
+_Static_assert(sizeof(struct mint_obj_entry) == 128, "layout.h");
+_Static_assert(offsetof(struct mint_obj_entry, name) == 32, "layout.h");
+_Static_assert(offsetof(struct mint_obj_entry, created_ns) == 96, "layout.h");
+_Static_assert(MINT_OBJDIR_OFF == MINT_NODE_TABLE_OFF + MINT_MAX_NODES * MINT_PAGE, "layout.h");
+_Static_assert(MINT_HEAP_OFF == MINT_OBJDIR_OFF + MINT_MAX_OBJECTS * 128, "layout.h");
+_Static_assert(sizeof(struct mint_nic_desc) == 16, "layout.h");
+_Static_assert(sizeof(struct mint_nic_hdr) == 256, "layout.h");
+_Static_assert(offsetof(struct mint_nic_hdr, mac) == 40, "layout.h");
+_Static_assert(offsetof(struct mint_nic_hdr, state) == 56, "layout.h");
+_Static_assert(offsetof(struct mint_nic_hdr, rdh) == 64, "layout.h");
+_Static_assert(offsetof(struct mint_nic_hdr, last_irq_ns) == 112, "layout.h");
+_Static_assert(offsetof(struct mint_nic_hdr, rdt) == 128, "layout.h");
+_Static_assert(offsetof(struct mint_nic_hdr, itr_ns) == 136, "layout.h");
+_Static_assert(offsetof(struct mint_nic_hdr, drv_packets) == 144, "layout.h");
+_Static_assert(offsetof(struct mint_nic_hdr, drv_drops) == 184, "layout.h");
+_Static_assert(offsetof(struct mint_nic_hdr, icr) == 192, "layout.h");
+
+#endif /* MINT_FABRIC_H */
