@@ -84,7 +84,7 @@ one_arch() {
 	id=$1
 	mint guest start "$id" --arch "$ARCH" >"$TMP/start.$id" 2>&1 ||
 		die "$ARCH: guest start $id: $(cat "$TMP/start.$id")"
-	gexec "$id" 'insmod /lib/mint/mint_nic.ko && ip link set nic0 up' ||
+	gexec "$id" 'insmod /lib/mint/mint_fabric.ko && insmod /lib/mint/mint_nic.ko && ip link set nic0 up' ||
 		die "$ARCH: mint_nic.ko does not load"
 	mint status | grep -q "^nic.$id *up" || fail "$ARCH: mint status shows no ring nic.$id up"
 

@@ -150,4 +150,56 @@ _Static_assert(offsetof(struct mint_nic_hdr, drv_packets) == 144, "layout.h");
 _Static_assert(offsetof(struct mint_nic_hdr, drv_drops) == 184, "layout.h");
 _Static_assert(offsetof(struct mint_nic_hdr, icr) == 192, "layout.h");
 
+#ifdef __KERNEL__
+/* ---- mint_fabric.ko: the fabric as the guest drivers use it ---- */
+
+struct mint_ivshmem;
+
+/* BAR2 as the fabric, with our node id and the epoch we joined with. */
+struct mint_fabric {
+	void *base;
+	u64 size; /* the fabric's, never more than the BAR */
+	u32 node, epoch;
+};
+
+/* LEN bytes at OFF of the fabric, or NULL if any of them is outside it. */
+static inline void *mint_fabric_at(const struct mint_fabric *f, u64 off, u64 len)
+{
+	if (off > f->size || len > f->size - off)
+		return NULL;
+	return f->base + off;
+}
+
+static inline struct mint_fabric_hdr *mint_fabric_hdr(const struct mint_fabric *f)
+{
+	return f->base;
+}
+
+/* Node ID's entry, or NULL for an id out of range. */
+static inline struct mint_node_entry *mint_fabric_node(const struct mint_fabric *f, u32 id)
+{
+	if (id >= MINT_MAX_NODES)
+		return NULL;
+	return mint_fabric_at(f, MINT_NODE_TABLE_OFF + (u64)id * MINT_PAGE, MINT_PAGE);
+}
+
+/* Fill F from the ivshmem device: -ENODEV if BAR2 is not a fabric,
+ * -ENOTCONN if our node's entry is not UP (its agent joins first: the
+ * epoch we take is the one peers check our objects against). */
+int mint_fabric_bind(struct mint_ivshmem *iv, struct mint_fabric *f);
+
+/* Object NAME of TYPE: its offset and size.  -ENOENT, -EPROTO (another
+ * type, or a corrupt entry), -EBUSY (the directory kept changing). */
+int mint_fabric_find(struct mint_fabric *f, const char *name, u32 type, u64 *off, u64 *size);
+
+/* Called on a new object's zeroed memory before it becomes visible. */
+typedef void (*mint_fabric_init_fn)(void *mem, void *arg);
+
+/* Find object NAME, or create it with SIZE bytes and INIT: its offset and
+ * size (an existing object keeps its own: check it).  -EINVAL, -EEXIST
+ * (another type), -EPROTO, -ENOSPC, -ENFILE, -EBUSY (the lock). */
+int mint_fabric_open(struct mint_fabric *f, const char *name, u32 type, u64 size,
+		     mint_fabric_init_fn init, void *arg, u64 *off, u64 *found_size);
+#endif /* __KERNEL__ */
+
 #endif /* MINT_FABRIC_H */

@@ -19,6 +19,8 @@
  *
  * The ivshmem device itself belongs to mint_ivshmem.ko (BAR2 = the fabric,
  * MSI-X vectors, our node id); this driver claims the NIC's vector there.
+ * mint_fabric.ko finds or creates the ring "nic.ID" in the fabric's
+ * directory.
  */
 #include <linux/debugfs.h>
 #include <linux/etherdevice.h>
@@ -47,8 +49,6 @@ static char *ipv4;
 module_param(ipv4, charp, 0444);
 MODULE_PARM_DESC(ipv4, "address published for the injector (default 10.78.0.<id+1>)");
 
-#define DIR_LOCK_TRIES 2000 /* of 0.5-1 ms: a live holder is done long before */
-
 /* Why a packet was not handed on: the counters ethtool -S shows. */
 enum nic_stat {
 	ST_PACKETS,  /* handed to the stack */
@@ -76,9 +76,7 @@ struct mint_nic {
 	struct net_device *netdev;
 	struct napi_struct napi;
 	struct mint_ivshmem *iv;
-	void *fabric;
-	u64 fabric_size;
-	u32 node, epoch;
+	struct mint_fabric f;
 	/* the ring, and our own copy of its geometry: never re-read */
 	struct mint_nic_hdr *hdr;
 	struct mint_nic_desc *desc;
@@ -95,195 +93,6 @@ struct mint_nic {
 	struct dentry *dbg;
 };
 
-/* ---- the fabric: bounds first, always ---- */
-
-/* LEN bytes at OFF of the fabric, or NULL if any of them is outside it. */
-static void *fabric_at(struct mint_nic *n, u64 off, u64 len)
-{
-	if (off > n->fabric_size || len > n->fabric_size - off)
-		return NULL;
-	return n->fabric + off;
-}
-
-static struct mint_fabric_hdr *fabric_hdr(struct mint_nic *n)
-{
-	return (struct mint_fabric_hdr *)n->fabric;
-}
-
-static struct mint_node_entry *node_entry(struct mint_nic *n, u32 id)
-{
-	return fabric_at(n, MINT_NODE_TABLE_OFF + (u64)id * MINT_PAGE, MINT_PAGE);
-}
-
-/* ---- the object directory: find "nic.ID", or create it ---- */
-
-struct obj {
-	u64 off, size;
-	u32 type;
-	bool live;
-	char name[MINT_OBJ_NAME_MAX];
-};
-
-/* Copy entry I out once; is it a live object inside the heap? */
-static bool read_obj(struct mint_nic *n, u32 i, struct obj *o)
-{
-	struct mint_obj_entry *e = fabric_at(n, MINT_OBJDIR_OFF + (u64)i * sizeof(*e), sizeof(*e));
-
-	/* acquire: pairs with the creator's release store of LIVE */
-	o->live = e && le32_to_cpu(smp_load_acquire(&e->state)) == MINT_OBJ_LIVE;
-	if (!o->live)
-		return false;
-	o->type = le32_to_cpu(READ_ONCE(e->type));
-	o->off = le64_to_cpu(READ_ONCE(e->offset));
-	o->size = le64_to_cpu(READ_ONCE(e->size));
-	memcpy(o->name, e->name, sizeof(o->name));
-	o->name[sizeof(o->name) - 1] = 0;
-	return o->off >= MINT_HEAP_OFF && o->off % 64 == 0 && fabric_at(n, o->off, o->size);
-}
-
-/* Index of live object NAME, or -ENOENT (-EPROTO: only a corrupt one). */
-static int find_obj(struct mint_nic *n, const char *name, struct obj *found)
-{
-	int rc = -ENOENT;
-	u32 i;
-
-	for (i = 0; i < MINT_MAX_OBJECTS; i++) {
-		struct obj o;
-		bool ok = read_obj(n, i, &o);
-
-		if (!o.live || strcmp(o.name, name))
-			continue;
-		if (ok) {
-			*found = o;
-			return i;
-		}
-		rc = -EPROTO;
-	}
-	return rc;
-}
-
-/* The lowest 64-byte aligned gap of SIZE bytes in the heap (first fit, as
- * the library's allocator): restart past every object that overlaps. */
-static int find_space(struct mint_nic *n, u64 size, u64 *off)
-{
-	u64 cand = MINT_HEAP_OFF;
-	u32 i, moves = 0;
-
-	for (i = 0; i < MINT_MAX_OBJECTS; i++) {
-		struct obj o;
-
-		if (!read_obj(n, i, &o) || o.off >= cand + size || o.off + o.size <= cand)
-			continue;
-		cand = ALIGN(o.off + o.size, 64);
-		i = -1; /* start over: an earlier object may overlap the new place */
-		if (++moves > MINT_MAX_OBJECTS)
-			return -ENOSPC;
-	}
-	if (!fabric_at(n, cand, size))
-		return -ENOSPC;
-	*off = cand;
-	return 0;
-}
-
-/*
- * The directory lock's owner tag, as the library builds it.  The "thread"
- * is our node's pid as the node table has it (for a guest: its QEMU on the
- * host), because host nodes judge a holder's liveness by that pid.
- */
-static u64 lock_tag(struct mint_nic *n)
-{
-	u32 pid = le32_to_cpu(READ_ONCE(node_entry(n, n->node)->pid));
-
-	return pid | (u64)(n->node + 1) << 32 | (u64)(n->epoch & 0xffffff) << 40;
-}
-
-static int dir_lock(struct mint_nic *n)
-{
-	u64 *owner = (u64 *)&fabric_hdr(n)->dir_lock.owner;
-	u64 tag = cpu_to_le64(lock_tag(n));
-	int i;
-
-	/* cmpxchg is a full barrier: what the last holder wrote is visible.
-	 * A holder that died is recovered by host nodes, not here. */
-	for (i = 0; i < DIR_LOCK_TRIES; i++) {
-		if (cmpxchg64(owner, 0, tag) == 0)
-			return 0;
-		usleep_range(500, 1000);
-	}
-	return -EBUSY;
-}
-
-static void dir_unlock(struct mint_nic *n)
-{
-	smp_store_release((u64 *)&fabric_hdr(n)->dir_lock.owner, 0);
-}
-
-/* The directory's seqlock: odd while entries change (lock-free readers
- * retry). */
-static void dir_change(struct mint_nic *n, bool begin)
-{
-	__le32 *gen = &fabric_hdr(n)->dir_generation;
-	u32 g = le32_to_cpu(READ_ONCE(*gen)) + 1;
-
-	if (begin) {
-		WRITE_ONCE(*gen, cpu_to_le32(g));
-		smp_wmb(); /* odd before any entry store */
-	} else {
-		smp_store_release(gen, cpu_to_le32(g));
-	}
-}
-
-/* Under the lock: a zeroed region, INIT on it, then the entry, LIVE last. */
-static int create_obj(struct mint_nic *n, const char *name, u64 size,
-		      void (*init)(struct mint_nic *, void *), struct obj *o)
-{
-	struct mint_obj_entry *e = NULL;
-	u32 i;
-	int rc;
-
-	for (i = 0; i < MINT_MAX_OBJECTS && !e; i++) {
-		struct mint_obj_entry *s = fabric_at(n, MINT_OBJDIR_OFF + (u64)i * sizeof(*s), sizeof(*s));
-
-		if (s && !READ_ONCE(s->state))
-			e = s;
-	}
-	if (!e)
-		return -ENFILE;
-	rc = find_space(n, size, &o->off);
-	if (rc)
-		return rc;
-	memset(n->fabric + o->off, 0, size);
-	init(n, n->fabric + o->off);
-	dir_change(n, true);
-	memset(e->name, 0, sizeof(e->name));
-	strscpy(e->name, name, sizeof(e->name));
-	WRITE_ONCE(e->type, cpu_to_le32(MINT_OBJ_NIC));
-	WRITE_ONCE(e->offset, cpu_to_le64(o->off));
-	WRITE_ONCE(e->size, cpu_to_le64(size));
-	WRITE_ONCE(e->flags, 0);
-	WRITE_ONCE(e->creator, cpu_to_le32(n->node));
-	WRITE_ONCE(e->created_ns, cpu_to_le64(ktime_get_real_ns()));
-	smp_store_release(&e->state, cpu_to_le32(MINT_OBJ_LIVE));
-	dir_change(n, false);
-	o->size = size;
-	o->type = MINT_OBJ_NIC;
-	return 0;
-}
-
-static int open_obj(struct mint_nic *n, const char *name, u64 size,
-		    void (*init)(struct mint_nic *, void *), struct obj *o)
-{
-	int rc = dir_lock(n);
-
-	if (rc)
-		return rc;
-	rc = find_obj(n, name, o);
-	if (rc == -ENOENT)
-		rc = create_obj(n, name, size, init, o);
-	dir_unlock(n);
-	return rc < 0 ? rc : 0;
-}
-
 /* ---- the ring ---- */
 
 static u64 desc_area(u32 nd)
@@ -296,12 +105,13 @@ static u64 ring_size(struct mint_nic *n)
 	return desc_area(n->ndesc) + (u64)n->ndesc * n->buf_size;
 }
 
-static void nic_init(struct mint_nic *n, void *mem)
+static void nic_init(void *mem, void *arg)
 {
+	struct mint_nic *n = arg;
 	struct mint_nic_hdr *h = mem;
 
 	h->version = cpu_to_le32(MINT_NIC_VERSION);
-	h->node = cpu_to_le32(n->node);
+	h->node = cpu_to_le32(n->f.node);
 	h->vector = cpu_to_le32(MINT_VEC_NIC);
 	h->ndesc = cpu_to_le32(n->ndesc);
 	h->buf_size = cpu_to_le32(n->buf_size);
@@ -311,14 +121,12 @@ static void nic_init(struct mint_nic *n, void *mem)
 }
 
 /* An existing "nic.ID": the geometry we would have made, and room for it. */
-static bool ring_matches(struct mint_nic *n, const struct obj *o)
+static bool ring_matches(struct mint_nic *n, struct mint_nic_hdr *h, u64 size)
 {
-	struct mint_nic_hdr *h = n->fabric + o->off;
-
-	return o->type == MINT_OBJ_NIC && o->size >= ring_size(n) &&
+	return size >= ring_size(n) &&
 	       le32_to_cpu(READ_ONCE(h->magic)) == MINT_NIC_MAGIC &&
 	       le32_to_cpu(READ_ONCE(h->version)) == MINT_NIC_VERSION &&
-	       le32_to_cpu(READ_ONCE(h->node)) == n->node &&
+	       le32_to_cpu(READ_ONCE(h->node)) == n->f.node &&
 	       le32_to_cpu(READ_ONCE(h->vector)) == MINT_VEC_NIC &&
 	       le32_to_cpu(READ_ONCE(h->ndesc)) == n->ndesc &&
 	       le32_to_cpu(READ_ONCE(h->buf_size)) == n->buf_size &&
@@ -342,7 +150,7 @@ static void ring_reset(struct mint_nic *n, const u8 addr[4])
 	memcpy(h->mac, n->netdev->dev_addr, ETH_ALEN);
 	memcpy(h->ipv4, addr, 4);
 	h->prefix_len = cpu_to_le32(24);
-	h->epoch = cpu_to_le32(n->epoch);
+	h->epoch = cpu_to_le32(n->f.epoch);
 	WRITE_ONCE(h->rdh, 0);
 	n->next = 0;
 	n->rdt = n->ndesc - 1;
@@ -728,40 +536,19 @@ static int check_params(void)
 	return 0;
 }
 
-/* Our node's entry must say UP: the injector checks the ring's epoch
- * against the node's, so the guest's agent joins before we load. */
-static int bind_fabric(struct mint_nic *n)
-{
-	u64 bar = mint_ivshmem_size(n->iv), size;
-	struct mint_node_entry *me;
-
-	n->fabric = mint_ivshmem_base(n->iv);
-	n->fabric_size = bar;
-	n->node = mint_ivshmem_id(n->iv);
-	if (bar < MINT_HEAP_OFF || le64_to_cpu(READ_ONCE(fabric_hdr(n)->magic)) != MINT_FABRIC_MAGIC)
-		return -ENODEV;
-	size = le64_to_cpu(READ_ONCE(fabric_hdr(n)->size));
-	n->fabric_size = min_t(u64, size, bar); /* the fabric may be smaller than the BAR */
-	me = n->node < MINT_MAX_NODES ? node_entry(n, n->node) : NULL;
-	if (!me || le32_to_cpu(smp_load_acquire(&me->state)) != MINT_NODE_UP)
-		return -ENOTCONN;
-	n->epoch = le32_to_cpu(READ_ONCE(me->epoch));
-	return 0;
-}
-
 static int attach_ring(struct mint_nic *n, const u8 addr[4])
 {
 	char name[MINT_OBJ_NAME_MAX];
-	struct obj o;
+	u64 off, size;
 	int rc;
 
-	snprintf(name, sizeof(name), "nic.%u", n->node);
-	rc = open_obj(n, name, ring_size(n), nic_init, &o);
+	snprintf(name, sizeof(name), "nic.%u", n->f.node);
+	rc = mint_fabric_open(&n->f, name, MINT_OBJ_NIC, ring_size(n), nic_init, n, &off, &size);
 	if (rc)
 		return rc;
-	if (!ring_matches(n, &o))
+	n->hdr = n->f.base + off;
+	if (!ring_matches(n, n->hdr, size))
 		return -EEXIST; /* another geometry: `mint` must remove it first */
-	n->hdr = n->fabric + o.off;
 	n->desc = (struct mint_nic_desc *)(n->hdr + 1);
 	n->bufs = (u8 *)n->hdr + desc_area(n->ndesc);
 	ring_reset(n, addr);
@@ -785,13 +572,14 @@ static int setup(struct mint_nic *n)
 {
 	u8 mac[ETH_ALEN] = { 0x02, 0x6e, 0, 0, 0, 0 };
 	u8 addr[4];
-	int rc = bind_fabric(n);
+	/* the guest's agent joined before: the ring's epoch is its node's */
+	int rc = mint_fabric_bind(n->iv, &n->f);
 
 	if (rc == 0)
-		rc = parse_addr(n->node, addr);
+		rc = parse_addr(n->f.node, addr);
 	if (rc)
 		return rc;
-	mac[5] = n->node; /* as the agent's user-space driver: 02:6e:00:00:00:ID */
+	mac[5] = n->f.node; /* as the agent's user-space driver: 02:6e:00:00:00:ID */
 	eth_hw_addr_set(n->netdev, mac);
 	n->ndesc = ndesc;
 	n->buf_size = buf_size;
@@ -833,7 +621,7 @@ static int __init mint_nic_init(void)
 	debugfs_create_file("stats", 0444, n->dbg, n, &stats_fops);
 	debugfs_create_file("latency", 0444, n->dbg, n, &latency_fops);
 	the_netdev = dev;
-	netdev_info(dev, "node %u, ring nic.%u: %u descriptors of %u bytes\n", n->node, n->node,
+	netdev_info(dev, "node %u, ring nic.%u: %u descriptors of %u bytes\n", n->f.node, n->f.node,
 		    n->ndesc, n->buf_size);
 	return 0;
 }
@@ -845,7 +633,7 @@ static void __exit mint_nic_exit(void)
 	debugfs_remove_recursive(n->dbg);
 	unregister_netdev(the_netdev);
 	/* down unless the node re-attached it since: then it is not ours */
-	if (le32_to_cpu(READ_ONCE(n->hdr->epoch)) == n->epoch)
+	if (le32_to_cpu(READ_ONCE(n->hdr->epoch)) == n->f.epoch)
 		smp_store_release(&n->hdr->state, cpu_to_le32(MINT_NIC_DOWN));
 	mint_ivshmem_put(n->iv);
 	free_netdev(the_netdev);
