@@ -20,11 +20,16 @@ trap 'rm -rf "$TMP"' EXIT
 # that the drivers use.
 cat >"$TMP/fields" <<'LIST'
 mint_lock owner recoveries flags
-mint_fabric_hdr magic version header_size size dir_lock dir_generation
+mint_fabric_hdr magic version header_size size name dir_lock dir_generation
 mint_node_entry state id epoch pid heartbeat_ns pending
 mint_obj_entry state type offset size flags creator name created_ns
 mint_nic_desc addr status_word
 mint_nic_hdr magic version node vector ndesc buf_size desc_off buf_off mac ipv4 prefix_len state epoch rdh rx_packets rx_bytes overruns irqs irqs_masked last_irq_ns dev_errors rdt ims itr_ns drv_packets drv_bytes drv_errors drv_bad drv_irqs drv_drops icr
+mint_bell sleeping seq
+mint_ring_hdr magic version size max_record prod_node cons_node cons_vector tail space_bell full_events sent_records prod_errors head data_bell recv_records errors
+mint_rec_hdr len type
+mint_vni_port state epoch mac ipv4 prefix_len tx_packets tx_bytes tx_drop_full tx_drop_unknown tx_drop_down tx_drop_error tx_irqs tx_irqs_suppressed rx_packets rx_bytes rx_errors rx_drop_host rx_polls tx_drop_queue tx_drop_pool pool_reclaimed pool_errors
+mint_vni_hdr magic version mode max_ports ring_size vnet_hdr_len mac_base pool_buffers ports
 LIST
 
 # prog HEADER: a C program printing "struct size" and "struct.field offset".

@@ -42,7 +42,9 @@ struct mint_fabric_hdr {
 	__le32 version;
 	__le32 header_size;
 	__le64 size;
-	__u8 pad0[104];
+	__u8 pad0[56];
+	char name[32];
+	__u8 pad1[16];
 	struct mint_lock dir_lock; /* line 2 */
 	__le32 dir_generation;     /* line 3: a seqlock over the directory */
 	__u8 pad3[MINT_PAGE - 196];
@@ -124,9 +126,91 @@ struct mint_nic_hdr {
 	__u8 pad3[60];
 };
 
+/* A doorbell word pair (struct mint_bell): who sleeps, and the futex word. */
+#define MINT_BELL_AWAKE 0u
+#define MINT_BELL_FUTEX 1u
+#define MINT_BELL_IRQ 2u
+struct mint_bell {
+	__le32 sleeping;
+	__le32 seq;
+};
+
+/* A record ring (ring.h): a header of four lines, then `size` bytes. */
+#define MINT_OBJ_RING 2u
+#define MINT_RING_MAGIC 0x474e4952u
+#define MINT_RING_VERSION 1u
+#define MINT_RING_ALIGN 8u
+#define MINT_REC_FRAME 1u
+#define MINT_REC_PAD 0xffffff00u
+struct mint_ring_hdr {
+	__le32 magic;
+	__le32 version;
+	__le64 size;
+	__le32 max_record;
+	__le32 prod_node;
+	__le32 cons_node;
+	__le32 cons_vector;
+	__u8 pad0[32];
+	__le64 tail; /* line 1: the producer's */
+	struct mint_bell space_bell;
+	__le64 full_events, sent_records, prod_errors;
+	__u8 pad1[24];
+	__le64 head; /* line 2: the consumer's */
+	struct mint_bell data_bell;
+	__le64 recv_records, errors;
+	__u8 pad2[32];
+	__u8 pad3[64];
+};
+struct mint_rec_hdr {
+	__le32 len;
+	__le32 type;
+};
+
+/* The VNI (vni.h): object "vni", a port per node id below 16. */
+#define MINT_OBJ_VNI 4u
+#define MINT_VNI_MAX_PORTS 16u
+#define MINT_VNI_MAGIC 0x30494e56u
+#define MINT_VNI_VERSION 1u
+#define MINT_VNI_PER_DEST 1u
+#define MINT_VNI_VNET_HDR 10u
+#define MINT_VNI_FRAME_MAX (MINT_VNI_VNET_HDR + 65536u + 64u)
+#define MINT_VNI_DOWN 0u
+#define MINT_VNI_UP 1u
+#define MINT_VEC_VNI 2u
+struct mint_vni_port {
+	__le32 state;
+	__le32 epoch;
+	__u8 mac[6];
+	__u8 pad0[2];
+	__u8 ipv4[4];
+	__le32 prefix_len;
+	__u8 pad0b[40];
+	/* line 1: transmit counters; line 2: receive counters (the port's) */
+	__le64 tx_packets, tx_bytes, tx_drop_full, tx_drop_unknown, tx_drop_down, tx_drop_error;
+	__le64 tx_irqs, tx_irqs_suppressed;
+	__le64 rx_packets, rx_bytes, rx_errors, rx_drop_host, rx_polls, tx_drop_queue;
+	__le64 tx_drop_pool, pool_reclaimed;
+	__le64 pool_errors;
+	__u8 reserved[56];
+};
+struct mint_vni_hdr {
+	__le32 magic;
+	__le32 version;
+	__le32 mode;
+	__le32 max_ports;
+	__le64 ring_size;
+	__le32 vnet_hdr_len;
+	__u8 mac_base[6];
+	__u8 pad[2];
+	__le32 pool_buffers;
+	__u8 pad2[24];
+	struct mint_vni_port ports[MINT_VNI_MAX_PORTS];
+};
+
 _Static_assert(sizeof(struct mint_lock) == 64, "layout.h");
 _Static_assert(sizeof(struct mint_fabric_hdr) == MINT_PAGE, "layout.h");
 _Static_assert(offsetof(struct mint_fabric_hdr, size) == 16, "layout.h");
+_Static_assert(offsetof(struct mint_fabric_hdr, name) == 80, "layout.h");
 _Static_assert(offsetof(struct mint_fabric_hdr, dir_lock) == 128, "layout.h");
 _Static_assert(offsetof(struct mint_fabric_hdr, dir_generation) == 192, "layout.h");
 _Static_assert(sizeof(struct mint_node_entry) == MINT_PAGE, "layout.h");
@@ -149,6 +233,17 @@ _Static_assert(offsetof(struct mint_nic_hdr, itr_ns) == 136, "layout.h");
 _Static_assert(offsetof(struct mint_nic_hdr, drv_packets) == 144, "layout.h");
 _Static_assert(offsetof(struct mint_nic_hdr, drv_drops) == 184, "layout.h");
 _Static_assert(offsetof(struct mint_nic_hdr, icr) == 192, "layout.h");
+
+_Static_assert(sizeof(struct mint_ring_hdr) == 256, "layout.h");
+_Static_assert(offsetof(struct mint_ring_hdr, tail) == 64, "layout.h");
+_Static_assert(offsetof(struct mint_ring_hdr, head) == 128, "layout.h");
+_Static_assert(offsetof(struct mint_ring_hdr, errors) == 152, "layout.h");
+_Static_assert(sizeof(struct mint_vni_port) == 256, "layout.h");
+_Static_assert(offsetof(struct mint_vni_port, tx_packets) == 64, "layout.h");
+_Static_assert(offsetof(struct mint_vni_port, rx_packets) == 128, "layout.h");
+_Static_assert(offsetof(struct mint_vni_port, pool_errors) == 192, "layout.h");
+_Static_assert(offsetof(struct mint_vni_hdr, mac_base) == 28, "layout.h");
+_Static_assert(offsetof(struct mint_vni_hdr, ports) == 64, "layout.h");
 
 #ifdef __KERNEL__
 /* ---- mint_fabric.ko: the fabric as the guest drivers use it ---- */
