@@ -25,17 +25,28 @@ endif
 BUILD ?= build
 
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc/lib \
-	-pthread -fPIC $(SANFLAGS) $(CROSSFLAGS) $(CFLAGS)
+# -MMD -MP: each object's header dependencies are written beside it
+# (.d files, included below), so a changed header rebuilds what uses it.
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
+	-pthread -fPIC -MMD -MP $(SANFLAGS) $(CROSSFLAGS) $(CFLAGS)
+# The library sees its private headers and exports only what
+# src/lib/libmint.map lists; everything else sees include/ and, for the
+# tools, src/ (includes name their folder: "agent/agent.h").
+LIB_CFLAGS := $(BASE_CFLAGS) -Isrc/lib -fvisibility=hidden
+TOOL_CFLAGS := $(BASE_CFLAGS) -Isrc
 LDLIBS := -pthread -latomic -lm
 ALL_LDFLAGS := $(SANFLAGS) $(if $(STATIC),-static) $(LDFLAGS)
 
 LIB_SRC := $(wildcard src/lib/*.c)
-LIB_OBJ := $(LIB_SRC:src/lib/%.c=$(BUILD)/lib/%.o)
-TOOL_SRC := $(wildcard src/tools/*.c)
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+LIB_MAP := src/lib/libmint.map
+COMMON_SRC := $(wildcard src/common/*.c)
+AGENT_SRC := $(wildcard src/agent/*.c)
+INJECT_SRC := $(wildcard src/inject/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
 # `mint capture` and `mint inject --pcap` need libpcap: native builds
 # compile against libpcap-dev's headers and dlopen() the library on first
-# use (src/tools/pcap_lazy.c), so no other command pays for loading it;
+# use (src/common/pcap_lazy.c), so no other command pays for loading it;
 # the static cross builds (no libpcap for them) leave capture out.
 # WITH_PCAP=0 builds without it natively too.
 ifneq ($(CROSS),)
@@ -43,12 +54,18 @@ ifneq ($(CROSS),)
 endif
 WITH_PCAP ?= 1
 ifeq ($(WITH_PCAP),1)
-  TOOL_CFLAGS := -DMINT_WITH_PCAP
+  TOOL_CFLAGS += -DMINT_WITH_PCAP
   TOOL_LDLIBS := -ldl
 else
-  TOOL_SRC := $(filter-out src/tools/cmd_capture.c src/tools/pcap_lazy.c,$(TOOL_SRC))
+  COMMON_SRC := $(filter-out src/common/pcap_lazy.c,$(COMMON_SRC))
+  CLI_SRC := $(filter-out src/cli/cmd_capture.c,$(CLI_SRC))
 endif
-TOOL_OBJ := $(TOOL_SRC:src/tools/%.c=$(BUILD)/tools/%.o)
+# The tools' layers, each an internal static archive: the command line
+# links all of them, tests and benchmarks link what they use.
+COMMON_A := $(BUILD)/libmint-common.a
+AGENT_A := $(BUILD)/libmint-agent.a
+INJECT_A := $(BUILD)/libmint-inject.a
+CLI_OBJ := $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HELPER_SRC := $(wildcard tests/helper_*.c)
@@ -57,55 +74,67 @@ EXAMPLE_SRC := $(wildcard examples/*.c)
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.o)
-LIB_HEADERS := $(wildcard include/mint/*.h) $(wildcard src/lib/*.h)
-HEADERS := $(LIB_HEADERS) $(wildcard src/tools/*.h)
+DEV_BENCH := $(BUILD)/mint-dev-bench
 
-.PHONY: all lib tools tests benchbin examples check demo bench stress fuzz deps install uninstall clean cross
+.PHONY: all lib tools tests benchbin examples check demo bench stress fuzz deps install uninstall \
+	clean cross
 
 all: lib tools tests benchbin examples
 lib: $(BUILD)/libmint.a $(BUILD)/libmint.so.$(VERSION)
 tools: $(BUILD)/mint
 tests: $(TEST_BIN)
-benchbin: $(BUILD)/mint-bench $(BUILD)/nic-bench
+benchbin: $(BUILD)/mint-bench $(BUILD)/nic-bench $(DEV_BENCH)
 examples: $(EXAMPLE_BIN)
 
-$(BUILD)/lib/%.o: src/lib/%.c $(LIB_HEADERS)
+$(BUILD)/lib/%.o: src/lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
-$(BUILD)/tools/%.o: src/tools/%.c $(HEADERS)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+$(BUILD)/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Isrc/tools -c $< -o $@
-$(BUILD)/bench/%.o: bench/%.c $(LIB_HEADERS)
+	$(CC) $(TOOL_CFLAGS) -c $< -o $@
+$(BUILD)/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -c $< -o $@
 
 $(BUILD)/libmint.a: $(LIB_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
-$(BUILD)/libmint.so.$(VERSION): $(LIB_OBJ)
-	$(CC) $(SANFLAGS) -shared -Wl,-soname,libmint.so.$(SOVERSION) -o $@ $^ $(LDLIBS)
+$(BUILD)/libmint.so.$(VERSION): $(LIB_OBJ) $(LIB_MAP)
+	$(CC) $(SANFLAGS) -shared -Wl,-soname,libmint.so.$(SOVERSION) \
+		-Wl,--version-script=$(LIB_MAP) -o $@ $(LIB_OBJ) $(LDLIBS)
 	ln -sf libmint.so.$(VERSION) $(BUILD)/libmint.so.$(SOVERSION)
 	ln -sf libmint.so.$(VERSION) $(BUILD)/libmint.so
+$(COMMON_A): $(COMMON_SRC:src/%.c=$(BUILD)/%.o)
+$(AGENT_A): $(AGENT_SRC:src/%.c=$(BUILD)/%.o)
+$(INJECT_A): $(INJECT_SRC:src/%.c=$(BUILD)/%.o)
+$(COMMON_A) $(AGENT_A) $(INJECT_A):
+	rm -f $@
+	$(AR) rcs $@ $^
 
-$(BUILD)/mint: $(TOOL_OBJ) $(BUILD)/libmint.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libmint.a $(TOOL_LDLIBS) $(LDLIBS)
+$(BUILD)/mint: $(CLI_OBJ) $(INJECT_A) $(AGENT_A) $(COMMON_A) $(BUILD)/libmint.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
 $(BUILD)/mint-bench: $(BENCH_OBJ) $(BUILD)/libmint.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJ) $(BUILD)/libmint.a $(LDLIBS)
-$(BUILD)/nic-bench: bench/nic/nic-bench.c $(BUILD)/libmint.a $(LIB_HEADERS)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
-# t_dev's host-interface helper links the tool's own objects.
-HOSTIF_OBJ := $(BUILD)/tools/hostif.o $(BUILD)/tools/hostif_irq.o $(BUILD)/tools/netns.o
-$(BUILD)/tests/helper_hostif: tests/helper_hostif.c $(HOSTIF_OBJ) $(BUILD)/libmint.a
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests -Isrc/tools -o $@ $< $(HOSTIF_OBJ) $(BUILD)/libmint.a $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/nic-bench: bench/nic/nic-bench.c $(BUILD)/libmint.a
+	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(DEV_BENCH): bench/dev/dev-bench.c $(BUILD)/libmint.a
+	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libmint.a $(LIB_HEADERS)
+# Tests link the layers they exercise; a test of the library's internals
+# says so in its first comment and includes src/lib itself.
+$(BUILD)/tests/helper_hostif: tests/helper_hostif.c $(COMMON_A) $(BUILD)/libmint.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
+	$(CC) $(TOOL_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libmint.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $^ $(LDLIBS)
 
 # Examples build as a user's program would: <mint/...> from include/.
-$(BUILD)/examples/%: examples/%.c $(BUILD)/libmint.a $(LIB_HEADERS)
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libmint.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmint.a $(LDLIBS)
+	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # The other architectures of the cross-architecture test (static, run under
 # qemu-user-static).
@@ -170,10 +199,3 @@ clean:
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) mk/fuzz.sh
-
-# The device table's benchmark (bench/dev/): its own program, run by
-# mk/bench.sh after mint-bench.
-DEV_BENCH := $(BUILD)/mint-dev-bench
-benchbin: $(DEV_BENCH)
-$(DEV_BENCH): bench/dev/dev-bench.c $(BUILD)/libmint.a $(LIB_HEADERS)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmint.a $(LDLIBS)

@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "mint/clock.h"
 #include "mint/mint.h"
 
 #define NS_PER_S 1000000000ull

@@ -6,15 +6,15 @@
  *
  * opens an exec channel to node ID and sends, by MODE:
  *   badtype    a first record of an unknown type;
- *   badstart   an EXEC_START whose counts do not match its strings;
+ *   badstart   an MINT_EXEC_START whose counts do not match its strings;
  *   oversize   a first record of 200 KiB (the server takes 128 KiB);
- *   midsession a good EXEC_START (sleep 30, as root, in /), then a record
+ *   midsession a good MINT_EXEC_START (sleep 30, as root, in /), then a record
  *              of an unknown type in the middle of the session;
  *   midbig     the same, then an input record of 200 KiB (the largest
  *              allowed is 128 KiB);
  *   badsig     a signal channel holding a record of an unknown type, then
- *              a good EXEC_START.
- * It expects an EXEC_ERROR of kind EXEC_ERR_PROTOCOL within 5 s and the
+ *              a good MINT_EXEC_START.
+ * It expects an MINT_EXEC_ERROR of kind MINT_EXEC_ERR_PROTOCOL within 5 s and the
  * channel (and the signal channel, if any) removed by the server within
  * 3 s more; then it prints
  * "cut: MESSAGE" and exits 0, or prints "error: ..." and exits 1.
@@ -27,8 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/tools/exec_proto.h"
-#include "le.h"
+#include "mint/proto.h"
+#include "mint/endian.h"
 #include "mint/mint.h"
 
 static int fail(const char *what, int rc)
@@ -41,9 +41,9 @@ static int fail(const char *what, int rc)
 static uint32_t good_start(uint8_t *rec, int bad)
 {
 	static const char strings[] = "/\0sleep\0" "30";
-	struct exec_start h = {le32(EXEC_VERSION), 0, 0, 0, le32(bad ? 3 : 2), 0, 0, 0,
-			       (int32_t)le32((uint32_t)getpid()), 0,
-			       le64(mint_pid_start((int32_t)getpid()))};
+	struct mint_exec_start h = {mint_le32(MINT_EXEC_VERSION), 0, 0, 0, mint_le32(bad ? 3 : 2), 0, 0, 0,
+			       (int32_t)mint_le32((uint32_t)getpid()), 0,
+			       mint_le64(mint_pid_start((int32_t)getpid()))};
 	memcpy(rec, &h, sizeof(h));
 	memcpy(rec + sizeof(h), strings, sizeof(strings));
 	return (uint32_t)(sizeof(h) + sizeof(strings));
@@ -76,16 +76,16 @@ int main(int argc, char **argv)
 	uint32_t id = (uint32_t)atoi(argv[2]);
 	const char *mode = argv[3];
 	char name[MINT_OBJ_NAME_MAX];
-	snprintf(name, sizeof(name), EXEC_PREFIX "peer.%d", (int)getpid());
+	snprintf(name, sizeof(name), MINT_EXEC_PREFIX "peer.%d", (int)getpid());
 	char sig[MINT_OBJ_NAME_MAX];
-	snprintf(sig, sizeof(sig), EXEC_SIG_PREFIX "peer.%d", (int)getpid());
+	snprintf(sig, sizeof(sig), MINT_EXEC_SIG_PREFIX "peer.%d", (int)getpid());
 	struct mint_channel ch;
 	if (strcmp(mode, "badsig") == 0) {
-		rc = mint_channel_open(f, sig, MINT_NODE_NONE, id, EXEC_SIG_RING_SIZE, MINT_SIDE_A, &ch);
+		rc = mint_channel_open(f, sig, MINT_NODE_NONE, id, MINT_EXEC_SIG_RING_SIZE, MINT_SIDE_A, &ch);
 		if (rc != 1 || (rc = mint_ring_send(&ch.tx, "junk", 4, 99)) != 0)
 			return fail("signal channel", rc);
 	}
-	rc = mint_channel_open(f, name, MINT_NODE_NONE, id, EXEC_RING_SIZE, MINT_SIDE_A, &ch);
+	rc = mint_channel_open(f, name, MINT_NODE_NONE, id, MINT_EXEC_RING_SIZE, MINT_SIDE_A, &ch);
 	if (rc != 1)
 		return fail("channel", rc);
 	static uint8_t rec[200 * 1024];
@@ -93,25 +93,25 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "badtype") == 0)
 		rc = mint_ring_send(&ch.tx, rec, len, 99);
 	else if (strcmp(mode, "oversize") == 0)
-		rc = mint_ring_send(&ch.tx, rec, sizeof(rec), EXEC_START);
+		rc = mint_ring_send(&ch.tx, rec, sizeof(rec), MINT_EXEC_START);
 	else
-		rc = mint_ring_send(&ch.tx, rec, len, EXEC_START);
+		rc = mint_ring_send(&ch.tx, rec, len, MINT_EXEC_START);
 	bool big = strcmp(mode, "midbig") == 0;
 	if (rc == 0 && (big || strcmp(mode, "midsession") == 0)) {
 		struct timespec ts = {0, 200000000}; /* the command is running */
 		nanosleep(&ts, NULL);
-		rc = big ? mint_ring_send(&ch.tx, rec, sizeof(rec), EXEC_STDIN)
+		rc = big ? mint_ring_send(&ch.tx, rec, sizeof(rec), MINT_EXEC_STDIN)
 			 : mint_ring_send(&ch.tx, "junk", 4, 77);
 	}
 	if (rc)
 		return fail("send", rc);
 	uint32_t type;
 	int n = mint_ring_recv_wait(&ch.rx, rec, sizeof(rec), &type, 5000);
-	if (n < 4 || type != EXEC_ERROR)
+	if (n < 4 || type != MINT_EXEC_ERROR)
 		return fail("no error record", n < 0 ? n : 0);
 	uint32_t kind;
 	memcpy(&kind, rec, 4);
-	if (le32(kind) != EXEC_ERR_PROTOCOL)
+	if (mint_le32(kind) != MINT_EXEC_ERR_PROTOCOL)
 		return fail("error kind", 0);
 	if ((rc = removed(f, name)) != 0 || (rc = removed(f, sig)) != 0)
 		return fail("channel not removed", rc);

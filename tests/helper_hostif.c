@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * t_dev's window on the tool's host-interface code (src/tools/hostif*.c),
+ * t_dev's window on the tool's host-interface code (src/common/hostif*.c),
  * for what no veth can show: hardware interrupts.
  *   helper_hostif irqs IFNAME          print IFNAME's interrupts, one line
  *   helper_hostif point IFNAME CORE... point them at the CORES; print how
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hostif.h"
+#include "common/hostif.h"
 #include "mint/mint.h"
 
 static int usage(void)

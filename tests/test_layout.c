@@ -50,10 +50,21 @@ static struct field fields[] = {
 	F(mint_node_entry, arch), F(mint_node_entry, mode), F(mint_node_entry, flags),
 	F(mint_node_entry, pad2), F(mint_node_entry, pad2b), F(mint_node_entry, heartbeat_ns),
 	F(mint_node_entry, pad3), F(mint_node_entry, pending), F(mint_node_entry, bell),
+	F(mint_node_entry, kvec_mask), F(mint_node_entry, kpending), F(mint_node_entry, kseq),
 	F(mint_node_entry, pad4), F(mint_node_entry, pad5), F(mint_node_entry, ipi_sent),
 	F(mint_node_entry, wakes_sent), F(mint_node_entry, wakes_suppressed), F(mint_node_entry, pad6),
 	F(mint_node_entry, sleeps), F(mint_node_entry, spurious), F(mint_node_entry, dispatch_passes),
-	F(mint_node_entry, pad7), F(mint_node_entry, handled), F(mint_node_entry, reserved),
+	F(mint_node_entry, pad7), F(mint_node_entry, handled), F(mint_node_entry, guest),
+	F(mint_node_entry, reserved),
+
+	F(mint_guest_area, magic), F(mint_guest_area, version), F(mint_guest_area, qemu_pid),
+	F(mint_guest_area, arch), F(mint_guest_area, qemu_start), F(mint_guest_area, start_ns),
+	F(mint_guest_area, pad0), F(mint_guest_area, kernel), F(mint_guest_area, wake_tail),
+	F(mint_guest_area, wake_full), F(mint_guest_area, pad2), F(mint_guest_area, wakes_done),
+	F(mint_guest_area, wakes_bad), F(mint_guest_area, irqs_sent), F(mint_guest_area, pad3),
+	F(mint_guest_area, wake),
+
+	F(mint_wake_slot, seq), F(mint_wake_slot, off),
 
 	F(mint_obj_entry, state), F(mint_obj_entry, type), F(mint_obj_entry, offset),
 	F(mint_obj_entry, size), F(mint_obj_entry, flags), F(mint_obj_entry, creator),
@@ -143,6 +154,8 @@ static struct stinfo structs[] = {
 	{"mint_lock", sizeof(struct mint_lock), 0, 0},
 	{"mint_fabric_hdr", sizeof(struct mint_fabric_hdr), 0, 0},
 	{"mint_node_entry", sizeof(struct mint_node_entry), 0, 0},
+	{"mint_guest_area", sizeof(struct mint_guest_area), 0, 0},
+	{"mint_wake_slot", sizeof(struct mint_wake_slot), 0, 0},
 	{"mint_obj_entry", sizeof(struct mint_obj_entry), 0, 0},
 	{"mint_ring_hdr", sizeof(struct mint_ring_hdr), 0, 0},
 	{"mint_rec_hdr", sizeof(struct mint_rec_hdr), 0, 0},
@@ -192,6 +205,8 @@ static struct constant constants[] = {
 	C(MINT_NIC_STAT_TCPCS), C(MINT_NIC_STAT_IPCS), C(MINT_NIC_ERR_CE), C(MINT_NIC_ERR_SE),
 	C(MINT_NIC_ERR_SEQ), C(MINT_NIC_ERR_CXE), C(MINT_NIC_ERR_TCPE), C(MINT_NIC_ERR_IPE),
 	C(MINT_NIC_ERR_RXE), C(MINT_NIC_ICR_RXDMT0), C(MINT_NIC_ICR_RXO), C(MINT_NIC_ICR_RXT0),
+	C(MINT_GUEST_MAGIC), C(MINT_GUEST_VERSION), C(MINT_GUEST_WAKE_SLOTS),
+	C(MINT_GUEST_KERNEL_MAX), C(MINT_NODE_GUEST),
 };
 #define NCONST (sizeof(constants) / sizeof(constants[0]))
 

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "mint/clock.h"
 #include "mint/mint.h"
 
 #define BATCH 32u

@@ -7,6 +7,9 @@
 
 #include "mint/fabric.h"
 #include "mint/ring.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 enum mint_channel_side { MINT_SIDE_A = 0, MINT_SIDE_B = 1 };
 
@@ -36,5 +39,7 @@ int mint_channel_open_at(struct mint_fabric *f, uint64_t off, enum mint_channel_
 
 /* Remove channel NAME from the fabric. */
 int mint_channel_remove(struct mint_fabric *f, const char *name);
+
+MINT_END_DECLS
 
 #endif

@@ -21,6 +21,9 @@
 #include <stdint.h>
 
 #include "mint/fabric.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 #define MINT_VEC_DEV 4u /* "a device of yours was attached, detached, or changed link" */
 
@@ -138,5 +141,7 @@ int mint_dev_list(struct mint_fabric *f, struct mint_dev_info *infos, int cap);
 
 /* The table's change count: a node compares it to spot changes. */
 uint32_t mint_dev_generation(struct mint_fabric *f);
+
+MINT_END_DECLS
 
 #endif

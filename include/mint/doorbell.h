@@ -7,6 +7,9 @@
 
 #include "mint/fabric.h"
 #include "mint/node.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 /* Vectors below 32 are mint's own. */
 #define MINT_VEC_KICK 0u     /* no-op: wakes the dispatcher */
@@ -71,5 +74,7 @@ int mint_irq_stats(struct mint_fabric *f, uint32_t node, struct mint_irq_stats *
 
 /* Doorbells sent by processes that are not nodes (tools). */
 uint64_t mint_irq_external(struct mint_fabric *f);
+
+MINT_END_DECLS
 
 #endif

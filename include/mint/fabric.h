@@ -5,8 +5,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "mint/layout.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 #define MINT_DEFAULT_FABRIC "mint"
 #define MINT_DEFAULT_SIZE (64ull << 20)
@@ -63,7 +67,13 @@ void *mint_fabric_at(const struct mint_fabric *f, uint64_t off, uint64_t len);
 /* The inverse: offset of a pointer inside the fabric. */
 uint64_t mint_fabric_off(const struct mint_fabric *f, const void *p);
 
+/* fstat of the file this handle has mapped (not of whatever its path
+ * names now: the path may have been replaced since).  0 or -errno. */
+int mint_fabric_stat(const struct mint_fabric *f, struct stat *st);
+
 /* This process's identity on the fabric: its node id, or MINT_NODE_NONE. */
 uint32_t mint_fabric_self(const struct mint_fabric *f);
+
+MINT_END_DECLS
 
 #endif

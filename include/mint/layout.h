@@ -12,9 +12,11 @@
 #ifndef MINT_LAYOUT_H
 #define MINT_LAYOUT_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 #define MINT_CACHELINE 64u
 #define MINT_PAGE 4096u
@@ -35,8 +37,8 @@
  * word the waker bumps so a sleeper that raced with it never misses a wake.
  */
 struct mint_bell {
-	_Atomic uint32_t sleeping; /* MINT_BELL_AWAKE / _FUTEX / _IRQ */
-	_Atomic uint32_t seq;
+	MINT_ATOMIC(uint32_t) sleeping; /* MINT_BELL_AWAKE / _FUTEX / _IRQ */
+	MINT_ATOMIC(uint32_t) seq;
 };
 #define MINT_BELL_AWAKE 0u
 #define MINT_BELL_FUTEX 1u /* waiter sleeps on seq: wake with futex */
@@ -51,9 +53,9 @@ struct mint_bell {
  * takes the lock over and sets MINT_LOCK_NEEDS_CHECK in `flags`.
  */
 struct mint_lock {
-	_Atomic uint64_t owner;
-	_Atomic uint32_t recoveries;
-	_Atomic uint32_t flags;
+	MINT_ATOMIC(uint64_t) owner;
+	MINT_ATOMIC(uint32_t) recoveries;
+	MINT_ATOMIC(uint32_t) flags;
 	uint8_t pad[48];
 };
 #define MINT_LOCK_NEEDS_CHECK 1u
@@ -79,20 +81,67 @@ struct mint_fabric_hdr {
 	/* line 2: guards the object directory and node joins */
 	struct mint_lock dir_lock;
 	/* line 3 */
-	_Atomic uint32_t dir_generation; /* bumped on every directory change */
+	MINT_ATOMIC(uint32_t) dir_generation; /* bumped on every directory change */
 	uint32_t pad3;
-	_Atomic uint64_t external_ipis;  /* doorbells sent by non-node tools */
+	MINT_ATOMIC(uint64_t) external_ipis;  /* doorbells sent by non-node tools */
 	uint8_t pad4[48];
 	uint8_t reserved[MINT_PAGE - 4 * MINT_CACHELINE];
 };
 #define MINT_FABRIC_HUGETLB 1u
 
+/*
+ * A QEMU guest node's part of its node entry.  Line 0 is written by the
+ * host (`mint guest start`) before QEMU runs: the server identifies a
+ * connecting QEMU by its pid, and peers judge the guest's liveness by
+ * QEMU's.  Line 1 by the guest's agent.  The wake queue carries the
+ * offsets of fabric futex words the guest wants woken (it cannot make a
+ * host futex syscall): a bounded multi-producer queue (Vyukov): slot i's
+ * `seq` is i when free for the producer at position i, i + 1 once filled;
+ * the server, its only consumer, sets it to i + MINT_GUEST_WAKE_SLOTS
+ * after taking it.  The server validates every offset (inside the fabric,
+ * 4-aligned) and counts the refused ones.
+ */
+#define MINT_GUEST_MAGIC 0x30545347u /* "GST0" */
+#define MINT_GUEST_VERSION 1u
+#define MINT_GUEST_WAKE_SLOTS 64u
+#define MINT_GUEST_KERNEL_MAX 64u
+#define MINT_NODE_GUEST 1u /* mint_node_entry.flags: a QEMU guest node */
+
+struct mint_wake_slot {
+	MINT_ATOMIC(uint64_t) seq;
+	MINT_ATOMIC(uint64_t) off;     /* fabric offset of a 32-bit futex word */
+};
+
+struct mint_guest_area {
+	/* line 0: the host's, written before QEMU starts */
+	MINT_ATOMIC(uint32_t) magic;   /* MINT_GUEST_MAGIC while the id is a guest's */
+	uint32_t version;
+	int32_t qemu_pid;         /* host pid of the guest's QEMU */
+	uint32_t arch;            /* the guest's ELF machine */
+	uint64_t qemu_start;      /* its /proc start time */
+	uint64_t start_ns;        /* CLOCK_REALTIME of `mint guest start` */
+	uint8_t pad0[32];
+	/* line 1: the guest agent's, at join */
+	char kernel[MINT_GUEST_KERNEL_MAX]; /* uname -r of the guest kernel */
+	/* line 2: the guest's producers */
+	MINT_ATOMIC(uint64_t) wake_tail;  /* positions ever taken */
+	MINT_ATOMIC(uint64_t) wake_full;  /* wakes dropped: queue full */
+	uint8_t pad2[48];
+	/* line 3: the server's */
+	MINT_ATOMIC(uint64_t) wakes_done; /* futex wakes made for the guest */
+	MINT_ATOMIC(uint64_t) wakes_bad;  /* offsets refused */
+	MINT_ATOMIC(uint64_t) irqs_sent;  /* interrupts sent to the guest */
+	uint8_t pad3[40];
+	/* lines 4-19 */
+	struct mint_wake_slot wake[MINT_GUEST_WAKE_SLOTS];
+};
+
 /* Node table entry: Mint's core management table, one page per node. */
 struct mint_node_entry {
 	/* line 0: identity, written by the owner at join under dir_lock */
-	_Atomic uint32_t state;   /* enum mint_node_state */
+	MINT_ATOMIC(uint32_t) state;   /* enum mint_node_state */
 	uint32_t id;
-	_Atomic uint32_t epoch;   /* +1 at every join */
+	MINT_ATOMIC(uint32_t) epoch;   /* +1 at every join */
 	int32_t pid;
 	uint64_t pid_start;       /* /proc/PID/stat starttime: guards pid reuse */
 	uint64_t join_ns;         /* CLOCK_REALTIME at join */
@@ -107,38 +156,48 @@ struct mint_node_entry {
 	uint32_t pad2;
 	uint8_t pad2b[48];
 	/* line 3: written by the owner only */
-	_Atomic uint64_t heartbeat_ns; /* CLOCK_MONOTONIC */
+	MINT_ATOMIC(uint64_t) heartbeat_ns; /* CLOCK_MONOTONIC */
 	uint8_t pad3[56];
 	/* line 4: set by any sender, cleared by the owner's dispatcher.  The
 	 * bell shares the line: a sender that just wrote `pending` already
 	 * owns the line when it checks whether the dispatcher sleeps. */
-	_Atomic uint64_t pending[MINT_VECTORS / 64];
+	MINT_ATOMIC(uint64_t) pending[MINT_VECTORS / 64];
 	struct mint_bell bell;
-	uint8_t pad4[24];
+	/* A guest node's vectors owned by its kernel (bit V: vector V), set by
+	 * its guest driver; a raise of such a vector sets its bit in kpending
+	 * instead of pending, and on a 0->1 edge bumps and wakes kseq, which
+	 * mint's ivshmem server turns into the vector's MSI-X interrupt. */
+	MINT_ATOMIC(uint64_t) kvec_mask;
+	MINT_ATOMIC(uint64_t) kpending;
+	MINT_ATOMIC(uint32_t) kseq;
+	uint32_t pad4;
 	/* line 5 */
 	uint8_t pad5[64];
 	/* line 6: counters of this node as a sender */
-	_Atomic uint64_t ipi_sent;
-	_Atomic uint64_t wakes_sent;       /* sends that had to wake the target */
-	_Atomic uint64_t wakes_suppressed; /* sends that found the target awake */
+	MINT_ATOMIC(uint64_t) ipi_sent;
+	MINT_ATOMIC(uint64_t) wakes_sent;       /* sends that had to wake the target */
+	MINT_ATOMIC(uint64_t) wakes_suppressed; /* sends that found the target awake */
 	uint8_t pad6[40];
 	/* line 7: dispatcher counters */
-	_Atomic uint64_t sleeps;
-	_Atomic uint64_t spurious;         /* pending vectors with no handler */
-	_Atomic uint64_t dispatch_passes;
+	MINT_ATOMIC(uint64_t) sleeps;
+	MINT_ATOMIC(uint64_t) spurious;         /* pending vectors with no handler */
+	MINT_ATOMIC(uint64_t) dispatch_passes;
 	uint8_t pad7[40];
 	/* lines 8-39: per-vector handled counts, written by the dispatcher */
-	_Atomic uint64_t handled[MINT_VECTORS];
-	uint8_t reserved[MINT_PAGE - 8 * MINT_CACHELINE - 8 * MINT_VECTORS];
+	MINT_ATOMIC(uint64_t) handled[MINT_VECTORS];
+	/* lines 40-59: a guest node's (MINT_NODE_GUEST) */
+	struct mint_guest_area guest;
+	uint8_t reserved[MINT_PAGE - 8 * MINT_CACHELINE - 8 * MINT_VECTORS -
+			 sizeof(struct mint_guest_area)];
 };
 
 /* Object directory entry. */
 struct mint_obj_entry {
-	_Atomic uint32_t state;   /* MINT_OBJ_FREE / MINT_OBJ_LIVE */
+	MINT_ATOMIC(uint32_t) state;   /* MINT_OBJ_FREE / MINT_OBJ_LIVE */
 	uint32_t type;            /* enum mint_obj_type */
 	uint64_t offset;          /* from the fabric base */
 	uint64_t size;
-	_Atomic uint32_t flags;   /* MINT_OBJ_NEEDS_CHECK */
+	MINT_ATOMIC(uint32_t) flags;   /* MINT_OBJ_NEEDS_CHECK */
 	uint32_t creator;         /* node id or MINT_NODE_NONE */
 	char name[MINT_OBJ_NAME_MAX];
 	uint64_t created_ns;
@@ -160,17 +219,17 @@ struct mint_ring_hdr {
 	uint32_t cons_vector;     /* doorbell vector for MINT_BELL_IRQ waits */
 	uint8_t pad0[32];
 	/* line 1: producer-owned */
-	_Atomic uint64_t tail;    /* bytes ever published */
+	MINT_ATOMIC(uint64_t) tail;    /* bytes ever published */
 	struct mint_bell space_bell; /* producer waits here when full */
-	_Atomic uint64_t full_events;
-	_Atomic uint64_t sent_records;
-	_Atomic uint64_t prod_errors; /* impossible heads seen by the producer */
+	MINT_ATOMIC(uint64_t) full_events;
+	MINT_ATOMIC(uint64_t) sent_records;
+	MINT_ATOMIC(uint64_t) prod_errors; /* impossible heads seen by the producer */
 	uint8_t pad1[24];
 	/* line 2: consumer-owned */
-	_Atomic uint64_t head;    /* bytes ever consumed */
+	MINT_ATOMIC(uint64_t) head;    /* bytes ever consumed */
 	struct mint_bell data_bell;  /* consumer waits here when empty */
-	_Atomic uint64_t recv_records;
-	_Atomic uint64_t errors;  /* corrupt indices or records seen */
+	MINT_ATOMIC(uint64_t) recv_records;
+	MINT_ATOMIC(uint64_t) errors;  /* corrupt indices or records seen */
 	uint8_t pad2[32];
 	uint8_t pad3[64];
 };
@@ -219,7 +278,7 @@ struct mint_channel_hdr {
 
 struct mint_vni_port {
 	/* line 0: written by the port's node when it attaches or detaches */
-	_Atomic uint32_t state;   /* MINT_VNI_DOWN / MINT_VNI_UP */
+	MINT_ATOMIC(uint32_t) state;   /* MINT_VNI_DOWN / MINT_VNI_UP */
 	uint32_t epoch;           /* the node's epoch when it attached */
 	uint8_t mac[6];
 	uint8_t pad0[2];
@@ -227,27 +286,27 @@ struct mint_vni_port {
 	uint32_t prefix_len;
 	uint8_t pad0b[40];
 	/* line 1: transmit counters, written by the port's node */
-	_Atomic uint64_t tx_packets;
-	_Atomic uint64_t tx_bytes;
-	_Atomic uint64_t tx_drop_full;    /* destination ring full */
-	_Atomic uint64_t tx_drop_unknown; /* no port has that MAC */
-	_Atomic uint64_t tx_drop_down;    /* destination port down or node dead */
-	_Atomic uint64_t tx_drop_error;   /* too big, ring corrupt, no room */
-	_Atomic uint64_t tx_irqs;         /* frames that raised the receiver's vector */
-	_Atomic uint64_t tx_irqs_suppressed; /* frames that found it awake */
+	MINT_ATOMIC(uint64_t) tx_packets;
+	MINT_ATOMIC(uint64_t) tx_bytes;
+	MINT_ATOMIC(uint64_t) tx_drop_full;    /* destination ring full */
+	MINT_ATOMIC(uint64_t) tx_drop_unknown; /* no port has that MAC */
+	MINT_ATOMIC(uint64_t) tx_drop_down;    /* destination port down or node dead */
+	MINT_ATOMIC(uint64_t) tx_drop_error;   /* too big, ring corrupt, no room */
+	MINT_ATOMIC(uint64_t) tx_irqs;         /* frames that raised the receiver's vector */
+	MINT_ATOMIC(uint64_t) tx_irqs_suppressed; /* frames that found it awake */
 	/* line 2: receive counters, written by the port's node */
-	_Atomic uint64_t rx_packets;
-	_Atomic uint64_t rx_bytes;
-	_Atomic uint64_t rx_errors;       /* corrupt rings or records */
-	_Atomic uint64_t rx_drop_host;    /* the host stack refused the frame */
-	_Atomic uint64_t rx_polls;        /* drain passes that found frames */
-	_Atomic uint64_t tx_drop_queue;   /* the host dropped them before us: the
+	MINT_ATOMIC(uint64_t) rx_packets;
+	MINT_ATOMIC(uint64_t) rx_bytes;
+	MINT_ATOMIC(uint64_t) rx_errors;       /* corrupt rings or records */
+	MINT_ATOMIC(uint64_t) rx_drop_host;    /* the host stack refused the frame */
+	MINT_ATOMIC(uint64_t) rx_polls;        /* drain passes that found frames */
+	MINT_ATOMIC(uint64_t) tx_drop_queue;   /* the host dropped them before us: the
 					   * TAP device's queue was full */
-	_Atomic uint64_t tx_drop_pool;    /* pool mode: no free buffer */
-	_Atomic uint64_t pool_reclaimed;  /* pool mode: references this node took
+	MINT_ATOMIC(uint64_t) tx_drop_pool;    /* pool mode: no free buffer */
+	MINT_ATOMIC(uint64_t) pool_reclaimed;  /* pool mode: references this node took
 					   * back from dead nodes */
 	/* line 3: pool mode, added to by any thread of the port's node */
-	_Atomic uint64_t pool_errors;     /* corrupt queue entries or buffer states
+	MINT_ATOMIC(uint64_t) pool_errors;     /* corrupt queue entries or buffer states
 					   * found while reclaiming */
 	uint8_t reserved[56];
 };
@@ -291,11 +350,11 @@ struct mint_vni_hdr {
 
 struct mint_dev_entry {
 	/* line 0: identity and routing, written under the table lock */
-	_Atomic uint32_t state;   /* MINT_DEV_FREE / _ATTACHED / _DETACHED / _ORPHANED */
+	MINT_ATOMIC(uint32_t) state;   /* MINT_DEV_FREE / _ATTACHED / _DETACHED / _ORPHANED */
 	uint32_t type;            /* enum mint_dev_type */
-	_Atomic uint32_t link;    /* MINT_DEV_LINK_DOWN / _UP */
+	MINT_ATOMIC(uint32_t) link;    /* MINT_DEV_LINK_DOWN / _UP */
 	uint32_t ifindex;         /* host interface: index in its owner's netns */
-	_Atomic uint64_t route;   /* owner | vector << 32 | MINT_DEV_MASKED */
+	MINT_ATOMIC(uint64_t) route;   /* owner | vector << 32 | MINT_DEV_MASKED */
 	uint32_t move_phase;      /* MINT_DEV_MOVE_NONE / _MASKED */
 	uint32_t move_from;       /* intent of a move: the owner before */
 	uint32_t move_to;         /* ... and after */
@@ -309,19 +368,19 @@ struct mint_dev_entry {
 	char name[MINT_DEV_NAME_MAX];
 	uint8_t pad1[32];
 	/* line 2: written by raisers */
-	_Atomic uint64_t raised;            /* interrupts ever raised */
-	_Atomic uint64_t masked_raises;     /* ... that found it masked (the rest
+	MINT_ATOMIC(uint64_t) raised;            /* interrupts ever raised */
+	MINT_ATOMIC(uint64_t) masked_raises;     /* ... that found it masked (the rest
 					     * were delivered: rang or coalesced) */
-	_Atomic uint64_t pending_delivered; /* interrupts delivered at unmask or move */
-	_Atomic uint32_t armed;             /* 1: the next raise rings the owner; 0: a
+	MINT_ATOMIC(uint64_t) pending_delivered; /* interrupts delivered at unmask or move */
+	MINT_ATOMIC(uint32_t) armed;             /* 1: the next raise rings the owner; 0: a
 					     * raise rang and no consume followed yet,
 					     * so raises coalesce into that doorbell */
 	uint32_t pad2;
-	_Atomic uint64_t doorbells;         /* raises that rang (the others coalesced) */
+	MINT_ATOMIC(uint64_t) doorbells;         /* raises that rang (the others coalesced) */
 	uint8_t pad2b[24];
 	/* line 3: written by the owner's handler */
-	_Atomic uint64_t handled;           /* interrupts ever consumed */
-	_Atomic uint32_t busy;              /* handlers inside mint_dev_consume */
+	MINT_ATOMIC(uint64_t) handled;           /* interrupts ever consumed */
+	MINT_ATOMIC(uint32_t) busy;              /* handlers inside mint_dev_consume */
 	uint32_t pad3;
 	uint8_t pad3b[48];
 };
@@ -331,7 +390,7 @@ struct mint_devtab_hdr {
 	uint32_t version;
 	uint32_t max_devs;        /* MINT_DEV_MAX */
 	uint32_t pad0;
-	_Atomic uint32_t generation; /* +1 on every change of the table */
+	MINT_ATOMIC(uint32_t) generation; /* +1 on every change of the table */
 	uint8_t pad1[44];
 	struct mint_lock lock;    /* serializes every change */
 	struct mint_dev_entry devs[MINT_DEV_MAX];
@@ -372,10 +431,10 @@ struct mint_vni_pool_hdr {
 	uint32_t small_size;      /* MINT_VNI_SMALL_SIZE */
 	uint8_t pad0[36];
 	/* line 1: the free stacks (lock-free) */
-	_Atomic uint64_t free_top; /* large buffers: bits 0-31 the top buffer id
+	MINT_ATOMIC(uint64_t) free_top; /* large buffers: bits 0-31 the top buffer id
 				    * (NONE: empty), bits 32-63 a tag bumped at
 				    * every change */
-	_Atomic uint64_t free_small; /* small buffers, as free_top */
+	MINT_ATOMIC(uint64_t) free_small; /* small buffers, as free_top */
 	uint8_t pad1[48];
 	/* line 2: one reclaimer at a time (only ever tried, never waited for) */
 	struct mint_lock reclaim_lock;
@@ -383,12 +442,12 @@ struct mint_vni_pool_hdr {
 
 /* A buffer descriptor. */
 struct mint_vni_buf {
-	_Atomic uint32_t state;   /* MINT_VNI_BUF_FREE / _HELD / _SENT */
-	_Atomic uint32_t refs;    /* the owner's while HELD, one per queue entry */
-	_Atomic uint32_t next;    /* the next free buffer while on the free stack */
-	_Atomic uint32_t len;     /* frame bytes, set by the owner before queueing */
-	_Atomic uint32_t owner;   /* node id of the sender that took it */
-	_Atomic uint32_t epoch;   /* that node's epoch */
+	MINT_ATOMIC(uint32_t) state;   /* MINT_VNI_BUF_FREE / _HELD / _SENT */
+	MINT_ATOMIC(uint32_t) refs;    /* the owner's while HELD, one per queue entry */
+	MINT_ATOMIC(uint32_t) next;    /* the next free buffer while on the free stack */
+	MINT_ATOMIC(uint32_t) len;     /* frame bytes, set by the owner before queueing */
+	MINT_ATOMIC(uint32_t) owner;   /* node id of the sender that took it */
+	MINT_ATOMIC(uint32_t) epoch;   /* that node's epoch */
 	uint8_t pad[40];
 };
 
@@ -397,13 +456,13 @@ struct mint_vni_addrq {
 	/* line 0: senders take it to add an entry (multi-producer) */
 	struct mint_lock lock;
 	/* line 1: written under the lock */
-	_Atomic uint64_t tail;    /* entries ever added */
-	_Atomic uint64_t bytes_in; /* buffer bytes ever added (each entry: its buffer's size) */
+	MINT_ATOMIC(uint64_t) tail;    /* entries ever added */
+	MINT_ATOMIC(uint64_t) bytes_in; /* buffer bytes ever added (each entry: its buffer's size) */
 	uint8_t pad1[48];
 	/* line 2: the destination's (single consumer, no lock) */
-	_Atomic uint64_t head;    /* entries ever taken */
+	MINT_ATOMIC(uint64_t) head;    /* entries ever taken */
 	struct mint_bell bell;    /* MINT_BELL_IRQ: raise MINT_VEC_VNI on the next entry */
-	_Atomic uint64_t bytes_out; /* buffer bytes ever taken */
+	MINT_ATOMIC(uint64_t) bytes_out; /* buffer bytes ever taken */
 	uint8_t pad2[40];
 };
 
@@ -448,7 +507,7 @@ struct mint_vni_addrq {
  * set, after the buffer. */
 struct mint_nic_desc {
 	uint64_t addr;            /* buffer offset within the buffer area */
-	_Atomic uint64_t status_word; /* length | csum << 16 | status << 32 |
+	MINT_ATOMIC(uint64_t) status_word; /* length | csum << 16 | status << 32 |
 				       * errors << 40 | special << 48 */
 };
 
@@ -466,30 +525,30 @@ struct mint_nic_hdr {
 	uint8_t pad0[2];
 	uint8_t ipv4[4];          /* its IPv4 address, network byte order */
 	uint32_t prefix_len;
-	_Atomic uint32_t state;   /* MINT_NIC_DOWN / MINT_NIC_UP */
+	MINT_ATOMIC(uint32_t) state;   /* MINT_NIC_DOWN / MINT_NIC_UP */
 	uint32_t epoch;           /* the driver node's epoch at attach */
 	/* line 1: the device's (the injector) */
-	_Atomic uint32_t rdh;     /* next descriptor the device fills */
+	MINT_ATOMIC(uint32_t) rdh;     /* next descriptor the device fills */
 	uint32_t pad1;
-	_Atomic uint64_t rx_packets;  /* packets written (a chain once) */
-	_Atomic uint64_t rx_bytes;
-	_Atomic uint64_t overruns;    /* packets missed: no free descriptor */
-	_Atomic uint64_t irqs;        /* doorbells raised */
-	_Atomic uint64_t irqs_masked; /* causes set while masked or moderated */
-	_Atomic uint64_t last_irq_ns; /* CLOCK_MONOTONIC of the last doorbell */
-	_Atomic uint64_t dev_errors;  /* bad RDT or buffer offsets seen */
+	MINT_ATOMIC(uint64_t) rx_packets;  /* packets written (a chain once) */
+	MINT_ATOMIC(uint64_t) rx_bytes;
+	MINT_ATOMIC(uint64_t) overruns;    /* packets missed: no free descriptor */
+	MINT_ATOMIC(uint64_t) irqs;        /* doorbells raised */
+	MINT_ATOMIC(uint64_t) irqs_masked; /* causes set while masked or moderated */
+	MINT_ATOMIC(uint64_t) last_irq_ns; /* CLOCK_MONOTONIC of the last doorbell */
+	MINT_ATOMIC(uint64_t) dev_errors;  /* bad RDT or buffer offsets seen */
 	/* line 2: the driver's */
-	_Atomic uint32_t rdt;     /* one past the last descriptor given to the device */
-	_Atomic uint32_t ims;     /* interrupt mask: causes that ring */
-	_Atomic uint64_t itr_ns;  /* minimum gap between doorbells (0: none) */
-	_Atomic uint64_t drv_packets; /* packets handed on */
-	_Atomic uint64_t drv_bytes;
-	_Atomic uint64_t drv_errors;  /* dropped: error bits, no EOP, broken chain */
-	_Atomic uint64_t drv_bad;     /* dropped: garbage length or offset */
-	_Atomic uint64_t drv_irqs;    /* handler runs that found a cause */
-	_Atomic uint64_t drv_drops;   /* the consumer refused the packet */
+	MINT_ATOMIC(uint32_t) rdt;     /* one past the last descriptor given to the device */
+	MINT_ATOMIC(uint32_t) ims;     /* interrupt mask: causes that ring */
+	MINT_ATOMIC(uint64_t) itr_ns;  /* minimum gap between doorbells (0: none) */
+	MINT_ATOMIC(uint64_t) drv_packets; /* packets handed on */
+	MINT_ATOMIC(uint64_t) drv_bytes;
+	MINT_ATOMIC(uint64_t) drv_errors;  /* dropped: error bits, no EOP, broken chain */
+	MINT_ATOMIC(uint64_t) drv_bad;     /* dropped: garbage length or offset */
+	MINT_ATOMIC(uint64_t) drv_irqs;    /* handler runs that found a cause */
+	MINT_ATOMIC(uint64_t) drv_drops;   /* the consumer refused the packet */
 	/* line 3: set by the device (fetch_or), cleared by the driver (exchange) */
-	_Atomic uint32_t icr;
+	MINT_ATOMIC(uint32_t) icr;
 	uint8_t pad3[60];
 };
 
@@ -500,15 +559,15 @@ struct mint_nic_hdr {
 #define MINT_FABRIC_MIN_SIZE (MINT_HEAP_OFF + 64u * 1024u)
 
 /* The assertions that make this an ABI. */
-#define MINT_AT(type, field, off) _Static_assert(offsetof(type, field) == (off), #type "." #field)
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
-_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
-_Static_assert(sizeof(_Atomic uint64_t) == 8 && _Alignof(_Atomic uint64_t) == 8, "atomic u64");
-_Static_assert(sizeof(struct mint_bell) == 8, "bell");
-_Static_assert(sizeof(struct mint_lock) == 64, "lock");
+#define MINT_AT(type, field, off) MINT_STATIC_ASSERT(offsetof(type, field) == (off), #type "." #field)
+MINT_STATIC_ASSERT(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
+MINT_STATIC_ASSERT(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
+MINT_STATIC_ASSERT(sizeof(MINT_ATOMIC(uint64_t)) == 8 && MINT_ALIGNOF(MINT_ATOMIC(uint64_t)) == 8, "atomic u64");
+MINT_STATIC_ASSERT(sizeof(struct mint_bell) == 8, "bell");
+MINT_STATIC_ASSERT(sizeof(struct mint_lock) == 64, "lock");
 MINT_AT(struct mint_lock, recoveries, 8);
 MINT_AT(struct mint_lock, flags, 12);
-_Static_assert(sizeof(struct mint_fabric_hdr) == MINT_PAGE, "fabric header");
+MINT_STATIC_ASSERT(sizeof(struct mint_fabric_hdr) == MINT_PAGE, "fabric header");
 MINT_AT(struct mint_fabric_hdr, version, 8);
 MINT_AT(struct mint_fabric_hdr, header_size, 12);
 MINT_AT(struct mint_fabric_hdr, size, 16);
@@ -525,7 +584,7 @@ MINT_AT(struct mint_fabric_hdr, name, 80);
 MINT_AT(struct mint_fabric_hdr, dir_lock, 128);
 MINT_AT(struct mint_fabric_hdr, dir_generation, 192);
 MINT_AT(struct mint_fabric_hdr, external_ipis, 200);
-_Static_assert(sizeof(struct mint_node_entry) == MINT_PAGE, "node entry");
+MINT_STATIC_ASSERT(sizeof(struct mint_node_entry) == MINT_PAGE, "node entry");
 MINT_AT(struct mint_node_entry, id, 4);
 MINT_AT(struct mint_node_entry, epoch, 8);
 MINT_AT(struct mint_node_entry, pid, 12);
@@ -546,8 +605,27 @@ MINT_AT(struct mint_node_entry, wakes_suppressed, 400);
 MINT_AT(struct mint_node_entry, sleeps, 448);
 MINT_AT(struct mint_node_entry, spurious, 456);
 MINT_AT(struct mint_node_entry, dispatch_passes, 464);
+MINT_AT(struct mint_node_entry, kvec_mask, 296);
+MINT_AT(struct mint_node_entry, kpending, 304);
+MINT_AT(struct mint_node_entry, kseq, 312);
 MINT_AT(struct mint_node_entry, handled, 512);
-_Static_assert(sizeof(struct mint_obj_entry) == 128, "object entry");
+MINT_AT(struct mint_node_entry, guest, 2560);
+MINT_STATIC_ASSERT(sizeof(struct mint_guest_area) == 20 * MINT_CACHELINE, "guest area");
+MINT_AT(struct mint_guest_area, version, 4);
+MINT_AT(struct mint_guest_area, qemu_pid, 8);
+MINT_AT(struct mint_guest_area, arch, 12);
+MINT_AT(struct mint_guest_area, qemu_start, 16);
+MINT_AT(struct mint_guest_area, start_ns, 24);
+MINT_AT(struct mint_guest_area, kernel, 64);
+MINT_AT(struct mint_guest_area, wake_tail, 128);
+MINT_AT(struct mint_guest_area, wake_full, 136);
+MINT_AT(struct mint_guest_area, wakes_done, 192);
+MINT_AT(struct mint_guest_area, wakes_bad, 200);
+MINT_AT(struct mint_guest_area, irqs_sent, 208);
+MINT_AT(struct mint_guest_area, wake, 256);
+MINT_STATIC_ASSERT(sizeof(struct mint_wake_slot) == 16, "wake slot");
+MINT_AT(struct mint_wake_slot, off, 8);
+MINT_STATIC_ASSERT(sizeof(struct mint_obj_entry) == 128, "object entry");
 MINT_AT(struct mint_obj_entry, type, 4);
 MINT_AT(struct mint_obj_entry, offset, 8);
 MINT_AT(struct mint_obj_entry, size, 16);
@@ -555,7 +633,7 @@ MINT_AT(struct mint_obj_entry, flags, 24);
 MINT_AT(struct mint_obj_entry, creator, 28);
 MINT_AT(struct mint_obj_entry, name, 32);
 MINT_AT(struct mint_obj_entry, created_ns, 96);
-_Static_assert(sizeof(struct mint_ring_hdr) == 4 * MINT_CACHELINE, "ring header");
+MINT_STATIC_ASSERT(sizeof(struct mint_ring_hdr) == 4 * MINT_CACHELINE, "ring header");
 MINT_AT(struct mint_ring_hdr, version, 4);
 MINT_AT(struct mint_ring_hdr, size, 8);
 MINT_AT(struct mint_ring_hdr, max_record, 16);
@@ -571,15 +649,15 @@ MINT_AT(struct mint_ring_hdr, head, 128);
 MINT_AT(struct mint_ring_hdr, data_bell, 136);
 MINT_AT(struct mint_ring_hdr, recv_records, 144);
 MINT_AT(struct mint_ring_hdr, errors, 152);
-_Static_assert(sizeof(struct mint_rec_hdr) == 8, "record header");
-_Static_assert(sizeof(struct mint_channel_hdr) == MINT_CACHELINE, "channel header");
+MINT_STATIC_ASSERT(sizeof(struct mint_rec_hdr) == 8, "record header");
+MINT_STATIC_ASSERT(sizeof(struct mint_channel_hdr) == MINT_CACHELINE, "channel header");
 MINT_AT(struct mint_channel_hdr, node_a, 8);
 MINT_AT(struct mint_channel_hdr, node_b, 12);
 MINT_AT(struct mint_channel_hdr, ring_size, 16);
 MINT_AT(struct mint_channel_hdr, a2b_off, 24);
 MINT_AT(struct mint_channel_hdr, b2a_off, 32);
-_Static_assert(MINT_HEAP_OFF == 0x49000, "heap offset");
-_Static_assert(sizeof(struct mint_vni_port) == 4 * MINT_CACHELINE, "vni port");
+MINT_STATIC_ASSERT(MINT_HEAP_OFF == 0x49000, "heap offset");
+MINT_STATIC_ASSERT(sizeof(struct mint_vni_port) == 4 * MINT_CACHELINE, "vni port");
 MINT_AT(struct mint_vni_port, epoch, 4);
 MINT_AT(struct mint_vni_port, mac, 8);
 MINT_AT(struct mint_vni_port, ipv4, 16);
@@ -609,9 +687,9 @@ MINT_AT(struct mint_vni_hdr, vnet_hdr_len, 24);
 MINT_AT(struct mint_vni_hdr, mac_base, 28);
 MINT_AT(struct mint_vni_hdr, pool_buffers, 36);
 MINT_AT(struct mint_vni_hdr, ports, 64);
-_Static_assert(sizeof(struct mint_vni_hdr) == 64 + MINT_VNI_MAX_PORTS * 256, "vni header");
+MINT_STATIC_ASSERT(sizeof(struct mint_vni_hdr) == 64 + MINT_VNI_MAX_PORTS * 256, "vni header");
 
-_Static_assert(sizeof(struct mint_dev_entry) == 4 * MINT_CACHELINE, "device entry");
+MINT_STATIC_ASSERT(sizeof(struct mint_dev_entry) == 4 * MINT_CACHELINE, "device entry");
 MINT_AT(struct mint_dev_entry, type, 4);
 MINT_AT(struct mint_dev_entry, link, 8);
 MINT_AT(struct mint_dev_entry, ifindex, 12);
@@ -635,8 +713,8 @@ MINT_AT(struct mint_devtab_hdr, max_devs, 8);
 MINT_AT(struct mint_devtab_hdr, generation, 16);
 MINT_AT(struct mint_devtab_hdr, lock, 64);
 MINT_AT(struct mint_devtab_hdr, devs, 128);
-_Static_assert(sizeof(struct mint_devtab_hdr) == 128 + MINT_DEV_MAX * 256, "device table");
-_Static_assert(sizeof(struct mint_vni_pool_hdr) == 3 * MINT_CACHELINE, "vni pool header");
+MINT_STATIC_ASSERT(sizeof(struct mint_devtab_hdr) == 128 + MINT_DEV_MAX * 256, "device table");
+MINT_STATIC_ASSERT(sizeof(struct mint_vni_pool_hdr) == 3 * MINT_CACHELINE, "vni pool header");
 MINT_AT(struct mint_vni_pool_hdr, version, 4);
 MINT_AT(struct mint_vni_pool_hdr, nbuf, 8);
 MINT_AT(struct mint_vni_pool_hdr, buf_size, 12);
@@ -646,25 +724,25 @@ MINT_AT(struct mint_vni_pool_hdr, small_size, 24);
 MINT_AT(struct mint_vni_pool_hdr, free_top, 64);
 MINT_AT(struct mint_vni_pool_hdr, free_small, 72);
 MINT_AT(struct mint_vni_pool_hdr, reclaim_lock, 128);
-_Static_assert(sizeof(struct mint_vni_buf) == MINT_CACHELINE, "vni buffer descriptor");
+MINT_STATIC_ASSERT(sizeof(struct mint_vni_buf) == MINT_CACHELINE, "vni buffer descriptor");
 MINT_AT(struct mint_vni_buf, refs, 4);
 MINT_AT(struct mint_vni_buf, next, 8);
 MINT_AT(struct mint_vni_buf, len, 12);
 MINT_AT(struct mint_vni_buf, owner, 16);
 MINT_AT(struct mint_vni_buf, epoch, 20);
-_Static_assert(sizeof(struct mint_vni_addrq) == 3 * MINT_CACHELINE, "vni address queue");
+MINT_STATIC_ASSERT(sizeof(struct mint_vni_addrq) == 3 * MINT_CACHELINE, "vni address queue");
 MINT_AT(struct mint_vni_addrq, tail, 64);
 MINT_AT(struct mint_vni_addrq, bytes_in, 72);
 MINT_AT(struct mint_vni_addrq, head, 128);
 MINT_AT(struct mint_vni_addrq, bell, 136);
 MINT_AT(struct mint_vni_addrq, bytes_out, 144);
-_Static_assert(MINT_VNI_BUF_SIZE == 65664, "vni pool buffer size");
-_Static_assert(MINT_VNI_SMALL_SIZE % MINT_CACHELINE == 0 &&
+MINT_STATIC_ASSERT(MINT_VNI_BUF_SIZE == 65664, "vni pool buffer size");
+MINT_STATIC_ASSERT(MINT_VNI_SMALL_SIZE % MINT_CACHELINE == 0 &&
 		       MINT_VNI_SMALL_SIZE >= MINT_VNI_VNET_HDR + 14 + 1500 + 4,
 	       "vni pool small buffer: whole lines, a 1500-byte MTU frame");
-_Static_assert(sizeof(struct mint_nic_desc) == 16, "nic descriptor");
+MINT_STATIC_ASSERT(sizeof(struct mint_nic_desc) == 16, "nic descriptor");
 MINT_AT(struct mint_nic_desc, status_word, 8);
-_Static_assert(sizeof(struct mint_nic_hdr) == 4 * MINT_CACHELINE, "nic header");
+MINT_STATIC_ASSERT(sizeof(struct mint_nic_hdr) == 4 * MINT_CACHELINE, "nic header");
 MINT_AT(struct mint_nic_hdr, version, 4);
 MINT_AT(struct mint_nic_hdr, node, 8);
 MINT_AT(struct mint_nic_hdr, vector, 12);
@@ -696,4 +774,6 @@ MINT_AT(struct mint_nic_hdr, drv_irqs, 176);
 MINT_AT(struct mint_nic_hdr, drv_drops, 184);
 MINT_AT(struct mint_nic_hdr, icr, 192);
 
-#endif /* MINT_LAYOUT_H */
+MINT_END_DECLS
+
+#endif

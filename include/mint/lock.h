@@ -6,6 +6,9 @@
 #include <stdbool.h>
 
 #include "mint/fabric.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 #define MINT_LOCK_RECOVERED 1
 
@@ -30,5 +33,7 @@ void mint_lock_checked(struct mint_lock *l);
 
 /* Is the holder of L dead (false when L is free)? */
 bool mint_lock_holder_dead(struct mint_fabric *f, const struct mint_lock *l);
+
+MINT_END_DECLS
 
 #endif

@@ -14,10 +14,18 @@
 #include "mint/vni.h"
 #include "mint/dev.h"
 #include "mint/nic.h"
+#include "mint/proto.h"
+#include "mint/clock.h"
+#include "mint/endian.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 #define MINT_VERSION "0.1.0"
 
 /* A short English description of a negative errno returned by libmint. */
 const char *mint_strerror(int err);
+
+MINT_END_DECLS
 
 #endif

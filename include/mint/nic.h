@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "mint/fabric.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 #define MINT_VEC_NIC 3u            /* "your NIC has a cause set": read ICR */
 #define MINT_NIC_DEFAULT_DESC 256u
@@ -168,4 +171,6 @@ struct mint_nic_stats {
 };
 /* Node NODE's NIC counters.  -ENOENT if it has none, -EPROTO, -ERANGE. */
 int mint_nic_stats(struct mint_fabric *f, uint32_t node, struct mint_nic_stats *st);
+MINT_END_DECLS
+
 #endif

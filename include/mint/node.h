@@ -7,6 +7,9 @@
 #include <stdint.h>
 
 #include "mint/fabric.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 /* What the table stores.  Whether an UP node is really alive (its process
  * exists and its heartbeat is fresh) is a verdict each reader makes. */
@@ -75,6 +78,11 @@ bool mint_node_alive(struct mint_fabric *f, uint32_t id);
 /* Snapshot of node ID's entry (with the liveness verdict). -ERANGE. */
 int mint_node_info(struct mint_fabric *f, uint32_t id, struct mint_node_info *info);
 
+/* Is E's node a process of the kernel we run on (its pid and clock ours)?
+ * Not for a guest node seen from the host, nor for anything seen from a
+ * guest. */
+bool mint_node_same_kernel(const struct mint_node_entry *e);
+
 /* The table entry itself, or NULL if ID is out of range. */
 struct mint_node_entry *mint_node_entry(struct mint_fabric *f, uint32_t id);
 
@@ -87,5 +95,7 @@ bool mint_pid_alive(int32_t pid, uint64_t start);
 
 /* /proc/PID/stat starttime of PID, or 0. */
 uint64_t mint_pid_start(int32_t pid);
+
+MINT_END_DECLS
 
 #endif

@@ -6,6 +6,9 @@
 #include <stdint.h>
 
 #include "mint/fabric.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 enum mint_obj_type {
 	MINT_OBJ_RAW = 1,
@@ -52,5 +55,7 @@ int mint_obj_remove(struct mint_fabric *f, const char *name);
 
 /* Fill up to CAP entries; returns the number of live objects. */
 int mint_obj_list(struct mint_fabric *f, struct mint_obj_info *infos, int cap);
+
+MINT_END_DECLS
 
 #endif

@@ -16,6 +16,9 @@
 #include <stdint.h>
 
 #include "mint/fabric.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 /* A process-local view of one ring (one side uses it). */
 struct mint_ring {
@@ -145,5 +148,7 @@ void mint_ring_route_dev(struct mint_ring *r, uint32_t dev);
 /* Bytes published and not yet consumed (record headers, padding and pad
  * records included), as the consumer sees them; 0 for an impossible tail. */
 uint64_t mint_ring_pending_bytes(const struct mint_ring *r);
+
+MINT_END_DECLS
 
 #endif

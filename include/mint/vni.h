@@ -14,6 +14,9 @@
 #include <stdint.h>
 
 #include "mint/fabric.h"
+#include "mint/api.h"
+
+MINT_BEGIN_DECLS
 
 #define MINT_VEC_VNI 2u                       /* "frames for you": drain them */
 #define MINT_VNI_DEFAULT_RING (4ull << 20)    /* per-destination ring bytes */
@@ -133,5 +136,7 @@ void mint_vni_set_queue_drops(struct mint_vni *v, uint64_t total);
 
 /* Node ID's port and counters.  -ENOENT if the fabric has no VNI, -ERANGE. */
 int mint_vni_stats(struct mint_fabric *f, uint32_t id, struct mint_vni_stats *st);
+
+MINT_END_DECLS
 
 #endif

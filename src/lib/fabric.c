@@ -12,6 +12,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "guest_internal.h"
 #include "internal.h"
 #include "le.h"
 
@@ -149,7 +150,7 @@ int mint_fabric_create(const char *name, uint64_t size, struct mint_fabric **out
 }
 
 /* Is H a fabric header this build can use, in a file of FILE_SIZE bytes? */
-static int check_header(const struct mint_fabric_hdr *h, uint64_t file_size)
+int mint_fabric_check_header(const struct mint_fabric_hdr *h, uint64_t file_size)
 {
 	if (rd64(&h->magic) != MINT_FABRIC_MAGIC)
 		return -EPROTO;
@@ -179,7 +180,14 @@ int mint_fabric_attach(const char *name, struct mint_fabric **out)
 	memset(&h, 0, sizeof(h));
 	/* Read the header with pread, not through a mapping: a truncated file
 	 * must give an error, not SIGBUS. */
-	ssize_t n = fstat(fd, &st) == 0 ? pread(fd, &h, sizeof(h), 0) : -1;
+	if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode)) {
+		/* Inside a QEMU guest: the fabric is the guest driver's BAR2. */
+		rc = mint_guest_map(path, fd, out);
+		if (rc)
+			close(fd);
+		return rc;
+	}
+	ssize_t n = pread(fd, &h, sizeof(h), 0);
 	if (n < 0)
 		rc = -errno;
 	else if (!S_ISREG(st.st_mode) || rd64(&h.magic) != MINT_FABRIC_MAGIC)
@@ -187,7 +195,7 @@ int mint_fabric_attach(const char *name, struct mint_fabric **out)
 	else if (n < (ssize_t)sizeof(h))
 		rc = -ENODATA;
 	else
-		rc = check_header(&h, (uint64_t)st.st_size);
+		rc = mint_fabric_check_header(&h, (uint64_t)st.st_size);
 	if (rc == 0)
 		rc = map_fabric(fd, rd64(&h.size), path, out);
 	if (rc)
@@ -199,6 +207,7 @@ void mint_fabric_detach(struct mint_fabric *f)
 {
 	if (!f)
 		return;
+	mint_guest_unmap(f);
 	munmap(f->base, f->size);
 	close(f->fd);
 	free(f);
@@ -221,6 +230,11 @@ struct mint_fabric_hdr *mint_fabric_hdr(const struct mint_fabric *f)
 uint64_t mint_fabric_size(const struct mint_fabric *f) { return f->size; }
 const char *mint_fabric_file(const struct mint_fabric *f) { return f->path; }
 uint32_t mint_fabric_self(const struct mint_fabric *f) { return f->self; }
+
+int mint_fabric_stat(const struct mint_fabric *f, struct stat *st)
+{
+	return fstat(f->fd, st) == 0 ? 0 : -errno;
+}
 
 void *mint_fabric_at(const struct mint_fabric *f, uint64_t off, uint64_t len)
 {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "mint/clock.h"
 #include "mint/fabric.h"
 #include "mint/layout.h"
 
@@ -15,28 +16,12 @@ struct mint_fabric {
 	int fd;
 	uint32_t self;        /* node id or MINT_NODE_NONE */
 	uint32_t self_epoch;
+	uint32_t guest_id;    /* inside a guest: the driver's node id */
 	char path[256];
 	/* The device table, found on first use (dev.c); NULL until then. */
 	struct mint_devtab_hdr *_Atomic devtab;
 };
 
-static inline uint64_t mint_now_ns(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static inline void mint_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
 
 /* Shared (cross-process) futex on a 32-bit fabric word. */
 int mint_futex_wait(_Atomic uint32_t *word, uint32_t raw_expected, int64_t timeout_ns);

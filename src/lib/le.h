@@ -12,15 +12,11 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define MINT_BIG_ENDIAN 1
-static inline uint32_t le32(uint32_t v) { return __builtin_bswap32(v); }
-static inline uint64_t le64(uint64_t v) { return __builtin_bswap64(v); }
-#else
-#define MINT_BIG_ENDIAN 0
-static inline uint32_t le32(uint32_t v) { return v; }
-static inline uint64_t le64(uint64_t v) { return v; }
-#endif
+#include "mint/endian.h"
+
+/* Short names for the library's own use. */
+static inline uint32_t le32(uint32_t v) { return mint_le32(v); }
+static inline uint64_t le64(uint64_t v) { return mint_le64(v); }
 
 static inline uint32_t rd32(const uint32_t *p) { return le32(*p); }
 static inline uint64_t rd64(const uint64_t *p) { return le64(*p); }
