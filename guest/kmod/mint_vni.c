@@ -447,12 +447,16 @@ static bool arm_rings(struct mint_vni *v)
 
 	for (src = 0; src < MINT_VNI_MAX_PORTS; src++) {
 		struct ring *r = &v->peers[src].rx;
+		u64 tail;
 
 		if (!v->peers[src].rx_open)
 			continue;
 		WRITE_ONCE(r->hdr->data_bell.sleeping, cpu_to_le32(MINT_BELL_IRQ));
 		smp_mb(); /* the Dekker pair with the producer's ring_bell */
-		if (le64_to_cpu(READ_ONCE(r->hdr->tail)) != r->pos) {
+		tail = le64_to_cpu(READ_ONCE(r->hdr->tail));
+		/* an impossible tail is "nothing new", as in ring_drain: a
+		 * hostile producer must not keep NAPI polling */
+		if (tail != r->pos && tail_possible(r, tail)) {
 			WRITE_ONCE(r->hdr->data_bell.sleeping, cpu_to_le32(MINT_BELL_AWAKE));
 			again = true;
 		}
