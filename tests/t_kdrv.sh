@@ -17,7 +17,10 @@
 #    guest's; cut chains dropped (drv_errors grows, nothing delivered from
 #    them); afterwards a good packet still goes through.
 # 4. The guest's console has no oops, BUG, warning or call trace; the
-#    guest still answers `mint exec`.
+#    guest still answers `mint exec`.  `mint inject --evaluate` prints
+#    (a) a shortest lossless interval, (b) the guest's CPU per packet (its
+#    QEMU's time) and (c) latency percentiles, each above 0 (-j; the
+#    figures are reported, not judged: TCG on a shared machine).
 # 5. rmmod: the ring goes down and `mint inject` refuses it (exit 1).
 # 6. mint_vni.ko: process node 9 (--vni) and the guest are one Ethernet
 #    segment: ping from node 9 to the guest and from the guest to node 9,
@@ -126,8 +129,14 @@ one_arch() {
 	inject "$id" --count 10 --interval 1ms && [ "$(J delivered)" -ge 9 ] ||
 		fail "$ARCH: after the malformed ones, $(J delivered) of 10 delivered"
 
-	# 4. Still up, no oops.
+	# 4. Still up, no oops; --evaluate.
 	gexec "$id" true || fail "$ARCH: guest $id no longer answers"
+	timeout -k 5 300 "$MINT" --fabric "$FAB" -j inject "$id" --evaluate >"$TMP/eval.json" 2>"$TMP/eval.err" ||
+		fail "$ARCH: --evaluate: $(cat "$TMP/eval.err")"
+	ev() { jq -r ".$1 // 0" "$TMP/eval.json"; }
+	say "$ARCH: --evaluate: (a) $(ev min_interval_ns) ns, (b) $(ev cpu_ns_per_packet.nic) ns/packet, (c) p50 $(ev latency_ns.p50) ns p99 $(ev latency_ns.p99) ns"
+	gt0 "$(ev min_interval_ns)" && gt0 "$(ev cpu_ns_per_packet.nic)" && gt0 "$(ev latency_ns.p50)" ||
+		fail "$ARCH: --evaluate left a figure out: $(cat "$TMP/eval.json")"
 	no_oops "$id"
 
 	# 5. Unloaded: the ring is down, the injector refuses it.
