@@ -4,6 +4,7 @@
 is stopped, as a corrupt or malicious node would write it.
 
 usage: kdrv_hostile.py FABRIC_FILE RING_OFFSET records|bad-tail|restore
+       kdrv_hostile.py FABRIC_FILE NIC_OFFSET nic
 
   records   publishes, at the ring's tail, five records a consumer must
             drop, each counted once in its port's rx_errors: a frame too
@@ -16,10 +17,19 @@ usage: kdrv_hostile.py FABRIC_FILE RING_OFFSET records|bad-tail|restore
   restore   puts back the tail `records` left, so the real producer can
             open the ring again
 
-Prints the number of rx_errors the consumer should count for the step.
+  nic       plays a hostile NIC device on ring nic.ID: completes the 16
+            descriptors from RDH with garbage (a foreign buffer offset, a
+            length beyond the buffer, a short buffer without EOP, error
+            bits, then seeded random status words with DD set), moves RDH
+            past them and sets RXT0 in ICR; raise MINT_VEC_NIC after it.
+            Of the first four the driver drops each (2 bad, 2 errors)
+
+Prints the number of rx_errors the consumer should count for the step
+(for nic: the drops the driver must count at least).
 """
 import mmap
 import os
+import random
 import struct
 import sys
 
@@ -38,10 +48,34 @@ def vnet(flags=0, gso=0, hdr_len=0, gso_size=0, csum_start=0, csum_off=0):
     return struct.pack("<BBHHHH", flags, gso, hdr_len, gso_size, csum_start, csum_off)
 
 
+def nic(m, off):
+    u32 = lambda at: struct.unpack_from("<I", m, off + at)[0]
+    ndesc, bs, desc = u32(16), u32(20), off + struct.unpack_from("<Q", m, off + 24)[0]
+    rdh, rdt = u32(64), u32(128)
+    if (rdt - rdh) % ndesc < 16:
+        sys.exit("no 16 free descriptors")
+    dd, eop = 1 << 32, 2 << 32
+    rnd = random.Random(14)
+    words = [(1, dd | eop | 60), (0, dd | eop | (bs + 1) & 0xFFFF), (0, dd | 100),
+             (0, dd | eop | 0xFF << 40 | 60)]
+    words += [(0, rnd.getrandbits(64) | dd) for _ in range(12)]
+    for j, (foreign, w) in enumerate(words):
+        i = (rdh + j) % ndesc
+        if foreign:
+            struct.pack_into("<Q", m, desc + 16 * i, ((i + 1) % ndesc) * bs)
+        struct.pack_into("<Q", m, desc + 16 * i + 8, w)
+    struct.pack_into("<I", m, off + 64, (rdh + 16) % ndesc)
+    struct.pack_into("<I", m, off + 192, u32(192) | 0x80)
+    print(4)
+
+
 def main():
     path, off, step = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     fd = os.open(path, os.O_RDWR)
     m = mmap.mmap(fd, 0)
+    if step == "nic":
+        nic(m, off)
+        return
     u64 = lambda at: struct.unpack_from("<Q", m, off + at)[0]
     size, max_rec = u64(SIZE), struct.unpack_from("<I", m, off + MAX_RECORD)[0]
     tail = u64(TAIL)

@@ -15,7 +15,10 @@
 #    dropped as bad (drv_bad), error bits and a short buffer without EOP
 #    dropped as errors (drv_errors), by the device's counters and the
 #    guest's; cut chains dropped (drv_errors grows, nothing delivered from
-#    them); afterwards a good packet still goes through.
+#    them); a hostile device (tests/kdrv_hostile.py nic) completes 16
+#    descriptors with garbage: at least 4 dropped by the driver (drv_bad +
+#    drv_errors), none of them followed; afterwards good packets still go
+#    through.
 # 4. The guest's console has no oops, BUG, warning or call trace; the
 #    guest still answers `mint exec`.  `mint inject --evaluate` prints
 #    (a) a shortest lossless interval, (b) the guest's CPU per packet (its
@@ -126,6 +129,13 @@ one_arch() {
 		fail "$ARCH: inject --malform chain-cut: $(cat "$TMP/inj.err")"
 	[ "$(J drv_errors)" -gt 0 ] && [ "$(J delivered)" = 0 ] ||
 		fail "$ARCH: chain-cut: drv_errors $(J drv_errors), delivered $(J delivered)"
+	nf() { mint -j status | jq -r --argjson id "$id" ".nodes[] | select(.id == \$id) | .nic.$1"; }
+	d0=$(($(nf drv_bad) + $(nf drv_errors)))
+	off=$(mint -j status | jq -r ".objects[] | select(.name == \"nic.$id\") | .offset")
+	want=$(python3 tests/kdrv_hostile.py "/dev/shm/mint-$FAB" "$off" nic) || die "hostile device failed"
+	mint ipi "$id" 3 >/dev/null
+	wait_until 5 test $(($(nf drv_bad) + $(nf drv_errors) - d0)) -ge "$want" ||
+		fail "$ARCH: garbage descriptors: $(($(nf drv_bad) + $(nf drv_errors) - d0)) dropped, want at least $want"
 	inject "$id" --count 10 --interval 1ms && [ "$(J delivered)" -ge 9 ] ||
 		fail "$ARCH: after the malformed ones, $(J delivered) of 10 delivered"
 
