@@ -56,16 +56,17 @@ enum nic_stat {
 	ST_ERRORS,   /* error bits, no EOP on a short buffer, broken chain, too long */
 	ST_BAD,      /* garbage length or buffer offset */
 	ST_NOMEM,    /* no skb */
-	ST_IRQS,     /* interrupts that found a cause */
+	ST_POLLS,    /* NAPI polls */
+	ST_IRQS,     /* interrupts that found a cause; this one and the rest
+		      * are the hard irq's to write, those above NAPI's */
 	ST_SPURIOUS, /* interrupts that found none */
 	ST_OVERRUNS, /* RXO causes: the device found no free descriptor */
-	ST_POLLS,    /* NAPI polls */
 	ST_COUNT
 };
 
 static const char nic_stat_names[ST_COUNT][ETH_GSTRING_LEN] = {
-	"rx_packets", "rx_bytes",    "rx_drop_errors", "rx_drop_bad", "rx_drop_nomem",
-	"irqs",	      "irqs_spurious", "rx_overruns",  "napi_polls",
+	"rx_packets", "rx_bytes",      "rx_drop_errors", "rx_drop_bad", "rx_drop_nomem",
+	"napi_polls", "irqs",	       "irqs_spurious",	 "rx_overruns",
 };
 
 /* irq-to-NAPI latency, log2 buckets of nanoseconds: what this driver adds
