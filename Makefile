@@ -43,7 +43,8 @@ LIB_MAP := src/lib/libmint.map
 COMMON_SRC := $(wildcard src/common/*.c)
 AGENT_SRC := $(wildcard src/agent/*.c)
 INJECT_SRC := $(wildcard src/inject/*.c)
-CLI_SRC := $(wildcard src/cli/*.c)
+# The command line links mint's ivshmem server (src/server) too.
+CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/server/*.c)
 # `mint capture` and `mint inject --pcap` need libpcap: native builds
 # compile against libpcap-dev's headers and dlopen() the library on first
 # use (src/common/pcap_lazy.c), so no other command pays for loading it;
@@ -76,7 +77,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.o)
 DEV_BENCH := $(BUILD)/mint-dev-bench
 
-.PHONY: all lib tools tests benchbin examples check demo bench stress fuzz deps install uninstall \
+.PHONY: all lib tools tests benchbin examples check demo bench stress fuzz deps install uninstall guest-images \
 	clean cross
 
 all: lib tools tests benchbin examples
@@ -134,7 +135,8 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libmint.a
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not under guest/: the guest images' unpacked packages have *.d folders)
+-include $(shell find $(BUILD) -path $(BUILD)/guest -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # The other architectures of the cross-architecture test (static, run under
 # qemu-user-static).
@@ -146,13 +148,24 @@ cross:
 deps:
 	@mk/deps.sh
 
+# What a QEMU guest node boots (mk/guest-images.sh): Debian's kernel, the
+# guest modules built against its headers, an initramfs with busybox and
+# the static agent, per architecture, into $(BUILD)/guest/ARCH.
+GUEST_ARCHS ?= x86_64 aarch64
+guest-images: tools
+	for a in $(GUEST_ARCHS); do \
+		$(MAKE) CROSS=$$a SANITIZE= TSAN= BUILD=build/$$a tools || exit 1; \
+		MINT_BUILD=$(BUILD) MINT_AGENT=build/$$a/mint mk/guest-images.sh $$a || exit 1; \
+	done
+
 check: deps
 	$(MAKE) all
 	$(MAKE) cross
+	$(MAKE) guest-images
 	MINT_BUILD=$(BUILD) tests/run.sh
 
 demo: deps
-	$(MAKE) tools
+	$(MAKE) tools guest-images
 	MINT_BUILD=$(BUILD) mk/demo.sh
 
 bench: deps

@@ -57,19 +57,21 @@ fetch_deb() {
 	if [ "${2:-}" = arm64 ]; then
 		[ -n "$(ls "$dl/apt-arm64/lists/" 2>/dev/null | grep -v partial)" ] ||
 			apt_arm64 update >/dev/null
-		(cd "$dl" && apt_arm64 download "$pkg" >/dev/null)
+		(cd "$dl" && apt_arm64 download "$pkg" >"$pkg.log" 2>&1) || { cat "$dl/$pkg.log" >&2; die "cannot download $pkg (arm64)"; }
 	else
-		(cd "$dl" && apt-get -q download "$pkg" >/dev/null)
+		(cd "$dl" && apt-get -q download "$pkg" >"$pkg.log" 2>&1) || { cat "$dl/$pkg.log" >&2; die "cannot download $pkg"; }
 	fi
+	rm -f "$dl/$pkg.log"
 	ls "$dl/${pkg}_"*.deb | head -n1
 }
 
-# Unpack DEB into DIR once.
+# Unpack DEB into DIR once (a stamp per package: several share a root).
 unpack() {
-	[ -e "$2/.unpacked" ] && return 0
-	rm -rf "$2" && mkdir -p "$2"
+	stamp=$2/.unpacked.$(basename "$1")
+	[ -e "$stamp" ] && return 0
+	mkdir -p "$2"
 	dpkg-deb -x "$1" "$2"
-	touch "$2/.unpacked"
+	touch "$stamp"
 }
 
 # The ELF vmlinux inside an x86 bzImage: the xz stream that inflates to ELF.
@@ -88,8 +90,9 @@ x86_64)
 	need_pkgs "linux-headers-$abi-amd64" busybox-static xz-utils cpio
 	kdir=/usr/src/linux-headers-$abi-amd64
 	root=$dl/linux-image-$abi-amd64
-	unpack "$(fetch_deb "linux-image-$abi-amd64")" "$root"
-	if [ ! -e "$out/kernel" ] || [ "$root/.unpacked" -nt "$out/kernel" ]; then
+	deb=$(fetch_deb "linux-image-$abi-amd64")
+	unpack "$deb" "$root"
+	if [ ! -e "$out/kernel" ] || [ "$root/.unpacked.$(basename "$deb")" -nt "$out/kernel" ]; then
 		elf_from_bzimage "$root/boot/vmlinuz-$abi-amd64" "$out/kernel"
 	fi
 	make_args=""
@@ -97,22 +100,22 @@ x86_64)
 aarch64)
 	karch=arm64; qarch=aarch64
 	need_pkgs linux-kbuild-6.1 gcc-aarch64-linux-gnu cpio
+	# One root as the packages lay it out (the arm64 headers reach the
+	# common ones and the kbuild tools by relative links); the kbuild tools
+	# are the host's (they run here).
 	root=$dl/arm64-root
 	for p in "linux-image-$abi-arm64" "linux-headers-$abi-arm64" "linux-headers-$abi-common" busybox-static; do
-		unpack "$(fetch_deb "$p" arm64)" "$dl/arm64-$p"
+		unpack "$(fetch_deb "$p" arm64)" "$root"
 	done
-	# One tree as the headers expect it (arm64 -> common by relative links),
-	# the kbuild tools being the host's.
-	mkdir -p "$root/usr/src" "$root/usr/lib"
-	for d in "linux-headers-$abi-arm64" "linux-headers-$abi-common"; do
-		ln -sfn "$top/$dl/arm64-$d/usr/src/$d" "$root/usr/src/$d"
-	done
+	mkdir -p "$root/usr/lib"
 	ln -sfn /usr/lib/linux-kbuild-6.1 "$root/usr/lib/linux-kbuild-6.1"
 	kdir=$top/$root/usr/src/linux-headers-$abi-arm64
-	bbpath=$dl/arm64-busybox-static/bin/busybox
-	img=$dl/arm64-linux-image-$abi-arm64/boot/vmlinuz-$abi-arm64
+	bbpath=$root/bin/busybox
+	img=$root/boot/vmlinuz-$abi-arm64
+	# Debian's arm64 vmlinuz is the uncompressed Image (older ones: gzip).
 	if [ ! -e "$out/kernel" ] || [ "$img" -nt "$out/kernel" ]; then
-		gzip -dc <"$img" >"$out/kernel.tmp" && mv "$out/kernel.tmp" "$out/kernel"
+		if gzip -t "$img" 2>/dev/null; then gzip -dc <"$img" >"$out/kernel.tmp"; else cp "$img" "$out/kernel.tmp"; fi
+		mv "$out/kernel.tmp" "$out/kernel"
 	fi
 	make_args="ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-"
 	;;
@@ -131,7 +134,7 @@ make -s -C "$kdir" M="$top/$kb" MINT_INCLUDE="$top/include" $make_args modules >
 	{ cat "$kb/build.log" >&2; die "guest modules for $arch did not build"; }
 
 # The static agent for the architecture.
-agent=$B/$qarch/mint
+agent=${MINT_AGENT:-build/$qarch/mint}
 [ -x "$agent" ] || die "no static agent $agent: run make CROSS=$qarch tools first"
 
 # The initramfs, when any input is newer.

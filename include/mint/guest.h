@@ -18,7 +18,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mint/api.h"
 #include "mint/fabric.h"
+
+MINT_BEGIN_DECLS
 
 /* A guest's wait on a bell other than its node's: nobody interrupts it,
  * so it re-checks this often. */
@@ -58,12 +61,14 @@ int mint_guest_serve_wakes(struct mint_fabric *f, uint32_t id, uint64_t *head);
 /* Server: the words a guest's interrupts come from: node ID's bell
  * sequence (MSI-X vector 0) and its kernel sequence (kseq).  NULL for a
  * bad id. */
-_Atomic uint32_t *mint_guest_bell_seq(struct mint_fabric *f, uint32_t id);
-_Atomic uint32_t *mint_guest_kseq(struct mint_fabric *f, uint32_t id);
+MINT_ATOMIC(uint32_t) *mint_guest_bell_seq(struct mint_fabric *f, uint32_t id);
+MINT_ATOMIC(uint32_t) *mint_guest_kseq(struct mint_fabric *f, uint32_t id);
 
 /* Server: the MSI-X vectors whose kernel-owned fabric vectors are pending
  * on node ID now (bit 1: VNI, bit 2: NIC); counts INTERRUPTS sent. */
 uint32_t mint_guest_kernel_vectors(struct mint_fabric *f, uint32_t id);
 void mint_guest_count_irqs(struct mint_fabric *f, uint32_t id, uint64_t interrupts);
+
+MINT_END_DECLS
 
 #endif

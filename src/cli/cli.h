@@ -69,6 +69,7 @@ int cli_stop_node(struct mint_fabric *f, uint32_t id);
 
 int cmd_up(struct cli *c, int argc, char **argv);
 int cmd_down(struct cli *c, int argc, char **argv);
+int cmd_guest(struct cli *c, int argc, char **argv);
 int cmd_node(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_irq(struct cli *c, int argc, char **argv);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/guest_run.h"
 #include "mint/vni.h"
 #include "common/netns.h"
 
@@ -55,6 +56,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
 		return 1;
 	int failed = 0;
 	for (uint32_t id = 0; id < MINT_MAX_NODES; id++) {
+		guest_stop_qemu(f, id); /* a guest still booting has not joined */
 		int rc = cli_stop_node(f, id);
 		if (rc && rc != -ESRCH) {
 			cli_err("node %u: cannot stop: %s", id, mint_strerror(rc));
@@ -64,6 +66,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
 		cli_log_path(f, id, log, sizeof(log));
 		unlink(log);
 	}
+	guest_stop_server(mint_fabric_file(f));
 	mint_fabric_detach(f);
 	rc = mint_fabric_destroy(c->fabric);
 	if (rc) {

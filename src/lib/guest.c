@@ -41,15 +41,31 @@ _Static_assert(MINT_ABI_GUEST_WAKE_NSLOTS == MINT_GUEST_WAKE_SLOTS, "abi: wake s
 #define FABRIC_VEC_VNI 2u /* MINT_VEC_VNI -> MSI-X 1 */
 #define FABRIC_VEC_NIC 3u /* MINT_VEC_NIC -> MSI-X 2 */
 
-/* The fabric handle mapped through the driver: a process maps at most
- * one (a guest has one device).  Read by every futex wake and wait of the
- * library, hence a process-wide pointer rather than a handle argument. */
-static struct mint_fabric *_Atomic in_guest;
+/* The fabric handles mapped through the driver (a process may map the
+ * one device several times: the CLI, then the agent it runs).  A futex
+ * wake or wait of the library gets only a word's address, hence a
+ * process-wide table to find the mapping the word is in. */
+#define GUEST_MAPS 8
+static struct mint_fabric *_Atomic guest_maps[GUEST_MAPS];
+static atomic_int guest_nmaps;
 
 bool mint_in_guest(void)
 {
-	/* relaxed: set once before any node of this process runs */
-	return atomic_load_explicit(&in_guest, memory_order_relaxed) != NULL;
+	/* relaxed: set before any node of this process runs, and a process
+	 * that ever mapped the device is inside a guest */
+	return atomic_load_explicit(&guest_nmaps, memory_order_relaxed) > 0;
+}
+
+/* The guest mapping WORD is in (NULL: none, e.g. a private word). */
+static struct mint_fabric *map_of(const void *word)
+{
+	for (unsigned i = 0; i < GUEST_MAPS; i++) {
+		/* acquire: pairs with the release CAS publishing the handle */
+		struct mint_fabric *f = atomic_load_explicit(&guest_maps[i], memory_order_acquire);
+		if (f && (const uint8_t *)word >= f->base && (const uint8_t *)word < f->base + f->size)
+			return f;
+	}
+	return NULL;
 }
 
 static struct mint_guest_area *area(struct mint_fabric *f, uint32_t id)
@@ -82,9 +98,14 @@ int mint_guest_map(const char *path, int fd, struct mint_fabric **out)
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	/* BAR2 cannot shrink under us: the header is checked in place */
 	int rc = mint_fabric_check_header(mint_fabric_hdr(f), info.size);
-	struct mint_fabric *none = NULL;
-	if (rc == 0 && !atomic_compare_exchange_strong(&in_guest, &none, f))
-		rc = -EBUSY;
+	unsigned slot = 0;
+	for (struct mint_fabric *none = NULL; rc == 0 && slot < GUEST_MAPS; slot++, none = NULL)
+		if (atomic_compare_exchange_strong(&guest_maps[slot], &none, f))
+			break;
+	if (rc == 0 && slot == GUEST_MAPS)
+		rc = -EMFILE;
+	if (rc == 0)
+		atomic_store_explicit(&guest_nmaps, 1, memory_order_relaxed);
 	if (rc) {
 		munmap(base, info.size);
 		free(f);
@@ -96,8 +117,10 @@ int mint_guest_map(const char *path, int fd, struct mint_fabric **out)
 
 void mint_guest_unmap(struct mint_fabric *f)
 {
-	struct mint_fabric *me = f;
-	atomic_compare_exchange_strong(&in_guest, &me, NULL);
+	for (unsigned i = 0; i < GUEST_MAPS; i++) {
+		struct mint_fabric *me = f;
+		atomic_compare_exchange_strong(&guest_maps[i], &me, NULL);
+	}
 }
 
 /* Queue the wake of the futex word at OFF and ring the server. */
@@ -133,8 +156,8 @@ static int queue_wake(struct mint_fabric *f, uint64_t off)
 
 int mint_guest_wake(_Atomic uint32_t *word)
 {
-	struct mint_fabric *f = atomic_load_explicit(&in_guest, memory_order_relaxed);
-	return queue_wake(f, mint_fabric_off(f, (void *)word));
+	struct mint_fabric *f = map_of(word);
+	return f ? queue_wake(f, mint_fabric_off(f, (void *)word)) : -EFAULT;
 }
 
 /* Sleep on the driver until a vector fires or TIMEOUT_NS (-1: none). */
@@ -154,7 +177,9 @@ static int sleep_on_driver(struct mint_fabric *f, int64_t timeout_ns)
 
 int mint_guest_wait(_Atomic uint32_t *word, uint32_t raw_expected, int64_t timeout_ns)
 {
-	struct mint_fabric *f = atomic_load_explicit(&in_guest, memory_order_relaxed);
+	struct mint_fabric *f = map_of(word);
+	if (!f)
+		return -EFAULT;
 	struct mint_node_entry *me = mint_node_entry(f, f->guest_id);
 	/* Only the node's own bell is turned into an interrupt by the server;
 	 * any other word is looked at again every slice. */

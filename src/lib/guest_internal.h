@@ -10,7 +10,8 @@
 #include "mint/layout.h"
 
 /* Map the fabric through the guest driver's device FD (opened on PATH):
- * 0, -ENOTTY (not mint_ivshmem), -EPROTO, -EBUSY (one per process). */
+ * 0, -EPROTO (not mint_ivshmem, or no fabric in it), -EMFILE (too many
+ * mappings in this process). */
 int mint_guest_map(const char *path, int fd, struct mint_fabric **out);
 /* Before unmapping F: it is no longer the process's guest fabric. */
 void mint_guest_unmap(struct mint_fabric *f);

@@ -16,6 +16,7 @@ struct mint_fabric {
 	int fd;
 	uint32_t self;        /* node id or MINT_NODE_NONE */
 	uint32_t self_epoch;
+	int32_t self_pid;     /* the pid our node entry records */
 	uint32_t guest_id;    /* inside a guest: the driver's node id */
 	char path[256];
 	/* The device table, found on first use (dev.c); NULL until then. */

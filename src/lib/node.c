@@ -190,6 +190,7 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 	mint_lock_release(f, &h->dir_lock);
 	f->self = id;
 	f->self_epoch = epoch;
+	f->self_pid = (int32_t)rd32((const uint32_t *)&e->pid); /* a guest's is QEMU's */
 	return 0;
 }
 
@@ -198,7 +199,7 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 static bool still_ours(struct mint_fabric *f, const struct mint_node_entry *e)
 {
 	return ald32(&e->epoch, memory_order_relaxed) == f->self_epoch &&
-	       (int32_t)rd32((const uint32_t *)&e->pid) == (int32_t)getpid();
+	       (int32_t)rd32((const uint32_t *)&e->pid) == f->self_pid;
 }
 
 int mint_node_leave(struct mint_fabric *f)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/time_types.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -363,7 +364,8 @@ int ivs_serve(const char *fabric, int ready_fd)
 		return 1;
 	FILE *pf = fopen(pid_path, "w");
 	if (pf) {
-		fprintf(pf, "%d\n", (int)getpid());
+		fprintf(pf, "%d %llu\n", (int)getpid(),
+			(unsigned long long)mint_pid_start((int32_t)getpid()));
 		fclose(pf);
 	}
 	signal(SIGTERM, on_signal);
