@@ -59,25 +59,26 @@ cleanup_more() { delete_our_namespaces; }
 # Inside a guest the agent's exec server cannot see the host client's pid,
 # takes it for dead and hangs up (129) a command still running at its
 # first check, a few hundred ms in (reported to the guest-node work): so
-# every COMMAND here is short and idempotent, is tried up to five times,
+# every COMMAND here is short and idempotent, is tried up to ten times,
 # and may print more than once; longer ones run in the background (gbg).
 gexec() {
 	_t_id=$1
 	shift
-	for _t_try in 1 2 3 4 5; do
+	for _t_try in 1 2 3 4 5 6 7 8 9 10; do
 		timeout -k 5 60 "$MINT" --fabric "$FAB" exec "$_t_id" --cwd / -- sh -c "$*"
 		_t_rc=$?
 		[ "$_t_rc" -eq 129 ] || return "$_t_rc"
+		sleep 0.3
 	done
 	return "$_t_rc"
 }
 
-# gbg ID NAME COMMAND: COMMAND in guest ID in a session of its own, its
-# output in the guest's /tmp/NAME.out; returns once it started (a hang-up
-# may come before setsid: then it is started again), 1 if it never did.
+# gbg ID NAME COMMAND: COMMAND in guest ID in a session of its own, deaf
+# to the hang-up (which may come before setsid), its output in the
+# guest's /tmp/NAME.out; returns once it started, 1 if it never did.
 gbg() {
 	for _t_try in 1 2 3; do
-		gexec "$1" "setsid sh -c 'touch /tmp/$2.on; { $3; } >/tmp/$2.out 2>&1' </dev/null >/dev/null 2>&1 &"
+		gexec "$1" "trap '' HUP; setsid sh -c 'touch /tmp/$2.on; { $3; } >/tmp/$2.out 2>&1' </dev/null >/dev/null 2>&1 &"
 		wait_until 5 gexec "$1" "test -e /tmp/$2.on" && return 0
 	done
 	return 1
@@ -133,8 +134,9 @@ one_arch() {
 	id=$1
 	mint guest start "$id" --arch "$ARCH" >"$TMP/start.$id" 2>&1 ||
 		die "$ARCH: guest start $id: $(cat "$TMP/start.$id")"
-	gload "$id" mint_fabric && gload "$id" mint_nic && gexec "$id" 'ip link set nic0 up' ||
-		die "$ARCH: mint_nic.ko does not load"
+	gload "$id" mint_fabric && gload "$id" mint_nic || die "$ARCH: mint_nic.ko does not load"
+	gbg "$id" nicup 'ip link set nic0 up' &&
+		wait_until 30 gexec "$id" "ip link show nic0 | grep -q ',UP'" || die "$ARCH: nic0 does not come up"
 	gexec "$id" 'test -e /sys/kernel/debug/mint_nic/stats || mount -t debugfs none /sys/kernel/debug' ||
 		die "$ARCH: no debugfs in the guest"
 	[ -n "$(gstat "$id" rx_packets)" ] || die "$ARCH: no mint_nic/stats in the guest's debugfs"
@@ -183,7 +185,9 @@ one_arch() {
 	no_oops "$id"
 
 	# 5. Unloaded: the ring is down, the injector refuses it.
-	gexec "$id" "! grep -q '^mint_nic ' /proc/modules || rmmod mint_nic" || fail "$ARCH: rmmod mint_nic failed"
+	gbg "$id" rmmod 'rmmod mint_nic' &&
+		wait_until 30 gexec "$id" "! grep -q '^mint_nic ' /proc/modules" ||
+		fail "$ARCH: rmmod mint_nic failed: $(gexec "$id" 'cat /tmp/rmmod.out')"
 	inject "$id" --count 1 && fail "$ARCH: inject into an unloaded driver succeeded"
 
 	vni_part "$id"
@@ -231,8 +235,10 @@ tcp_count() { gexec "$1" 'cat /tmp/tcp.count 2>/dev/null' | tail -n1; }
 vni_part() {
 	id=$1
 	ga=10.77.0.$((id + 1))
-	gload "$id" mint_vni && gexec "$id" "ip link set mint0 up && ip addr replace $ga/24 dev mint0" ||
-		die "$ARCH: mint_vni.ko does not load"
+	gload "$id" mint_vni || die "$ARCH: mint_vni.ko does not load"
+	gbg "$id" vniaddr "ip link set mint0 up; ip addr add $ga/24 dev mint0" &&
+		wait_until 30 gexec "$id" "ip addr show mint0 | grep -q 'inet $ga/'" ||
+		die "$ARCH: mint0 did not take $ga: $(gexec "$id" 'cat /tmp/vniaddr.out')"
 	node_start 9 --vni --mode poll
 	wait_until 10 in_ns 9 3 ping -c 1 -W 1 "$ga" >/dev/null || fail "$ARCH: node 9 never reached the guest"
 	in_ns 9 20 ping -c 5 -i 0.2 "$ga" >"$TMP/ping" 2>&1 && has_line "$TMP/ping" ' 5 received' ||
