@@ -2,7 +2,8 @@
 # /init of a mint guest node's initramfs (built by mk/guest-images.sh):
 # loads the guest modules, then runs the node agent on the fabric that
 # mint_ivshmem.ko exposes.  Parameters come on the kernel command line
-# from `mint guest start`: mint.id=ID mint.mode=MODE [mint.vni=ADDR/N].
+# from `mint guest start`: mint.id=ID mint.mode=MODE [mint.vni=auto|ADDR/N]
+# [mint.load.MODULE=1 for a guest module other than mint_ivshmem].
 /bin/busybox mount -t proc proc /proc
 /bin/busybox --install -s /bin
 mount -t sysfs sys /sys
@@ -21,6 +22,7 @@ vni=$(arg vni)
 echo "mint-guest: $(uname -r) $(uname -m) up in $(cut -d' ' -f1 /proc/uptime) s, node ${id:-?}"
 
 insmod /lib/mint/mint_ivshmem.ko || { echo "mint-guest: mint_ivshmem did not load"; poweroff -f; }
+insmod /lib/kernel/tun.ko
 # The other guest drivers (mint_vni, mint_nic) load when asked to.
 for m in /lib/mint/*.ko; do
 	case $m in */mint_ivshmem.ko) ;; *) [ -n "$(arg "load.$(basename "$m" .ko)")" ] && insmod "$m" ;; esac
@@ -28,7 +30,11 @@ done
 [ -c /dev/mint_ivshmem ] || { echo "mint-guest: no /dev/mint_ivshmem"; poweroff -f; }
 
 set -- node start "$id" --fabric /dev/mint_ivshmem --foreground --no-netns --mode "${mode:-sleep}"
-[ -n "$vni" ] && set -- "$@" --vni --vni-addr "$vni"
+case $vni in
+"") ;;
+auto) set -- "$@" --vni ;;
+*) set -- "$@" --vni --vni-addr "$vni" ;;
+esac
 echo "mint-guest: starting the agent: mint $*"
 /bin/mint "$@"
 echo "mint-guest: the agent exited ($?): powering off"

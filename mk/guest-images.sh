@@ -5,7 +5,8 @@
 #                   x86_64: 3x faster to boot under TCG; an Image for arm64)
 #   release         its `uname -r`
 #   mint_ivshmem.ko (and the other guest modules) built against its headers
-#   initrd.cpio.gz  busybox-static, the static mint agent, the modules, /init
+#   initrd.cpio.gz  busybox-static, the static mint agent, the modules (and
+#                   the kernel's tun.ko for the VNI), /init
 # Everything comes from Debian's archive: the kernel ABI number is read at
 # run time from linux-image-amd64's dependency (names change with security
 # updates).  The x86_64 headers are installed as a package; the arm64
@@ -96,6 +97,7 @@ x86_64)
 		elf_from_bzimage "$root/boot/vmlinuz-$abi-amd64" "$out/kernel"
 	fi
 	make_args=""
+	kmods=$root/lib/modules/$abi-amd64/kernel
 	;;
 aarch64)
 	karch=arm64; qarch=aarch64
@@ -118,6 +120,7 @@ aarch64)
 		mv "$out/kernel.tmp" "$out/kernel"
 	fi
 	make_args="ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-"
+	kmods=$root/lib/modules/$abi-arm64/kernel
 	;;
 *) die "guest-images: unknown architecture '$arch' (x86_64 or aarch64)" ;;
 esac
@@ -146,6 +149,9 @@ if [ ! -e "$img" ] || [ -n "$newer" ]; then
 	cp "$bbpath" "$t/bin/busybox"
 	cp "$agent" "$t/bin/mint"
 	cp "$kb"/*.ko "$t/lib/mint/"
+	# The kernel's own modules the agent needs: tun for the VNI's TAP.
+	mkdir -p "$t/lib/kernel"
+	cp "$kmods/drivers/net/tun.ko" "$t/lib/kernel/"
 	cp guest/init.sh "$t/init"
 	chmod 755 "$t/init" "$t/bin/busybox" "$t/bin/mint"
 	(cd "$t" && find . | cpio -o -H newc --quiet | gzip -1 >"$top/$img.tmp")

@@ -13,10 +13,12 @@
 #     (a tool on the host), process node <-> each guest, guest <-> guest
 #     (each `mint ping --from` is the agent of one node talking to
 #     another's); `mint ipi` into a guest counted by its dispatcher.
+#     VNI ping from node 0's namespace to guest 1's TAP (in its kernel).
 #  4. `mint exec` into each guest runs on that guest's kernel.
 #  5. Clients of the server that speak garbage or hang are refused
 #     without blocking the guests (pings still work meanwhile).
-#  6. kill -9 of the aarch64 guest's QEMU: seen dead within 1 s; `mint
+#  6. kill -9 of the aarch64 guest's QEMU amid a ping and an exec (both
+#     err out within a bound): seen dead within 1 s; `mint
 #     guest start` of the same id rejoins (epoch + 1) while the others
 #     keep their pids and epochs; pings work again.
 #  7. A guest that cannot reach the fabric in --timeout: stopped, the
@@ -28,6 +30,7 @@
 set -u
 
 . tests/lib.sh
+cleanup_more() { delete_our_namespaces; }
 FAB=t-$$-guest
 t_begin
 
@@ -79,9 +82,9 @@ grep -q 'make guest-images' "$TMP/err" || fail "no kernel: the line does not say
 no_qemu_of || fail "bad input started a QEMU"
 
 # ---- 2. a process node and two guests ----
-node_start 0 --no-netns
+node_start 0 --vni
 t0=$(now_ms)
-gmint guest start 1 --arch x86_64 >"$TMP/g1" 2>&1 &
+gmint guest start 1 --arch x86_64 --vni >"$TMP/g1" 2>&1 &
 g1=$!
 PIDS="$PIDS $g1"
 wait_until 10 test -S "$SOCK" || fail "no server socket after the first guest start"
@@ -124,6 +127,11 @@ for id in 1 2; do
 	wait_until 10 handled_more "$id" 77 "$before" || fail "vector 77 never handled by guest $id"
 done
 
+# The VNI: a TAP in node 0's namespace and one in guest 1's kernel, both
+# driven by their agents, one Ethernet segment.
+ip netns exec "mint-$FAB-0" ping -c 3 -W 10 10.77.0.2 >"$TMP/vping" 2>&1 ||
+	fail "VNI ping node 0 -> guest 1: $(tail -2 "$TMP/vping")"
+
 # ---- 4. exec into each guest ----
 for pair in 1:x86_64 2:aarch64; do
 	id=${pair%%:*} want=${pair#*:}
@@ -152,7 +160,20 @@ forget "$py"
 # ---- 6. kill -9 of a guest's QEMU, and rejoin ----
 e0=$(node_field 0 epoch) p0=$(node_field 0 pid) e1=$(node_field 1 epoch) p1=$(node_field 1 pid)
 e2=$(node_field 2 epoch)
+# A ping and an exec in flight when the guest dies: both err out, bounded.
+(cd / && exec timeout -k 5 60 "$MINT" --fabric "$FAB" ping 2 -c 100000 -i 0.05 -W 2) >"$TMP/inflight.ping" 2>&1 &
+iping=$!
+(cd / && exec timeout -k 5 60 "$MINT" --fabric "$FAB" exec 2 -- sleep 50) >"$TMP/inflight.exec" 2>&1 &
+iexec=$!
+PIDS="$PIDS $iping $iexec"
+sleep 2
 dead_within 2 "$(node_field 2 pid)"
+for pair in "$iping:ping" "$iexec:exec"; do
+	wait_exit "${pair%%:*}" 15 || fail "${pair#*:} in flight: still running 15 s after the guest died"
+	forget "${pair%%:*}"
+	[ "$rc" -ne 0 ] || fail "${pair#*:} in flight: exit 0 although the guest died"
+	[ "$rc" -ne 124 ] || fail "${pair#*:} in flight: only its timeout ended it"
+done
 gmint guest start 2 --arch aarch64 >"$TMP/g2" 2>&1 || fail "guest 2 rejoin: $(cat "$TMP/g2")"
 AGENTS="$AGENTS $(node_field 2 pid)"
 [ "$(node_field 2 epoch)" = $((e2 + 1)) ] || fail "guest 2 rejoined with epoch $(node_field 2 epoch)"
@@ -163,7 +184,7 @@ ping_ok 1 --from 2
 
 # ---- 7. a guest that never reaches the fabric ----
 expect_exit 1 "no join in time" guest start 3 --arch x86_64 --timeout 1
-grep -q "mint-$FAB.node3.log" "$TMP/err" || fail "no join: the error does not name the console log"
+grep -q "node3.log" "$TMP/err" || fail "no join: the error does not name the console log"
 [ "$(node_field 3 alive)" != true ] || fail "node 3 is up after its timeout"
 wait_until 5 no_qemu_for 3 || fail "guest 3's QEMU still runs"
 

@@ -39,6 +39,11 @@ int mint_guest_prepare(struct mint_fabric *f, uint32_t id, int32_t qemu_pid, uin
 /* Host: forget that node ID is a guest (its QEMU is gone).  -ERANGE. */
 int mint_guest_forget(struct mint_fabric *f, uint32_t id);
 
+/* Server: guest ID's QEMU QEMU_PID is gone (its connection closed), so
+ * that guests, which cannot look at host pids, see the node dead.
+ * -ESTALE if the entry already records another QEMU, -ERANGE. */
+int mint_guest_gone(struct mint_fabric *f, uint32_t id, int32_t qemu_pid);
+
 struct mint_guest_info {
 	bool guest;              /* the entry is a guest's (prepared or joined) */
 	int32_t qemu_pid;

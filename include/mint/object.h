@@ -53,6 +53,30 @@ int mint_obj_find(struct mint_fabric *f, const char *name, struct mint_obj_info 
  * -EINVAL for a bad name. */
 int mint_obj_remove(struct mint_fabric *f, const char *name);
 
+/*
+ * The owner of an object (its creator, or any process that validated and
+ * uses it) puts its directory entry back: NAME of TYPE, SIZE bytes at OFF.
+ * 0 if the entry says so already (found without the lock), 1 if it was
+ * written again (it was missing, corrupt, or said otherwise), -EINVAL,
+ * -ENFILE, or an error of the directory lock.  Every change of the
+ * directory also frees entries that no creation wrote (counted in the
+ * header's dir_repairs).
+ */
+int mint_obj_claim(struct mint_fabric *f, const char *name, uint32_t type, uint64_t off,
+		   uint64_t size);
+
+/* How full the directory and the heap are. */
+struct mint_obj_usage {
+	uint32_t entries;      /* directory slots not free (corrupt ones too) */
+	uint32_t max_entries;  /* MINT_MAX_OBJECTS */
+	uint64_t heap_bytes;   /* the heap: the fabric after the directory */
+	uint64_t free_bytes;   /* of it, in no valid object */
+	uint64_t largest_free; /* the largest object that could be made now */
+};
+
+/* Fill U (a snapshot, taken without the lock): 0. */
+int mint_obj_usage(struct mint_fabric *f, struct mint_obj_usage *u);
+
 /* Fill up to CAP entries; returns the number of live objects. */
 int mint_obj_list(struct mint_fabric *f, struct mint_obj_info *infos, int cap);
 

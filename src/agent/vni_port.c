@@ -36,7 +36,9 @@ static void on_vni_irq(void *arg, uint32_t vector)
 {
 	struct vni_port *p = arg;
 	uint64_t first;
-	mint_dev_consume(p->f, p->dev, &first); /* the frames are the work */
+	/* relaxed: the id alone; the table has its own ordering. */
+	mint_dev_consume(p->f, atomic_load_explicit(&p->dev, memory_order_relaxed), &first);
+	/* the frames are the work */
 	for (int pass = 0; pass < RX_PASSES; pass++) {
 		int n = mint_vni_poll(p->vni, write_to_host, p, RX_BUDGET);
 		if (n < (int)RX_BUDGET && mint_vni_arm(p->vni) == 0)
@@ -94,8 +96,29 @@ static int register_port(struct vni_port *p)
 	uint32_t self = mint_fabric_self(p->f);
 	mint_vni_dev_name(self, name, sizeof(name));
 	int id = mint_dev_register(p->f, MINT_DEV_VNI, name, self, MINT_VEC_VNI);
-	p->dev = (uint32_t)id;
+	atomic_store_explicit(&p->dev, (uint32_t)id, memory_order_relaxed);
 	return id < 0 ? id : 0;
+}
+
+/* What to change when the port's rings found no room (-ENOSPC: the size
+ * a fabric needs for one more VNI node than are up; -ENFILE: the
+ * directory), for the agent's one line. */
+static const char *no_room(struct vni_port *p, int rc)
+{
+	static char why[256];
+	if (rc == -ENFILE)
+		return "make its VNI rings: the fabric's object directory is full "
+		       "(mint status counts its entries; stop nodes or clients to free them)";
+	struct mint_vni_config cfg;
+	uint32_t nodes = 1;
+	mint_vni_config(p->vni, &cfg);
+	for (uint32_t id = 0; id < MINT_VNI_MAX_PORTS; id++)
+		nodes += id != mint_fabric_self(p->f) && mint_vni_peer_up(p->vni, id);
+	uint64_t mib = (mint_vni_fabric_size(&cfg, nodes) + (1u << 20) - 1) >> 20;
+	snprintf(why, sizeof(why), "make its VNI rings: %u VNI nodes need a fabric of %llu MiB "
+		 "(mint up --size %lluM, fewer nodes, or mint up --vni-buffers pool)", nodes,
+		 (unsigned long long)mib, (unsigned long long)mib);
+	return why;
 }
 
 int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispatcher *d,
@@ -120,6 +143,8 @@ int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispat
 	if (rc == 0) {
 		*what = "attach its port";
 		rc = mint_vni_attach(p->vni, ipv4, prefix_len);
+		if (rc == -ENOSPC || rc == -ENFILE)
+			*what = no_room(p, rc);
 	}
 	if (rc == 0)
 		mint_dispatcher_set_handler(d, MINT_VEC_VNI, on_vni_irq, p);
@@ -163,7 +188,28 @@ static void read_queue_drops(struct vni_port *p)
 		fclose(dev);
 }
 
-void vni_port_watch(struct vni_port *p)
+/* The port's device entry as registered, and no receive left stalled by
+ * a doorbell somebody suppressed: VNI_HEALED_* bits. */
+static int heal(struct vni_port *p)
+{
+	char name[MINT_DEV_NAME_MAX];
+	uint32_t self = mint_fabric_self(p->f);
+	uint32_t dev = atomic_load_explicit(&p->dev, memory_order_relaxed);
+	mint_vni_dev_name(self, name, sizeof(name));
+	int rc = mint_dev_heal(p->f, &dev, MINT_DEV_VNI, name, MINT_VEC_VNI, &p->dev_seen);
+	/* relaxed: see on_vni_irq. */
+	atomic_store_explicit(&p->dev, dev, memory_order_relaxed);
+	int healed = rc == 1 ? VNI_HEALED_DEV : rc == 2 ? VNI_HEALED_KICK : 0;
+	if (mint_vni_claim(p->vni) == 1)
+		healed |= VNI_HEALED_DIR;
+	if (mint_vni_rx_stalled(p->vni, p->rx_heads) > 0) {
+		mint_ipi_send(p->f, self, MINT_VEC_VNI);
+		healed |= VNI_HEALED_KICK;
+	}
+	return healed;
+}
+
+int vni_port_watch(struct vni_port *p)
 {
 	read_queue_drops(p);
 	mint_vni_reclaim(p->vni); /* pool mode: what dead nodes held */
@@ -173,6 +219,7 @@ void vni_port_watch(struct vni_port *p)
 		peers = id != self && mint_vni_peer_up(p->vni, id);
 	if ((int)peers != p->carrier && tap_set_carrier(p->tap, peers) == 0)
 		p->carrier = peers;
+	return heal(p);
 }
 
 void vni_port_stop(struct vni_port *p, bool detach)

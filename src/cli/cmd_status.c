@@ -13,7 +13,8 @@ static const char status_usage[] =
 	"Show the fabric, its nodes (state, pid, epoch, cores, heartbeat age,\n"
 	"namespace), a line per emulated NIC (ring, RDH/RDT, packets, overruns,\n"
 	"interrupts), a line per QEMU guest node (architecture, kernel, QEMU's pid,\n"
-	"its wakes and interrupts) and its objects.  -j: JSON.\n";
+	"its wakes and interrupts), its objects, free space and directory entries.\n"
+	"-j: JSON.\n";
 
 static const char *mode_name(uint32_t mode)
 {
@@ -113,10 +114,14 @@ static void status_json(struct mint_fabric *f, const struct mint_node_info *node
 	json_str(stdout, name);
 	printf(",\"file\":");
 	json_str(stdout, mint_fabric_file(f));
+	struct mint_obj_usage u;
+	mint_obj_usage(f, &u);
 	printf(",\"size\":%" PRIu64 ",\"hugetlbfs\":%s,\"version\":%u,\"max_nodes\":%u,"
-	       "\"vectors\":%u},\"nodes\":[",
+	       "\"vectors\":%u,\"heap\":%" PRIu64 ",\"free\":%" PRIu64 ",\"largest_free\":%" PRIu64
+	       ",\"entries\":%u,\"max_entries\":%u},\"nodes\":[",
 	       mint_fabric_size(f), mint_le32(h->flags) & MINT_FABRIC_HUGETLB ? "true" : "false",
-	       MINT_FABRIC_VERSION, MINT_MAX_NODES, MINT_VECTORS);
+	       MINT_FABRIC_VERSION, MINT_MAX_NODES, MINT_VECTORS, u.heap_bytes, u.free_bytes,
+	       u.largest_free, u.entries, u.max_entries);
 	const char *sep = "";
 	for (uint32_t i = 0; i < MINT_MAX_NODES; i++) {
 		const struct mint_node_info *n = &nodes[i];
@@ -162,6 +167,12 @@ static void status_text(struct mint_fabric *f, const struct mint_node_info *node
 	printf("fabric %.31s: %s%s, %" PRIu64 " MiB, layout v%u, %d object%s\n", h->name,
 	       mint_fabric_file(f), huge ? " (hugetlbfs)" : "", mint_fabric_size(f) >> 20,
 	       MINT_FABRIC_VERSION, nobj, nobj == 1 ? "" : "s");
+	struct mint_obj_usage u;
+	mint_obj_usage(f, &u);
+	printf("space: %" PRIu64 " KiB free of %" PRIu64 " KiB (largest gap %" PRIu64
+	       " KiB); directory: %u of %u entries%s\n", u.free_bytes >> 10, u.heap_bytes >> 10,
+	       u.largest_free >> 10, u.entries, u.max_entries,
+	       u.entries == u.max_entries ? " (full)" : "");
 	printf("%-4s %-5s %-8s %-5s %-8s %-8s %-8s %-9s %-16s %s\n", "NODE", "STATE", "PID",
 	       "EPOCH", "CORES", "ARCH", "MODE", "HEARTBEAT", "NETNS", "NAME");
 	for (uint32_t i = 0; i < MINT_MAX_NODES; i++) {

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "mint/vni.h"
 #include "common/netns.h"
+#include "common/rundir.h"
 
 static const char up_usage[] =
 	"usage: mint up [--size SIZE] [--vni-buffers per-dest|pool] [--vni-pool-buffers N]\n"
@@ -17,7 +18,8 @@ static const char up_usage[] =
 	"--vni-buffers chooses how every node's VNI buffers frames: per-dest (the\n"
 	"default: a ring per source and destination) or pool (one shared pool of\n"
 	"64 KiB buffers and an address queue per destination; --vni-pool-buffers\n"
-	"N of them, 16-4096, default 256).\n";
+	"N of them, 16-4096, default 256).  A size too small for two nodes' VNI\n"
+	"is refused; each further node needs more (docs/design.md, Capacity).\n";
 
 /* --vni-buffers (B) or --vni-pool-buffers (N): -1 parsed, else an exit status. */
 static int parse_vni_opt(int opt, const char *arg, struct mint_vni_config *vni)
@@ -52,6 +54,25 @@ static int create_vni(const struct cli *c, struct mint_fabric *f, const struct m
 	return rc < 0;
 }
 
+/* The fabric's run directory, its creator's alone (rundir.h): 0, or 1
+ * after the error line.  One of another fabric whose derived names are
+ * the same, or someone's trap, is refused. */
+static int make_rundir(const struct cli *c)
+{
+	char path[128];
+	int dir = rundir_open(c->fabric, geteuid(), true);
+	if (dir >= 0) {
+		close(dir);
+		return 0;
+	}
+	rundir_path(c->fabric, path, sizeof(path));
+	cli_err("fabric %s: its run directory %s: %s", c->fabric, path,
+		dir == -EEXIST ? "another fabric's (one whose name derives the same): use another name"
+		: dir == -EPERM || dir == -ENOENT ? "not one mint made for it (remove it)"
+						  : strerror(-dir));
+	return 1;
+}
+
 int cmd_up(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"size", required_argument, NULL, 's'},
@@ -81,6 +102,14 @@ int cmd_up(struct cli *c, int argc, char **argv)
 			fputs(up_usage, stderr);
 		return EXIT_USAGE;
 	}
+	/* Below this, nodes come up and every frame between them drops. */
+	uint64_t pair = mint_vni_fabric_size(&vni, 2);
+	if (size < pair) {
+		cli_err("size %llu: too small for one VNI pair in this configuration (at least "
+			"%llu KiB: mint up --size %lluK)", (unsigned long long)size,
+			(unsigned long long)(pair + 1023) >> 10, (unsigned long long)(pair + 1023) >> 10);
+		return EXIT_USAGE;
+	}
 	struct mint_fabric *f;
 	int rc = mint_fabric_create(c->fabric, size, &f);
 	if (rc == -EEXIST)
@@ -94,9 +123,10 @@ int cmd_up(struct cli *c, int argc, char **argv)
 		cli_err("fabric %s: %s", c->fabric, mint_strerror(rc));
 	if (rc)
 		return rc == -EINVAL ? EXIT_USAGE : 1;
-	if (vni.mode && create_vni(c, f, &vni)) {
+	if (make_rundir(c) || (vni.mode && create_vni(c, f, &vni))) {
 		mint_fabric_detach(f);
 		mint_fabric_destroy(c->fabric);
+		rundir_remove(c->fabric);
 		return 1;
 	}
 	printf("fabric %s up: %s, %llu MiB%s\n", c->fabric, mint_fabric_file(f),

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,7 +112,7 @@ static void server_child(const struct cli *c, const char *file, int ready)
 }
 
 /* Start the fabric's server unless it runs: 0, or 1 after the error. */
-static int ensure_server(const struct cli *c, const char *file)
+static int spawn_server(const struct cli *c, const char *file, int lock_fd)
 {
 	if (server_alive(file))
 		return 0;
@@ -124,6 +125,7 @@ static int ensure_server(const struct cli *c, const char *file)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[0]);
+		close(lock_fd); /* the lock is the starter's, not the server's */
 		server_child(c, file, p[1]);
 	}
 	close(p[1]);
@@ -141,19 +143,63 @@ static int ensure_server(const struct cli *c, const char *file)
 	return 1;
 }
 
-int guest_stop_server(const char *file)
+static void lock_path(const char *file, char *buf, size_t cap)
 {
-	char pidf[300], sock[300], log[300];
+	const char *base = strrchr(file, '/');
+	snprintf(buf, cap, "/dev/shm/%s.ivshmem.lock", base ? base + 1 : file);
+}
+
+/* spawn_server under a lock: of two `mint guest start` at once, one
+ * starts the server and the other finds it running. */
+static int ensure_server(const struct cli *c, const char *file)
+{
+	char lock[300];
+	lock_path(file, lock, sizeof(lock));
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		cli_err("ivshmem server: %s: %s", lock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	int st = spawn_server(c, file, fd);
+	close(fd);
+	return st;
+}
+
+/* Is PID (started at START) this very program, the mint binary?  The
+ * pid file is only believed for a process that is. */
+static bool is_our_server(int32_t pid, uint64_t start)
+{
+	char exe[64], a[PATH_MAX], b[PATH_MAX];
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(exe, a, sizeof(a) - 1), m = readlink("/proc/self/exe", b, sizeof(b) - 1);
+	if (n <= 0 || m <= 0 || !mint_pid_alive(pid, start))
+		return false;
+	a[n] = b[m] = '\0';
+	return strcmp(a, b) == 0;
+}
+
+int guest_server_gone(const char *file)
+{
+	char pidf[300], sock[300], log[300], lock[300];
 	ivs_pid_path(file, pidf, sizeof(pidf));
 	ivs_socket_path(file, sock, sizeof(sock));
 	server_log_path(file, log, sizeof(log));
+	lock_path(file, lock, sizeof(lock));
 	int32_t pid;
 	uint64_t start;
-	int rc = read_pid_file(pidf, &pid, &start) == 0 ? stop_process(pid, start) : -ESRCH;
+	if (read_pid_file(pidf, &pid, &start) != 0 && access(sock, F_OK) != 0)
+		return -ESRCH;
+	/* It looks for its file every IDLE_CHECK_MS; a hung one is stopped. */
+	if (read_pid_file(pidf, &pid, &start) == 0 && !gone_within(pid, start, SERVER_START_MS) &&
+	    is_our_server(pid, start))
+		stop_process(pid, start);
 	unlink(pidf);
 	unlink(sock);
 	unlink(log);
-	return rc;
+	unlink(lock);
+	return 0;
 }
 
 /* ---- QEMU ---- */
@@ -218,7 +264,9 @@ static const char *machine_args(struct qemu_cmd *q, const struct guest_spec *g)
 		add(q, kvm ? "host" : "cortex-a57");
 	}
 	add(q, "-accel");
-	add(q, kvm ? "kvm" : "tcg,thread=multi");
+	/* tb-size: a 64 MiB translation cache instead of 1 GiB keeps QEMU
+	 * small and its death (kill -9) quick to complete */
+	add(q, kvm ? "kvm" : "tcg,thread=multi,tb-size=64");
 	add(q, "-smp");
 	add(q, kvm ? "1" : "1,maxcpus=2");
 	return x86 ? "ttyS0" : "ttyAMA0";
@@ -240,8 +288,9 @@ static int build_qemu(struct qemu_cmd *q, const struct guest_spec *g, const char
 	add(q, q->prog);
 	const char *console = machine_args(q, g);
 	snprintf(q->mem, sizeof(q->mem), "%u", g->mem_mib);
-	snprintf(q->append, sizeof(q->append), "console=%s quiet panic=-1 mint.id=%u mint.mode=%s",
-		 console, g->id, g->mode ? g->mode : "sleep");
+	snprintf(q->append, sizeof(q->append), "console=%s quiet panic=-1 mint.id=%u mint.mode=%s%s%s",
+		 console, g->id, g->mode ? g->mode : "sleep", g->vni ? " mint.vni=" : "",
+		 g->vni ? g->vni : "");
 	snprintf(q->chardev, sizeof(q->chardev), "socket,path=%s,id=mintfab", sock);
 	const char *rest[] = {"-m", q->mem, "-nodefaults", "-no-user-config", "-display", "none",
 			      "-no-reboot", "-serial", "stdio", "-kernel", q->kernel, "-initrd",
@@ -254,20 +303,25 @@ static int build_qemu(struct qemu_cmd *q, const struct guest_spec *g, const char
 }
 
 /* QEMU's process: waits for GO (its pid must be in the fabric before it
- * connects), then becomes QEMU, its serial console going to LOG. */
-static void qemu_child(struct qemu_cmd *q, const struct guest_spec *g, const char *log, int go)
+ * connects), then becomes QEMU: its serial console to the node's log, the
+ * node's marker held open for its life at descriptor 3 (so that it is
+ * found as the node's agent: fabric_procs.h), nothing else of ours. */
+static void qemu_child(struct qemu_cmd *q, const struct guest_spec *g,
+		       const struct node_files *nf, int go)
 {
 	char byte;
 	setsid();
 	if (read(go, &byte, 1) != 1)
 		_exit(1);
-	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || null < 0)
+	int m = fcntl(nf->marker, F_DUPFD, 4);
+	int null = open("/dev/null", O_RDONLY);
+	if (m < 0 || null < 0 || ftruncate(nf->log, 0) != 0)
 		_exit(1);
 	dup2(null, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
+	dup2(nf->log, 1);
+	dup2(nf->log, 2);
+	dup2(m, 3);
+	close_range(4, ~0u, 0);
 	if (g->cores_arg) {
 		cpu_set_t set;
 		CPU_ZERO(&set);
@@ -282,7 +336,7 @@ static void qemu_child(struct qemu_cmd *q, const struct guest_spec *g, const cha
 
 /* Fork QEMU held at its start, record it as node G->id's, release it. */
 static int launch(struct mint_fabric *f, struct qemu_cmd *q, const struct guest_spec *g,
-		  const char *log, pid_t *out)
+		  const struct node_files *nf, pid_t *out)
 {
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) != 0)
@@ -291,7 +345,7 @@ static int launch(struct mint_fabric *f, struct qemu_cmd *q, const struct guest_
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(go[1]);
-		qemu_child(q, g, log, go[0]);
+		qemu_child(q, g, nf, go[0]);
 	}
 	close(go[0]);
 	int rc = pid < 0 ? -errno : mint_guest_prepare(f, g->id, pid, guest_arch(g->arch));
@@ -350,38 +404,37 @@ int guest_run(struct cli *c, const struct guest_spec *g)
 	if (cli_attach(c, &f))
 		return 1;
 	static struct qemu_cmd q;
-	char log[300];
-	cli_log_path(f, g->id, log, sizeof(log));
+	struct node_files nf;
 	struct mint_node_info info;
 	mint_node_info(f, g->id, &info);
 	int st = 1;
 	pid_t pid = -1;
-	if (info.alive)
+	if (info.alive) {
 		cli_err("node %u: already running (pid %d)", g->id, info.pid);
-	else if (build_qemu(&q, g, mint_fabric_file(f)) == 0 &&
-		 ensure_server(c, mint_fabric_file(f)) == 0) {
-		int rc = launch(f, &q, g, log, &pid);
+	} else if (build_qemu(&q, g, mint_fabric_file(f)) == 0 &&
+		   ensure_server(c, mint_fabric_file(f)) == 0 &&
+		   cli_open_node_files(c, f, g->id, &nf) == 0) {
+		int rc = launch(f, &q, g, &nf, &pid);
+		close(nf.log);
+		close(nf.marker);
 		if (rc)
 			cli_err("guest %u: cannot start QEMU: %s", g->id, mint_strerror(rc));
 		else
-			st = wait_join(f, g, pid, info.epoch, log);
+			st = wait_join(f, g, pid, info.epoch, nf.log_path);
 	}
 	mint_fabric_detach(f);
 	return st;
 }
 
-int guest_stop_qemu(struct mint_fabric *f, uint32_t id)
+int guest_stop_node(const struct cli *c, uint32_t id)
 {
-	struct mint_guest_info gi;
-	int rc = mint_guest_info(f, id, &gi);
-	if (rc)
-		return rc;
-	if (!gi.guest)
-		return -ESRCH;
-	rc = stop_process(gi.qemu_pid, gi.qemu_start);
-	struct mint_node_info info;
-	if (mint_node_info(f, id, &info) == 0 && info.state == MINT_NODE_UP)
+	struct cli_stopped done;
+	int rc = cli_stop_nodes(c, id, &done);
+	struct mint_fabric *f;
+	if (mint_fabric_attach(c->fabric, &f) == 0) {
 		mint_node_evict(f, id);
-	mint_guest_forget(f, id);
-	return rc;
+		mint_guest_forget(f, id);
+		mint_fabric_detach(f);
+	}
+	return rc ? rc : done.agents ? 0 : -ESRCH;
 }

@@ -15,6 +15,7 @@ struct guest_spec {
 	const char *accel;     /* "kvm", "tcg", NULL: kvm if /dev/kvm */
 	const char *mode;      /* the agent's dispatch mode, NULL: sleep */
 	const char *cores_arg; /* NULL: QEMU unpinned */
+	const char *vni;       /* NULL: none; "auto" or A.B.C.D/N */
 	uint64_t cores[MINT_CPU_WORDS];
 	uint32_t mem_mib;
 	uint32_t timeout_s;
@@ -27,12 +28,14 @@ uint32_t guest_arch(const char *name);
  * having printed the result or the one error line. */
 int guest_run(struct cli *c, const struct guest_spec *g);
 
-/* Stop node ID's QEMU (joined or still booting) and free its entry:
- * 0, -ESRCH if it has no running QEMU, or a negative errno. */
-int guest_stop_qemu(struct mint_fabric *f, uint32_t id);
+/* Stop node ID's QEMU (joined or still booting: found as its agent, by
+ * the marker it holds) and free its entry: 0, -ESRCH if none ran, or a
+ * negative errno. */
+int guest_stop_node(const struct cli *c, uint32_t id);
 
-/* Stop the fabric's ivshmem server and remove its socket, pid file and
- * log (mint down): 0 or -ESRCH if none ran. */
-int guest_stop_server(const char *fabric_file);
+/* After mint down removed fabric file FILE: wait for its ivshmem server to
+ * stop by itself (stopping it if it hangs) and remove its socket, pid
+ * file, log and lock: 0, or -ESRCH if none was there. */
+int guest_server_gone(const char *fabric_file);
 
 #endif

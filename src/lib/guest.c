@@ -207,6 +207,17 @@ void mint_guest_fill_identity(struct mint_node_entry *e)
 		mint_copy_name(g->kernel, u.release, sizeof(g->kernel));
 }
 
+bool mint_guest_sees_alive(const struct mint_node_entry *e)
+{
+	if (!(rd32(&e->flags) & MINT_NODE_GUEST))
+		return true;
+	const struct mint_guest_area *g = &e->guest;
+	/* acquire: pairs with the release store of magic in prepare */
+	int32_t qemu = (int32_t)ald32((const _Atomic uint32_t *)&g->qemu_pid, memory_order_acquire);
+	return ald32(&g->magic, memory_order_acquire) == MINT_GUEST_MAGIC && qemu != 0 &&
+	       (int32_t)rd32((const uint32_t *)&e->pid) == qemu;
+}
+
 /* ---- on the host ---- */
 
 int mint_guest_prepare(struct mint_fabric *f, uint32_t id, int32_t qemu_pid, uint32_t arch)
@@ -238,6 +249,17 @@ int mint_guest_forget(struct mint_fabric *f, uint32_t id)
 		return -ERANGE;
 	ast32(&g->magic, 0, memory_order_relaxed);
 	return 0;
+}
+
+int mint_guest_gone(struct mint_fabric *f, uint32_t id, int32_t qemu_pid)
+{
+	struct mint_guest_area *g = area(f, id);
+	if (!g)
+		return -ERANGE;
+	/* Only that QEMU's record: a new one may have been prepared already.
+	 * release: pairs with the acquire load in mint_guest_sees_alive. */
+	uint32_t was = (uint32_t)qemu_pid;
+	return acas32((_Atomic uint32_t *)&g->qemu_pid, &was, 0, memory_order_release) ? 0 : -ESTALE;
 }
 
 int mint_guest_info(struct mint_fabric *f, uint32_t id, struct mint_guest_info *info)

@@ -3,6 +3,7 @@
 #ifndef MINT_GUEST_INTERNAL_H
 #define MINT_GUEST_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mint/fabric.h"
@@ -22,6 +23,12 @@ int mint_guest_wait(_Atomic uint32_t *word, uint32_t raw_expected, int64_t timeo
 
 /* At a guest's join: the identity fields only a guest fills. */
 void mint_guest_fill_identity(struct mint_node_entry *e);
+
+/* Inside a guest, whether UP entry E is alive: another kernel's pids and
+ * clock are not ours, so a process node is taken as alive, and a guest
+ * node as long as its entry is its current QEMU's (the host records a new
+ * QEMU's pid before it boots; the server clears a gone one's). */
+bool mint_guest_sees_alive(const struct mint_node_entry *e);
 
 /* Raise a vector node E's kernel owns; 1 if a wake was made. */
 int mint_guest_raise_kernel(struct mint_node_entry *e, uint32_t vector);

@@ -3,12 +3,16 @@
 #ifndef MINT_INTERNAL_H
 #define MINT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "mint/clock.h"
 #include "mint/fabric.h"
 #include "mint/layout.h"
+
+/* Lines 0 and 1 of the fabric header: written once by `mint up`. */
+#define HDR_CONST_BYTES (2 * MINT_CACHELINE)
 
 struct mint_fabric {
 	uint8_t *base;
@@ -18,6 +22,10 @@ struct mint_fabric {
 	uint32_t self_epoch;
 	int32_t self_pid;     /* the pid our node entry records */
 	uint32_t guest_id;    /* inside a guest: the driver's node id */
+	uint64_t self_start;  /* the pid_start our join recorded */
+	/* The header's constant lines as validated at attach (or written at
+	 * creation): mint_fabric_heal puts them back. */
+	uint8_t hdr_copy[HDR_CONST_BYTES];
 	char path[256];
 	/* The device table, found on first use (dev.c); NULL until then. */
 	struct mint_devtab_hdr *_Atomic devtab;
@@ -31,6 +39,10 @@ int mint_futex_wake(_Atomic uint32_t *word);
 /* Take the fabric's directory lock (joins, object changes), repairing what
  * a dead holder left: 0 or a negative errno. */
 int mint_dir_lock(struct mint_fabric *f);
+
+/* Has process PID the fabric F's file mapped?  True too when /proc does
+ * not let a caller that is not root look (another user's process). */
+bool mint_pid_maps_fabric(const struct mint_fabric *f, int32_t pid);
 
 /* Copy a NUL-terminated name out of shared memory (never trusting it). */
 void mint_copy_name(char *dst, const char *src, size_t cap);

@@ -33,6 +33,7 @@ struct peer {
 	bool tx_open, rx_open;
 	bool alive;
 	uint64_t checked_ns;
+	uint32_t epoch; /* the port's epoch at that check */
 };
 
 struct mint_vni {
@@ -209,6 +210,50 @@ static struct mint_vni_port *my_port(struct mint_vni *v)
 	return v->self < MINT_VNI_MAX_PORTS ? &v->hdr->ports[v->self] : NULL;
 }
 
+/* An object of SIZE bytes in the heap, rounded up as the allocator does. */
+static uint64_t obj_bytes(uint64_t size) { return (size + MINT_CACHELINE - 1) & ~(uint64_t)63; }
+
+uint64_t mint_vni_fabric_size(const struct mint_vni_config *cfg, uint32_t nodes)
+{
+	struct mint_vni_config c = *cfg;
+	if (check_config(&c) != 0)
+		return 0;
+	uint64_t fixed = MINT_HEAP_OFF + obj_bytes(sizeof(struct mint_vni_hdr)) +
+			 obj_bytes(sizeof(struct mint_devtab_hdr));
+	if (c.mode == MINT_VNI_POOL)
+		return fixed + obj_bytes(vni_pool_bytes(c.pool_buffers));
+	return fixed + (uint64_t)nodes * (nodes - 1) * obj_bytes(mint_ring_footprint(c.ring_size));
+}
+
+static int open_ring(struct mint_vni *v, uint32_t src, uint32_t dst, bool create,
+		     struct mint_ring *r);
+
+/* Per-destination mode: the rings to and from every port that is up are
+ * made now, so that a node either has all it needs or fails to attach
+ * (-ENOSPC, -ENFILE), instead of coming up and dropping every frame.  A
+ * failure removes the rings this call made. */
+static int make_rings(struct mint_vni *v)
+{
+	uint32_t made[2 * MINT_VNI_MAX_PORTS][2], n = 0;
+	int rc = 0;
+	for (uint32_t peer = 0; peer < MINT_VNI_MAX_PORTS && rc >= 0; peer++) {
+		if (peer == v->self || !mint_vni_peer_up(v, peer))
+			continue;
+		const uint32_t ends[2][2] = {{v->self, peer}, {peer, v->self}};
+		for (int k = 0; k < 2 && rc >= 0; k++) {
+			struct mint_ring r;
+			if ((rc = open_ring(v, ends[k][0], ends[k][1], true, &r)) == 1)
+				memcpy(made[n++], ends[k], sizeof(ends[k]));
+		}
+	}
+	for (uint32_t i = 0; rc < 0 && i < n; i++) {
+		char name[MINT_OBJ_NAME_MAX];
+		snprintf(name, sizeof(name), VNI_OBJ ".%u-%u", made[i][0], made[i][1]);
+		mint_obj_remove(v->f, name);
+	}
+	return rc < 0 ? rc : 0;
+}
+
 int mint_vni_attach(struct mint_vni *v, const uint8_t ipv4[4], uint32_t prefix_len)
 {
 	v->self = mint_fabric_self(v->f);
@@ -219,6 +264,9 @@ int mint_vni_attach(struct mint_vni *v, const uint8_t ipv4[4], uint32_t prefix_l
 		return -ERANGE;
 	struct mint_node_info me;
 	mint_node_info(v->f, v->self, &me);
+	int rc = v->pooled ? 0 : make_rings(v);
+	if (rc < 0)
+		return rc;
 	if (v->pooled) { /* what a dead predecessor left queued to us goes back */
 		uint32_t errors = 0;
 		uint32_t n = vni_pool_reset_queue(&v->pool, v->self, &errors);
@@ -263,7 +311,8 @@ static int format_ring(void *mem, uint64_t size, void *arg)
 	return mint_ring_format(mem, e->size, e->prod, e->cons, MINT_VEC_VNI);
 }
 
-/* Open (creating it if CREATE) ring "vni.SRC-DST". */
+/* Open (creating it if CREATE) ring "vni.SRC-DST": 1 if it was created,
+ * 0 if it existed, or a negative errno. */
 static int open_ring(struct mint_vni *v, uint32_t src, uint32_t dst, bool create,
 		     struct mint_ring *r)
 {
@@ -271,10 +320,11 @@ static int open_ring(struct mint_vni *v, uint32_t src, uint32_t dst, bool create
 	snprintf(name, sizeof(name), VNI_OBJ ".%u-%u", src, dst);
 	uint64_t off;
 	int rc;
+	int created = 0;
 	if (create) {
 		struct ring_ends ends = {src, dst, v->ring_size};
-		rc = mint_obj_open(v->f, name, MINT_OBJ_RING, mint_ring_footprint(v->ring_size),
-				   format_ring, &ends, &off);
+		rc = created = mint_obj_open(v->f, name, MINT_OBJ_RING,
+					     mint_ring_footprint(v->ring_size), format_ring, &ends, &off);
 	} else {
 		struct mint_obj_info info;
 		rc = mint_obj_find(v->f, name, &info);
@@ -282,7 +332,10 @@ static int open_ring(struct mint_vni *v, uint32_t src, uint32_t dst, bool create
 			rc = -EPROTO;
 		off = rc == 0 ? info.offset : 0;
 	}
-	return rc < 0 ? rc : mint_ring_open(v->f, off, r);
+	if (rc < 0)
+		return rc;
+	rc = mint_ring_open(v->f, off, r);
+	return rc < 0 ? rc : created;
 }
 
 static bool port_state_up(const struct mint_vni *v, uint32_t id)
@@ -305,18 +358,41 @@ bool mint_vni_peer_up(const struct mint_vni *v, uint32_t id)
 	return id < MINT_VNI_MAX_PORTS && port_state_up(v, id) && port_node_alive(v, id);
 }
 
-/* mint_vni_peer_up for the transmit path: the process check is cached. */
+/* We created ring "vni.SELF-DST" and send into it: its directory entry
+ * is ours to keep (a receiver that starts finds the ring by it). */
+static void claim_tx_ring(struct mint_vni *v, uint32_t dst)
+{
+	char name[MINT_OBJ_NAME_MAX];
+	snprintf(name, sizeof(name), VNI_OBJ ".%u-%u", v->self, dst);
+	mint_obj_claim(v->f, name, MINT_OBJ_RING, mint_fabric_off(v->f, v->peers[dst].tx.hdr),
+		       mint_ring_footprint(v->ring_size));
+}
+
+/* mint_vni_peer_up for the transmit path: the process check is cached,
+ * and done with it, the check of our ring's directory entry. */
 static bool peer_up(struct mint_vni *v, uint32_t dst)
 {
 	struct peer *p = &v->peers[dst];
 	if (!port_state_up(v, dst))
 		return false;
+	/* A port attached since the last check (a node that just started)
+	 * is checked at once: its first frames must not be dropped. */
+	uint32_t epoch = rd32(&v->hdr->ports[dst].epoch);
 	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
-	if (now - p->checked_ns > LIVENESS_EVERY_NS) {
+	if (now - p->checked_ns > LIVENESS_EVERY_NS || epoch != p->epoch) {
 		p->alive = port_node_alive(v, dst);
 		p->checked_ns = now;
+		p->epoch = epoch;
+		if (p->tx_open)
+			claim_tx_ring(v, dst);
 	}
 	return p->alive;
+}
+
+int mint_vni_claim(struct mint_vni *v)
+{
+	return mint_obj_claim(v->f, VNI_OBJ, MINT_OBJ_VNI, mint_fabric_off(v->f, v->hdr),
+			      sizeof(*v->hdr));
 }
 
 static void count_sent(struct mint_vni *v, uint32_t len, uint32_t bell)
@@ -355,6 +431,7 @@ static int ring_send_to(struct mint_vni *v, uint32_t dst, const void *frame, uin
 	struct mint_vni_port *me = my_port(v);
 	struct peer *p = &v->peers[dst];
 	int rc = p->tx_open ? 0 : open_ring(v, v->self, dst, true, &p->tx);
+	rc = rc > 0 ? 0 : rc; /* made now or before: the same */
 	if (rc == 0 && !p->tx_open)
 		route_through_dev(v, dst, &p->tx);
 	p->tx_open = rc == 0;
@@ -683,6 +760,34 @@ int mint_vni_arm(struct mint_vni *v)
 		if (v->peers[src].rx_open && mint_ring_arm(&v->peers[src].rx) == 1)
 			again = 1;
 	return again;
+}
+
+/* Ring "vni.SRC-DST"'s header, found through the directory (no state of
+ * V that the dispatcher changes), or NULL. */
+static struct mint_ring_hdr *ring_hdr_of(const struct mint_vni *v, uint32_t src, uint32_t dst)
+{
+	char name[MINT_OBJ_NAME_MAX];
+	struct mint_obj_info info;
+	snprintf(name, sizeof(name), VNI_OBJ ".%u-%u", src, dst);
+	if (mint_obj_find(v->f, name, &info) != 0 || info.type != MINT_OBJ_RING)
+		return NULL;
+	return mint_fabric_at(v->f, info.offset, sizeof(struct mint_ring_hdr));
+}
+
+int mint_vni_rx_stalled(const struct mint_vni *v, uint64_t heads[MINT_VNI_MAX_PORTS])
+{
+	int stalled = 0;
+	for (uint32_t src = 0; !v->pooled && src < MINT_VNI_MAX_PORTS; src++) {
+		struct mint_ring_hdr *h = src == v->self ? NULL : ring_hdr_of(v, src, v->self);
+		/* relaxed: compared with the previous look only; the consumer
+		 * reads the ring with its own ordering. */
+		uint64_t tail = h ? ald64(&h->tail, memory_order_relaxed) : 0;
+		uint64_t head = h ? ald64(&h->head, memory_order_relaxed) : 0;
+		bool waiting = tail != head;
+		stalled += waiting && heads[src] == head + 1;
+		heads[src] = waiting ? head + 1 : 0;
+	}
+	return stalled;
 }
 
 void mint_vni_set_queue_drops(struct mint_vni *v, uint64_t total)

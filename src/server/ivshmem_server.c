@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* mint's ivshmem server (see ivshmem_server.h). */
-#include "ivshmem_server.h"
+#include "server/ivshmem_server.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -37,6 +37,7 @@ struct client {
 	struct server *s;
 	int sock;                  /* -1: free slot */
 	uint32_t id;
+	int32_t pid;               /* its QEMU's */
 	int efd[MINT_IVSHMEM_NVEC]; /* the guest's MSI-X vectors */
 	uint64_t wake_head;        /* our position in its wake queue */
 	pthread_t watcher;
@@ -197,12 +198,13 @@ static int make_eventfds(struct client *c)
 }
 
 /* Which guest is connecting: the node whose entry names its pid. */
-static int identify(struct server *s, int sock)
+static int identify(struct server *s, int sock, int32_t *pid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return -1;
+	*pid = cred.pid;
 	int id = mint_guest_by_pid(s->f, cred.pid);
 	if (id < 0) {
 		logf_("refused a client (pid %d): no guest node records it", (int)cred.pid);
@@ -220,7 +222,8 @@ static void accept_client(struct server *s)
 	int sock = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (sock < 0)
 		return;
-	int id = identify(s, sock);
+	int32_t pid = 0;
+	int id = identify(s, sock, &pid);
 	struct client *c = id >= 0 ? &s->clients[id] : NULL;
 	if (!c || make_eventfds(c) != 0) {
 		close(sock);
@@ -229,6 +232,7 @@ static void accept_client(struct server *s)
 	c->s = s;
 	c->sock = sock;
 	c->id = (uint32_t)id;
+	c->pid = pid;
 	c->wake_head = 0; /* mint_guest_prepare emptied the queue */
 	atomic_init(&c->stop, false);
 	if (greet(s, c) != 0 || pthread_create(&c->watcher, NULL, watcher, c) != 0) {
@@ -261,6 +265,7 @@ static void client_event(struct client *c)
 	if (n < 0 && errno == EAGAIN)
 		return;
 	logf_("guest %u %s", c->id, n == 0 ? "disconnected" : "spoke: dropped");
+	mint_guest_gone(c->s->f, c->id, c->pid);
 	close_client(c);
 }
 
