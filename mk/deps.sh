@@ -8,6 +8,7 @@ gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-i686-linux-gnu libc6-dev-i386-cross
 qemu-user-static
 libpcap-dev tshark
+liburing-dev
 iperf3 sockperf curl iputils-ping python3
 gnuplot-nox"
 
