@@ -81,6 +81,12 @@ HELPER_SRC := $(wildcard tests/helper_*.c)
 TEST_BIN += $(HELPER_SRC:tests/%.c=$(BUILD)/tests/%)
 EXAMPLE_SRC := $(wildcard examples/*.c)
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+# C++ users: the public headers compile as C++17 (examples/*.cpp).
+CXX ?= c++
+ifeq ($(CROSS),)
+  EXAMPLE_CXX_SRC := $(wildcard examples/*.cpp)
+  EXAMPLE_BIN += $(EXAMPLE_CXX_SRC:examples/%.cpp=$(BUILD)/examples/%)
+endif
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.o)
 DEV_BENCH := $(BUILD)/mint-dev-bench
@@ -109,7 +115,7 @@ $(BUILD)/bench/%.o: bench/%.c
 
 $(BUILD)/libmint.a: $(LIB_OBJ)
 	rm -f $@
-	$(AR) rcs $@ $^
+	$(AR) rcs $@ $(filter %.o,$^)
 $(BUILD)/libmint.so.$(VERSION): $(LIB_OBJ) $(LIB_MAP)
 	$(CC) $(SANFLAGS) -shared -Wl,-soname,libmint.so.$(SOVERSION) \
 		-Wl,--version-script=$(LIB_MAP) -o $@ $(LIB_OBJ) $(LDLIBS)
@@ -120,34 +126,41 @@ $(AGENT_A): $(AGENT_SRC:src/%.c=$(BUILD)/%.o)
 $(INJECT_A): $(INJECT_SRC:src/%.c=$(BUILD)/%.o)
 $(COMMON_A) $(AGENT_A) $(INJECT_A):
 	rm -f $@
-	$(AR) rcs $@ $^
+	$(AR) rcs $@ $(filter %.o,$^)
 
 $(BUILD)/mint: $(CLI_OBJ) $(INJECT_A) $(AGENT_A) $(COMMON_A) $(BUILD)/libmint.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(URING_LDLIBS) $(TOOL_LDLIBS) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(URING_LDLIBS) $(TOOL_LDLIBS) $(LDLIBS)
 $(BUILD)/mint-bench: $(BENCH_OBJ) $(VERDICT_OBJ) $(COMMON_A) $(BUILD)/libmint.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 $(BUILD)/nic-bench: bench/nic/nic-bench.c $(VERDICT_OBJ) $(BUILD)/libmint.a
-	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 $(DEV_BENCH): bench/dev/dev-bench.c $(VERDICT_OBJ) $(BUILD)/libmint.a
-	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 $(BUILD)/mint-bench-verdict: $(BUILD)/bench/verdict/main.o $(VERDICT_OBJ) $(COMMON_A) $(BUILD)/libmint.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 # Tests link the layers they exercise; a test of the library's internals
 # says so in its first comment and includes src/lib itself.
 $(BUILD)/tests/helper_hostif: tests/helper_hostif.c $(COMMON_A) $(BUILD)/libmint.a
 	@mkdir -p $(@D)
-	$(CC) $(TOOL_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $^ $(LDLIBS)
+	$(CC) $(TOOL_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libmint.a
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $^ $(LDLIBS)
+	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -Itests -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 
 # Examples build as a user's program would: <mint/...> from include/.
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libmint.a
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
+$(BUILD)/examples/%: examples/%.cpp $(BUILD)/libmint.a
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -Iinclude -pthread -MMD -MP $(SANFLAGS) $(CFLAGS) \
+		$(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# This variant's dependency files (other variants live below build/ too).
+TOOL_OBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(COMMON_SRC) $(AGENT_SRC) $(INJECT_SRC)) $(CLI_OBJ)
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TEST_BIN:=.d) $(EXAMPLE_BIN:=.d) \
+	$(BUILD)/nic-bench.d $(DEV_BENCH).d
 
 # The other architectures of the cross-architecture test (static, run under
 # qemu-user-static).

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "le.h"
+#include "mint/endian.h"
 #include "mint/mint.h"
 
 static char path[64];
@@ -35,17 +35,17 @@ static void write_file(const uint8_t *data, size_t len)
 	struct mint_fabric_hdr h;
 	uint64_t size = MINT_FABRIC_MIN_SIZE;
 	memset(&h, 0, sizeof(h));
-	h.magic = le64(MINT_FABRIC_MAGIC);
-	h.version = le32(MINT_FABRIC_VERSION);
-	h.header_size = le32(sizeof(h));
-	h.size = le64(size);
-	h.max_nodes = le32(MINT_MAX_NODES);
-	h.max_vectors = le32(MINT_VECTORS);
-	h.max_objects = le32(MINT_MAX_OBJECTS);
-	h.node_table_off = le64(MINT_NODE_TABLE_OFF);
-	h.objdir_off = le64(MINT_OBJDIR_OFF);
-	h.heap_off = le64(MINT_HEAP_OFF);
-	h.heap_size = le64(size - MINT_HEAP_OFF);
+	h.magic = mint_le64(MINT_FABRIC_MAGIC);
+	h.version = mint_le32(MINT_FABRIC_VERSION);
+	h.header_size = mint_le32(sizeof(h));
+	h.size = mint_le64(size);
+	h.max_nodes = mint_le32(MINT_MAX_NODES);
+	h.max_vectors = mint_le32(MINT_VECTORS);
+	h.max_objects = mint_le32(MINT_MAX_OBJECTS);
+	h.node_table_off = mint_le64(MINT_NODE_TABLE_OFF);
+	h.objdir_off = mint_le64(MINT_OBJDIR_OFF);
+	h.heap_off = mint_le64(MINT_HEAP_OFF);
+	h.heap_size = mint_le64(size - MINT_HEAP_OFF);
 	bool over_header = len > 0 && (data[0] & 1) == 0;
 	if (len > 0) {
 		data++;

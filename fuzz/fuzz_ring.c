@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "le.h"
+#include "mint/endian.h"
 #include "mint/mint.h"
 
 #define RING_SIZE 4096u
@@ -65,8 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		abort();
 	/* The peer writes after we opened: nothing it writes was checked. */
 	memcpy((uint8_t *)h + sizeof(*h), data + 16, n);
-	ast64(&h->head, head, memory_order_relaxed);
-	ast64(&h->tail, tail, memory_order_relaxed);
+	atomic_store_explicit(&h->head, mint_le64(head), memory_order_relaxed);
+	atomic_store_explicit(&h->tail, mint_le64(tail), memory_order_relaxed);
 	uint8_t buf[RING_SIZE];
 	struct mint_msg msgs[4];
 	for (int i = 0; i < 4; i++)

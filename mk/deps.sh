@@ -2,7 +2,7 @@
 # Installs the Debian packages mint needs to build and test, when run as
 # root; otherwise prints the apt-get line to run.  Safe to run repeatedly.
 set -eu
-PKGS="gcc make libc6-dev pkg-config iproute2 jq procps
+PKGS="gcc g++ make libc6-dev pkg-config iproute2 jq procps
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-i686-linux-gnu libc6-dev-i386-cross

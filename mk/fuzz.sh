@@ -7,9 +7,12 @@ OUT=build/fuzz
 mkdir -p "$OUT"
 for src in fuzz/fuzz_*.c; do
 	t=$(basename "$src" .c)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc/lib -Wall -Wextra -Werror \
+	# A target of tool code names its sources in its first comment.
+	also=$(sed -n 's/^ \* Also built: //p' "$src")
+	# shellcheck disable=SC2086
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -Wall -Wextra -Werror \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o "$OUT/$t" "$src" src/lib/*.c -pthread
+		-o "$OUT/$t" "$src" $also src/lib/*.c -pthread
 	mkdir -p "$OUT/$t.corpus"
 	echo "fuzz: $t for $SECONDS_EACH s"
 	if ! "$OUT/$t" -max_total_time="$SECONDS_EACH" -max_len=65536 -artifact_prefix="$OUT/$t-" "$OUT/$t.corpus" \

@@ -44,10 +44,10 @@ need_built() { [ -x "$1" ] || die "$1 is missing (make $2)"; }
 # t_finish [MESSAGE]: exit 1 if a check failed, else say MESSAGE
 # ("T_NAME: ok") and exit 0.
 # no_sanitizer_reports: fail if a sanitizer build's agents reported
-# anything (their reports go to their logs, /dev/shm/mint-$FAB.node*.log).
+# anything (their reports go to their logs, /dev/shm/mint-$FAB.d/node*.log).
 no_sanitizer_reports() {
-	grep -Eqs 'runtime error|Sanitizer' "/dev/shm/mint-$FAB".node*.log &&
-		fail "sanitizer reports in the agents' logs: $(grep -Ehs 'runtime error|Sanitizer' "/dev/shm/mint-$FAB".node*.log | head -3)"
+	grep -Eqs 'runtime error|Sanitizer' "/dev/shm/mint-$FAB.d"/node*.log &&
+		fail "sanitizer reports in the agents' logs: $(grep -Ehs 'runtime error|Sanitizer' "/dev/shm/mint-$FAB.d"/node*.log | head -3)"
 	return 0
 }
 
@@ -200,11 +200,11 @@ t_cleanup() {
 		wait "$_t_p" 2>/dev/null
 	done
 	if [ -n "${FAB:-}" ]; then
-		[ -e "/dev/shm/mint-$FAB" ] && timeout -k 5 30 "$MINT" --fabric "$FAB" down >/dev/null 2>&1
+		timeout -k 5 30 "$MINT" --fabric "$FAB" down >/dev/null 2>&1
 		for _t_p in $AGENTS; do
 			is_agent "$_t_p" && kill -9 "$_t_p" 2>/dev/null
 		done
-		rm -f "/dev/shm/mint-$FAB" "/dev/shm/mint-$FAB".*
+		rm -rf "/dev/shm/mint-$FAB" "/dev/shm/mint-$FAB".*
 	fi
 	command -v cleanup_more >/dev/null 2>&1 && cleanup_more
 	[ -n "${TMP:-}" ] && rm -rf "$TMP"

@@ -12,7 +12,7 @@
 #    the file byte-identical afterwards;
 #  - `mint up` on an existing fabric (left untouched) and bad sizes;
 #  - node ids out of range (64, -1, abc), a node already running, cores
-#    that do not exist, malformed core lists, a bad vector (256), stopping
+#    that do not exist and malformed core lists (both usage errors), a bad vector (256), stopping
 #    a node that is not running, unknown commands and options.
 # And: --help of mint and of every subcommand exits 0 with its usage on
 # stdout; a node's agent holds none of the descriptors its starter had
@@ -30,7 +30,12 @@ set -u
 FAB=t-$$-cli
 NOFAB=t-$$-none            # never created
 SHM=/dev/shm/t-$$-cli      # prefix of the path-form files of this run
-cleanup_more() { rm -f "$SHM"-*; }
+cleanup_more() {
+	for _f in "$SHM"-version "$SHM"-trunc; do # their run directories too
+		timeout -k 5 30 "$MINT" --fabric "$_f" down >/dev/null 2>&1
+	done
+	rm -f "$SHM"-*
+}
 t_begin
 
 need jq
@@ -115,26 +120,32 @@ expect_usage --fabric "$FAB" ping
 
 # ---- a fabric that does not exist ----
 for args in "status" "status -j" "irq" "node start 0 --no-netns" "node stop 0" "ipi 0 1" \
-	"ping 0" "ping 0 --from 1" "down"; do
+	"ping 0" "ping 0 --from 1"; do
 	# shellcheck disable=SC2086
 	expect 1 "fabric $NOFAB: does not exist" --fabric "$NOFAB" $args
 done
+# down is idempotent: nothing there is nothing to remove.
+run --fabric "$NOFAB" down
+[ "$rc" -eq 0 ] && grep -q "nothing to remove" "$TMP/out" ||
+	fail "down of a fabric that does not exist: exit $rc, $(cat "$TMP/out" "$TMP/err")"
 [ -e "/dev/shm/mint-$NOFAB" ] && fail "a command created fabric $NOFAB"
 ls /dev/shm/mint-"$NOFAB".* >/dev/null 2>&1 && fail "a command left files /dev/shm/mint-$NOFAB.*"
 
 # ---- files that are no usable fabric: clear errors, file untouched ----
 # check_file FILE PHRASE: every command fails on FILE, which stays as it was.
-# (A truncated fabric is the exception for `down`, which removes it:
-# t_truncate.)
+# (`node stop` and `down` trust nothing in a fabric and work on a corrupt
+# or truncated one, t_down and t_truncate; they leave alone only a file
+# that is no fabric at all.)
 check_file() {
 	cp "$1" "$TMP/copy" || { fail "cannot copy $1"; return; }
-	down=down
-	[ "$2" = truncated ] && down=""
-	for args in "status" "status -j" "irq" "node start 0 --no-netns" "node stop 0" "ipi 0 1" \
-		"ping 0" $down; do
+	for args in "status" "status -j" "irq" "node start 0 --no-netns" "ipi 0 1" "ping 0"; do
 		# shellcheck disable=SC2086
 		expect 1 "$2" --fabric "$1" $args
 	done
+	if [ "$2" = "not a mint fabric" ]; then
+		expect 1 "$2" --fabric "$1" node stop 0
+		expect 1 "$2" --fabric "$1" down
+	fi
 	expect 1 "already exists" --fabric "$1" up --size 1M
 	cmp -s "$1" "$TMP/copy" || fail "$1 changed ($2)"
 	ls "$1".node* >/dev/null 2>&1 && fail "a command left $1.node* behind"
@@ -186,8 +197,8 @@ expect 2 "node -1: no such node" --fabric "$FAB" node start --no-netns -- -1
 expect 2 "node -1: no such node" --fabric "$FAB" node stop -- -1
 expect 2 "no such node" --fabric "$FAB" ping 0 --from 64
 expect_usage --fabric "$FAB" node start -1 --no-netns   # -1 reads as an option
-expect 1 "core 99: no such core" --fabric "$FAB" node start 0 --no-netns --cores 99
-expect 1 "no such core" --fabric "$FAB" node start 0 --no-netns --cores 0-99
+expect 2 "core 99: no such core" --fabric "$FAB" node start 0 --no-netns --cores 99
+expect 2 "no such core" --fabric "$FAB" node start 0 --no-netns --cores 0-99
 for cores in "" a 1- -1 3-1 0,,1 "0;1" ",1" "0 1" 1-2-3 256 0x1; do
 	expect 2 "cores $cores: not a core list" --fabric "$FAB" node start 0 --no-netns --cores "$cores"
 done
@@ -294,6 +305,8 @@ ls /dev/shm/mint-"$FAB".* >/dev/null 2>&1 && fail "mint down left $(ls /dev/shm/
 for p in $AGENTS; do
 	is_agent "$p" && fail "agent $p still runs after mint down"
 done
-expect 1 "does not exist" --fabric "$FAB" down
+run --fabric "$FAB" down
+[ "$rc" -eq 0 ] && grep -q "nothing to remove" "$TMP/out" ||
+	fail "a second mint down: exit $rc, $(cat "$TMP/out" "$TMP/err")"
 
 t_finish

@@ -55,7 +55,7 @@ grep -q '^owner=0 ' "$TMP/lock" && fail "directory lock not held: $(cat "$TMP/lo
 
 dead_within 1 "$hold"
 # The other node saw it too (its agent logs peers that die).
-wait_line "/dev/shm/mint-$FAB.node0.log" 'peer node 1 died' 10 ||
+wait_line "/dev/shm/mint-$FAB.d/node0.log" 'peer node 1 died' 10 ||
 	fail "node 0's agent did not log node 1's death"
 
 # The helper is still an unreaped zombie: joining must take the dead

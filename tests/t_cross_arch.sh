@@ -122,7 +122,7 @@ m 0 up --size 16M || die "mint up"
 for id in 0 $FOREIGN; do
 	# Default cores (id modulo the cores there are); sharing warnings are expected on small machines.
 	if ! m "$id" node start "$id" --no-netns >"$TMP/start" 2>"$TMP/start.err"; then
-		cat "$TMP/start" "$TMP/start.err" "/dev/shm/mint-$FAB.node$id.log" 2>/dev/null
+		cat "$TMP/start" "$TMP/start.err" "/dev/shm/mint-$FAB.d/node$id.log" 2>/dev/null
 		die "node $id ($(arch_of "$id")) did not start"
 	fi
 	cat "$TMP/start"

@@ -124,16 +124,16 @@ in_node_ns 2 || fail "$IF is not in node 2's namespace with its address"
 last=$(grep -o 'icmp_seq=[0-9]*' "$TMP/ping" | tail -1 | cut -d= -f2)
 [ "${last:-0}" -ge 35 ] || fail "the ping did not resume after the move: $(tail -3 "$TMP/ping")"
 say "ping through the move: $(grep 'packet loss' "$TMP/ping")"
-wait_line "/dev/shm/mint-$FAB.node2.log" "device $IF .*attached to this node" 3 ||
+wait_line "/dev/shm/mint-$FAB.d/node2.log" "device $IF .*attached to this node" 3 ||
 	fail "node 2's agent did not log $IF arriving"
-wait_line "/dev/shm/mint-$FAB.node1.log" "device $IF .*detached from this node" 3 ||
+wait_line "/dev/shm/mint-$FAB.d/node1.log" "device $IF .*detached from this node" 3 ||
 	fail "node 1's agent did not log $IF leaving"
 
 # The owner follows the link through netlink: the peer end goes down, then up.
 link_down() { ! link_up; }
 ip netns exec "$PEER_NS" ip link set "${IF}p" down
 wait_until 5 link_down || fail "$IF: the table did not see its link go down: $(mint dev list)"
-wait_line "/dev/shm/mint-$FAB.node2.log" "device $IF .*link down" 3 ||
+wait_line "/dev/shm/mint-$FAB.d/node2.log" "device $IF .*link down" 3 ||
 	fail "node 2's agent did not log $IF's link going down"
 ip netns exec "$PEER_NS" ip link set "${IF}p" up
 wait_until 5 link_up || fail "$IF: the table did not see its link come back: $(mint dev list)"

@@ -136,7 +136,7 @@ mint node stop 3 >/dev/null
 for mode in badtype badstart oversize midsession midbig badsig; do
 	"$PEER" "$FAB" 1 $mode >"$TMP/peer" 2>&1 || fail "peer $mode: $(cat "$TMP/peer")"
 done
-grep -q 'session cut' "/dev/shm/mint-$FAB.node1.log" || fail "the agent did not log the cut"
+grep -q 'session cut' "/dev/shm/mint-$FAB.d/node1.log" || fail "the agent did not log the cut"
 check "served after garbage" ok "$(mint exec 1 -- echo ok)"
 # The midsession peer's `sleep 30` was killed with its session.
 wait_until 3 sh -c '! pgrep -x -P '"$(node_field 1 pid)"' sleep >/dev/null' ||

@@ -402,7 +402,8 @@ if [ -x "$S390" ] && command -v qemu-s390x-static >/dev/null 2>&1; then
 	events "$TMP/le.pcapng" | cmp -s - "$TMP/a.txt" || fail "the s390x record replays differently here"
 	say "an s390x replay of the native record, and its big-endian record replayed here: the same"
 else
-	say "no s390x build ($S390) or qemu-s390x-static: the cross-build replay not run (make cross)"
+	# Not a silent pass: the script ends as skipped (a failure under CI).
+	missing_s390x="no s390x build ($S390) or qemu-s390x-static: the cross-build replay not run (make cross)"
 fi
 # --floor keeps a replay's schedule too: its 30 events over as long.
 secs=$(field seconds)
@@ -476,4 +477,5 @@ grep -q '^mint: warning: inject: node 0 polls on its cores' "$TMP/err" || fail "
 mint node stop 0 >/dev/null || fail "node stop 0"
 say "the injector ran in node 0's namespace on its core ($cores)"
 
+[ "$fails" -eq 0 ] && [ -n "${missing_s390x:-}" ] && skip "$missing_s390x (every other check passed)"
 t_finish

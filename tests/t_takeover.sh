@@ -42,7 +42,7 @@ kill -CONT "$old"
 wait_until 3 gone "$old" || fail "the replaced agent $old still runs 3 s after it resumed"
 [ "$(node_field 0 pid)" = "$new" ] || fail "node 0's pid is $(node_field 0 pid), not $new"
 [ "$(node_field 0 alive)" = true ] || fail "the new node 0 is not alive"
-grep -q "took node 0 over" "/dev/shm/mint-$FAB.node0.log" ||
+grep -q "took node 0 over" "/dev/shm/mint-$FAB.d/node0.log" ||
 	fail "the old agent did not log that it was replaced"
 mint ping 0 -c 2 -i 0.05 >"$TMP/ping" 2>&1 || fail "ping 0 after the takeover: $(cat "$TMP/ping")"
 say "stalled agent $old replaced by $new; it stood down when resumed"

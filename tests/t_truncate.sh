@@ -33,7 +33,7 @@ truncate -s 8192 "/dev/shm/mint-$FAB" || die "truncate failed"
 both_gone() { ! running "$pid1" && ! running "$pid2"; }
 wait_until 5 both_gone || fail "agents still running 5 s after the truncation"
 for id in 1 2; do
-	log=/dev/shm/mint-$FAB.node$id.log
+	log=/dev/shm/mint-$FAB.d/node$id.log
 	grep -q "node $id: .*fabric file was truncated.* by another process" "$log" ||
 		fail "node $id did not say why it stopped: $(tail -n 2 "$log")"
 done
@@ -45,7 +45,7 @@ mint status >"$TMP/out" 2>"$TMP/err" && fail "status of a truncated fabric succe
 mint down >"$TMP/out" 2>&1 || fail "down of a truncated fabric failed: $(cat "$TMP/out")"
 grep -q "truncated" "$TMP/out" || fail "down did not say the file was truncated: $(cat "$TMP/out")"
 [ ! -e "/dev/shm/mint-$FAB" ] || fail "the truncated fabric file is still there"
-ls /dev/shm/mint-$FAB.node*.log >/dev/null 2>&1 && fail "node logs left behind"
+ls /dev/shm/mint-$FAB.d/node*.log >/dev/null 2>&1 && fail "node logs left behind"
 
 # ---- 3. never remove what is not a fabric
 echo "not a fabric" >"$TMP/other"

@@ -533,6 +533,22 @@ static void test_node_join(void)
 	CHECK(info.join_ns > 0);
 	CHECK(info.heartbeat_age_ns < 60000000000ull);
 	CHECK_EQ(mint_node_heartbeat(f), 0);
+	/* A peer's stray writes into our identity are no takeover: the next
+	 * heartbeat writes it back and says so. */
+	struct mint_node_entry *me = mint_node_entry(f, 0);
+	const uint64_t forgeries[][2] = {{offsetof(struct mint_node_entry, state), 0},
+					 {offsetof(struct mint_node_entry, epoch), 77},
+					 {offsetof(struct mint_node_entry, pid), 1},
+					 {offsetof(struct mint_node_entry, id), 5}};
+	for (size_t i = 0; i < sizeof(forgeries) / sizeof(forgeries[0]); i++) {
+		uint32_t v = (uint32_t)forgeries[i][1];
+		memcpy((uint8_t *)me + forgeries[i][0], &v, sizeof(v));
+		CHECK_EQ(mint_node_heartbeat(f), 1);
+		CHECK_EQ(mint_node_heartbeat(f), 0);
+		CHECK(mint_node_alive(f, 0));
+		CHECK_EQ(me->epoch, 1);
+		CHECK_EQ(me->pid, getpid());
+	}
 	CHECK(strcmp(mint_arch_name(mint_arch_self()), "unknown") != 0);
 	CHECK(strcmp(mint_arch_name(62), "x86_64") == 0);
 	CHECK(strcmp(mint_arch_name(12345), "unknown") == 0);

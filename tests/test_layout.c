@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * docs/layout.md against include/mint/layout.h: every row of every struct
+ * docs/layout.md against include/mint/layout.h and proto.h: every row of every struct
  * table has the real offset and size; every field of every struct is in
  * the doc, once; the rows tile each struct with no gap or overlap; the
  * struct sizes in the headings and the constants table are right.  And,
@@ -18,6 +18,7 @@
 
 #include "mint/dev.h"
 #include "mint/nic.h"
+#include "mint/proto.h"
 #include "mint/vni.h"
 #include "testlib.h"
 
@@ -41,7 +42,7 @@ static struct field fields[] = {
 	F(mint_fabric_hdr, max_objects), F(mint_fabric_hdr, flags), F(mint_fabric_hdr, node_table_off),
 	F(mint_fabric_hdr, objdir_off), F(mint_fabric_hdr, heap_off), F(mint_fabric_hdr, heap_size),
 	F(mint_fabric_hdr, created_ns), F(mint_fabric_hdr, name), F(mint_fabric_hdr, pad1),
-	F(mint_fabric_hdr, dir_lock), F(mint_fabric_hdr, dir_generation), F(mint_fabric_hdr, pad3),
+	F(mint_fabric_hdr, dir_lock), F(mint_fabric_hdr, dir_generation), F(mint_fabric_hdr, dir_repairs),
 	F(mint_fabric_hdr, external_ipis), F(mint_fabric_hdr, pad4), F(mint_fabric_hdr, reserved),
 
 	F(mint_node_entry, state), F(mint_node_entry, id), F(mint_node_entry, epoch),
@@ -128,6 +129,15 @@ static struct field fields[] = {
 	F(mint_nic_hdr, itr_ns), F(mint_nic_hdr, drv_packets), F(mint_nic_hdr, drv_bytes),
 	F(mint_nic_hdr, drv_errors), F(mint_nic_hdr, drv_bad), F(mint_nic_hdr, drv_irqs),
 	F(mint_nic_hdr, drv_drops), F(mint_nic_hdr, icr), F(mint_nic_hdr, pad3),
+
+	/* The peer protocols (mint/proto.h). */
+	F(mint_ctl_ping, dst), F(mint_ctl_ping, count), F(mint_ctl_ping, size),
+	F(mint_ctl_ping, timeout_ms), F(mint_ctl_ping, interval_ns),
+	F(mint_ping_result, seq), F(mint_ping_result, status), F(mint_ping_result, rtt_ns),
+	F(mint_exec_start, version), F(mint_exec_start, flags), F(mint_exec_start, uid),
+	F(mint_exec_start, gid), F(mint_exec_start, argc), F(mint_exec_start, envc),
+	F(mint_exec_start, rows), F(mint_exec_start, cols), F(mint_exec_start, client_pid),
+	F(mint_exec_start, pad), F(mint_exec_start, client_start),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -156,6 +166,9 @@ static struct stinfo structs[] = {
 	{"mint_vni_addrq", sizeof(struct mint_vni_addrq), 0, 0},
 	{"mint_nic_desc", sizeof(struct mint_nic_desc), 0, 0},
 	{"mint_nic_hdr", sizeof(struct mint_nic_hdr), 0, 0},
+	{"mint_ctl_ping", sizeof(struct mint_ctl_ping), 0, 0},
+	{"mint_ping_result", sizeof(struct mint_ping_result), 0, 0},
+	{"mint_exec_start", sizeof(struct mint_exec_start), 0, 0},
 };
 #define NSTRUCTS (sizeof(structs) / sizeof(structs[0]))
 
@@ -192,6 +205,13 @@ static struct constant constants[] = {
 	C(MINT_NIC_STAT_TCPCS), C(MINT_NIC_STAT_IPCS), C(MINT_NIC_ERR_CE), C(MINT_NIC_ERR_SE),
 	C(MINT_NIC_ERR_SEQ), C(MINT_NIC_ERR_CXE), C(MINT_NIC_ERR_TCPE), C(MINT_NIC_ERR_IPE),
 	C(MINT_NIC_ERR_RXE), C(MINT_NIC_ICR_RXDMT0), C(MINT_NIC_ICR_RXO), C(MINT_NIC_ICR_RXT0),
+	C(MINT_PING_REQUEST), C(MINT_PING_REPLY), C(MINT_CTL_PING), C(MINT_CTL_RESULT),
+	C(MINT_CTL_DONE), C(MINT_PING_RING_SIZE), C(MINT_PING_MAX_SIZE), C(MINT_EXEC_START),
+	C(MINT_EXEC_STDIN), C(MINT_EXEC_SIGNAL), C(MINT_EXEC_WINSIZE), C(MINT_EXEC_CLOSE),
+	C(MINT_EXEC_STDOUT), C(MINT_EXEC_STDERR), C(MINT_EXEC_EXIT), C(MINT_EXEC_ERROR),
+	C(MINT_EXEC_VERSION), C(MINT_EXEC_TTY), C(MINT_EXEC_ERR_FAILED), C(MINT_EXEC_ERR_REFUSED),
+	C(MINT_EXEC_ERR_PROTOCOL), C(MINT_EXEC_RING_SIZE), C(MINT_EXEC_SIG_RING_SIZE),
+	C(MINT_EXEC_CHUNK), C(MINT_EXEC_START_MAX), C(MINT_EXEC_MAX_ARGS), C(MINT_EXEC_MAX_ENV),
 };
 #define NCONST (sizeof(constants) / sizeof(constants[0]))
 
@@ -731,11 +751,13 @@ int main(int argc, char **argv)
 	}
 	char *doc = slurp("docs/layout.md");
 	char *hdr = slurp("include/mint/layout.h");
-	if (!doc || !hdr)
+	char *proto = slurp("include/mint/proto.h");
+	if (!doc || !hdr || !proto)
 		return 1;
 	doc_text = doc;
 	analyse(doc);
 	parse_header(hdr);
+	parse_header(proto);
 	RUN(test_doc_rows);
 	RUN(test_every_field_documented);
 	RUN(test_rows_tile_structs);
@@ -744,5 +766,6 @@ int main(int argc, char **argv)
 	RUN(test_checks_catch_drift);
 	free(doc);
 	free(hdr);
+	free(proto);
 	return t_done();
 }

@@ -3,8 +3,9 @@
  * Cross-node locks: acquire/release, -EDEADLK, -EPERM; the owner tag;
  * mutual exclusion across processes and threads; recovery from a holder
  * killed with SIGKILL (a node, and a plain process), from a node that
- * left or rejoined (epoch change), and from garbage owner tags; only one
- * of several waiters recovers.
+ * left or rejoined (epoch change), from garbage owner tags and from live
+ * processes that do not map the fabric; a live holder makes a waiter give
+ * up after MINT_LOCK_WAIT_MS; only one of several waiters recovers.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -432,6 +433,7 @@ static void test_garbage_owner(void)
 		{0xffffffffu, true, "pid -1"},
 		{1ull << 40, true, "pid 0 with epoch bits"},
 		{0xffffffffffffffffull, true, "all ones"},
+		{tag_of(1, MINT_NODE_NONE, 0), true, "pid 1: alive, but not mapping this fabric"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		s->lock.owner = cases[i].tag;
@@ -453,6 +455,11 @@ static void test_garbage_owner(void)
 	s->lock.owner = tag_of((uint32_t)pid, MINT_NODE_NONE, 0);
 	CHECK(!mint_lock_holder_dead(f, &s->lock));
 	CHECK_EQ(mint_lock_try(f, &s->lock), -EBUSY);
+	/* A live holder that never lets go: the wait ends, with a reason. */
+	uint64_t t0 = t_now_ns();
+	CHECK_EQ(mint_lock_acquire(f, &s->lock), -ETIMEDOUT);
+	uint64_t waited_ms = (t_now_ns() - t0) / 1000000u;
+	CHECK(waited_ms >= MINT_LOCK_WAIT_MS && waited_ms < MINT_LOCK_WAIT_MS + 1000);
 	/* No start stamp (a holder that could not read it): the id decides. */
 	s->lock.owner = (uint32_t)pid;
 	CHECK(!mint_lock_holder_dead(f, &s->lock));

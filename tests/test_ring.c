@@ -374,6 +374,135 @@ static void test_hold(void)
 	fix_close(&x);
 }
 
+/* ==== zero copy: reserve/commit, peek/release ==== */
+
+/* The producer's side: a reservation points into the ring, a commit
+ * publishes at most what was reserved, an uncommitted one is dropped. */
+static void test_reserve_commit(void)
+{
+	struct rfix x;
+	fix_open(&x, 1024, MINT_NODE_NONE, MINT_NODE_NONE, 1);
+	uint8_t out[600];
+	uint32_t type = 0;
+	void *room = NULL;
+	CHECK_EQ(mint_ring_commit(&x.p, 0, 1), -EINVAL); /* nothing reserved */
+	CHECK_EQ(mint_ring_reserve(&x.p, mint_ring_max_record(&x.p) + 1, &room), -EMSGSIZE);
+	CHECK_EQ(mint_ring_reserve(&x.p, 100, &room), 0);
+	CHECK((uint8_t *)room >= x.data && (uint8_t *)room + 100 <= x.data + x.size);
+	memcpy(room, "zero-copy", 9);
+	CHECK_EQ(mint_ring_pending_bytes(&x.c), 0); /* nothing published yet */
+	CHECK_EQ(mint_ring_commit(&x.p, 101, 5), -EINVAL); /* more than reserved */
+	CHECK_EQ(mint_ring_commit(&x.p, 9, MINT_REC_PAD), -EINVAL);
+	CHECK_EQ(mint_ring_commit(&x.p, 9, 5), 0);
+	CHECK_EQ(mint_ring_commit(&x.p, 9, 5), -EINVAL); /* one commit per reservation */
+	CHECK_EQ(mint_ring_recv(&x.c, out, sizeof(out), &type), 9);
+	CHECK_EQ(type, 5);
+	CHECK(memcmp(out, "zero-copy", 9) == 0);
+	/* A reservation not committed is dropped by the next one. */
+	CHECK_EQ(mint_ring_reserve(&x.p, 50, &room), 0);
+	memset(room, 'a', 50);
+	CHECK_EQ(mint_ring_reserve(&x.p, 50, &room), 0);
+	memset(room, 'b', 50);
+	CHECK_EQ(mint_ring_commit(&x.p, 50, 6), 0);
+	CHECK_EQ(mint_ring_recv(&x.c, out, sizeof(out), &type), 50);
+	CHECK(out[0] == 'b' && out[49] == 'b');
+	CHECK_EQ(mint_ring_recv(&x.c, out, sizeof(out), &type), -EAGAIN);
+	/* Full: a reservation fails like a send, and works after a receive. */
+	int k = 0;
+	while (k < 100 && mint_ring_send(&x.p, out, 120, 1) == 0)
+		k++;
+	CHECK(k > 0 && k < 100);
+	CHECK_EQ(mint_ring_reserve(&x.p, 120, &room), -EAGAIN);
+	CHECK_EQ(mint_ring_recv(&x.c, out, sizeof(out), &type), 120);
+	CHECK_EQ(mint_ring_reserve(&x.p, 120, &room), 0);
+	CHECK_EQ(mint_ring_commit(&x.p, 0, 2), 0);
+	while (mint_ring_recv(&x.c, out, sizeof(out), &type) >= 0)
+		;
+	CHECK_EQ(x.h->errors, 0);
+	CHECK_EQ(x.h->tail, x.h->head);
+	fix_close(&x);
+}
+
+/* The consumer's side: a peek shows the record in place until released;
+ * a second peek shows the same one; a release without a peek is a no-op. */
+static void test_peek_release(void)
+{
+	struct rfix x;
+	fix_open(&x, 1024, MINT_NODE_NONE, MINT_NODE_NONE, 1);
+	const void *at = NULL;
+	uint32_t type = 0;
+	CHECK_EQ(mint_ring_peek(&x.c, &at, &type), -EAGAIN);
+	mint_ring_release(&x.c);
+	CHECK_EQ(x.h->head, 0);
+	CHECK_EQ(mint_ring_send(&x.p, "first", 5, 3), 0);
+	CHECK_EQ(mint_ring_send(&x.p, "second", 6, 4), 0);
+	CHECK_EQ(mint_ring_peek(&x.c, &at, &type), 5);
+	CHECK((const uint8_t *)at >= x.data && (const uint8_t *)at + 5 <= x.data + x.size);
+	CHECK(memcmp(at, "first", 5) == 0 && type == 3);
+	CHECK_EQ(mint_ring_peek(&x.c, &at, &type), 5); /* not consumed yet */
+	CHECK_EQ(x.h->head, 0);
+	mint_ring_release(&x.c);
+	CHECK_EQ(mint_ring_peek(&x.c, &at, &type), 6);
+	CHECK(memcmp(at, "second", 6) == 0 && type == 4);
+	mint_ring_release(&x.c);
+	mint_ring_release(&x.c); /* nothing peeked: nothing consumed */
+	CHECK_EQ(x.h->head, x.h->tail);
+	CHECK_EQ(x.h->recv_records, 2);
+	CHECK_EQ(mint_ring_peek(&x.c, &at, &type), -EAGAIN);
+	fix_close(&x);
+}
+
+/* A hostile peer between the calls: what the other side writes after a
+ * reserve or a peek changes nothing the library already validated.  The
+ * commit publishes the record at the reserved place whatever the consumer
+ * wrote over head and tail; the release consumes the peeked length even
+ * if the producer rewrote the record's header since; the next receive
+ * finds the corruption, counts it, and the ring recovers. */
+static void test_zero_copy_hostile(void)
+{
+	struct rfix x;
+	fix_open(&x, 1024, MINT_NODE_NONE, MINT_NODE_NONE, 1);
+	uint8_t out[600];
+	uint32_t type = 0;
+	void *room = NULL;
+	const void *at = NULL;
+	/* Between reserve and commit: the "consumer" forges head and tail. */
+	CHECK_EQ(mint_ring_reserve(&x.p, 64, &room), 0);
+	memcpy(room, "kept", 4);
+	atomic_store(&x.h->head, mint_le64(1u << 20));
+	atomic_store(&x.h->tail, mint_le64(999));
+	CHECK_EQ(mint_ring_commit(&x.p, 4, 1), 0);
+	CHECK_EQ(mint_le64(atomic_load(&x.h->tail)), 16); /* the producer's own tail */
+	atomic_store(&x.h->head, 0);
+	CHECK_EQ(mint_ring_recv(&x.c, out, sizeof(out), &type), 4);
+	CHECK(memcmp(out, "kept", 4) == 0);
+	/* Between peek and release: the "producer" rewrites the header. */
+	CHECK_EQ(mint_ring_send(&x.p, "abcdefgh", 8, 2), 0);
+	CHECK_EQ(mint_ring_send(&x.p, "next", 4, 3), 0);
+	CHECK_EQ(mint_ring_peek(&x.c, &at, &type), 8);
+	struct mint_rec_hdr *rh = (struct mint_rec_hdr *)((const uint8_t *)at - sizeof(*rh));
+	rh->len = mint_le32(900);
+	mint_ring_release(&x.c);
+	CHECK_EQ(mint_le64(atomic_load(&x.h->head)), 16 + 16);
+	CHECK_EQ(mint_ring_recv(&x.c, out, sizeof(out), &type), 4);
+	CHECK(memcmp(out, "next", 4) == 0 && type == 3);
+	/* A record header made impossible after its publication is refused
+	 * by peek, counted, and the ring carries on. */
+	uint64_t err0 = x.h->errors;
+	CHECK_EQ(mint_ring_send(&x.p, "bad", 3, 1), 0);
+	((struct mint_rec_hdr *)(x.data + (mint_le64(atomic_load(&x.h->head)) & 1023)))->len =
+		mint_le32(5000);
+	CHECK_EQ(mint_ring_peek(&x.c, &at, &type), -EBADMSG);
+	CHECK(x.h->errors > err0);
+	int rc = -EAGAIN;
+	for (int i = 0; i < 4 && rc != 4; i++) {
+		if (mint_ring_send(&x.p, "good", 4, 1) == 0)
+			rc = mint_ring_recv(&x.c, out, sizeof(out), &type);
+	}
+	CHECK_EQ(rc, 4);
+	fix_close(&x);
+}
+
 /* The PAD record, where the layout says it goes. */
 static void test_pad_record(void)
 {
@@ -1407,6 +1536,9 @@ int main(void)
 	RUN(test_wrap_model);
 	RUN(test_msgsize);
 	RUN(test_batch);
+	RUN(test_reserve_commit);
+	RUN(test_peek_release);
+	RUN(test_zero_copy_hostile);
 	RUN(test_arm);
 	RUN(test_cross_process_stream);
 	RUN(test_blocking_small_ring);

@@ -62,11 +62,15 @@ static int t_failures;
 		}                                                                      \
 	} while (0)
 
+/* A test program that runs its tests in several modes names the mode in
+ * t_mode: each result line then reads "ok   test_x [mode]". */
+static const char *t_mode __attribute__((unused));
 #define RUN(fn)                                                                        \
 	do {                                                                           \
 		int t_before = t_failures;                                             \
 		fn();                                                                  \
-		printf("%s %s\n", t_failures == t_before ? "ok  " : "FAIL", #fn);      \
+		printf("%s %s%s%s%s\n", t_failures == t_before ? "ok  " : "FAIL", #fn,   \
+		       t_mode ? " [" : "", t_mode ? t_mode : "", t_mode ? "]" : "");   \
 	} while (0)
 
 #define SKIP(reason)                                                                   \

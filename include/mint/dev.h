@@ -139,6 +139,19 @@ int mint_dev_info(struct mint_fabric *f, uint32_t id, struct mint_dev_info *info
  */
 int mint_dev_list(struct mint_fabric *f, struct mint_dev_info *infos, int cap);
 
+/*
+ * The owner's periodic check of its device *ID, registered as NAME of TYPE
+ * on VECTOR (the calling node's).  An entry that is no longer that (a
+ * stray write changed its route, name or state) is registered again (*ID
+ * may change): 1.  Counts that cannot be (more than 2^32 pending, fewer
+ * raised than handled) are written off, handled := raised: 1.  Interrupts pending with no doorbell out and nothing
+ * consumed since the previous check (*SEEN, 0 before the first) mean a
+ * lost doorbell: the owner's vector is raised, so its handler consumes
+ * and re-arms: 2.  Healthy: 0.  Or a negative errno.
+ */
+int mint_dev_heal(struct mint_fabric *f, uint32_t *id, uint32_t type, const char *name,
+		  uint32_t vector, uint64_t *seen);
+
 /* The table's change count: a node compares it to spot changes. */
 uint32_t mint_dev_generation(struct mint_fabric *f);
 

@@ -53,6 +53,10 @@ int mint_fabric_attach(const char *name, struct mint_fabric **out);
 /* Unmap; a node joined through this handle is not left (see mint_node_leave). */
 void mint_fabric_detach(struct mint_fabric *f);
 
+/* Put back the header's constant lines (magic to name) as this handle
+ * validated them, if a stray write changed them: 1 if it did, else 0. */
+int mint_fabric_heal(struct mint_fabric *f);
+
 /* Remove fabric NAME's file; mappings stay valid until detached. */
 int mint_fabric_destroy(const char *name);
 

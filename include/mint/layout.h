@@ -82,7 +82,7 @@ struct mint_fabric_hdr {
 	struct mint_lock dir_lock;
 	/* line 3 */
 	MINT_ATOMIC(uint32_t) dir_generation; /* bumped on every directory change */
-	uint32_t pad3;
+	MINT_ATOMIC(uint32_t) dir_repairs;    /* odd generations nobody was changing */
 	MINT_ATOMIC(uint64_t) external_ipis;  /* doorbells sent by non-node tools */
 	uint8_t pad4[48];
 	uint8_t reserved[MINT_PAGE - 4 * MINT_CACHELINE];
@@ -526,6 +526,7 @@ MINT_AT(struct mint_fabric_hdr, created_ns, 72);
 MINT_AT(struct mint_fabric_hdr, name, 80);
 MINT_AT(struct mint_fabric_hdr, dir_lock, 128);
 MINT_AT(struct mint_fabric_hdr, dir_generation, 192);
+MINT_AT(struct mint_fabric_hdr, dir_repairs, 196);
 MINT_AT(struct mint_fabric_hdr, external_ipis, 200);
 MINT_STATIC_ASSERT(sizeof(struct mint_node_entry) == MINT_PAGE, "node entry");
 MINT_AT(struct mint_node_entry, id, 4);

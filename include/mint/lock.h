@@ -12,13 +12,20 @@ MINT_BEGIN_DECLS
 
 #define MINT_LOCK_RECOVERED 1
 
+/* How long mint_lock_acquire waits for a live holder. */
+#define MINT_LOCK_WAIT_MS 2000u
+
 /*
  * Take L (a struct mint_lock inside F's fabric) as this process's identity.
  * Spins, then yields, then sleeps briefly; while waiting it checks the
- * holder and, if the holder is dead, takes the lock over.  Returns 0, or
+ * holder and, if the holder is dead, takes the lock over.  A holder is
+ * dead unless it is a live thread that has F's file mapped (and, for a
+ * node, the live node of the epoch its tag names).  Returns 0, or
  * MINT_LOCK_RECOVERED when taken from a dead holder: the guarded object
  * may be half-updated and MINT_LOCK_NEEDS_CHECK stays set on the lock
- * until mint_lock_checked.  -EDEADLK if this identity already holds it.
+ * until mint_lock_checked.  -EDEADLK if this identity already holds it;
+ * -ETIMEDOUT after MINT_LOCK_WAIT_MS on a live holder; -EINTR when a
+ * signal handler ran while it slept.
  */
 int mint_lock_acquire(struct mint_fabric *f, struct mint_lock *l);
 

@@ -68,8 +68,11 @@ int mint_node_leave(struct mint_fabric *f);
  * it is alive, -ERANGE. */
 int mint_node_evict(struct mint_fabric *f, uint32_t id);
 
-/* Publish this node's heartbeat (every MINT_HEARTBEAT_PERIOD_MS).
- * -ESTALE once a newer join took the entry over: stop acting as the node. */
+/* Publish this node's heartbeat (every MINT_HEARTBEAT_PERIOD_MS): 0.
+ * -ESTALE once a newer join took the entry over (a later epoch, UP, naming
+ * another live process that maps this fabric): stop acting as the node.
+ * An entry overwritten in any other way (state, id, epoch, pid) is a
+ * forgery: the identity is written back and 1 returned. */
 int mint_node_heartbeat(struct mint_fabric *f);
 
 /* Is node ID joined, its process there, and its heartbeat fresh? */

@@ -53,6 +53,18 @@ int mint_obj_find(struct mint_fabric *f, const char *name, struct mint_obj_info 
  * -EINVAL for a bad name. */
 int mint_obj_remove(struct mint_fabric *f, const char *name);
 
+/*
+ * The owner of an object (its creator, or any process that validated and
+ * uses it) puts its directory entry back: NAME of TYPE, SIZE bytes at OFF.
+ * 0 if the entry says so already (found without the lock), 1 if it was
+ * written again (it was missing, corrupt, or said otherwise), -EINVAL,
+ * -ENFILE, or an error of the directory lock.  Every change of the
+ * directory also frees entries that no creation wrote (counted in the
+ * header's dir_repairs).
+ */
+int mint_obj_claim(struct mint_fabric *f, const char *name, uint32_t type, uint64_t off,
+		   uint64_t size);
+
 /* Fill up to CAP entries; returns the number of live objects. */
 int mint_obj_list(struct mint_fabric *f, struct mint_obj_info *infos, int cap);
 

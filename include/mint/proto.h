@@ -17,6 +17,7 @@
 #ifndef MINT_PROTO_H
 #define MINT_PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "mint/api.h"
 
@@ -118,7 +119,13 @@ struct mint_exec_start {
 	uint32_t pad;         /* the server watches it to notice its death */
 	uint64_t client_start;
 };
+MINT_STATIC_ASSERT(sizeof(struct mint_ctl_ping) == 24, "ctl_ping");
+MINT_STATIC_ASSERT(offsetof(struct mint_ctl_ping, interval_ns) == 16, "ctl_ping.interval_ns");
+MINT_STATIC_ASSERT(sizeof(struct mint_ping_result) == 16, "ping_result");
+MINT_STATIC_ASSERT(offsetof(struct mint_ping_result, rtt_ns) == 8, "ping_result.rtt_ns");
 MINT_STATIC_ASSERT(sizeof(struct mint_exec_start) == 48, "exec_start");
+MINT_STATIC_ASSERT(offsetof(struct mint_exec_start, client_pid) == 32, "exec_start.client_pid");
+MINT_STATIC_ASSERT(offsetof(struct mint_exec_start, client_start) == 40, "exec_start.client_start");
 
 /* Exit statuses of `mint exec` itself (the command's own are 0-255). */
 #define MINT_EXEC_STATUS_REFUSED 77 /* EX_NOPERM: refused by the node's policy */

@@ -122,6 +122,21 @@ int mint_vni_arm(struct mint_vni *v);
  */
 int mint_vni_reclaim(struct mint_vni *v);
 
+/* Put the VNI header's directory entry back if a stray write changed it
+ * (see mint_obj_claim): 0, 1 if it did, or a negative errno.  Senders do
+ * the same for the rings they created, each time they re-check a peer. */
+int mint_vni_claim(struct mint_vni *v);
+
+/*
+ * Per-destination mode: how many rings towards this node hold frames whose
+ * head has not moved since the previous call (HEADS keeps the call's
+ * memory, zeroed before the first): a receive stalled by a lost or
+ * suppressed doorbell (a peer overwrote a bell or an armed flag).  The
+ * caller raises MINT_VEC_VNI on itself, whose handler drains them.
+ * Reads only the fabric: any thread may ask.  0 in pool mode.
+ */
+int mint_vni_rx_stalled(const struct mint_vni *v, uint64_t heads[MINT_VNI_MAX_PORTS]);
+
 struct mint_vni_stats {
 	bool up;
 	uint8_t mac[6];

@@ -31,6 +31,10 @@ struct agent {
 	bool nic_up;
 	bool peer_alive[MINT_MAX_NODES];
 	struct dev_watch devs;
+	bool netns_made;     /* bring_up created its namespace */
+	uint64_t forgeries;  /* times our node entry was overwritten and restored */
+	bool header_healed;  /* the last look rewrote the fabric header */
+	int vni_healed;      /* VNI_HEALED_* of the last look: log each episode once */
 };
 
 static void vlog(uint32_t id, const char *fmt, va_list ap)
@@ -117,6 +121,39 @@ static void watch_peers(struct agent *a)
 	}
 }
 
+/* Our node entry was overwritten, not taken over, and restored: logged
+ * the 1st, 2nd, 4th, 8th... time, so a flood of forgeries floods no log. */
+static void count_forgery(struct agent *a)
+{
+	uint64_t n = ++a->forgeries;
+	if ((n & (n - 1)) == 0)
+		agent_log(a->cfg, "node entry overwritten by someone else (no newer agent): "
+			  "restored (%llu times)", (unsigned long long)n);
+}
+
+/* The header's constants, as we attached to them: logged once per episode. */
+static void heal_header(struct agent *a)
+{
+	bool healed = mint_fabric_heal(a->f) == 1;
+	if (healed && !a->header_healed)
+		agent_log(a->cfg, "the fabric header was overwritten: restored");
+	a->header_healed = healed;
+}
+
+/* The VNI's periodic look; a repair is logged once per episode. */
+static void watch_vni(struct agent *a)
+{
+	int healed = vni_port_watch(&a->vni);
+	if (healed & ~a->vni_healed & VNI_HEALED_DEV)
+		agent_log(a->cfg, "VNI port's device entry was not as registered (orphaned or "
+			  "overwritten): registered again");
+	if (healed & ~a->vni_healed & VNI_HEALED_KICK)
+		agent_log(a->cfg, "VNI receive stalled (a doorbell lost): raised MINT_VEC_VNI");
+	if (healed & ~a->vni_healed & VNI_HEALED_DIR)
+		agent_log(a->cfg, "the VNI's directory entry was overwritten: written again");
+	a->vni_healed = healed;
+}
+
 /* Heartbeat until a terminating signal arrives (returns it), a newer
  * agent took the node over (returns -ESTALE), or the fabric file was cut
  * short (returns -EPIPE: touching the fabric now may fault). */
@@ -130,11 +167,15 @@ static int heartbeat_loop(struct agent *a, const sigset_t *stop_signals)
 				  "process: stopping", (unsigned long long)size);
 			return -EPIPE;
 		}
-		if (mint_node_heartbeat(a->f) == -ESTALE)
+		int beat = mint_node_heartbeat(a->f);
+		if (beat == -ESTALE)
 			return -ESTALE;
+		if (beat == 1)
+			count_forgery(a);
+		heal_header(a);
 		watch_peers(a);
 		if (a->vni_up)
-			vni_port_watch(&a->vni);
+			watch_vni(a);
 		dev_watch_poll(&a->devs);
 		int sig = sigtimedwait(stop_signals, NULL, &period);
 		if (sig > 0)
@@ -186,7 +227,13 @@ static int bring_up(struct agent *a, int ready_fd)
 		return rc;
 	}
 	const char *what;
-	if (cfg->netns && (rc = netns_enter(cfg->netns_name, &what)) != 0) {
+	char path[256];
+	if ((rc = mint_fabric_path(cfg->fabric, path, sizeof(path))) != 0 ||
+	    (rc = mint_fabric_attach(path, &a->f)) != 0) {
+		tell(cfg->id, ready_fd, "fabric %s: %s", cfg->fabric, mint_strerror(rc));
+		return rc;
+	}
+	if (cfg->netns && (rc = netns_enter(cfg->netns_name, path, &what, &a->netns_made)) != 0) {
 		bool loopback = strstr(what, "loopback") != NULL;
 		tell(cfg->id, ready_fd, "cannot %s %s: %s%s", what, cfg->netns_name, strerror(-rc),
 		     rc != -EPERM	? ""
@@ -196,10 +243,6 @@ static int bring_up(struct agent *a, int ready_fd)
 	}
 	if (cfg->netns && cfg->name[0] && (rc = set_hostname(cfg->name)) != 0) {
 		tell(cfg->id, ready_fd, "cannot take the hostname %s: %s", cfg->name, strerror(-rc));
-		return rc;
-	}
-	if ((rc = mint_fabric_attach(cfg->fabric, &a->f)) != 0) {
-		tell(cfg->id, ready_fd, "fabric %s: %s", cfg->fabric, mint_strerror(rc));
 		return rc;
 	}
 	if ((rc = fabric_guard_start(a->f, cfg->id)) != 0) {
@@ -259,6 +302,8 @@ int agent_run(const struct agent_config *cfg, int ready_fd)
 		tell(cfg->id, ready_fd, "cannot start its dispatcher thread: %s", strerror(-rc));
 	if (rc) {
 		tear_down(&a, true);
+		if (a.netns_made) /* a start that fails leaves nothing it made */
+			netns_remove(cfg->netns_name);
 		return 1;
 	}
 	/* Drain whatever was queued for this node before it (re)started, and

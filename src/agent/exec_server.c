@@ -16,6 +16,7 @@
  * depends on them.
  */
 #include "agent/exec_server.h"
+#include "agent/exec_start.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -191,54 +192,6 @@ static void send_error(struct mint_ring *tx, uint32_t kind, const char *msg, exe
 	exec_send(tx, rec, (uint32_t)(4 + n), MINT_EXEC_ERROR, go_on, arg);
 }
 
-/* ---- the request ---- */
-
-struct request {
-	const char *cwd;
-	char *argv[MINT_EXEC_MAX_ARGS + 1];
-	char *env[MINT_EXEC_MAX_ENV + 1];
-};
-
-/* Split the strings after the header; false if they do not fill the
- * record exactly as the header's counts say. */
-static bool split_strings(struct session *se, struct request *r)
-{
-	const struct mint_exec_start *h = &se->req;
-	char *p = (char *)se->start + sizeof(*h), *end = (char *)se->start + se->start_len;
-	uint32_t want = 1 + h->argc + h->envc;
-	for (uint32_t i = 0; i < want; i++) {
-		char *nul = p < end ? memchr(p, '\0', (size_t)(end - p)) : NULL;
-		if (!nul)
-			return false;
-		if (i == 0)
-			r->cwd = p;
-		else if (i <= h->argc)
-			r->argv[i - 1] = p;
-		else if (!strchr(p, '=') || *p == '=')
-			return false; /* not K=V */
-		else
-			r->env[i - 1 - h->argc] = p;
-		p = nul + 1;
-	}
-	r->argv[h->argc] = NULL;
-	r->env[h->envc] = NULL;
-	return p == end && r->cwd[0] == '/' && r->argv[0][0] != '\0';
-}
-
-static bool decode_start(struct session *se, struct request *r)
-{
-	struct mint_exec_start *h = &se->req;
-	memcpy(h, se->start, sizeof(*h));
-	uint32_t *words[] = {&h->version, &h->flags, &h->uid, &h->gid, &h->argc, &h->envc,
-			     &h->rows, &h->cols, (uint32_t *)&h->client_pid};
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		*words[i] = mint_le32(*words[i]);
-	h->client_start = mint_le64(h->client_start);
-	return h->version == MINT_EXEC_VERSION && (h->flags & ~(uint32_t)MINT_EXEC_TTY) == 0 &&
-	       h->argc >= 1 && h->argc <= MINT_EXEC_MAX_ARGS && h->envc <= MINT_EXEC_MAX_ENV && h->rows <= 0xffff &&
-	       h->cols <= 0xffff && h->client_pid > 0 && split_strings(se, r);
-}
-
 /* ---- the policy ---- */
 
 static bool uid_listed(const struct exec_policy *p, uint32_t uid, uid_t owner)
@@ -318,7 +271,7 @@ static bool has_key(char *const *env, const char *kv)
 
 /* The client's variables, then the defaults of a login it did not set
  * (PATH, HOME, USER, SHELL) and MINT_NODE.  One block: free() it. */
-static char **build_env(const struct request *r, uint32_t uid, uint32_t self)
+static char **build_env(const struct exec_request *r, uint32_t uid, uint32_t self)
 {
 	char buf[4096], defaults[5][600];
 	struct passwd pw, *found = NULL;
@@ -582,12 +535,12 @@ static uint32_t reap(struct session *se)
 /* Check and start the command; 0 or the enum mint_exec_error, WHY filled. */
 static uint32_t start_command(struct session *se, char *why, size_t cap)
 {
-	struct request *r = malloc(sizeof(*r));
+	struct exec_request *r = malloc(sizeof(*r));
 	uint32_t kind = MINT_EXEC_ERR_FAILED;
 	snprintf(why, cap, "out of memory");
 	if (!r)
 		return kind;
-	if (!decode_start(se, r)) {
+	if (!exec_start_decode(se->start, se->start_len, &se->req, r)) {
 		snprintf(why, cap, "malformed start record");
 		free(r);
 		return MINT_EXEC_ERR_PROTOCOL;

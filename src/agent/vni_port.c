@@ -68,7 +68,9 @@ static void on_vni_irq(void *arg, uint32_t vector)
 {
 	struct vni_port *p = arg;
 	uint64_t first;
-	mint_dev_consume(p->f, p->dev, &first); /* the frames are the work */
+	/* relaxed: the id alone; the table has its own ordering. */
+	mint_dev_consume(p->f, atomic_load_explicit(&p->dev, memory_order_relaxed), &first);
+	/* the frames are the work */
 	for (int pass = 0; pass < RX_PASSES; pass++) {
 		int n = deliver(p);
 		if (n < (int)RX_BUDGET && mint_vni_arm(p->vni) == 0)
@@ -173,7 +175,7 @@ static int register_port(struct vni_port *p)
 	uint32_t self = mint_fabric_self(p->f);
 	mint_vni_dev_name(self, name, sizeof(name));
 	int id = mint_dev_register(p->f, MINT_DEV_VNI, name, self, MINT_VEC_VNI);
-	p->dev = (uint32_t)id;
+	atomic_store_explicit(&p->dev, (uint32_t)id, memory_order_relaxed);
 	return id < 0 ? id : 0;
 }
 
@@ -244,7 +246,28 @@ static void read_queue_drops(struct vni_port *p)
 		fclose(dev);
 }
 
-void vni_port_watch(struct vni_port *p)
+/* The port's device entry as registered, and no receive left stalled by
+ * a doorbell somebody suppressed: VNI_HEALED_* bits. */
+static int heal(struct vni_port *p)
+{
+	char name[MINT_DEV_NAME_MAX];
+	uint32_t self = mint_fabric_self(p->f);
+	uint32_t dev = atomic_load_explicit(&p->dev, memory_order_relaxed);
+	mint_vni_dev_name(self, name, sizeof(name));
+	int rc = mint_dev_heal(p->f, &dev, MINT_DEV_VNI, name, MINT_VEC_VNI, &p->dev_seen);
+	/* relaxed: see on_vni_irq. */
+	atomic_store_explicit(&p->dev, dev, memory_order_relaxed);
+	int healed = rc == 1 ? VNI_HEALED_DEV : rc == 2 ? VNI_HEALED_KICK : 0;
+	if (mint_vni_claim(p->vni) == 1)
+		healed |= VNI_HEALED_DIR;
+	if (mint_vni_rx_stalled(p->vni, p->rx_heads) > 0) {
+		mint_ipi_send(p->f, self, MINT_VEC_VNI);
+		healed |= VNI_HEALED_KICK;
+	}
+	return healed;
+}
+
+int vni_port_watch(struct vni_port *p)
 {
 	read_queue_drops(p);
 	mint_vni_reclaim(p->vni); /* pool mode: what dead nodes held */
@@ -254,6 +277,7 @@ void vni_port_watch(struct vni_port *p)
 		peers = id != self && mint_vni_peer_up(p->vni, id);
 	if ((int)peers != p->carrier && tap_set_carrier(p->tap, peers) == 0)
 		p->carrier = peers;
+	return heal(p);
 }
 
 void vni_port_stop(struct vni_port *p, bool detach)

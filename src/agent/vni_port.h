@@ -22,12 +22,20 @@ struct vni_port {
 	bool tx_running;
 	atomic_bool stop;
 	int carrier; /* -1 unknown, else 0/1 */
-	uint32_t dev; /* the port's device in the device table */
+	_Atomic uint32_t dev; /* the port's device in the device table: the
+			       * heartbeat re-registers it, the handler reads it */
+	uint64_t dev_seen;    /* the heartbeat's memory for mint_dev_heal */
+	uint64_t rx_heads[MINT_VNI_MAX_PORTS]; /* ... and for mint_vni_rx_stalled */
 	/* The TAP's I/O through io_uring (when rx_io.ring is set): writes
 	 * by the dispatcher, reads by the transmitting side. */
 	struct tap_uring rx_io, tx_io;
 	char io_path[160]; /* which TAP I/O it uses and why, for the log */
 };
+
+/* What a vni_port_watch repaired, a bit each. */
+#define VNI_HEALED_DEV 1    /* the port's device entry was registered again */
+#define VNI_HEALED_KICK 2   /* a stalled receive: MINT_VEC_VNI raised */
+#define VNI_HEALED_DIR 4    /* the VNI's directory entry was written again */
 
 /*
  * Create mint0 (in the calling thread's namespace) with the node's MAC and
@@ -42,8 +50,10 @@ int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispat
 		   enum mint_dispatch_mode mode, const uint8_t ipv4[4], uint32_t prefix_len,
 		   const char **what);
 
-/* Carrier follows the peers: on while another port is up and alive. */
-void vni_port_watch(struct vni_port *p);
+/* The heartbeat's look: carrier follows the peers (on while another port
+ * is up and alive); the port's device entry and its receive rings are
+ * checked and repaired.  Returns the VNI_HEALED_* bits of what it did. */
+int vni_port_watch(struct vni_port *p);
 
 /* Stop the driver; DETACH takes the port down too (not when a newer agent
  * of the node owns it now). */

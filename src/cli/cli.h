@@ -46,13 +46,6 @@ int cli_attach(const struct cli *c, struct mint_fabric **f);
  * for 0); returns RC. */
 int cli_attach_error(const struct cli *c, int rc);
 
-/* Log file of node ID's agent. */
-void cli_log_path(struct mint_fabric *f, uint32_t id, char *buf, size_t cap);
-
-/* The same for fabric file FILE, on hugetlbfs or not, for a fabric that
- * cannot be attached. */
-void cli_log_path_for(const char *file, bool hugetlb, uint32_t id, char *buf, size_t cap);
-
 /* 0 if node ID is alive, else -ESRCH after "node ID: not running". */
 int cli_require_alive(struct mint_fabric *f, uint32_t id);
 
@@ -63,9 +56,17 @@ bool cli_node_listed(const struct mint_node_info *n);
  * -1 to go on, else the exit status to return. */
 int cli_parse_plain(struct cli *c, int argc, char **argv, const char *usage);
 
-/* Stop node ID's agent (SIGTERM, then SIGKILL after a grace period) and
- * remove what it left behind.  Returns 0 or a negative errno. */
-int cli_stop_node(struct mint_fabric *f, uint32_t id);
+/* What cli_stop_nodes stopped and removed. */
+struct cli_stopped {
+	uint32_t agents, namespaces;
+};
+
+/* Stop node ONLY's agent (MINT_MAX_NODES: every node's) of the fabric C
+ * names, found on the host (fabric_procs.h), never by a pid the fabric
+ * holds: SIGTERM, then SIGKILL after a grace period.  Then remove the
+ * namespaces mint derives from that name, those the fabric made.  Says
+ * what it leaves alone and why.  0 or a negative errno. */
+int cli_stop_nodes(const struct cli *c, uint32_t only, struct cli_stopped *out);
 
 int cmd_up(struct cli *c, int argc, char **argv);
 int cmd_down(struct cli *c, int argc, char **argv);

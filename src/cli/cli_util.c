@@ -150,23 +150,6 @@ int cli_attach_error(const struct cli *c, int rc)
 	return rc;
 }
 
-void cli_log_path(struct mint_fabric *f, uint32_t id, char *buf, size_t cap)
-{
-	cli_log_path_for(mint_fabric_file(f), mint_le32(mint_fabric_hdr(f)->flags) & MINT_FABRIC_HUGETLB,
-			 id, buf, cap);
-}
-
-void cli_log_path_for(const char *file, bool hugetlb, uint32_t id, char *buf, size_t cap)
-{
-	/* hugetlbfs files cannot be written with write(2): log to tmpfs. */
-	if (hugetlb) {
-		const char *base = strrchr(file, '/');
-		snprintf(buf, cap, "/dev/shm/%s.node%u.log", base ? base + 1 : file, id);
-	} else {
-		snprintf(buf, cap, "%s.node%u.log", file, id);
-	}
-}
-
 /* "10us", "1.5ms", "200" (ns): 0 or -1. */
 int cli_parse_time(const char *s, uint64_t *ns)
 {

@@ -143,11 +143,11 @@ static int check_node(struct mint_fabric *f, uint32_t id, char *netns, size_t ca
 		cli_err("node %u: no VNI (start it with --vni)", id);
 		return -ENODEV;
 	}
-	if (!info.netns[0]) {
+	if (!netns_node_ours(f, id, info.netns)) {
 		cli_err("node %u: no network namespace of its own (so no " VNI_TAP_NAME ")", id);
 		return -ENODEV;
 	}
-	snprintf(netns, cap, "%s", info.netns);
+	netns_node_name(f, id, netns, cap);
 	return 0;
 }
 

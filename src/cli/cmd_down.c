@@ -1,75 +1,78 @@
 /* SPDX-License-Identifier: MIT */
 /* mint down: stop every node of a fabric and remove it */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "mint/vni.h"
-#include "common/netns.h"
+#include "common/rundir.h"
 
 static const char down_usage[] =
 	"usage: mint down\n"
-	"Stop every node of the fabric, remove their namespaces and logs, and\n"
-	"remove the fabric.  A fabric whose file another process truncated is\n"
-	"removed too: its nodes stop by themselves when they see it.\n";
+	"Stop every node of the fabric, remove their namespaces, its run directory\n"
+	"(the nodes' logs) and the fabric.  Nothing the fabric holds is trusted:\n"
+	"its agents are the processes that hold its file and a node's marker open,\n"
+	"its namespaces those whose names derive from NAME and that it made.  Exit\n"
+	"0 when there was nothing to remove, too.\n";
 
-
-static int down_truncated(const struct cli *c)
+/* Remove the fabric file at PATH and its run directory: 0, or -1 after
+ * the error line; *FOUND is set when there was anything to remove. */
+static int remove_files(const struct cli *c, const char *path, bool *found)
 {
-	char path[256], ns[MINT_NAME_MAX + 16], log[300];
-	if (mint_fabric_path(c->fabric, path, sizeof(path)))
-		return 1;
-	for (uint32_t id = 0; id < MINT_MAX_NODES; id++) {
-		netns_node_name_for(c->fabric, id, ns, sizeof(ns));
-		netns_remove(ns);
-		for (int hugetlb = 0; hugetlb < 2; hugetlb++) { /* its flags are not readable */
-			cli_log_path_for(path, hugetlb, id, log, sizeof(log));
-			unlink(log);
-		}
+	char dir[128];
+	struct stat st;
+	rundir_path(c->fabric, dir, sizeof(dir));
+	bool existed = lstat(dir, &st) == 0;
+	int rc = rundir_remove(c->fabric);
+	*found |= existed && rc == 0;
+	if (rc)
+		cli_warn("%s: left: %s", dir,
+			 rc == -ENOTEMPTY ? "it holds files mint did not make"
+			 : rc == -EEXIST  ? "it is another fabric's (one whose name derives the same)"
+			 : rc == -EBUSY	  ? "it holds another user's node files (root's down removes them)"
+					  : strerror(-rc));
+	if (unlink(path) == 0) {
+		*found = true;
+		return 0;
 	}
-	int rc = mint_fabric_destroy(c->fabric);
-	if (rc) {
-		cli_err("fabric %s: cannot remove: %s", c->fabric, mint_strerror(rc));
-		return 1;
-	}
-	printf("fabric %s down (its file had been truncated: its nodes stopped by themselves)\n",
-	       c->fabric);
-	return 0;
+	if (errno == ENOENT)
+		return 0;
+	cli_err("fabric %s: cannot remove %s: %s", c->fabric, path, strerror(errno));
+	return -1;
 }
 
 int cmd_down(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_LONGOPTS, {0}};
-	int opt, st;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, opts, NULL)) != -1)
-		if ((st = cli_common_opt(c, opt, down_usage)) >= 0)
-			return st;
-	struct mint_fabric *f;
-	int rc = mint_fabric_attach(c->fabric, &f);
-	if (rc == -ENODATA)
-		return down_truncated(c);
-	if (cli_attach_error(c, rc))
-		return 1;
-	int failed = 0;
-	for (uint32_t id = 0; id < MINT_MAX_NODES; id++) {
-		int rc = cli_stop_node(f, id);
-		if (rc && rc != -ESRCH) {
-			cli_err("node %u: cannot stop: %s", id, mint_strerror(rc));
-			failed = 1;
-		}
-		char log[300];
-		cli_log_path(f, id, log, sizeof(log));
-		unlink(log);
-	}
-	mint_fabric_detach(f);
-	rc = mint_fabric_destroy(c->fabric);
+	int st = cli_parse_plain(c, argc, argv, down_usage);
+	if (st >= 0)
+		return st;
+	char path[256];
+	int rc = mint_fabric_path(c->fabric, path, sizeof(path));
 	if (rc) {
-		cli_err("fabric %s: cannot remove: %s", c->fabric, mint_strerror(rc));
+		cli_attach_error(c, rc);
+		return rc == -EINVAL ? EXIT_USAGE : 1;
+	}
+	struct cli_stopped done;
+	rc = cli_stop_nodes(c, MINT_MAX_NODES, &done);
+	if (rc == -ENOENT) {
+		printf("fabric %s: nothing to remove\n", c->fabric);
+		return 0;
+	}
+	if (rc == -EPROTO) {
+		cli_attach_error(c, rc);
 		return 1;
 	}
-	printf("fabric %s down\n", c->fabric);
-	return failed;
+	if (rc)
+		cli_err("fabric %s: cannot stop its agents: %s", c->fabric, mint_strerror(rc));
+	bool found = done.agents + done.namespaces > 0;
+	if (remove_files(c, path, &found) || rc)
+		return 1;
+	if (found)
+		printf("fabric %s down: %u agents stopped, %u namespaces removed\n", c->fabric,
+		       done.agents, done.namespaces);
+	else
+		printf("fabric %s: nothing to remove\n", c->fabric);
+	return 0;
 }

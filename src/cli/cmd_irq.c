@@ -6,12 +6,15 @@
 
 #include "cli/cli.h"
 #include "mint/endian.h"
+#include "mint/dev.h"
+#include "mint/nic.h"
 #include "mint/vni.h"
 
 static const char irq_usage[] =
 	"usage: mint irq [-j]\n"
-	"Interrupts handled per vector and node, like /proc/interrupts, and each\n"
-	"node's doorbell counters.  -j: JSON.\n";
+	"Interrupts handled per vector and node, like /proc/interrupts, each vector\n"
+	"labelled (kick, channel, vni, nic, dev; reserved up to 31, user from 32),\n"
+	"and each node's doorbell counters.  -j: JSON.\n";
 
 
 struct irq_table {
@@ -21,9 +24,17 @@ struct irq_table {
 	struct mint_irq_stats stats[MINT_MAX_NODES];
 };
 
+/* What each vector mint raises is for; the others up to MINT_VEC_USER are
+ * reserved for mint, those from it on are the applications' (mint ipi). */
 static const char *vector_name(uint32_t v)
 {
-	return v == MINT_VEC_KICK ? "kick" : v == MINT_VEC_CHANNEL ? "channel" : "";
+	static const char *const names[] = {
+		[MINT_VEC_KICK] = "kick",   [MINT_VEC_CHANNEL] = "channel", [MINT_VEC_VNI] = "vni",
+		[MINT_VEC_NIC] = "nic",     [MINT_VEC_DEV] = "dev",
+	};
+	if (v < sizeof(names) / sizeof(names[0]))
+		return names[v];
+	return v < MINT_VEC_USER ? "reserved" : "user";
 }
 
 /* The doorbell counters shown per node, by name. */

@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,10 +20,18 @@
 #include "agent/nic_port.h"
 #include "agent/vni_port.h"
 #include "cli/cli.h"
+#include "common/fabric_procs.h"
 #include "common/netns.h"
+#include "common/rundir.h"
+#include "mint/endian.h"
+#include "mint/vni.h"
 
 /* How long `node start` waits for the agent to report that it is up. */
 #define AGENT_START_TIMEOUT_MS 10000
+/* How long it waits for the VNI carriers after that (a heartbeat is 0.1 s). */
+#define CARRIER_TIMEOUT_MS 2000
+/* How long a stopped agent has to leave before SIGKILL. */
+#define STOP_GRACE_MS 3000
 /* --nic-itr's bound: a longer gap would hold packets for seconds. */
 #define NIC_ITR_MAX_NS 1000000000ull
 
@@ -33,7 +43,8 @@ static const char start_usage[] =
 	"                       [--no-exec | --exec-uids LIST] [--exec-allow-root]\n"
 	"Start the agent of node ID (default: the lowest free id) pinned to LIST\n"
 	"(e.g. 1 or 0-3,6; default: core ID modulo the cores available) in its own\n"
-	"network namespace mint-FABRIC-ID (default when root; --no-netns otherwise).\n"
+	"network namespace mint-TAG-ID (TAG: the fabric name, or its first 14\n"
+	"characters and a hash when longer; default when root, else --no-netns).\n"
 	"--vni gives it a virtual NIC, mint0 in its namespace (nodes 0-15), with\n"
 	"address 10.77.0.<ID+1>/24 unless --vni-addr says otherwise, and\n"
 	"--mode adaptive unless --mode says otherwise (else sleep is the default).\n"
@@ -138,36 +149,80 @@ static int parse_mode(const char *s, enum mint_dispatch_mode *mode)
 	return -EINVAL;
 }
 
-/* Fork the agent; wait for its "ok" or error line and report it. */
-/*
- * In a new agent: standard input from /dev/null, output and error to LOG,
- * the ready pipe READY moved to descriptor 3 and every other descriptor
- * closed: what its starter had open (a terminal, sockets, a test's pipes)
- * is not the agent's to hold for its whole life.  Returns the ready pipe.
- */
-static int agent_descriptors(int ready, const char *log)
+/* "node ID up: ..." for the agent PID of CFG. */
+static void report_up(const struct agent_config *cfg, pid_t pid)
 {
-	if (ready != 3 && dup3(ready, 3, O_CLOEXEC) == 3)
-		ready = 3;
-	close_range((unsigned)ready + 1, ~0u, 0);
-	if (ready > 3)
-		close_range(3, (unsigned)ready - 1, 0);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	dup2(null, 0);
-	dup2(out >= 0 ? out : null, 1);
-	dup2(out >= 0 ? out : null, 2);
-	if (null > 2)
-		close(null);
-	if (out > 2)
-		close(out);
-	return ready;
+	char cores[64];
+	format_cores(cfg->cores, cores, sizeof(cores));
+	char addr[INET_ADDRSTRLEN], vni[64] = "", nic[64] = "";
+	if (cfg->vni && inet_ntop(AF_INET, cfg->vni_addr, addr, sizeof(addr)))
+		snprintf(vni, sizeof(vni), ", " VNI_TAP_NAME " %s/%u", addr, cfg->vni_prefix);
+	if (cfg->nic && inet_ntop(AF_INET, cfg->nic_addr, addr, sizeof(addr)))
+		snprintf(nic, sizeof(nic), ", " NIC_TAP_NAME " %s/%u", addr, cfg->nic_prefix);
+	printf("node %u up: pid %d, cores %s%s%s%s%s\n", cfg->id, (int)pid, cores,
+	       cfg->netns ? ", netns " : "", cfg->netns ? cfg->netns_name : "", vni, nic);
 }
 
-static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
+/* Node ID's files in its fabric's run directory: the log its agent
+ * writes and the marker it holds open for its life (fabric_procs.h). */
+struct node_files {
+	int log, marker;
+	char log_path[160];
+};
+
+/* Open NF for node ID of F: 0, or -1 after the error line. */
+static int open_node_files(const struct cli *c, struct mint_fabric *f, uint32_t id,
+			   struct node_files *nf)
 {
-	char log[300];
-	cli_log_path(f, cfg->id, log, sizeof(log));
+	char dir_path[128], log[32], marker[32];
+	struct stat st;
+	int rc = mint_fabric_stat(f, &st);
+	int dir = rc ? rc : rundir_open(mint_fabric_file(f), st.st_uid, true);
+	rundir_path(mint_fabric_file(f), dir_path, sizeof(dir_path));
+	if (dir < 0) {
+		cli_err("fabric %s: its run directory %s: %s%s", c->fabric, dir_path, strerror(-dir),
+			dir == -EPERM ? " (not a directory of the fabric's owner alone)" : "");
+		return -1;
+	}
+	rundir_log_name(id, log, sizeof(log));
+	rundir_marker_name(id, marker, sizeof(marker));
+	snprintf(nf->log_path, sizeof(nf->log_path), "%s/%s", dir_path, log);
+	nf->log = rundir_file(dir, log);
+	nf->marker = nf->log < 0 ? -1 : rundir_file(dir, marker);
+	close(dir);
+	if (nf->marker >= 0)
+		return 0;
+	cli_err("node %u: cannot open its files in %s: %s", id, dir_path,
+		strerror(-(nf->log < 0 ? nf->log : nf->marker)));
+	if (nf->log >= 0)
+		close(nf->log);
+	return -1;
+}
+
+/*
+ * In a new agent: standard input from /dev/null, output and error to its
+ * log, the ready pipe at descriptor 3, its marker at 4, and every other
+ * descriptor closed: what its starter had open (a terminal, sockets, a
+ * test's pipes) is not the agent's to hold for its whole life.  Returns
+ * the ready pipe.
+ */
+static int agent_descriptors(int ready, const struct node_files *nf)
+{
+	/* Above 4 first, so that moving one cannot overwrite another. */
+	int r = fcntl(ready, F_DUPFD_CLOEXEC, 5), m = fcntl(nf->marker, F_DUPFD_CLOEXEC, 5);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	dup2(null, 0);
+	dup2(nf->log, 1);
+	dup2(nf->log, 2);
+	dup3(r, 3, O_CLOEXEC);
+	dup3(m, 4, O_CLOEXEC);
+	close_range(5, ~0u, 0);
+	return 3;
+}
+
+/* Fork the agent; wait for its "ok" or error line and report it. */
+static int spawn_agent(const struct agent_config *cfg, const struct node_files *nf)
+{
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		cli_err("node %u: %s", cfg->id, strerror(errno));
@@ -182,7 +237,7 @@ static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
 	if (pid == 0) {
 		close(pipefd[0]);
 		setsid();
-		_exit(agent_run(cfg, agent_descriptors(pipefd[1], log)));
+		_exit(agent_run(cfg, agent_descriptors(pipefd[1], nf)));
 	}
 	close(pipefd[1]);
 	char line[512] = "";
@@ -193,19 +248,11 @@ static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
 	if (n == -2) {
 		kill(pid, SIGKILL);
 		snprintf(line, sizeof(line), "agent not up within %d s (killed it; see %s)",
-			 AGENT_START_TIMEOUT_MS / 1000, log);
+			 AGENT_START_TIMEOUT_MS / 1000, nf->log_path);
 	}
 	line[strcspn(line, "\n")] = '\0';
 	if (strcmp(line, "ok") == 0) {
-		char cores[64];
-		format_cores(cfg->cores, cores, sizeof(cores));
-		char addr[INET_ADDRSTRLEN], vni[64] = "", nic[64] = "";
-		if (cfg->vni && inet_ntop(AF_INET, cfg->vni_addr, addr, sizeof(addr)))
-			snprintf(vni, sizeof(vni), ", " VNI_TAP_NAME " %s/%u", addr, cfg->vni_prefix);
-		if (cfg->nic && inet_ntop(AF_INET, cfg->nic_addr, addr, sizeof(addr)))
-			snprintf(nic, sizeof(nic), ", " NIC_TAP_NAME " %s/%u", addr, cfg->nic_prefix);
-		printf("node %u up: pid %d, cores %s%s%s%s%s\n", cfg->id, (int)pid, cores,
-		       cfg->netns ? ", netns " : "", cfg->netns ? cfg->netns_name : "", vni, nic);
+		report_up(cfg, pid);
 		return 0;
 	}
 	waitpid(pid, NULL, 0);
@@ -213,7 +260,6 @@ static int spawn_agent(struct mint_fabric *f, const struct agent_config *cfg)
 	return 1;
 }
 
-/* Parse start's options into CFG; returns -1 to go on or an exit status. */
 /* "A.B.C.D/N" into ADDR (network order) and PREFIX. */
 static int parse_cidr(const char *s, uint8_t addr[4], uint32_t *prefix)
 {
@@ -310,6 +356,7 @@ static int parse_addr_opt(const char *arg, uint8_t addr[4], uint32_t *prefix, bo
 	return -1;
 }
 
+/* Parse start's options into CFG; returns -1 to go on or an exit status. */
 static int parse_start(struct cli *c, int argc, char **argv, struct agent_config *cfg,
 		       const char **cores_arg, bool *foreground, struct opts_given *given)
 {
@@ -374,6 +421,70 @@ static int parse_start(struct cli *c, int argc, char **argv, struct agent_config
 	return -1;
 }
 
+/* Namespace NETNS_NAME may be CFG's node's: 0, or -1 after the error line. */
+static int check_netns_owner(struct mint_fabric *f, const struct agent_config *cfg)
+{
+	char owner[256];
+	int rc = netns_check_owner(cfg->netns_name, mint_fabric_file(f), owner, sizeof(owner));
+	if (rc == -EEXIST)
+		cli_err("node %u: namespace %s is fabric %s's: two fabrics cannot share a name "
+			"(rename one)", cfg->id, cfg->netns_name, owner);
+	else if (rc == -ENOENT)
+		cli_err("node %u: namespace %s exists and no fabric made it (ip netns delete %s, "
+			"if it is no one's)", cfg->id, cfg->netns_name, cfg->netns_name);
+	else if (rc)
+		cli_err("node %u: namespace %s: %s", cfg->id, cfg->netns_name, strerror(-rc));
+	return rc ? -1 : 0;
+}
+
+/* Does mint0 in namespace NAME have its carrier? */
+static bool tap_carrier(const char *name, int home)
+{
+	struct ifreq ifr = {0};
+	bool on = netns_join(name) == 0 && netif_ioctl(VNI_TAP_NAME, SIOCGIFFLAGS, &ifr) == 0 &&
+		  (ifr.ifr_flags & IFF_RUNNING);
+	setns(home, CLONE_NEWNET);
+	return on;
+}
+
+/* The first node whose mint0 (CFG's node's, or a running VNI peer's)
+ * has no carrier yet, or MINT_NODE_NONE. */
+static uint32_t no_carrier(struct mint_fabric *f, const struct agent_config *cfg, int home)
+{
+	bool peers = false;
+	for (uint32_t id = 0; id < MINT_VNI_MAX_PORTS; id++) {
+		struct mint_vni_stats st;
+		char ns[MINT_NAME_MAX];
+		if (id == cfg->id || mint_vni_stats(f, id, &st) || !st.up || !mint_node_alive(f, id))
+			continue;
+		peers = true;
+		netns_node_name(f, id, ns, sizeof(ns));
+		if (netns_exists(ns) && !tap_carrier(ns, home))
+			return id;
+	}
+	return peers && !tap_carrier(cfg->netns_name, home) ? cfg->id : MINT_NODE_NONE;
+}
+
+/* A VNI node carries traffic once its mint0 and its peers' have their
+ * carrier (a peer's agent notices a new port within a heartbeat): wait
+ * for that before `node start` returns, so the first frame sent after it
+ * is not dropped. */
+static void wait_carrier(struct mint_fabric *f, const struct agent_config *cfg)
+{
+	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	uint32_t id = home < 0 ? MINT_NODE_NONE : no_carrier(f, cfg, home);
+	for (int waited = 0; id != MINT_NODE_NONE && waited < CARRIER_TIMEOUT_MS; waited += 10) {
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+		id = no_carrier(f, cfg, home);
+	}
+	if (id != MINT_NODE_NONE)
+		cli_warn("node %u: " VNI_TAP_NAME " of node %u has no carrier after %d s", cfg->id, id,
+			 CARRIER_TIMEOUT_MS / 1000);
+	if (home >= 0)
+		close(home);
+}
+
 static int node_start(struct cli *c, int argc, char **argv)
 {
 	/* Sleep mode by default; adaptive with --vni (below). */
@@ -413,7 +524,7 @@ static int node_start(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cores_arg && check_cores(cfg.cores))
-		return 1;
+		return EXIT_USAGE; /* like a malformed list: the command line is wrong */
 	struct mint_fabric *f;
 	if (cli_attach(c, &f))
 		return 1;
@@ -440,48 +551,117 @@ static int node_start(struct cli *c, int argc, char **argv)
 	warn_shared_cores(f, cfg.id, cfg.cores);
 	netns_node_name(f, cfg.id, cfg.netns_name, sizeof(cfg.netns_name));
 	cfg.fabric = c->fabric;
-	st = foreground ? agent_run(&cfg, -1) : spawn_agent(f, &cfg);
+	struct node_files nf;
+	if ((cfg.netns && check_netns_owner(f, &cfg)) || open_node_files(c, f, cfg.id, &nf)) {
+		mint_fabric_detach(f);
+		return 1;
+	}
+	if (foreground) {
+		close(nf.log); /* its log is the terminal; it holds its marker */
+		st = agent_run(&cfg, -1);
+	} else {
+		st = spawn_agent(&cfg, &nf);
+		close(nf.log);
+	}
+	close(nf.marker);
+	if (st == 0 && cfg.vni && !foreground)
+		wait_carrier(f, &cfg);
 	mint_fabric_detach(f);
 	return st;
 }
 
-/* Wait up to MS milliseconds for the process WAS describes to exit. */
-static bool wait_exit(const struct mint_node_info *was, int ms)
+/* The agents the fabric names for node ONLY (MINT_MAX_NODES: any) that
+ * FP did not prove: named, never signalled; say so. */
+static void warn_unproven(const struct cli *c, const struct fabric_procs *fp, uint32_t only)
 {
-	for (int waited = 0; waited <= ms; waited += 20) {
-		if (!mint_pid_alive(was->pid, was->pid_start))
-			return true;
-		struct timespec ts = {0, 20000000};
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
-/* Only the agent the table names, and only while the same process (its
- * start time matches): never a process that merely reused the pid. */
-static void stop_agent(const struct mint_node_info *info)
-{
-	if (info->pid_start == 0 || !mint_pid_alive(info->pid, info->pid_start))
+	struct mint_fabric *f;
+	if (mint_fabric_attach(c->fabric, &f) != 0)
 		return;
-	if (kill(info->pid, SIGTERM) == 0 && !wait_exit(info, 3000)) {
-		kill(info->pid, SIGKILL);
-		wait_exit(info, 1000);
+	for (uint32_t id = 0; id < MINT_MAX_NODES; id++) {
+		struct mint_node_info info;
+		if ((only != MINT_MAX_NODES && id != only) || mint_node_info(f, id, &info) ||
+		    info.state != MINT_NODE_UP || !mint_pid_alive(info.pid, info.pid_start) ||
+		    fabric_procs_has(fp, info.pid))
+			continue;
+		cli_warn("node %u: the fabric names pid %d, which holds no node of this fabric "
+			 "open: not signalled", id, info.pid);
 	}
+	mint_fabric_detach(f);
 }
 
-int cli_stop_node(struct mint_fabric *f, uint32_t id)
+/* Remove node ID's namespace of the fabric at FABRIC_PATH, if that fabric
+ * made it: 1 if one was removed, else 0 (said why, if one was left). */
+static int remove_netns(const char *fabric_path, uint32_t id)
 {
-	struct mint_node_info info;
-	int rc = mint_node_info(f, id, &info);
-	if (rc)
+	char name[MINT_NAME_MAX], owner[256];
+	netns_node_name_for(fabric_path, id, name, sizeof(name));
+	bool existed = netns_exists(name);
+	int rc = netns_check_owner(name, fabric_path, owner, sizeof(owner));
+	if (rc == -EEXIST)
+		cli_warn("namespace %s is fabric %s's: left alone", name, owner);
+	else if (rc == -ENOENT)
+		cli_warn("namespace %s: no fabric made it: left alone (ip netns delete %s removes it)",
+			 name, name);
+	else if (rc == 0 && (rc = netns_remove(name)) != 0 && existed)
+		cli_warn("namespace %s: cannot remove: %s", name, strerror(-rc));
+	return rc == 0 && existed;
+}
+
+/* Is there a fabric at PATH (C's) to stop without attaching it?  0, or
+ * -ENOENT for neither its file nor its run directory, -EPROTO for a file
+ * with no mint magic and no run directory (whatever else it is, it is no
+ * fabric's to remove). */
+static int fabric_there(const struct cli *c, const char *path)
+{
+	char dir[128];
+	struct stat st;
+	bool has_dir = rundir_path(c->fabric, dir, sizeof(dir)) == 0 && lstat(dir, &st) == 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	uint64_t magic = 0;
+	bool has_file = fd >= 0 || errno != ENOENT;
+	bool magic_ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+			pread(fd, &magic, sizeof(magic), 0) == sizeof(magic) &&
+			mint_le64(magic) == MINT_FABRIC_MAGIC;
+	if (fd >= 0)
+		close(fd);
+	if (has_dir || magic_ok)
+		return 0;
+	return has_file ? -EPROTO : -ENOENT;
+}
+
+/* Stop node ONLY's agents (MINT_MAX_NODES: all) of C's fabric: 0 or a
+ * negative errno; how many in OUT. */
+static int stop_agents(const struct cli *c, uint32_t only, struct cli_stopped *out)
+{
+	struct fabric_procs *fp = calloc(1, sizeof(*fp));
+	if (!fp)
+		return -ENOMEM;
+	int rc = fabric_procs_find(c->fabric, fp);
+	if (rc >= 0)
+		warn_unproven(c, fp, only);
+	if (rc >= 0 && (rc = fabric_procs_stop(fp, only, STOP_GRACE_MS)) >= 0)
+		out->agents = (uint32_t)rc;
+	free(fp);
+	return rc < 0 ? rc : 0;
+}
+
+int cli_stop_nodes(const struct cli *c, uint32_t only, struct cli_stopped *out)
+{
+	char path[256];
+	memset(out, 0, sizeof(*out));
+	int rc = mint_fabric_path(c->fabric, path, sizeof(path));
+	if (rc == 0)
+		rc = fabric_there(c, path);
+	if (rc && rc != -ENOENT)
 		return rc;
-	if (info.state != MINT_NODE_UP)
-		return -ESRCH;
-	stop_agent(&info);
-	if (netns_node_ours(f, id, info.netns))
-		netns_remove(info.netns);
-	/* A node that died without leaving is marked free for it. */
-	return mint_node_evict(f, id);
+	/* Agents and namespaces may outlive the files: still look. */
+	int stop = stop_agents(c, only, out);
+	for (uint32_t id = 0; id < MINT_MAX_NODES; id++)
+		if (only == MINT_MAX_NODES || id == only)
+			out->namespaces += (uint32_t)remove_netns(path, id);
+	if (stop)
+		return stop;
+	return rc == -ENOENT && out->agents + out->namespaces ? 0 : rc;
 }
 
 static int node_stop(struct cli *c, int argc, char **argv)
@@ -498,18 +678,26 @@ static int node_stop(struct cli *c, int argc, char **argv)
 	}
 	if (cli_parse_node(argv[optind], &id))
 		return EXIT_USAGE;
+	struct cli_stopped done;
+	int rc = cli_stop_nodes(c, id, &done);
+	if (rc == -EINVAL || rc == -ENOENT || rc == -EPROTO) {
+		cli_attach_error(c, rc);
+		return rc == -EINVAL ? EXIT_USAGE : 1;
+	}
+	/* Its entry may still say up (a SIGKILLed agent could not leave):
+	 * mark it free, if the fabric can be attached at all. */
 	struct mint_fabric *f;
-	if (cli_attach(c, &f))
-		return 1;
-	int rc = cli_stop_node(f, id);
-	mint_fabric_detach(f);
-	if (rc == -ESRCH)
-		cli_err("node %u: not running", id);
-	else if (rc)
+	if (mint_fabric_attach(c->fabric, &f) == 0) {
+		mint_node_evict(f, id);
+		mint_fabric_detach(f);
+	}
+	if (rc)
 		cli_err("node %u: cannot stop: %s", id, mint_strerror(rc));
+	else if (done.agents + done.namespaces == 0)
+		cli_err("node %u: not running", id);
 	else
 		printf("node %u stopped\n", id);
-	return rc ? 1 : 0;
+	return rc || done.agents + done.namespaces == 0;
 }
 
 int cmd_node(struct cli *c, int argc, char **argv)

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "mint/vni.h"
 #include "common/netns.h"
+#include "common/rundir.h"
 
 static const char up_usage[] =
 	"usage: mint up [--size SIZE] [--vni-buffers per-dest|pool] [--vni-pool-buffers N]\n"
@@ -50,6 +51,25 @@ static int create_vni(const struct cli *c, struct mint_fabric *f, const struct m
 	else if (rc < 0)
 		cli_err("fabric %s: cannot create its VNI: %s", c->fabric, mint_strerror(rc));
 	return rc < 0;
+}
+
+/* The fabric's run directory, its creator's alone (rundir.h): 0, or 1
+ * after the error line.  One of another fabric whose derived names are
+ * the same, or someone's trap, is refused. */
+static int make_rundir(const struct cli *c)
+{
+	char path[128];
+	int dir = rundir_open(c->fabric, geteuid(), true);
+	if (dir >= 0) {
+		close(dir);
+		return 0;
+	}
+	rundir_path(c->fabric, path, sizeof(path));
+	cli_err("fabric %s: its run directory %s: %s", c->fabric, path,
+		dir == -EEXIST ? "another fabric's (one whose name derives the same): use another name"
+		: dir == -EPERM || dir == -ENOENT ? "not one mint made for it (remove it)"
+						  : strerror(-dir));
+	return 1;
 }
 
 int cmd_up(struct cli *c, int argc, char **argv)
@@ -94,9 +114,10 @@ int cmd_up(struct cli *c, int argc, char **argv)
 		cli_err("fabric %s: %s", c->fabric, mint_strerror(rc));
 	if (rc)
 		return rc == -EINVAL ? EXIT_USAGE : 1;
-	if (vni.mode && create_vni(c, f, &vni)) {
+	if (make_rundir(c) || (vni.mode && create_vni(c, f, &vni))) {
 		mint_fabric_detach(f);
 		mint_fabric_destroy(c->fabric);
+		rundir_remove(c->fabric);
 		return 1;
 	}
 	printf("fabric %s up: %s, %llu MiB%s\n", c->fabric, mint_fabric_file(f),

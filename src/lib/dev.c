@@ -83,10 +83,13 @@ int mint_dev_table_create(struct mint_fabric *f)
 	if (rc < 0)
 		return rc;
 	struct mint_devtab_hdr *t = mint_fabric_at(f, off, sizeof(*t));
-	if (!t || info.offset != off || info.size < sizeof(*t) ||
-	    rd32(&t->magic) != MINT_DEVTAB_MAGIC || rd32(&t->version) != MINT_DEVTAB_VERSION ||
-	    rd32(&t->max_devs) != MINT_DEV_MAX)
+	if (!t || info.offset != off || info.size < sizeof(*t) || info.type != MINT_OBJ_DEVTAB)
 		return -EPROTO;
+	/* The header holds only constants: a stray write there is undone by
+	 * writing them again, and the entries after it stay as they are. */
+	if (rd32(&t->magic) != MINT_DEVTAB_MAGIC || rd32(&t->version) != MINT_DEVTAB_VERSION ||
+	    rd32(&t->max_devs) != MINT_DEV_MAX)
+		devtab_init(t, info.size, NULL);
 	/* release: pairs with the acquire load in table(); the pointer is
 	 * process-local, the table itself was published by the directory. */
 	atomic_store_explicit(&f->devtab, t, memory_order_release);
@@ -300,6 +303,30 @@ static void settle_move(struct mint_fabric *f, struct mint_devtab_hdr *t, struct
 	end_move(f, t, e, switched ? to : rd32(&e->move_from));
 }
 
+/* A name as registration writes it: printable, NUL-terminated, not empty. */
+static bool printable_name(const char name[MINT_DEV_NAME_MAX])
+{
+	for (uint32_t i = 0; i < MINT_DEV_NAME_MAX; i++) {
+		if (name[i] == '\0')
+			return i > 0;
+		if (name[i] < 0x20 || name[i] > 0x7e)
+			return false;
+	}
+	return false;
+}
+
+/* Could the protocol have made E?  A known state and type, a name, and
+ * (attached) a node id as owner.  What no operation writes is a stray
+ * write's, and nobody can own it: the slot is freed. */
+static bool plausible(struct mint_dev_entry *e)
+{
+	/* relaxed: written only under the lock, which we hold. */
+	uint32_t state = ald32(&e->state, memory_order_relaxed), type = rd32(&e->type);
+	uint32_t owner = ROUTE_OWNER(ald64(&e->route, memory_order_relaxed));
+	return state <= MINT_DEV_ORPHANED && type >= MINT_DEV_VNI && type <= MINT_DEV_HOSTIF &&
+	       printable_name(e->name) && (state != MINT_DEV_ATTACHED || owner < MINT_MAX_NODES);
+}
+
 /* What every locked operation does first. */
 static void repair(struct mint_fabric *f, struct mint_devtab_hdr *t)
 {
@@ -307,6 +334,12 @@ static void repair(struct mint_fabric *f, struct mint_devtab_hdr *t)
 		struct mint_dev_entry *e = live_entry(t, id);
 		if (!e)
 			continue;
+		if (!plausible(e)) {
+			/* release: pairs with the acquire load in live_entry. */
+			ast32(&e->state, MINT_DEV_FREE, memory_order_release);
+			changed(t);
+			continue;
+		}
 		/* relaxed: written only under the lock, which we hold. */
 		uint32_t state = ald32(&e->state, memory_order_relaxed);
 		uint32_t owner = ROUTE_OWNER(ald64(&e->route, memory_order_relaxed));
@@ -803,4 +836,76 @@ uint32_t mint_dev_generation(struct mint_fabric *f)
 	struct mint_devtab_hdr *t = table(f);
 	/* acquire: pairs with the release add in changed(). */
 	return t ? ald32(&t->generation, memory_order_acquire) : 0;
+}
+
+/* ---- the owner's periodic check ---- */
+
+/* Is device ID the one the owner registered: NAME, TYPE, ours, attached,
+ * on VECTOR (masked or not: a mask is somebody's decision)? */
+static bool registered_as(struct mint_fabric *f, uint32_t id, uint32_t type, const char *name,
+			  uint32_t vector)
+{
+	struct mint_dev_info d;
+	return mint_dev_info(f, id, &d) == 0 && d.type == type && d.state == MINT_DEV_ATTACHED &&
+	       d.owner == f->self && d.vector == vector && !d.moving && strcmp(d.name, name) == 0;
+}
+
+/* Interrupts pending, none on the way (disarmed) and none consumed since
+ * the last look (*SEEN: handled + 1 then, 0 at first): a doorbell that
+ * was never rung or got lost. */
+static bool stalled(struct mint_fabric *f, uint32_t id, uint64_t *seen)
+{
+	struct mint_dev_entry *e = live_entry(table(f), id);
+	if (!e)
+		return false;
+	/* relaxed: a periodic look; a consume racing it only moves handled,
+	 * and the worst outcome is one extra doorbell. */
+	uint64_t handled = ald64(&e->handled, memory_order_relaxed);
+	uint64_t raised = ald64(&e->raised, memory_order_relaxed);
+	bool stuck = raised > handled && !ald32(&e->armed, memory_order_relaxed) &&
+		     *seen == handled + 1;
+	*seen = handled + 1;
+	return stuck;
+}
+
+/* More pending than could ever be raised between two heartbeats, or
+ * fewer raised than handled: a count somebody overwrote.  The owner
+ * writes off what lies between (handled := raised): 1 if it did. */
+#define PENDING_POSSIBLE (1ull << 32)
+static int rebase_counts(struct mint_fabric *f, uint32_t id)
+{
+	struct mint_dev_entry *e = live_entry(table(f), id);
+	if (!e)
+		return 0;
+	/* acquire: as in take_raised. */
+	uint64_t handled = ald64(&e->handled, memory_order_acquire);
+	uint64_t raised = ald64(&e->raised, memory_order_seq_cst);
+	if (raised - handled <= PENDING_POSSIBLE)
+		return 0;
+	/* acq_rel: as the CAS in take_raised; a consume racing us wins. */
+	return acas64(&e->handled, &handled, raised, memory_order_acq_rel) ? 1 : 0;
+}
+
+int mint_dev_heal(struct mint_fabric *f, uint32_t *id, uint32_t type, const char *name,
+		  uint32_t vector, uint64_t *seen)
+{
+	if (f->self == MINT_NODE_NONE)
+		return -ENOTCONN;
+	struct mint_devtab_hdr *t = table(f);
+	if (t) /* we hold the table: its directory entry is ours to keep */
+		mint_obj_claim(f, DEVTAB_OBJ, MINT_OBJ_DEVTAB, mint_fabric_off(f, t), sizeof(*t));
+	if (!registered_as(f, *id, type, name, vector)) {
+		int rc = mint_dev_register(f, type, name, f->self, vector);
+		if (rc < 0)
+			return rc;
+		*id = (uint32_t)rc;
+		*seen = 0;
+		return 1;
+	}
+	if (rebase_counts(f, *id))
+		return 1;
+	if (!stalled(f, *id, seen))
+		return 0;
+	int rc = mint_ipi_send(f, f->self, vector); /* our handler consumes and re-arms */
+	return rc < 0 ? rc : 2;
 }

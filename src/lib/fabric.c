@@ -136,6 +136,7 @@ int mint_fabric_create(const char *name, uint64_t size, struct mint_fabric **out
 		rc = map_fabric(fd, size, path, out);
 	if (rc == 0) {
 		format_header((struct mint_fabric_hdr *)(*out)->base, size, flags, name);
+		memcpy((*out)->hdr_copy, (*out)->base, HDR_CONST_BYTES);
 		if (link(tmp, path) != 0) {
 			rc = -errno;
 			mint_fabric_detach(*out);
@@ -190,9 +191,19 @@ int mint_fabric_attach(const char *name, struct mint_fabric **out)
 		rc = check_header(&h, (uint64_t)st.st_size);
 	if (rc == 0)
 		rc = map_fabric(fd, rd64(&h.size), path, out);
+	if (rc == 0)
+		memcpy((*out)->hdr_copy, &h, HDR_CONST_BYTES);
 	if (rc)
 		close(fd);
 	return rc;
+}
+
+int mint_fabric_heal(struct mint_fabric *f)
+{
+	if (memcmp(f->base, f->hdr_copy, HDR_CONST_BYTES) == 0)
+		return 0;
+	memcpy(f->base, f->hdr_copy, HDR_CONST_BYTES);
+	return 1;
 }
 
 void mint_fabric_detach(struct mint_fabric *f)

@@ -3,6 +3,7 @@
 #ifndef MINT_INTERNAL_H
 #define MINT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -10,12 +11,19 @@
 #include "mint/fabric.h"
 #include "mint/layout.h"
 
+/* Lines 0 and 1 of the fabric header: written once by `mint up`. */
+#define HDR_CONST_BYTES (2 * MINT_CACHELINE)
+
 struct mint_fabric {
 	uint8_t *base;
 	uint64_t size;
 	int fd;
 	uint32_t self;        /* node id or MINT_NODE_NONE */
 	uint32_t self_epoch;
+	uint64_t self_start;  /* the pid_start our join recorded */
+	/* The header's constant lines as validated at attach (or written at
+	 * creation): mint_fabric_heal puts them back. */
+	uint8_t hdr_copy[HDR_CONST_BYTES];
 	char path[256];
 	/* The device table, found on first use (dev.c); NULL until then. */
 	struct mint_devtab_hdr *_Atomic devtab;
@@ -29,6 +37,10 @@ int mint_futex_wake(_Atomic uint32_t *word);
 /* Take the fabric's directory lock (joins, object changes), repairing what
  * a dead holder left: 0 or a negative errno. */
 int mint_dir_lock(struct mint_fabric *f);
+
+/* Has process PID the fabric F's file mapped?  True too when /proc does
+ * not let a caller that is not root look (another user's process). */
+bool mint_pid_maps_fabric(const struct mint_fabric *f, int32_t pid);
 
 /* Copy a NUL-terminated name out of shared memory (never trusting it). */
 void mint_copy_name(char *dst, const char *src, size_t cap);

@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,14 +46,47 @@ static uint64_t self_tag(const struct mint_fabric *f)
 	return tag | TAG_STAMP(self_start(tid));
 }
 
+/* Does a line of /proc/PID/maps map the file DEV:INO? */
+static bool maps_line_is(const char *line, unsigned maj, unsigned min, unsigned long long ino)
+{
+	unsigned lmaj, lmin;
+	unsigned long long lino;
+	return sscanf(line, "%*x-%*x %*s %*x %x:%x %llu", &lmaj, &lmin, &lino) == 3 &&
+	       lmaj == maj && lmin == min && lino == ino;
+}
+
+bool mint_pid_maps_fabric(const struct mint_fabric *f, int32_t pid)
+{
+	struct stat st;
+	char path[64], line[512];
+	if (pid <= 0 || fstat(f->fd, &st) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *maps = fopen(path, "re");
+	/* Not allowed to look: another user's process, which may be ours
+	 * if we are not root; root may look at every process mint starts. */
+	if (!maps)
+		return (errno == EACCES || errno == EPERM) && geteuid() != 0;
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), maps))
+		found = maps_line_is(line, major(st.st_dev), minor(st.st_dev),
+				     (unsigned long long)st.st_ino);
+	fclose(maps);
+	return found;
+}
+
 /* A holder that is not a node: its thread must exist, not be a zombie,
- * and have started when the tag says (0: the holder could not tell). */
-static bool tool_dead(int32_t tid, uint32_t stamp)
+ * have started when the tag says (0: the holder could not tell), and
+ * have this fabric mapped: any other process (pid 1, say, written there
+ * by a peer) holds nothing of ours. */
+static bool tool_dead(struct mint_fabric *f, int32_t tid, uint32_t stamp)
 {
 	if (!mint_pid_alive(tid, 0))
 		return true;
 	uint64_t start = mint_pid_start(tid);
-	return stamp != 0 && start != 0 && (start & 0xffffff) != stamp;
+	if (stamp != 0 && start != 0 && (start & 0xffffff) != stamp)
+		return true;
+	return !mint_pid_maps_fabric(f, tid);
 }
 
 static bool tag_dead(struct mint_fabric *f, uint64_t tag)
@@ -58,7 +94,7 @@ static bool tag_dead(struct mint_fabric *f, uint64_t tag)
 	int32_t tid = (int32_t)(tag & 0xffffffffu);
 	uint32_t node_plus1 = (uint32_t)(tag >> 32) & 0xff;
 	if (!node_plus1)
-		return tool_dead(tid, (uint32_t)(tag >> 40));
+		return tool_dead(f, tid, (uint32_t)(tag >> 40));
 	struct mint_node_entry *e = mint_node_entry(f, node_plus1 - 1);
 	if (!e)
 		return true; /* garbage tag: nobody can hold it */
@@ -106,21 +142,37 @@ int mint_lock_try(struct mint_fabric *f, struct mint_lock *l)
 	return attempt(f, l, self_tag(f), true);
 }
 
+/* Pause before attempt WAITS + 1: 0, or -EINTR when a signal handler ran
+ * (the caller's command is being stopped). */
+static int pause_for(uint32_t waits)
+{
+	if (waits < 64) {
+		mint_cpu_relax();
+	} else if (waits < 256) {
+		sched_yield();
+	} else {
+		struct timespec ts = {0, 50000};
+		if (nanosleep(&ts, NULL) != 0 && errno == EINTR)
+			return -EINTR;
+	}
+	return 0;
+}
+
 int mint_lock_acquire(struct mint_fabric *f, struct mint_lock *l)
 {
 	uint64_t me = self_tag(f);
+	uint64_t deadline = mint_now_ns(CLOCK_MONOTONIC) + MINT_LOCK_WAIT_MS * 1000000ull;
 	for (uint32_t waits = 0;; waits++) {
 		int rc = attempt(f, l, me, waits % HOLDER_CHECK_EVERY == HOLDER_CHECK_EVERY - 1);
 		if (rc != -EBUSY)
 			return rc;
-		if (waits < 64) {
-			mint_cpu_relax();
-		} else if (waits < 256) {
-			sched_yield();
-		} else {
-			struct timespec ts = {0, 50000};
-			nanosleep(&ts, NULL);
-		}
+		/* A live holder that keeps it this long is stuck (stopped, or
+		 * a peer's forgery we cannot tell from a live node): give up
+		 * rather than wait on a shared word for ever. */
+		if (waits % HOLDER_CHECK_EVERY == 0 && mint_now_ns(CLOCK_MONOTONIC) > deadline)
+			return -ETIMEDOUT;
+		if ((rc = pause_for(waits)) != 0)
+			return rc;
 	}
 }
 

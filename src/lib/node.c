@@ -171,6 +171,7 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 	mint_lock_release(f, &h->dir_lock);
 	f->self = id;
 	f->self_epoch = epoch;
+	f->self_start = rd64(&e->pid_start);
 	return 0;
 }
 
@@ -180,6 +181,50 @@ static bool still_ours(struct mint_fabric *f, const struct mint_node_entry *e)
 {
 	return ald32(&e->epoch, memory_order_relaxed) == f->self_epoch &&
 	       (int32_t)rd32((const uint32_t *)&e->pid) == (int32_t)getpid();
+}
+
+/* Every identity word as our join wrote it: a stray write to any of them
+ * makes peers think us dead or someone else. */
+static bool intact(struct mint_fabric *f, const struct mint_node_entry *e)
+{
+	return still_ours(f, e) && rd32(&e->id) == f->self && rd64(&e->pid_start) == f->self_start &&
+	       ald32(&e->state, memory_order_relaxed) == MINT_NODE_UP;
+}
+
+/* A takeover we can verify: a later epoch, UP, naming a live process
+ * other than us that has this fabric mapped.  Anything else in the entry
+ * is a forgery or garbage, not a newer agent. */
+static bool taken_over(struct mint_fabric *f, const struct mint_node_entry *e)
+{
+	int32_t pid = (int32_t)rd32((const uint32_t *)&e->pid);
+	/* acquire: pairs with the release store of state at join, so pid,
+	 * epoch and pid_start are the joiner's. */
+	return ald32(&e->state, memory_order_acquire) == MINT_NODE_UP && pid != (int32_t)getpid() &&
+	       (int32_t)(ald32(&e->epoch, memory_order_relaxed) - f->self_epoch) > 0 &&
+	       mint_pid_alive(pid, rd64(&e->pid_start)) && mint_pid_maps_fabric(f, pid);
+}
+
+/* Under the directory lock (a genuine joiner takes it too): write our
+ * identity back, unless a takeover happened meanwhile.  1 repaired,
+ * -ESTALE, or an error of the lock. */
+static int restore_identity(struct mint_fabric *f, struct mint_node_entry *e)
+{
+	int rc = mint_dir_lock(f);
+	if (rc < 0)
+		return rc;
+	if (taken_over(f, e)) {
+		rc = -ESTALE;
+	} else {
+		wr32(&e->id, f->self);
+		wr32((uint32_t *)&e->pid, (uint32_t)getpid());
+		wr64(&e->pid_start, f->self_start);
+		ast32(&e->epoch, f->self_epoch, memory_order_relaxed);
+		/* release: pairs with the acquire loads of state, as at join. */
+		ast32(&e->state, MINT_NODE_UP, memory_order_release);
+		rc = 1;
+	}
+	mint_lock_release(f, &mint_fabric_hdr(f)->dir_lock);
+	return rc;
 }
 
 int mint_node_leave(struct mint_fabric *f)
@@ -220,11 +265,13 @@ int mint_node_heartbeat(struct mint_fabric *f)
 	struct mint_node_entry *e = mint_node_entry(f, f->self);
 	if (!e)
 		return -ENOTCONN;
-	if (!still_ours(f, e))
-		return -ESTALE;
+	int rc = 0;
+	if (!intact(f, e))
+		rc = taken_over(f, e) ? -ESTALE : restore_identity(f, e);
 	/* relaxed: a timestamp, read on its own by observers. */
-	ast64(&e->heartbeat_ns, mint_now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
-	return 0;
+	if (rc >= 0)
+		ast64(&e->heartbeat_ns, mint_now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
+	return rc;
 }
 
 int mint_node_info(struct mint_fabric *f, uint32_t id, struct mint_node_info *info)

@@ -27,11 +27,16 @@ static struct mint_obj_entry *dir(struct mint_fabric *f)
 
 /*
  * The directory is read without the lock, as a seqlock: a change makes the
- * generation odd, rewrites entries, and makes it even again.  A reader
- * retries when it saw an odd generation or a different one afterwards; a
- * writer that died mid-change is repaired by whoever recovers the lock.
+ * generation odd, rewrites entries, and makes it even again, all under the
+ * directory lock.  A reader retries when it saw an odd generation or a
+ * different one afterwards, a bounded number of times: entries are checked
+ * one by one anyway, so a read that never got a quiet directory is still
+ * safe, only possibly stale.  A generation that stays odd with nobody
+ * changing the directory (a writer that died mid-change, a peer's stray
+ * write) is made even by whoever can take the lock.
  */
-#define READ_RETRIES 1000
+#define READ_RETRIES 16
+#define ODD_SPINS 64   /* yields before a reader suspects an odd generation */
 
 static _Atomic uint32_t *generation(struct mint_fabric *f)
 {
@@ -53,15 +58,40 @@ static void change_end(struct mint_fabric *f)
 	ast32(generation(f), ald32(generation(f), memory_order_relaxed) + 1, memory_order_release);
 }
 
+/* Under the lock: nobody is changing the directory, so an odd generation
+ * is left over; close it and count it. */
+static void repair_generation(struct mint_fabric *f)
+{
+	if (!(ald32(generation(f), memory_order_relaxed) & 1))
+		return;
+	change_end(f);
+	aadd32(&mint_fabric_hdr(f)->dir_repairs, 1, memory_order_relaxed);
+}
+
+/* A reader that keeps seeing an odd generation: repair it if the lock is
+ * free or its holder dead, else leave it to the holder. */
+static void repair_if_idle(struct mint_fabric *f)
+{
+	struct mint_lock *l = &mint_fabric_hdr(f)->dir_lock;
+	if (mint_lock_try(f, l) < 0)
+		return;
+	repair_generation(f);
+	mint_lock_checked(l);
+	mint_lock_release(f, l);
+}
+
 static uint32_t read_begin(struct mint_fabric *f)
 {
 	uint32_t g = 0;
-	for (int i = 0; i < READ_RETRIES; i++) {
+	for (int i = 0; i <= ODD_SPINS; i++) {
 		/* acquire: pairs with the release store in change_end. */
 		g = ald32(generation(f), memory_order_acquire);
 		if (!(g & 1))
 			break;
-		sched_yield();
+		if (i == ODD_SPINS)
+			repair_if_idle(f);
+		else
+			sched_yield();
 	}
 	return g;
 }
@@ -74,18 +104,49 @@ static bool read_changed(struct mint_fabric *f, uint32_t g)
 	return (g & 1) || ald32(generation(f), memory_order_relaxed) != g;
 }
 
+static bool read_entry(struct mint_fabric *f, uint32_t i, struct mint_obj_info *info);
+static void free_entry(struct mint_fabric *f, uint32_t i);
+
+/* Could creation have written entry I?  FREE, or LIVE with a name, a
+ * known type and a place in the heap. */
+static bool entry_plausible(struct mint_fabric *f, uint32_t i)
+{
+	struct mint_obj_info info;
+	uint32_t state = ald32(&dir(f)[i].state, memory_order_relaxed);
+	return state == MINT_OBJ_FREE ||
+	       (state == MINT_OBJ_LIVE && read_entry(f, i, &info) && info.size > 0 &&
+		info.type >= MINT_OBJ_RAW && info.type <= MINT_OBJ_DEVTAB &&
+		mint_name_ok(info.name, sizeof(info.name)));
+}
+
+/* Under the lock: entries no creation wrote (a peer's stray writes) are
+ * freed, counted in dir_repairs; their slots serve again.  An owner puts
+ * back the entry of an object it holds (mint_obj_claim). */
+static void sweep(struct mint_fabric *f)
+{
+	for (uint32_t i = 0; i < MINT_MAX_OBJECTS; i++) {
+		if (entry_plausible(f, i))
+			continue;
+		free_entry(f, i);
+		aadd32(&mint_fabric_hdr(f)->dir_repairs, 1, memory_order_relaxed);
+	}
+}
+
 int mint_dir_lock(struct mint_fabric *f)
 {
 	struct mint_lock *l = &mint_fabric_hdr(f)->dir_lock;
 	int rc = mint_lock_acquire(f, l);
-	if (rc != MINT_LOCK_RECOVERED)
+	if (rc < 0)
 		return rc;
 	/* A dead holder cannot have left a half-made entry (creation
 	 * publishes LIVE in its last store, removal clears it in one store);
-	 * only a generation left odd needs repair. */
-	if (ald32(generation(f), memory_order_relaxed) & 1)
-		change_end(f);
-	mint_lock_checked(l);
+	 * only a generation left odd needs repair, and holding the lock we
+	 * know no change is under way.  Entries are checked as well: any
+	 * word of them may be a peer's. */
+	repair_generation(f);
+	sweep(f);
+	if (rc == MINT_LOCK_RECOVERED)
+		mint_lock_checked(l);
 	return 0;
 }
 
@@ -202,6 +263,35 @@ static int free_slot(struct mint_fabric *f)
 	return -ENFILE;
 }
 
+/* Under the lock: entry I becomes FREE. */
+static void free_entry(struct mint_fabric *f, uint32_t i)
+{
+	change_begin(f);
+	/* release: pairs with the acquire load in read_entry. */
+	ast32(&dir(f)[i].state, MINT_OBJ_FREE, memory_order_release);
+	change_end(f);
+}
+
+/* Under the lock: write entry SLOT for NAME as INFO says and publish it. */
+static void write_entry(struct mint_fabric *f, int slot, const char *name,
+			const struct mint_obj_info *info)
+{
+	struct mint_obj_entry *e = &dir(f)[slot];
+	change_begin(f);
+	memset(e->name, 0, sizeof(e->name));
+	strcpy(e->name, name);
+	wr32(&e->type, info->type);
+	wr64(&e->offset, info->offset);
+	wr64(&e->size, info->size);
+	ast32(&e->flags, 0, memory_order_relaxed);
+	wr32(&e->creator, f->self);
+	wr64(&e->created_ns, mint_now_ns(CLOCK_REALTIME));
+	/* release: the entry is complete before anyone sees LIVE; pairs
+	 * with the acquire load in read_entry. */
+	ast32(&e->state, MINT_OBJ_LIVE, memory_order_release);
+	change_end(f);
+}
+
 /* Under the directory lock: allocate, initialise and publish NAME. */
 static int create_locked(struct mint_fabric *f, const char *name, uint32_t type, uint64_t size,
 			 mint_obj_init_fn init, void *arg, uint64_t *off)
@@ -217,20 +307,8 @@ static int create_locked(struct mint_fabric *f, const char *name, uint32_t type,
 	memset(mem, 0, size);
 	if (init && (rc = init(mem, size, arg)) < 0)
 		return rc;
-	struct mint_obj_entry *e = &dir(f)[slot];
-	change_begin(f);
-	memset(e->name, 0, sizeof(e->name));
-	strcpy(e->name, name);
-	wr32(&e->type, type);
-	wr64(&e->offset, *off);
-	wr64(&e->size, size);
-	ast32(&e->flags, 0, memory_order_relaxed);
-	wr32(&e->creator, f->self);
-	wr64(&e->created_ns, mint_now_ns(CLOCK_REALTIME));
-	/* release: the object and its entry are complete before anyone sees
-	 * LIVE; pairs with the acquire load in read_entry. */
-	ast32(&e->state, MINT_OBJ_LIVE, memory_order_release);
-	change_end(f);
+	struct mint_obj_info info = {.type = type, .offset = *off, .size = size};
+	write_entry(f, slot, name, &info); /* the object is complete before its entry */
 	return 1;
 }
 
@@ -267,14 +345,46 @@ int mint_obj_remove(struct mint_fabric *f, const char *name)
 	int i = find_index(f, name, NULL, &corrupt);
 	if (i == -EPROTO)
 		i = corrupt; /* a corrupt entry can be removed too */
-	if (i >= 0) {
-		change_begin(f);
-		/* release: pairs with the acquire load in read_entry. */
-		ast32(&dir(f)[i].state, MINT_OBJ_FREE, memory_order_release);
-		change_end(f);
-	}
+	if (i >= 0)
+		free_entry(f, (uint32_t)i);
 	mint_lock_release(f, &mint_fabric_hdr(f)->dir_lock);
 	return i < 0 ? i : 0;
+}
+
+/* Under the lock: NAME's entry says what WANT says (else it is written
+ * so, in its own slot or a free one): 0 it did, 1 rewritten, -ENFILE. */
+static int claim_locked(struct mint_fabric *f, const char *name, const struct mint_obj_info *want)
+{
+	struct mint_obj_info have;
+	int corrupt;
+	int i = find_index(f, name, &have, &corrupt);
+	if (i >= 0 && have.type == want->type && have.offset == want->offset &&
+	    have.size == want->size)
+		return 0;
+	int slot = i >= 0 ? i : corrupt >= 0 ? corrupt : free_slot(f);
+	if (slot < 0)
+		return slot;
+	write_entry(f, slot, name, want);
+	return 1;
+}
+
+int mint_obj_claim(struct mint_fabric *f, const char *name, uint32_t type, uint64_t off,
+		   uint64_t size)
+{
+	struct mint_obj_info want = {.type = type, .offset = off, .size = size};
+	if (!mint_name_ok(name, MINT_OBJ_NAME_MAX) || !mint_fabric_at(f, off, size) ||
+	    off < MINT_HEAP_OFF || off % OBJ_ALIGN || size == 0)
+		return -EINVAL;
+	struct mint_obj_info have;
+	if (mint_obj_find(f, name, &have) == 0 && have.type == type && have.offset == off &&
+	    have.size == size)
+		return 0; /* the usual case: no lock */
+	int rc = mint_dir_lock(f);
+	if (rc < 0)
+		return rc;
+	rc = claim_locked(f, name, &want);
+	mint_lock_release(f, &mint_fabric_hdr(f)->dir_lock);
+	return rc;
 }
 
 static int list_once(struct mint_fabric *f, struct mint_obj_info *infos, int cap)

@@ -79,10 +79,19 @@ int mint_ring_open(struct mint_fabric *f, uint64_t off, struct mint_ring *r)
 	r->cons_node = rd32(&h->cons_node);
 	r->cons_vector = rd32(&h->cons_vector);
 	/* acquire: resume from what the other side last published. */
-	uint64_t tail = ald64(&h->tail, memory_order_acquire);
+	uint64_t tail = ald64(&h->tail, memory_order_acquire) & ~(uint64_t)(MINT_RING_ALIGN - 1);
 	uint64_t head = ald64(&h->head, memory_order_acquire);
-	if (tail - head > size || ((tail | head) & (MINT_RING_ALIGN - 1)))
-		return -EPROTO;
+	/* An impossible pair is no reason to refuse the ring: its consumer
+	 * restarting is what heals it.  That one starts at the tail (what
+	 * lay between is lost anyway); anyone else takes the indices as they
+	 * are, and the two ends agree again through refresh_tail. */
+	if (r->cons_node == f->self && r->cons_node != MINT_NODE_NONE &&
+	    (tail - head > size || (head & (MINT_RING_ALIGN - 1)))) {
+		own_inc64(&h->errors, 1);
+		head = tail;
+		/* release: pairs with the acquire load of head in refresh_space. */
+		ast64(&h->head, head, memory_order_release);
+	}
 	r->local_tail = r->seen_tail = tail;
 	r->local_head = r->seen_head = head;
 	r->bad_tail = head; /* never impossible: reports the first bad one */
@@ -103,6 +112,23 @@ static uint64_t need_at(const struct mint_ring *r, uint64_t tail, uint64_t rec)
 
 static void notify_consumer(struct mint_ring *r);
 
+static bool head_possible(const struct mint_ring *r, uint64_t tail, uint64_t head)
+{
+	return !(head & (MINT_RING_ALIGN - 1)) && tail - head <= r->size;
+}
+
+/* Say that we refuse the consumer's head (prod_errors is what it watches),
+ * put back our own tail if someone overwrote it, and wake the consumer:
+ * it repairs the head or moves to our tail (see refresh_tail). */
+static void refuse_head(struct mint_ring *r)
+{
+	own_inc64(&r->hdr->prod_errors, 1);
+	if (ald64(&r->hdr->tail, memory_order_relaxed) != r->local_tail)
+		/* release: pairs with the acquire load of tail in refresh_tail. */
+		ast64(&r->hdr->tail, r->local_tail, memory_order_release);
+	notify_consumer(r);
+}
+
 /*
  * Free bytes at *TAIL, reading the consumer's head again.  The producer
  * owns the tail and never moves it for anyone: an impossible head (ahead
@@ -115,9 +141,8 @@ static int64_t refresh_space(struct mint_ring *r, uint64_t *tail)
 	/* acquire: the consumer finished reading the bytes it released before
 	 * we overwrite them; pairs with the release store of head in publish_head. */
 	uint64_t head = ald64(&r->hdr->head, memory_order_acquire);
-	if (head & (MINT_RING_ALIGN - 1) || *tail - head > r->size) {
-		own_inc64(&r->hdr->prod_errors, 1);
-		notify_consumer(r); /* a sleeping consumer wakes up and repairs it */
+	if (!head_possible(r, *tail, head)) {
+		refuse_head(r);
 		return -EBADMSG;
 	}
 	r->seen_head = head;
@@ -195,6 +220,11 @@ static void publish_tail(struct mint_ring *r, uint64_t tail, unsigned records)
 	ast64(&r->hdr->tail, tail, memory_order_release);
 	own_inc64(&r->hdr->sent_records, records);
 	notify_consumer(r);
+	/* The head shares the line the bell was just read from: checking it
+	 * here costs nothing, and a consumer that went by a forged tail
+	 * learns at once that we are behind it.  relaxed: only compared. */
+	if (!head_possible(r, tail, ald64(&r->hdr->head, memory_order_relaxed)))
+		own_inc64(&r->hdr->prod_errors, 1);
 }
 
 int mint_ring_send_batch(struct mint_ring *r, const struct mint_msg *msgs, unsigned n)
@@ -272,22 +302,26 @@ static bool tail_possible(const struct mint_ring *r, uint64_t tail)
 }
 
 /*
- * Is TAIL behind our head (aligned, within a ring) while the producer says
- * it refuses our head?  Then we skipped ahead past garbage (a forged tail)
- * and the producer is really there: the consumer must rewind to it.
+ * Is TAIL impossible for us (more than a ring ahead of our head, or behind
+ * it) while the producer says it refuses our head?  Then the two ends
+ * disagree about where the ring is (a forged head let the producer run
+ * over what we had not read, or we skipped ahead past a forged tail), and
+ * the consumer, owning the head, gives in: it moves to the producer's
+ * (aligned) tail, dropping whatever lay between.
  */
-static bool producer_stuck_behind(struct mint_ring *r, uint64_t tail)
+static bool producer_disowns_head(struct mint_ring *r, uint64_t tail)
 {
-	uint64_t behind = r->local_head - tail;
-	return behind && behind <= r->size && !(behind & (MINT_RING_ALIGN - 1)) &&
+	return tail != r->local_head && !(tail & (MINT_RING_ALIGN - 1)) &&
 	       ald64(&r->hdr->prod_errors, memory_order_relaxed) != r->seen_prod_errors;
 }
 
 /*
  * Read the producer's tail again.  An impossible one is reported once and
  * otherwise taken as "nothing new": the honest producer's next publication
- * overwrites it, and nothing is lost meanwhile.  The exception is a
- * producer stuck behind us (see above): we rewind to its tail.
+ * overwrites it, and nothing is lost meanwhile.  If our published head was
+ * overwritten too, it is published again, so that a producer which went by
+ * the forged head finds ours impossible and says so; when the producer
+ * refuses our head (see above), we move to its tail.
  */
 static int refresh_tail(struct mint_ring *r)
 {
@@ -297,13 +331,15 @@ static int refresh_tail(struct mint_ring *r)
 		r->seen_tail = tail;
 		return 0;
 	}
-	if (producer_stuck_behind(r, tail)) {
+	if (producer_disowns_head(r, tail)) {
 		count_error(r);
 		r->seen_prod_errors = ald64(&r->hdr->prod_errors, memory_order_relaxed);
 		r->local_head = r->seen_tail = tail;
 		publish_head(r);
 		return -EBADMSG;
 	}
+	if (ald64(&r->hdr->head, memory_order_relaxed) != r->local_head)
+		publish_head(r);
 	if (tail == r->bad_tail)
 		return 0;
 	r->bad_tail = tail;
@@ -474,8 +510,8 @@ static bool has_data(void *arg)
 	struct mint_ring *r = arg;
 	/* acquire: pairs with the release store of tail in publish_tail. */
 	uint64_t tail = ald64(&r->hdr->tail, memory_order_acquire);
-	/* A producer stuck behind us is work too: refresh_tail rewinds. */
-	return (tail != r->local_head && tail_possible(r, tail)) || producer_stuck_behind(r, tail);
+	/* A producer that refuses our head is work too: refresh_tail gives in. */
+	return (tail != r->local_head && tail_possible(r, tail)) || producer_disowns_head(r, tail);
 }
 
 struct space_query {

@@ -33,6 +33,7 @@ struct peer {
 	bool tx_open, rx_open;
 	bool alive;
 	uint64_t checked_ns;
+	uint32_t epoch; /* the port's epoch at that check */
 };
 
 struct mint_vni {
@@ -305,18 +306,41 @@ bool mint_vni_peer_up(const struct mint_vni *v, uint32_t id)
 	return id < MINT_VNI_MAX_PORTS && port_state_up(v, id) && port_node_alive(v, id);
 }
 
-/* mint_vni_peer_up for the transmit path: the process check is cached. */
+/* We created ring "vni.SELF-DST" and send into it: its directory entry
+ * is ours to keep (a receiver that starts finds the ring by it). */
+static void claim_tx_ring(struct mint_vni *v, uint32_t dst)
+{
+	char name[MINT_OBJ_NAME_MAX];
+	snprintf(name, sizeof(name), VNI_OBJ ".%u-%u", v->self, dst);
+	mint_obj_claim(v->f, name, MINT_OBJ_RING, mint_fabric_off(v->f, v->peers[dst].tx.hdr),
+		       mint_ring_footprint(v->ring_size));
+}
+
+/* mint_vni_peer_up for the transmit path: the process check is cached,
+ * and done with it, the check of our ring's directory entry. */
 static bool peer_up(struct mint_vni *v, uint32_t dst)
 {
 	struct peer *p = &v->peers[dst];
 	if (!port_state_up(v, dst))
 		return false;
+	/* A port attached since the last check (a node that just started)
+	 * is checked at once: its first frames must not be dropped. */
+	uint32_t epoch = rd32(&v->hdr->ports[dst].epoch);
 	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
-	if (now - p->checked_ns > LIVENESS_EVERY_NS) {
+	if (now - p->checked_ns > LIVENESS_EVERY_NS || epoch != p->epoch) {
 		p->alive = port_node_alive(v, dst);
 		p->checked_ns = now;
+		p->epoch = epoch;
+		if (p->tx_open)
+			claim_tx_ring(v, dst);
 	}
 	return p->alive;
+}
+
+int mint_vni_claim(struct mint_vni *v)
+{
+	return mint_obj_claim(v->f, VNI_OBJ, MINT_OBJ_VNI, mint_fabric_off(v->f, v->hdr),
+			      sizeof(*v->hdr));
 }
 
 static void count_sent(struct mint_vni *v, uint32_t len, uint32_t bell)
@@ -729,6 +753,34 @@ int mint_vni_arm(struct mint_vni *v)
 		if (v->peers[src].rx_open && mint_ring_arm(&v->peers[src].rx) == 1)
 			again = 1;
 	return again;
+}
+
+/* Ring "vni.SRC-DST"'s header, found through the directory (no state of
+ * V that the dispatcher changes), or NULL. */
+static struct mint_ring_hdr *ring_hdr_of(const struct mint_vni *v, uint32_t src, uint32_t dst)
+{
+	char name[MINT_OBJ_NAME_MAX];
+	struct mint_obj_info info;
+	snprintf(name, sizeof(name), VNI_OBJ ".%u-%u", src, dst);
+	if (mint_obj_find(v->f, name, &info) != 0 || info.type != MINT_OBJ_RING)
+		return NULL;
+	return mint_fabric_at(v->f, info.offset, sizeof(struct mint_ring_hdr));
+}
+
+int mint_vni_rx_stalled(const struct mint_vni *v, uint64_t heads[MINT_VNI_MAX_PORTS])
+{
+	int stalled = 0;
+	for (uint32_t src = 0; !v->pooled && src < MINT_VNI_MAX_PORTS; src++) {
+		struct mint_ring_hdr *h = src == v->self ? NULL : ring_hdr_of(v, src, v->self);
+		/* relaxed: compared with the previous look only; the consumer
+		 * reads the ring with its own ordering. */
+		uint64_t tail = h ? ald64(&h->tail, memory_order_relaxed) : 0;
+		uint64_t head = h ? ald64(&h->head, memory_order_relaxed) : 0;
+		bool waiting = tail != head;
+		stalled += waiting && heads[src] == head + 1;
+		heads[src] = waiting ? head + 1 : 0;
+	}
+	return stalled;
 }
 
 void mint_vni_set_queue_drops(struct mint_vni *v, uint64_t total)
