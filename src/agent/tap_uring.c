@@ -142,11 +142,14 @@ unsigned tap_uring_flush(struct tap_uring *u, uint64_t *failed_bytes)
 	*failed_bytes = 0;
 	/* A TAP write completes within the submission: one system call for
 	 * the batch; the wait is for one the kernel handed to a worker.
-	 * Bounded: a pass per write at most. */
-	for (unsigned tries = u->queued; u->queued && tries; tries--) {
+	 * Bounded: a pass per write, and two for signals. */
+	for (unsigned tries = u->queued + 2; u->queued && tries; tries--) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
-		if (io_uring_submit_and_wait(u->ring, 1) < 0)
+		int rc = io_uring_submit_and_wait(u->ring, 1);
+		if (rc == -EINTR)
+			continue; /* a signal: wait again, within the bound */
+		if (rc < 0)
 			break;
 		io_uring_for_each_cqe(u->ring, head, cqe) {
 			uint64_t len = io_uring_cqe_get_data64(cqe);
