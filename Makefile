@@ -111,7 +111,7 @@ $(BUILD)/%.o: src/%.c
 	$(CC) $(TOOL_CFLAGS) -c $< -o $@
 $(BUILD)/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -Isrc -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -Ibench -c $< -o $@
 
 $(BUILD)/libmint.a: $(LIB_OBJ)
 	rm -f $@
@@ -130,13 +130,13 @@ $(COMMON_A) $(AGENT_A) $(INJECT_A):
 
 $(BUILD)/mint: $(CLI_OBJ) $(INJECT_A) $(AGENT_A) $(COMMON_A) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(URING_LDLIBS) $(TOOL_LDLIBS) $(LDLIBS)
-$(BUILD)/mint-bench: $(BENCH_OBJ) $(VERDICT_OBJ) $(COMMON_A) $(BUILD)/libmint.a
+$(BUILD)/mint-bench: $(BENCH_OBJ) $(VERDICT_OBJ) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 $(BUILD)/nic-bench: bench/nic/nic-bench.c $(VERDICT_OBJ) $(BUILD)/libmint.a
-	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
+	$(CC) $(BASE_CFLAGS) -Ibench $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 $(DEV_BENCH): bench/dev/dev-bench.c $(VERDICT_OBJ) $(BUILD)/libmint.a
-	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
-$(BUILD)/mint-bench-verdict: $(BUILD)/bench/verdict/main.o $(VERDICT_OBJ) $(COMMON_A) $(BUILD)/libmint.a
+	$(CC) $(BASE_CFLAGS) -Ibench $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
+$(BUILD)/mint-bench-verdict: $(BUILD)/bench/verdict/main.o $(VERDICT_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 # Tests link the layers they exercise; a test of the library's internals

@@ -36,7 +36,6 @@
 
 #include "mint/clock.h"
 #include "mint/mint.h"
-#include "common/text.h"
 #include "verdict/verdict.h"
 
 #define NS_PER_S 1000000000ull
@@ -1662,9 +1661,9 @@ static void print_machine_json(const char *model, long nproc, const struct utsna
 	printf("  \"mode\": \"%s\",\n", cfg.quick ? "quick" : "full");
 	printf("  \"machine\": {\"nproc\": %ld, \"cpus_allowed\": %d, \"cpu_model\": ", nproc,
 	       ncpus_allowed);
-	json_str(stdout, model);
+	bench_json_str(stdout, model);
 	printf(", \"kernel\": ");
-	json_str(stdout, u->release);
+	bench_json_str(stdout, u->release);
 	printf(", \"cores_used\": [%d, %d], \"single_core\": %s, \"busy_before_pct\": [%.1f, %.1f]},\n",
 	       cpu_a, cpu_b, single_core ? "true" : "false", busy[0], busy[1]);
 }
@@ -1680,7 +1679,7 @@ static void report_json(struct result *res, int n)
 			continue;
 		all = all && r->verdict == VERDICT_MET;
 		printf("%s    {\"benchmark\": \"%s\", \"anchor\": ", k++ ? ",\n" : "", r->bench);
-		json_str(stdout, r->anchor);
+		bench_json_str(stdout, r->anchor);
 		printf(", \"unit\": \"%s\", \"anchor_value\": %.6g, ", r->unit, r->av);
 		if (cfg.anchors_only)
 			printf("\"value\": null, \"ratio\": null, ");
@@ -1705,7 +1704,7 @@ static void report_json(struct result *res, int n)
 			json_samples(&r->x);
 		}
 		printf(", \"note\": ");
-		json_str(stdout, r->note);
+		bench_json_str(stdout, r->note);
 		printf("}");
 	}
 	printf("\n  ],\n  \"all_pass\": %s\n}\n", cfg.anchors_only ? "null" : all ? "true" : "false");

@@ -29,7 +29,7 @@
 
 #include "mint/mint.h"
 
-#include "../verdict/verdict.h"
+#include "verdict/verdict.h"
 
 #define VEC 40u
 #define DIRECT_VEC 41u

@@ -29,7 +29,7 @@
 #include "mint/clock.h"
 #include "mint/mint.h"
 
-#include "../verdict/verdict.h"
+#include "verdict/verdict.h"
 
 #define BATCH 32u
 #define PKT 64u

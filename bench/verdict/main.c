@@ -11,8 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/text.h"
-#include "verdict.h"
+#include "verdict/verdict.h"
 
 #define MAX_ROWS 64
 #define MAX_CTX 16
@@ -73,9 +72,9 @@ static void json_row(FILE *out, const struct vrow *r)
 	vrow_ratios(r, &q, &lo, &hi);
 	enum verdict v = vrow_verdict(r, &met);
 	fprintf(out, "{\"name\":");
-	json_str(out, r->name);
+	bench_json_str(out, r->name);
 	fprintf(out, ",\"unit\":");
-	json_str(out, r->unit);
+	bench_json_str(out, r->unit);
 	fprintf(out, ",\"anchor\":%.6g,\"mint\":%.6g,\"ratio\":%.4g,\"lo\":%.4g,\"hi\":%.4g,"
 		"\"rounds\":%d", a, m, q, lo, hi, r->n);
 	if (v != VERDICT_NONE)
@@ -93,16 +92,16 @@ static int append_history(const char *path, const struct run *run, const struct 
 	time_t t = time(NULL);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	fprintf(out, "{\"date\":\"%s\",\"mode\":", date);
-	json_str(out, m->mode);
+	bench_json_str(out, m->mode);
 	fprintf(out, ",\"commit\":");
-	json_str(out, m->commit);
+	bench_json_str(out, m->commit);
 	fprintf(out, ",\"machine\":");
-	json_str(out, m->machine);
+	bench_json_str(out, m->machine);
 	fprintf(out, ",\"load\":");
-	json_str(out, m->load);
+	bench_json_str(out, m->load);
 	for (int i = 0; i < run->nctx; i++) {
 		fputc(',', out);
-		json_str(out, run->ctx[i].name);
+		bench_json_str(out, run->ctx[i].name);
 		fprintf(out, ":%.6g", run->ctx[i].value);
 	}
 	fprintf(out, ",\"rows\":[");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Benchmark verdicts: see verdict.h. */
-#include "verdict.h"
+#include "verdict/verdict.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -206,4 +206,19 @@ void vrow_table(FILE *out, const struct vrow *rows, int n)
 			fprintf(out, " (%d/%d)", met, r->n);
 		fputc('\n', out);
 	}
+}
+
+void bench_json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
 }

@@ -63,4 +63,8 @@ int vrow_parse(const char *line, struct vrow *r);
 /* The verdict table of N rows. */
 void vrow_table(FILE *out, const struct vrow *rows, int n);
 
+/* S as a JSON string, quotes included (benchmarks build as users'
+ * programs: the tools' own src/common/text.c is not theirs to link). */
+void bench_json_str(FILE *out, const char *s);
+
 #endif
