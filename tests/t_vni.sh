@@ -99,7 +99,7 @@ export MINT_VNI_IO=rw
 vni_start 1
 unset MINT_VNI_IO
 # io_path ID: the TAP I/O path node ID's log names
-io_path() { sed -n 's/.*VNI: TAP I\/O //p' "/dev/shm/mint-$FAB.node$1.log" | tail -n 1; }
+io_path() { sed -n 's/.*VNI: TAP I\/O //p' "/dev/shm/mint-$FAB.d/node$1.log" | tail -n 1; }
 case $(io_path 0) in
 "through io_uring"*) say "node 0: TAP I/O $(io_path 0)" ;;
 "by read/write: io_uring unavailable"*) say "node 0: TAP I/O $(io_path 0) (this kernel)" ;;
