@@ -908,6 +908,67 @@ static void rx_drop_host(struct net *n, struct rx *rx)
 
 static void test_rx_drop_host(void) { with_net(rx_drop_host); }
 
+/* ==== mint_vni_poll_batch: frames valid until the flush ==== */
+
+struct batch {
+	struct rx *rx;
+	const void *frame[64];
+	uint32_t len[64];
+	unsigned n, flushes, intact;
+};
+
+static int queue_frame(void *arg, const void *frame, uint32_t len)
+{
+	struct batch *b = arg;
+	CHECK(b->n < 64);
+	if (b->n >= 64)
+		return -1;
+	b->frame[b->n] = frame;
+	b->len[b->n++] = len;
+	return 0;
+}
+
+/* Each frame of the run is read now, after its release: odd seqs fail. */
+static unsigned flush_frames(void *arg, uint64_t *failed_bytes)
+{
+	struct batch *b = arg;
+	unsigned failed = 0;
+	*failed_bytes = 0;
+	for (unsigned i = 0; i < b->n; i++) {
+		uint32_t src, seq;
+		b->intact += frame_ok(b->rx, b->frame[i], b->len[i], &src, &seq);
+		if (on_frame(b->rx, b->frame[i], b->len[i]) < 0) {
+			failed++;
+			*failed_bytes += b->len[i];
+		}
+	}
+	b->n = 0;
+	b->flushes++;
+	return failed;
+}
+
+static void poll_batch(struct net *n, struct rx *rx)
+{
+	struct batch b = {.rx = &rx[1]};
+	rx[1].refuse = 1; /* odd seqs, at the flush */
+	for (uint32_t s = 0; s < 30; s++)
+		CHECK_EQ(send_to_id(n, 0, 1, s, 100), 1);
+	CHECK_EQ(mint_vni_poll_batch(n->v[1], queue_frame, flush_frames, &b, 64), 30);
+	CHECK_EQ(b.intact, 30);
+	CHECK(b.flushes >= 1);
+	CHECK_EQ(rx[1].refused, 15);
+	struct mint_vni_stats s1 = stats(n->f[0], 1);
+	CHECK_EQ(s1.rx_drop_host, 15);
+	CHECK_EQ(s1.rx_packets, 15);
+	CHECK_EQ(s1.rx_bytes, 15 * (HDR + 100));
+	CHECK_EQ(mint_vni_poll_batch(n->v[1], queue_frame, flush_frames, &b, 64), 0);
+	/* The ring's room came back with the flush. */
+	CHECK_EQ(send_to_id(n, 0, 1, 30, 100), 1);
+	CHECK_EQ(drain(n->v[1], &rx[1]), 1);
+}
+
+static void test_poll_batch(void) { with_net(poll_batch); }
+
 /* ==== garbage in the rings ==== */
 
 struct gfix {
@@ -1717,6 +1778,7 @@ int main(void)
 	RUN(test_sizes);
 	RUN(test_arm);
 	RUN(test_rx_drop_host);
+	RUN(test_poll_batch);
 	RUN(test_garbage);
 	RUN(test_stream_threads);
 	/* Configuration (2): the same routing, counting and streaming tests
@@ -1735,6 +1797,7 @@ int main(void)
 	RUN(test_dead_node);
 	RUN(test_sizes);
 	RUN(test_rx_drop_host);
+	RUN(test_poll_batch);
 	RUN(test_stream_threads);
 	RUN(test_pool_garbage);
 	RUN(test_pool_queue_bytes);

@@ -191,8 +191,8 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 	mint_lock_release(f, &h->dir_lock);
 	f->self = id;
 	f->self_epoch = epoch;
-	f->self_pid = (int32_t)rd32((const uint32_t *)&e->pid); /* a guest's is QEMU's */
 	f->self_start = rd64(&e->pid_start);
+	f->self_pid = (int32_t)rd32((const uint32_t *)&e->pid); /* a guest's is QEMU's */
 	return 0;
 }
 
@@ -241,7 +241,7 @@ static int restore_identity(struct mint_fabric *f, struct mint_node_entry *e)
 		rc = -ESTALE;
 	} else {
 		wr32(&e->id, f->self);
-		wr32((uint32_t *)&e->pid, (uint32_t)f->self_pid); /* a guest's: QEMU's */
+		wr32((uint32_t *)&e->pid, (uint32_t)f->self_pid);
 		wr64(&e->pid_start, f->self_start);
 		ast32(&e->epoch, f->self_epoch, memory_order_relaxed);
 		/* release: pairs with the acquire loads of state, as at join. */
