@@ -74,7 +74,7 @@ status_answers() {
 agents_unchanged() {
 	for id in 0 1 2; do
 		eval "_p=\$pid$id"
-		running "$_p" || fail "$1: node $id's agent (pid $_p) exited: $(tail -n 3 "$FILE.node$id.log")"
+		running "$_p" || fail "$1: node $id's agent (pid $_p) exited: $(tail -n 3 "$FILE.d/node$id.log")"
 	done
 }
 

@@ -65,8 +65,8 @@ put "$file" $((entry + 12)) "$(b "$bystander")$(b $((bystander >> 8)))$(b $((bys
 restored() { [ "$(node_field 5 pid)" = "$agent" ]; }
 wait_until 1 restored || fail "agent $agent did not restore its entry (pid $(node_field 5 pid))"
 running "$agent" || fail "agent $agent stood down for a forged entry"
-wait_line "/dev/shm/mint-$FAB.node5.log" "overwritten by someone else" 3 ||
-	fail "agent $agent did not log the forgery: $(tail -n 3 "/dev/shm/mint-$FAB.node5.log")"
+wait_line "/dev/shm/mint-$FAB.d/node5.log" "overwritten by someone else" 3 ||
+	fail "agent $agent did not log the forgery: $(tail -n 3 "/dev/shm/mint-$FAB.d/node5.log")"
 mint node stop 5 >"$TMP/stop" 2>&1 || fail "node stop 5: $(cat "$TMP/stop")"
 wait_until 3 gone "$agent" || fail "agent $agent still runs after node stop 5"
 [ -e "$VICTIM_DIR/v" ] || fail "node stop removed a path named by a forged netns field"
