@@ -31,7 +31,6 @@ struct agent {
 	bool nic_up;
 	bool peer_alive[MINT_MAX_NODES];
 	struct dev_watch devs;
-	bool netns_made;     /* bring_up created its namespace */
 	uint64_t forgeries;  /* times our node entry was overwritten and restored */
 	bool header_healed;  /* the last look rewrote the fabric header */
 	int vni_healed;      /* VNI_HEALED_* of the last look: log each episode once */
@@ -231,7 +230,7 @@ static int bring_up(struct agent *a, int ready_fd)
 		tell(cfg->id, ready_fd, "fabric %s: %s", cfg->fabric, mint_strerror(rc));
 		return rc;
 	}
-	if (cfg->netns && (rc = netns_enter(cfg->netns_name, path, &what, &a->netns_made)) != 0) {
+	if (cfg->netns && (rc = netns_enter(cfg->netns_name, path, &what)) != 0) {
 		bool loopback = strstr(what, "loopback") != NULL;
 		tell(cfg->id, ready_fd, "cannot %s %s: %s%s", what, cfg->netns_name, strerror(-rc),
 		     rc != -EPERM	? ""
@@ -300,8 +299,6 @@ int agent_run(const struct agent_config *cfg, int ready_fd)
 		tell(cfg->id, ready_fd, "cannot start its dispatcher thread: %s", strerror(-rc));
 	if (rc) {
 		tear_down(&a, true);
-		if (a.netns_made) /* a start that fails leaves nothing it made */
-			netns_remove(cfg->netns_name);
 		return 1;
 	}
 	/* Drain whatever was queued for this node before it (re)started, and

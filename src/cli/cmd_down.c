@@ -43,6 +43,18 @@ static int remove_files(const struct cli *c, const char *path, bool *found)
 	return -1;
 }
 
+/* What was wrong with C's fabric, for the closing line ("" if nothing). */
+static const char *fabric_state(const struct cli *c)
+{
+	struct mint_fabric *f;
+	int rc = mint_fabric_attach(c->fabric, &f);
+	if (rc == 0)
+		mint_fabric_detach(f);
+	return rc == -ENODATA ? " (its file had been truncated: its nodes stopped by themselves)"
+	       : rc == -EPROTO || rc == -EPROTONOSUPPORT ? " (its header was corrupt)"
+							  : "";
+}
+
 int cmd_down(struct cli *c, int argc, char **argv)
 {
 	int st = cli_parse_plain(c, argc, argv, down_usage);
@@ -54,6 +66,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
 		cli_attach_error(c, rc);
 		return rc == -EINVAL ? EXIT_USAGE : 1;
 	}
+	const char *why = fabric_state(c);
 	struct cli_stopped done;
 	rc = cli_stop_nodes(c, MINT_MAX_NODES, &done);
 	if (rc == -ENOENT) {
@@ -70,8 +83,8 @@ int cmd_down(struct cli *c, int argc, char **argv)
 	if (remove_files(c, path, &found) || rc)
 		return 1;
 	if (found)
-		printf("fabric %s down: %u agents stopped, %u namespaces removed\n", c->fabric,
-		       done.agents, done.namespaces);
+		printf("fabric %s down%s: %u agents stopped, %u namespaces removed\n", c->fabric,
+		       why, done.agents, done.namespaces);
 	else
 		printf("fabric %s: nothing to remove\n", c->fabric);
 	return 0;

@@ -556,6 +556,7 @@ static int node_start(struct cli *c, int argc, char **argv)
 		mint_fabric_detach(f);
 		return 1;
 	}
+	bool had_netns = cfg.netns && netns_exists(cfg.netns_name);
 	if (foreground) {
 		close(nf.log); /* its log is the terminal; it holds its marker */
 		st = agent_run(&cfg, -1);
@@ -564,6 +565,10 @@ static int node_start(struct cli *c, int argc, char **argv)
 		close(nf.log);
 	}
 	close(nf.marker);
+	/* A start that failed (or was killed for taking too long) leaves
+	 * nothing it made: the namespace its agent claimed and created. */
+	if (st && cfg.netns && !had_netns && netns_exists(cfg.netns_name))
+		netns_remove(cfg.netns_name);
 	if (st == 0 && cfg.vni && !foreground)
 		wait_carrier(f, &cfg);
 	mint_fabric_detach(f);
@@ -664,6 +669,21 @@ int cli_stop_nodes(const struct cli *c, uint32_t only, struct cli_stopped *out)
 	return rc == -ENOENT && out->agents + out->namespaces ? 0 : rc;
 }
 
+/* Node ID's entry may still say up (an agent that was SIGKILLed, or
+ * stood down from a forged entry, could not leave): mark it free, if the
+ * fabric can be attached at all.  Was there one to free? */
+static bool free_entry(const struct cli *c, uint32_t id)
+{
+	struct mint_fabric *f;
+	struct mint_node_info info;
+	if (mint_fabric_attach(c->fabric, &f) != 0)
+		return false;
+	bool freed = mint_node_info(f, id, &info) == 0 && info.state == MINT_NODE_UP &&
+		     mint_node_evict(f, id) == 0;
+	mint_fabric_detach(f);
+	return freed;
+}
+
 static int node_stop(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {CLI_COMMON_LONGOPTS, {0}};
@@ -684,20 +704,14 @@ static int node_stop(struct cli *c, int argc, char **argv)
 		cli_attach_error(c, rc);
 		return rc == -EINVAL ? EXIT_USAGE : 1;
 	}
-	/* Its entry may still say up (a SIGKILLed agent could not leave):
-	 * mark it free, if the fabric can be attached at all. */
-	struct mint_fabric *f;
-	if (mint_fabric_attach(c->fabric, &f) == 0) {
-		mint_node_evict(f, id);
-		mint_fabric_detach(f);
-	}
+	bool any = done.agents + done.namespaces > 0 || free_entry(c, id);
 	if (rc)
 		cli_err("node %u: cannot stop: %s", id, mint_strerror(rc));
-	else if (done.agents + done.namespaces == 0)
+	else if (!any)
 		cli_err("node %u: not running", id);
 	else
 		printf("node %u stopped\n", id);
-	return rc || done.agents + done.namespaces == 0;
+	return rc || !any;
 }
 
 int cmd_node(struct cli *c, int argc, char **argv)

@@ -208,10 +208,9 @@ static int claim(const char *name, const char *fabric)
 	return rc;
 }
 
-int netns_enter(const char *name, const char *fabric, const char **what, bool *created)
+int netns_enter(const char *name, const char *fabric, const char **what)
 {
 	char path[128];
-	*created = false;
 	*what = "name the network namespace";
 	int rc = ns_path(name, path, sizeof(path));
 	if (rc)
@@ -228,9 +227,7 @@ int netns_enter(const char *name, const char *fabric, const char **what, bool *c
 	/* A left-over file that is no namespace any more: start afresh. */
 	if (rc != -ENOENT)
 		drop_ns(path);
-	rc = create_and_enter(path, what);
-	*created = rc == 0;
-	return rc;
+	return create_and_enter(path, what);
 }
 
 int netns_remove(const char *name)

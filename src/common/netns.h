@@ -15,8 +15,8 @@
  * record FABRIC as its maker (netns_owner).  Call before creating threads.
  * Returns 0 or a negative errno, with *WHAT naming the step that failed:
  * -EEXIST when another fabric's namespace has that name, -ENOENT when one
- * that no fabric claims does.  *CREATED: this call made the namespace. */
-int netns_enter(const char *name, const char *fabric, const char **what, bool *created);
+ * that no fabric claims does. */
+int netns_enter(const char *name, const char *fabric, const char **what);
 
 /* A descriptor of the existing namespace NAME (for setns or
  * IFLA_NET_NS_FD), or -ENOENT if there is none, -EINVAL for a name

@@ -102,10 +102,7 @@ int rundir_file(int dir, const char *name)
 		close(fd);
 	unlinkat(dir, name, 0);
 	fd = openat(dir, name, flags | O_CREAT | O_EXCL, 0600);
-	if (fd < 0)
-		return -errno;
-	fcntl(fd, F_SETFL, O_APPEND); /* writes may block again, like any log's */
-	return fd;
+	return fd >= 0 ? fd : -errno; /* (O_NONBLOCK does nothing to a plain file) */
 }
 
 void rundir_log_name(uint32_t id, char *buf, size_t cap) { snprintf(buf, cap, "node%u.log", id); }
