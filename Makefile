@@ -43,7 +43,8 @@ LIB_MAP := src/lib/libmint.map
 COMMON_SRC := $(wildcard src/common/*.c)
 AGENT_SRC := $(wildcard src/agent/*.c)
 INJECT_SRC := $(wildcard src/inject/*.c)
-CLI_SRC := $(wildcard src/cli/*.c)
+# The command line links mint's ivshmem server (src/server) too.
+CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/server/*.c)
 # `mint capture` and `mint inject --pcap` need libpcap: native builds
 # compile against libpcap-dev's headers and dlopen() the library on first
 # use (src/common/pcap_lazy.c), so no other command pays for loading it;
@@ -82,7 +83,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.o)
 DEV_BENCH := $(BUILD)/mint-dev-bench
 
-.PHONY: all lib tools tests benchbin examples check demo bench stress fuzz deps install uninstall \
+.PHONY: all lib tools tests benchbin examples check demo bench stress fuzz deps install uninstall guest-images \
 	clean cross
 
 all: lib tools tests benchbin examples
@@ -159,17 +160,30 @@ cross:
 deps:
 	@mk/deps.sh
 
+# What a QEMU guest node boots (mk/guest-images.sh): Debian's kernel, the
+# guest modules built against its headers, an initramfs with busybox and
+# the static agent, per architecture, into $(BUILD)/guest/ARCH.
+GUEST_ARCHS ?= x86_64 aarch64
+guest-images: tools
+	for a in $(GUEST_ARCHS); do \
+		$(MAKE) CROSS=$$a SANITIZE= TSAN= BUILD=build/$$a tools || exit 1; \
+		MINT_BUILD=$(BUILD) MINT_AGENT=build/$$a/mint mk/guest-images.sh $$a || exit 1; \
+	done
+
 check: deps
 	$(MAKE) all
 	$(MAKE) cross
+	$(MAKE) guest-images || echo "mint: no guest images: t_guest says why"
 	MINT_BUILD=$(BUILD) tests/run.sh
 
 demo: deps
 	$(MAKE) tools
+	$(MAKE) guest-images || echo "mint: no guest images: the demo leaves the guest out"
 	MINT_BUILD=$(BUILD) mk/demo.sh
 
 bench: deps
 	$(MAKE) tools benchbin
+	$(MAKE) guest-images || echo "mint: no guest images: the guest benchmark is skipped"
 	MINT_BUILD=$(BUILD) mk/bench.sh
 
 # Every test with 10x the iterations, the whole suite STRESS_ROUNDS times.

@@ -4,12 +4,13 @@
 # then the benchmarks of the parts built on it, each against anchors of its
 # own (see docs/benchmarks.md): mint-dev-bench (the device table),
 # bench/inject-bench.sh (the emulated NIC), bench/vni-bench.sh (the VNI
-# against a veth pair) and bench/exec-bench.sh (`mint exec`).  MINT_BUILD
+# against a veth pair), bench/exec-bench.sh (`mint exec`) and
+# bench/guest-bench.sh (doorbells with a QEMU guest node).  MINT_BUILD
 # is the build directory (default build); MINT_BENCH_ARGS adds options to
 # mint-bench, e.g. MINT_BENCH_ARGS=--quick or -j; --quick also shortens the
 # others, and -j, --only, --anchors-only and --help leave them out.
-# MINT_DEV_BENCH=0, MINT_INJECT_BENCH=0, MINT_VNI_BENCH=0 and
-# MINT_EXEC_BENCH=0 leave one out; MINT_INJECT_BENCH_ARGS and
+# MINT_DEV_BENCH=0, MINT_INJECT_BENCH=0, MINT_VNI_BENCH=0,
+# MINT_EXEC_BENCH=0 and MINT_GUEST_BENCH=0 leave one out; MINT_INJECT_BENCH_ARGS and
 # MINT_VNI_BENCH_ARGS add options to those scripts (see their --help).
 set -eu
 
@@ -61,4 +62,8 @@ wanted "${MINT_VNI_BENCH:-}" &&
 # `mint exec` latency and throughput against `ip netns exec` and a pipe.
 # shellcheck disable=SC2086 # a list of options
 wanted "${MINT_EXEC_BENCH:-}" && step env MINT_BUILD="$BUILD" sh "$HERE/bench/exec-bench.sh" $quick
+# Doorbells between a process node and a QEMU guest against the bare
+# ivshmem path (BAR0 -> eventfd -> MSI-X) measured in the guest, same run.
+# shellcheck disable=SC2086 # a list of options
+wanted "${MINT_GUEST_BENCH:-}" && step env MINT_BUILD="$BUILD" sh "$HERE/bench/guest-bench.sh" $quick
 exit "$st"

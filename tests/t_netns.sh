@@ -38,7 +38,7 @@ node_is_dead() { [ "$(node_field "$1" state)" = dead ]; }
 HOST=$(ns_of $$)
 [ -n "$HOST" ] || die "cannot read /proc/$$/ns/net"
 
-mint up --size 4M >/dev/null || die "mint up failed"
+mint up --size 16M >/dev/null || die "mint up failed"
 
 # ---- node 0: its own namespace ----
 node_start 0

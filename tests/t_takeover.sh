@@ -8,9 +8,9 @@
 #    exits, leaving the new agent alone.
 # 2. `mint node stop` trusts no name or pid from shared memory: a forged
 #    namespace path is not removed, a forged pid is not signalled (its
-#    start time does not match), and the agent whose entry was forged
-#    (which keeps running: it cannot verify a takeover) is the one
-#    stopped, found on the host.
+#    start time does not match).  The agent whose entry was forged does
+#    not stand down for a takeover it cannot verify: it writes its pid
+#    back within a second and logs the forgery.
 set -u
 . tests/lib.sh
 FAB=t-$$-take
@@ -18,7 +18,7 @@ VICTIM_DIR=/tmp/mt$$
 cleanup_more() { rm -rf "$VICTIM_DIR"; }
 t_begin
 need jq
-mint up --size 4M >/dev/null || die "mint up failed"
+mint up --size 16M >/dev/null || die "mint up failed"
 
 # gone PID: the process exited (a zombie counts: nobody may reap it here).
 gone() { [ ! -e "/proc/$1" ] || awk '{ exit !($3 ~ /[ZX]/) }' "/proc/$1/stat"; }
@@ -60,11 +60,15 @@ entry=$((4096 + 5 * 4096)) # MINT_NODE_TABLE_OFF + 5 * MINT_PAGE
 put "$file" $((entry + 96)) "../../tmp/mt$$/v\\000"
 b() { printf '\\%03o' $(($1 & 255)); }
 put "$file" $((entry + 12)) "$(b "$bystander")$(b $((bystander >> 8)))$(b $((bystander >> 16)))$(b $((bystander >> 24)))"
-# The agent whose pid was overwritten cannot verify a takeover: it keeps
-# running (and repairs its entry); node stop finds it on the host, never
-# by the forged pid.
+# The agent whose pid was overwritten sees no newer agent there: it puts
+# its own back.
+restored() { [ "$(node_field 5 pid)" = "$agent" ]; }
+wait_until 1 restored || fail "agent $agent did not restore its entry (pid $(node_field 5 pid))"
+running "$agent" || fail "agent $agent stood down for a forged entry"
+wait_line "/dev/shm/mint-$FAB.d/node5.log" "overwritten by someone else" 3 ||
+	fail "agent $agent did not log the forgery: $(tail -n 3 "/dev/shm/mint-$FAB.d/node5.log")"
 mint node stop 5 >"$TMP/stop" 2>&1 || fail "node stop 5: $(cat "$TMP/stop")"
-gone "$agent" || fail "node stop 5 left its agent $agent running"
+wait_until 3 gone "$agent" || fail "agent $agent still runs after node stop 5"
 [ -e "$VICTIM_DIR/v" ] || fail "node stop removed a path named by a forged netns field"
 gone "$bystander" && fail "node stop signalled a forged pid ($bystander)"
 [ "$(node_field 5 state)" = free ] || fail "node 5 is $(node_field 5 state) after stop"

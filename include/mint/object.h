@@ -65,6 +65,18 @@ int mint_obj_remove(struct mint_fabric *f, const char *name);
 int mint_obj_claim(struct mint_fabric *f, const char *name, uint32_t type, uint64_t off,
 		   uint64_t size);
 
+/* How full the directory and the heap are. */
+struct mint_obj_usage {
+	uint32_t entries;      /* directory slots not free (corrupt ones too) */
+	uint32_t max_entries;  /* MINT_MAX_OBJECTS */
+	uint64_t heap_bytes;   /* the heap: the fabric after the directory */
+	uint64_t free_bytes;   /* of it, in no valid object */
+	uint64_t largest_free; /* the largest object that could be made now */
+};
+
+/* Fill U (a snapshot, taken without the lock): 0. */
+int mint_obj_usage(struct mint_fabric *f, struct mint_obj_usage *u);
+
 /* Fill up to CAP entries; returns the number of live objects. */
 int mint_obj_list(struct mint_fabric *f, struct mint_obj_info *infos, int cap);
 

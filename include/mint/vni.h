@@ -55,8 +55,11 @@ void mint_vni_mac(const struct mint_vni *v, uint32_t id, uint8_t mac[6]);
 
 /*
  * Bring up the port of the node this fabric handle joined as, with its
- * IPv4 address (network order) for display.  -ENOTCONN if not a node,
- * -ERANGE if its id has no port (>= MINT_VNI_MAX_PORTS).
+ * IPv4 address (network order) for display.  In per-destination mode the
+ * rings to and from every port that is up are made first: -ENOSPC (no
+ * room in the fabric) or -ENFILE (the directory is full) if one cannot
+ * be, and then none of those this call made stays.  -ENOTCONN if not a
+ * node, -ERANGE if its id has no port (>= MINT_VNI_MAX_PORTS).
  */
 int mint_vni_attach(struct mint_vni *v, const uint8_t ipv4[4], uint32_t prefix_len);
 int mint_vni_detach(struct mint_vni *v);
@@ -106,6 +109,17 @@ int mint_vni_arm(struct mint_vni *v);
  * pool_reclaimed); 0 in per-destination mode or if not attached.
  */
 int mint_vni_reclaim(struct mint_vni *v);
+
+/*
+ * Bytes a fabric needs so that NODES nodes all have a VNI port in
+ * configuration CFG (zeros: the defaults): the fabric's head (header, node
+ * table, directory), the VNI header and the device table, then in
+ * per-destination mode a ring of CFG->ring_size data bytes per ordered
+ * pair of nodes, NODES * (NODES - 1) of them, and in pool mode the pool
+ * (any number of nodes up to MINT_VNI_MAX_PORTS).  Channels (mint ping,
+ * mint exec) need room of their own on top.  0 for a bad CFG.
+ */
+uint64_t mint_vni_fabric_size(const struct mint_vni_config *cfg, uint32_t nodes);
 
 /* Put the VNI header's directory entry back if a stray write changed it
  * (see mint_obj_claim): 0, 1 if it did, or a negative errno.  Senders do

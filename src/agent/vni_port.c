@@ -100,6 +100,27 @@ static int register_port(struct vni_port *p)
 	return id < 0 ? id : 0;
 }
 
+/* What to change when the port's rings found no room (-ENOSPC: the size
+ * a fabric needs for one more VNI node than are up; -ENFILE: the
+ * directory), for the agent's one line. */
+static const char *no_room(struct vni_port *p, int rc)
+{
+	static char why[256];
+	if (rc == -ENFILE)
+		return "make its VNI rings: the fabric's object directory is full "
+		       "(mint status counts its entries; stop nodes or clients to free them)";
+	struct mint_vni_config cfg;
+	uint32_t nodes = 1;
+	mint_vni_config(p->vni, &cfg);
+	for (uint32_t id = 0; id < MINT_VNI_MAX_PORTS; id++)
+		nodes += id != mint_fabric_self(p->f) && mint_vni_peer_up(p->vni, id);
+	uint64_t mib = (mint_vni_fabric_size(&cfg, nodes) + (1u << 20) - 1) >> 20;
+	snprintf(why, sizeof(why), "make its VNI rings: %u VNI nodes need a fabric of %llu MiB "
+		 "(mint up --size %lluM, fewer nodes, or mint up --vni-buffers pool)", nodes,
+		 (unsigned long long)mib, (unsigned long long)mib);
+	return why;
+}
+
 int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispatcher *d,
 		   enum mint_dispatch_mode mode, const uint8_t ipv4[4], uint32_t prefix_len,
 		   const char **what)
@@ -122,6 +143,8 @@ int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispat
 	if (rc == 0) {
 		*what = "attach its port";
 		rc = mint_vni_attach(p->vni, ipv4, prefix_len);
+		if (rc == -ENOSPC || rc == -ENFILE)
+			*what = no_room(p, rc);
 	}
 	if (rc == 0)
 		mint_dispatcher_set_handler(d, MINT_VEC_VNI, on_vni_irq, p);

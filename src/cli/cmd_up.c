@@ -18,7 +18,8 @@ static const char up_usage[] =
 	"--vni-buffers chooses how every node's VNI buffers frames: per-dest (the\n"
 	"default: a ring per source and destination) or pool (one shared pool of\n"
 	"64 KiB buffers and an address queue per destination; --vni-pool-buffers\n"
-	"N of them, 16-4096, default 256).\n";
+	"N of them, 16-4096, default 256).  A size too small for two nodes' VNI\n"
+	"is refused; each further node needs more (docs/design.md, Capacity).\n";
 
 /* --vni-buffers (B) or --vni-pool-buffers (N): -1 parsed, else an exit status. */
 static int parse_vni_opt(int opt, const char *arg, struct mint_vni_config *vni)
@@ -99,6 +100,14 @@ int cmd_up(struct cli *c, int argc, char **argv)
 			cli_err("--vni-pool-buffers goes with --vni-buffers pool");
 		else
 			fputs(up_usage, stderr);
+		return EXIT_USAGE;
+	}
+	/* Below this, nodes come up and every frame between them drops. */
+	uint64_t pair = mint_vni_fabric_size(&vni, 2);
+	if (size < pair) {
+		cli_err("size %llu: too small for one VNI pair in this configuration (at least "
+			"%llu KiB: mint up --size %lluK)", (unsigned long long)size,
+			(unsigned long long)(pair + 1023) >> 10, (unsigned long long)(pair + 1023) >> 10);
 		return EXIT_USAGE;
 	}
 	struct mint_fabric *f;

@@ -215,8 +215,10 @@ static int cmp_extent(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-/* First-fit: the lowest OBJ_ALIGN-aligned gap of SIZE bytes in the heap. */
-static int find_space(struct mint_fabric *f, uint64_t size, uint64_t *off)
+/* The heap's gaps between the valid entries' extents, lowest first, each
+ * OBJ_ALIGN-aligned, given to FN until it returns true: true then. */
+static bool walk_gaps(struct mint_fabric *f, bool (*fn)(void *arg, uint64_t off, uint64_t len),
+		      void *arg)
 {
 	struct extent used[MINT_MAX_OBJECTS];
 	uint32_t n = 0;
@@ -229,14 +231,54 @@ static int find_space(struct mint_fabric *f, uint64_t size, uint64_t *off)
 	uint64_t cand = MINT_HEAP_OFF;
 	for (uint32_t i = 0; i <= n; i++) {
 		uint64_t limit = i < n ? used[i].off : f->size;
-		if (limit >= cand && limit - cand >= size) {
-			*off = cand;
-			return 0;
-		}
+		if (limit > cand && fn(arg, cand, limit - cand))
+			return true;
 		if (i < n && used[i].end > cand)
 			cand = (used[i].end + OBJ_ALIGN - 1) / OBJ_ALIGN * OBJ_ALIGN;
 	}
-	return -ENOSPC;
+	return false;
+}
+
+struct fit {
+	uint64_t size, off;
+};
+
+static bool fits(void *arg, uint64_t off, uint64_t len)
+{
+	struct fit *w = arg;
+	w->off = off;
+	return len >= w->size;
+}
+
+/* First-fit: the lowest OBJ_ALIGN-aligned gap of SIZE bytes in the heap. */
+static int find_space(struct mint_fabric *f, uint64_t size, uint64_t *off)
+{
+	struct fit w = {size, 0};
+	if (!walk_gaps(f, fits, &w))
+		return -ENOSPC;
+	*off = w.off;
+	return 0;
+}
+
+static bool add_gap(void *arg, uint64_t off, uint64_t len)
+{
+	struct mint_obj_usage *u = arg;
+	(void)off;
+	u->free_bytes += len;
+	if (len > u->largest_free)
+		u->largest_free = len;
+	return false;
+}
+
+int mint_obj_usage(struct mint_fabric *f, struct mint_obj_usage *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->max_entries = MINT_MAX_OBJECTS;
+	u->heap_bytes = f->size - MINT_HEAP_OFF;
+	for (uint32_t i = 0; i < MINT_MAX_OBJECTS; i++)
+		u->entries += ald32(&dir(f)[i].state, memory_order_relaxed) != MINT_OBJ_FREE;
+	walk_gaps(f, add_gap, u);
+	return 0;
 }
 
 static int free_slot(struct mint_fabric *f)

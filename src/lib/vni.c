@@ -210,6 +210,50 @@ static struct mint_vni_port *my_port(struct mint_vni *v)
 	return v->self < MINT_VNI_MAX_PORTS ? &v->hdr->ports[v->self] : NULL;
 }
 
+/* An object of SIZE bytes in the heap, rounded up as the allocator does. */
+static uint64_t obj_bytes(uint64_t size) { return (size + MINT_CACHELINE - 1) & ~(uint64_t)63; }
+
+uint64_t mint_vni_fabric_size(const struct mint_vni_config *cfg, uint32_t nodes)
+{
+	struct mint_vni_config c = *cfg;
+	if (check_config(&c) != 0)
+		return 0;
+	uint64_t fixed = MINT_HEAP_OFF + obj_bytes(sizeof(struct mint_vni_hdr)) +
+			 obj_bytes(sizeof(struct mint_devtab_hdr));
+	if (c.mode == MINT_VNI_POOL)
+		return fixed + obj_bytes(vni_pool_bytes(c.pool_buffers));
+	return fixed + (uint64_t)nodes * (nodes - 1) * obj_bytes(mint_ring_footprint(c.ring_size));
+}
+
+static int open_ring(struct mint_vni *v, uint32_t src, uint32_t dst, bool create,
+		     struct mint_ring *r);
+
+/* Per-destination mode: the rings to and from every port that is up are
+ * made now, so that a node either has all it needs or fails to attach
+ * (-ENOSPC, -ENFILE), instead of coming up and dropping every frame.  A
+ * failure removes the rings this call made. */
+static int make_rings(struct mint_vni *v)
+{
+	uint32_t made[2 * MINT_VNI_MAX_PORTS][2], n = 0;
+	int rc = 0;
+	for (uint32_t peer = 0; peer < MINT_VNI_MAX_PORTS && rc >= 0; peer++) {
+		if (peer == v->self || !mint_vni_peer_up(v, peer))
+			continue;
+		const uint32_t ends[2][2] = {{v->self, peer}, {peer, v->self}};
+		for (int k = 0; k < 2 && rc >= 0; k++) {
+			struct mint_ring r;
+			if ((rc = open_ring(v, ends[k][0], ends[k][1], true, &r)) == 1)
+				memcpy(made[n++], ends[k], sizeof(ends[k]));
+		}
+	}
+	for (uint32_t i = 0; rc < 0 && i < n; i++) {
+		char name[MINT_OBJ_NAME_MAX];
+		snprintf(name, sizeof(name), VNI_OBJ ".%u-%u", made[i][0], made[i][1]);
+		mint_obj_remove(v->f, name);
+	}
+	return rc < 0 ? rc : 0;
+}
+
 int mint_vni_attach(struct mint_vni *v, const uint8_t ipv4[4], uint32_t prefix_len)
 {
 	v->self = mint_fabric_self(v->f);
@@ -220,6 +264,9 @@ int mint_vni_attach(struct mint_vni *v, const uint8_t ipv4[4], uint32_t prefix_l
 		return -ERANGE;
 	struct mint_node_info me;
 	mint_node_info(v->f, v->self, &me);
+	int rc = v->pooled ? 0 : make_rings(v);
+	if (rc < 0)
+		return rc;
 	if (v->pooled) { /* what a dead predecessor left queued to us goes back */
 		uint32_t errors = 0;
 		uint32_t n = vni_pool_reset_queue(&v->pool, v->self, &errors);
@@ -264,7 +311,8 @@ static int format_ring(void *mem, uint64_t size, void *arg)
 	return mint_ring_format(mem, e->size, e->prod, e->cons, MINT_VEC_VNI);
 }
 
-/* Open (creating it if CREATE) ring "vni.SRC-DST". */
+/* Open (creating it if CREATE) ring "vni.SRC-DST": 1 if it was created,
+ * 0 if it existed, or a negative errno. */
 static int open_ring(struct mint_vni *v, uint32_t src, uint32_t dst, bool create,
 		     struct mint_ring *r)
 {
@@ -272,10 +320,11 @@ static int open_ring(struct mint_vni *v, uint32_t src, uint32_t dst, bool create
 	snprintf(name, sizeof(name), VNI_OBJ ".%u-%u", src, dst);
 	uint64_t off;
 	int rc;
+	int created = 0;
 	if (create) {
 		struct ring_ends ends = {src, dst, v->ring_size};
-		rc = mint_obj_open(v->f, name, MINT_OBJ_RING, mint_ring_footprint(v->ring_size),
-				   format_ring, &ends, &off);
+		rc = created = mint_obj_open(v->f, name, MINT_OBJ_RING,
+					     mint_ring_footprint(v->ring_size), format_ring, &ends, &off);
 	} else {
 		struct mint_obj_info info;
 		rc = mint_obj_find(v->f, name, &info);
@@ -283,7 +332,10 @@ static int open_ring(struct mint_vni *v, uint32_t src, uint32_t dst, bool create
 			rc = -EPROTO;
 		off = rc == 0 ? info.offset : 0;
 	}
-	return rc < 0 ? rc : mint_ring_open(v->f, off, r);
+	if (rc < 0)
+		return rc;
+	rc = mint_ring_open(v->f, off, r);
+	return rc < 0 ? rc : created;
 }
 
 static bool port_state_up(const struct mint_vni *v, uint32_t id)
@@ -379,6 +431,7 @@ static int ring_send_to(struct mint_vni *v, uint32_t dst, const void *frame, uin
 	struct mint_vni_port *me = my_port(v);
 	struct peer *p = &v->peers[dst];
 	int rc = p->tx_open ? 0 : open_ring(v, v->self, dst, true, &p->tx);
+	rc = rc > 0 ? 0 : rc; /* made now or before: the same */
 	if (rc == 0 && !p->tx_open)
 		route_through_dev(v, dst, &p->tx);
 	p->tx_open = rc == 0;

@@ -117,6 +117,13 @@ static int format_pool(void *mem, uint64_t size, void *arg)
 	return 0;
 }
 
+uint64_t vni_pool_bytes(uint32_t nbuf)
+{
+	struct geometry g;
+	geometry_of(nbuf, &g);
+	return g.size;
+}
+
 int vni_pool_create(struct mint_fabric *f, uint32_t nbuf)
 {
 	struct geometry g;

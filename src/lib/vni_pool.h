@@ -36,6 +36,9 @@ struct vni_pool {
 
 /* Create "vni.pool" with NBUF buffers unless it exists: 1, 0, or a
  * negative errno of mint_obj_open. */
+/* Bytes of the pool object with NBUF large buffers. */
+uint64_t vni_pool_bytes(uint32_t nbuf);
+
 int vni_pool_create(struct mint_fabric *f, uint32_t nbuf);
 
 /* Find "vni.pool" and check it has NBUF buffers and the layout that
