@@ -9,6 +9,7 @@ gcc-i686-linux-gnu libc6-dev-i386-cross
 qemu-user-static
 qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils
 libpcap-dev tshark
+liburing-dev
 iperf3 sockperf curl iputils-ping python3
 gnuplot-nox"
 

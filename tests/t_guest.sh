@@ -138,6 +138,10 @@ for pair in 1:x86_64 2:aarch64; do
 	got=$(cd / && gmint exec "$id" -- uname -m 2>"$TMP/err")
 	[ "$got" = "$want" ] || fail "exec $id uname -m: '$got' ($(cat "$TMP/err"))"
 done
+# A command that outlives the server's client checks (the client is a
+# host process the guest's /proc cannot see).
+got=$(cd / && gmint exec 1 -- sh -c 'sleep 2; echo done' 2>"$TMP/err")
+[ "$got" = done ] || fail "exec 1 of a 2 s command: '$got' ($(cat "$TMP/err"))"
 
 # ---- 5. garbage and hanging clients of the server ----
 python3 - "$SOCK" >"$TMP/py" 2>&1 <<'EOF' &

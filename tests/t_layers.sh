@@ -9,7 +9,8 @@
 #   common/, agent/; src/inject: mint/, common/, inject/; src/server (mint's
 #   ivshmem server): mint/, common/, server/; src/cli: all);
 # - tests and fuzz targets: mint/, common/, agent/ and testlib.h;
-# - bench/ and examples/ build as users' programs: mint/ only;
+# - bench/ and examples/ build as users' programs: mint/ only, and the
+#   benchmarks their shared verdict rule, verdict/ (bench/verdict/);
 # - includes name their folder ("agent/agent.h"), never a relative path.
 . tests/lib.sh
 
@@ -28,7 +29,8 @@ function allowed(dir) {
 	if (dir == "src/server") return "mint/ common/ server/"
 	if (dir == "src/cli") return "mint/ common/ agent/ inject/ server/ cli/"
 	if (dir == "tests" || dir == "fuzz") return "mint/ common/ agent/ testlib.h"
-	return "mint/" # bench, examples
+	if (dir ~ /^bench(\/|$)/) return "mint/ verdict/"
+	return "mint/" # examples
 }
 function bad(why) { printf "FAIL: %s includes \"%s\": %s\n", FILENAME, inc, why; n++ }
 BEGIN { split(private, p, " "); for (i in p) priv[p[i]] = 1 }

@@ -449,7 +449,8 @@ static void unicast(struct net *n, struct rx *rx)
 		CHECK_EQ(mint_obj_find(n->f[0], "vni.0-1", &info), -ENOENT);
 		CHECK_EQ(pool_free(n->f[0]), POOL_ALL);
 	}
-	/* The rings: one per pair that talked, named "vni.SRC-DST". */
+	/* The rings: one per ordered pair of attached ports, named
+	 * "vni.SRC-DST", made when the later of the two attached. */
 	if (g_mode == MINT_VNI_PER_DEST) {
 	CHECK_EQ(mint_obj_find(n->f[0], "vni.0-1", &info), 0);
 	CHECK_EQ(info.type, MINT_OBJ_RING);
@@ -462,9 +463,9 @@ static void unicast(struct net *n, struct rx *rx)
 	CHECK_EQ(rh->sent_records, N);
 	CHECK_EQ(rh->recv_records, N);
 	CHECK_EQ(rh->errors, 0);
-	CHECK_EQ(mint_obj_find(n->f[0], "vni.1-2", &info), 0);
-	CHECK_EQ(mint_obj_find(n->f[0], "vni.0-2", &info), -ENOENT);
-	CHECK_EQ(mint_obj_find(n->f[0], "vni.1-0", &info), -ENOENT);
+	const char *pairs[] = {"vni.1-2", "vni.0-2", "vni.1-0", "vni.2-0", "vni.2-1"};
+	for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++)
+		CHECK_EQ(mint_obj_find(n->f[0], pairs[k], &info), 0);
 	}
 	/* Counters match what was sent and received. */
 	struct mint_vni_stats s0 = stats(n->f[0], 0), s1 = stats(n->f[0], 1), s2 = stats(n->f[0], 2);
@@ -582,7 +583,15 @@ static void unknown_and_down(struct net *n, struct rx *rx)
 	CHECK_EQ(s.tx_packets, 0);
 	struct mint_obj_info info;
 	CHECK_EQ(mint_obj_find(n->f[0], "vni.0-5", &info), -ENOENT);
-	CHECK_EQ(mint_obj_find(n->f[0], "vni.0-2", &info), -ENOENT);
+	/* Per destination, node 2's ring was made when it attached; nothing
+	 * went into it.  The pool has no rings. */
+	if (g_mode == MINT_VNI_PER_DEST) {
+		CHECK_EQ(mint_obj_find(n->f[0], "vni.0-2", &info), 0);
+		struct mint_ring_hdr *rh = mint_fabric_at(n->f[0], info.offset, sizeof(*rh));
+		CHECK(rh != NULL && rh->sent_records == 0);
+	} else {
+		CHECK_EQ(mint_obj_find(n->f[0], "vni.0-2", &info), -ENOENT);
+	}
 	/* Up again: frames flow again. */
 	CHECK_EQ(attach_id(n->v[2], 2), 0);
 	CHECK_EQ(send_to_id(n, 0, 2, 7, 8), 1);
@@ -1161,9 +1170,11 @@ static void test_garbage(void)
 		CHECK_EQ(send_seq(&x.n, 0, BCAST, x.seq0++, 40), 2); /* 1 and 2, not 9 */
 		vh->ports[9].state = MINT_VNI_DOWN;
 	}
-	/* A raw object where ring vni.1-2 should be: node 1 cannot send to 2
-	 * (and keeps trying, a drop each time). */
+	/* A raw object where ring vni.1-2 should be (the ring node 2's
+	 * attach made, removed): node 1 cannot send to 2 (and keeps trying, a
+	 * drop each time). */
 	uint64_t roff;
+	CHECK_EQ(mint_obj_remove(x.n.f[0], "vni.1-2"), 0);
 	CHECK_EQ(mint_obj_open(x.n.f[0], "vni.1-2", MINT_OBJ_RAW, 4096, NULL, NULL, &roff), 1);
 	uint64_t err0 = stats(x.n.f[0], 1).tx_drop_error;
 	CHECK_EQ(send_to_id(&x.n, 1, 2, 0, 8), 0);

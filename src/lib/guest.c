@@ -96,8 +96,12 @@ int mint_guest_map(const char *path, int fd, struct mint_fabric **out)
 	*f = (struct mint_fabric){.base = base, .size = info.size, .fd = fd, .self = MINT_NODE_NONE,
 				  .guest_id = info.id};
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	/* BAR2 cannot shrink under us: the header is checked in place */
-	int rc = mint_fabric_check_header(mint_fabric_hdr(f), info.size);
+	/* BAR2 cannot shrink under us, but a peer may write the header:
+	 * check a copy, and keep that copy for mint_fabric_heal. */
+	struct mint_fabric_hdr h;
+	memcpy(&h, base, sizeof(h));
+	int rc = mint_fabric_check_header(&h, info.size);
+	memcpy(f->hdr_copy, &h, HDR_CONST_BYTES);
 	unsigned slot = 0;
 	for (struct mint_fabric *none = NULL; rc == 0 && slot < GUEST_MAPS; slot++, none = NULL)
 		if (atomic_compare_exchange_strong(&guest_maps[slot], &none, f))
