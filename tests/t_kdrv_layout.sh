@@ -29,6 +29,8 @@ mint_bell sleeping seq
 mint_ring_hdr magic version size max_record prod_node cons_node cons_vector tail space_bell full_events sent_records prod_errors head data_bell recv_records errors
 mint_rec_hdr len type
 mint_vni_port state epoch mac ipv4 prefix_len tx_packets tx_bytes tx_drop_full tx_drop_unknown tx_drop_down tx_drop_error tx_irqs tx_irqs_suppressed rx_packets rx_bytes rx_errors rx_drop_host rx_polls tx_drop_queue tx_drop_pool pool_reclaimed pool_errors
+mint_dev_entry state type link ifindex route name armed
+mint_devtab_hdr magic version max_devs devs
 mint_vni_hdr magic version mode max_ports ring_size vnet_hdr_len mac_base pool_buffers ports
 LIST
 

@@ -166,6 +166,33 @@ struct mint_rec_hdr {
 	__le32 type;
 };
 
+/* The device table (dev.h): object "devtab", a header of two lines, then
+ * MINT_DEV_MAX entries.  A raise rings the owner only while `armed`, and
+ * clears it: the owner's handler sets it again (mint_dev_consume). */
+#define MINT_OBJ_DEVTAB 7u
+#define MINT_DEVTAB_MAGIC 0x30564544u
+#define MINT_DEV_MAX 64u
+#define MINT_DEV_FREE 0u
+struct mint_dev_entry {
+	__le32 state;
+	__le32 type;
+	__le32 link;
+	__le32 ifindex;
+	__le64 route; /* owner | vector << 32 | MINT_DEV_MASKED */
+	__u8 pad0[40];
+	char name[32];
+	__u8 pad1[56];
+	__le32 armed;
+	__u8 pad2[100];
+};
+struct mint_devtab_hdr {
+	__le32 magic;
+	__le32 version;
+	__le32 max_devs;
+	__u8 pad[116];
+	struct mint_dev_entry devs[MINT_DEV_MAX];
+};
+
 /* The VNI (vni.h): object "vni", a port per node id below 16. */
 #define MINT_OBJ_VNI 4u
 #define MINT_VNI_MAX_PORTS 16u
@@ -238,6 +265,11 @@ _Static_assert(sizeof(struct mint_ring_hdr) == 256, "layout.h");
 _Static_assert(offsetof(struct mint_ring_hdr, tail) == 64, "layout.h");
 _Static_assert(offsetof(struct mint_ring_hdr, head) == 128, "layout.h");
 _Static_assert(offsetof(struct mint_ring_hdr, errors) == 152, "layout.h");
+_Static_assert(sizeof(struct mint_dev_entry) == 256, "layout.h");
+_Static_assert(offsetof(struct mint_dev_entry, route) == 16, "layout.h");
+_Static_assert(offsetof(struct mint_dev_entry, name) == 64, "layout.h");
+_Static_assert(offsetof(struct mint_dev_entry, armed) == 152, "layout.h");
+_Static_assert(offsetof(struct mint_devtab_hdr, devs) == 128, "layout.h");
 _Static_assert(sizeof(struct mint_vni_port) == 256, "layout.h");
 _Static_assert(offsetof(struct mint_vni_port, tx_packets) == 64, "layout.h");
 _Static_assert(offsetof(struct mint_vni_port, rx_packets) == 128, "layout.h");

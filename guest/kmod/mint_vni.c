@@ -77,6 +77,7 @@ struct mint_vni {
 	u8 mac_base[ETH_ALEN];
 	u8 addr[4];
 	u32 dir_gen; /* the directory's generation when NAPI last looked */
+	__le32 *dev_armed; /* `armed` of device "vni.ID", if our node has one */
 	struct peer peers[MINT_VNI_MAX_PORTS];
 	struct delayed_work liveness;
 };
@@ -445,6 +446,11 @@ static bool arm_rings(struct mint_vni *v)
 	bool again = false;
 	u32 src;
 
+	/* as mint_dev_consume re-arms it: else raises through the device
+	 * table would coalesce into one we already took, forever */
+	if (v->dev_armed)
+		WRITE_ONCE(*v->dev_armed, cpu_to_le32(1));
+
 	for (src = 0; src < MINT_VNI_MAX_PORTS; src++) {
 		struct ring *r = &v->peers[src].rx;
 		u64 tail;
@@ -542,6 +548,37 @@ static void liveness(struct work_struct *w)
 
 /* ---- the network device ---- */
 
+/*
+ * A user-space VNI of this node id (an agent with --vni, before we were
+ * loaded) registered its port in the device table as "vni.ID", and
+ * senders raise our vector through that entry while it exists: find its
+ * `armed` word, which NAPI sets again as the entry's owner would.  Only
+ * an entry of ours, owner in its route, is touched.
+ */
+static void find_dev(struct mint_vni *v)
+{
+	struct mint_devtab_hdr *t;
+	char name[32];
+	u64 off, size;
+	u32 i;
+
+	v->dev_armed = NULL;
+	if (mint_fabric_find(&v->f, "devtab", MINT_OBJ_DEVTAB, &off, &size) || size < sizeof(*t))
+		return;
+	t = v->f.base + off;
+	if (le32_to_cpu(READ_ONCE(t->magic)) != MINT_DEVTAB_MAGIC)
+		return;
+	snprintf(name, sizeof(name), "vni.%u", v->f.node);
+	for (i = 0; i < MINT_DEV_MAX; i++) {
+		struct mint_dev_entry *e = &t->devs[i];
+
+		if (le32_to_cpu(READ_ONCE(e->state)) != MINT_DEV_FREE &&
+		    (u32)le64_to_cpu(READ_ONCE(e->route)) == v->f.node &&
+		    !strncmp(e->name, name, sizeof(e->name)))
+			v->dev_armed = &e->armed;
+	}
+}
+
 /* Our port up: peers send to us from now on. */
 static void port_up(struct mint_vni *v, bool up)
 {
@@ -567,6 +604,7 @@ static int vni_open(struct net_device *dev)
 	if (rc)
 		return rc;
 	napi_enable(&v->napi);
+	find_dev(v);
 	port_up(v, true);
 	netif_carrier_off(dev);
 	liveness(&v->liveness.work); /* peers and our rings now, then every 100 ms */
