@@ -43,7 +43,8 @@ LIB_MAP := src/lib/libmint.map
 COMMON_SRC := $(wildcard src/common/*.c)
 AGENT_SRC := $(wildcard src/agent/*.c)
 INJECT_SRC := $(wildcard src/inject/*.c)
-CLI_SRC := $(wildcard src/cli/*.c)
+# The command line links mint's ivshmem server (src/server) too.
+CLI_SRC := $(wildcard src/cli/*.c) $(wildcard src/server/*.c)
 # `mint capture` and `mint inject --pcap` need libpcap: native builds
 # compile against libpcap-dev's headers and dlopen() the library on first
 # use (src/common/pcap_lazy.c), so no other command pays for loading it;
@@ -51,6 +52,15 @@ CLI_SRC := $(wildcard src/cli/*.c)
 # WITH_PCAP=0 builds without it natively too.
 ifneq ($(CROSS),)
   override WITH_PCAP := 0
+  override WITH_URING := 0
+endif
+# The VNI's TAP I/O goes through io_uring (liburing-dev) where the kernel
+# allows it (src/agent/tap_uring.c); the static cross builds have no
+# liburing and use read/write.  WITH_URING=0 leaves it out natively too.
+WITH_URING ?= 1
+ifeq ($(WITH_URING),1)
+  TOOL_CFLAGS += -DMINT_WITH_URING
+  URING_LDLIBS := -luring
 endif
 WITH_PCAP ?= 1
 ifeq ($(WITH_PCAP),1)
@@ -81,15 +91,18 @@ endif
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.o)
 DEV_BENCH := $(BUILD)/mint-dev-bench
+# The verdict rule and records every benchmark shares (bench/verdict/).
+VERDICT_OBJ := $(BUILD)/bench/verdict/verdict.o
 
-.PHONY: all lib tools tests benchbin examples check demo bench stress fuzz deps install uninstall \
+.PHONY: all lib tools tests benchbin examples check demo bench bench-plot stress fuzz deps install \
+	uninstall guest-images \
 	clean cross
 
 all: lib tools tests benchbin examples
 lib: $(BUILD)/libmint.a $(BUILD)/libmint.so.$(VERSION)
 tools: $(BUILD)/mint
 tests: $(TEST_BIN)
-benchbin: $(BUILD)/mint-bench $(BUILD)/nic-bench $(DEV_BENCH)
+benchbin: $(BUILD)/mint-bench $(BUILD)/nic-bench $(DEV_BENCH) $(BUILD)/mint-bench-verdict
 examples: $(EXAMPLE_BIN)
 
 $(BUILD)/lib/%.o: src/lib/%.c
@@ -100,7 +113,7 @@ $(BUILD)/%.o: src/%.c
 	$(CC) $(TOOL_CFLAGS) -c $< -o $@
 $(BUILD)/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -Ibench -c $< -o $@
 
 $(BUILD)/libmint.a: $(LIB_OBJ)
 	rm -f $@
@@ -118,13 +131,15 @@ $(COMMON_A) $(AGENT_A) $(INJECT_A):
 	$(AR) rcs $@ $(filter %.o,$^)
 
 $(BUILD)/mint: $(CLI_OBJ) $(INJECT_A) $(AGENT_A) $(COMMON_A) $(BUILD)/libmint.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(TOOL_LDLIBS) $(LDLIBS)
-$(BUILD)/mint-bench: $(BENCH_OBJ) $(BUILD)/libmint.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(URING_LDLIBS) $(TOOL_LDLIBS) $(LDLIBS)
+$(BUILD)/mint-bench: $(BENCH_OBJ) $(VERDICT_OBJ) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
-$(BUILD)/nic-bench: bench/nic/nic-bench.c $(BUILD)/libmint.a
-	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
-$(DEV_BENCH): bench/dev/dev-bench.c $(BUILD)/libmint.a
-	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
+$(BUILD)/nic-bench: bench/nic/nic-bench.c $(VERDICT_OBJ) $(BUILD)/libmint.a
+	$(CC) $(BASE_CFLAGS) -Ibench $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
+$(DEV_BENCH): bench/dev/dev-bench.c $(VERDICT_OBJ) $(BUILD)/libmint.a
+	$(CC) $(BASE_CFLAGS) -Ibench $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
+$(BUILD)/mint-bench-verdict: $(BUILD)/bench/verdict/main.o $(VERDICT_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 # Tests link the layers they exercise; a test of the library's internals
 # says so in its first comment and includes src/lib itself.
@@ -159,18 +174,36 @@ cross:
 deps:
 	@mk/deps.sh
 
+# What a QEMU guest node boots (mk/guest-images.sh): Debian's kernel, the
+# guest modules built against its headers, an initramfs with busybox and
+# the static agent, per architecture, into $(BUILD)/guest/ARCH.
+GUEST_ARCHS ?= x86_64 aarch64
+guest-images: tools
+	for a in $(GUEST_ARCHS); do \
+		$(MAKE) CROSS=$$a SANITIZE= TSAN= BUILD=build/$$a tools || exit 1; \
+		MINT_BUILD=$(BUILD) MINT_AGENT=build/$$a/mint mk/guest-images.sh $$a || exit 1; \
+	done
+
 check: deps
 	$(MAKE) all
 	$(MAKE) cross
+	$(MAKE) guest-images || echo "mint: no guest images: t_guest says why"
 	MINT_BUILD=$(BUILD) tests/run.sh
 
 demo: deps
 	$(MAKE) tools
+	$(MAKE) guest-images || echo "mint: no guest images: the demo leaves the guest out"
 	MINT_BUILD=$(BUILD) mk/demo.sh
 
 bench: deps
 	$(MAKE) tools benchbin
+	$(MAKE) guest-images || echo "mint: no guest images: the guest benchmark is skipped"
 	MINT_BUILD=$(BUILD) mk/bench.sh
+
+# Each ratio of docs/bench-history.jsonl against its target: PNGs in
+# $(BUILD)/bench-plot/ (BENCH_HISTORY names another history).
+bench-plot:
+	MINT_BUILD=$(BUILD) mk/bench-plot.sh $(BENCH_HISTORY)
 
 # Every test with 10x the iterations, the whole suite STRESS_ROUNDS times.
 STRESS_ROUNDS ?= 3

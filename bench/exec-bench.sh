@@ -11,7 +11,8 @@
 # 3. Signals: SIGTERM to an idle `mint exec 1 -- sleep 30` until the client
 #    has exited with 143, against the same for `ip netns exec <ns> sleep
 #    30` (no target: it shows that a signal does not wait for a poll).
-# Rounds alternate mint and anchor; medians are reported with their ratio.
+# Rounds alternate mint and anchor; each ratio is taken per round, and the
+# verdicts follow bench/verdict/verdict.h (met or missed in 4 of 5 rounds).
 # Needs root (the node's namespace) and a built build/mint (MINT_BUILD
 # names another build directory).  The fabric and node it starts are
 # removed on exit.  Exit status: 0 when everything was measured (targets
@@ -21,7 +22,7 @@ set -eu
 BUILD=${MINT_BUILD:-build}
 MINT=$BUILD/mint
 FAB=exec-bench-$$
-ROUNDS=3
+ROUNDS=5
 RUNS=200
 SIGRUNS=10
 BYTES=$((1024 * 1024 * 1024))
@@ -45,10 +46,12 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 0
 fi
 [ -x "$MINT" ] || { echo "$PROG: $MINT is missing (make tools)" >&2; exit 1; }
+. "$(dirname "$0")/verdict/verdict.sh"
 
 cleanup() {
 	"$MINT" --fabric "$FAB" down >/dev/null 2>&1 || true
 	rm -f "$SIGFILE"
+	rm -f "$VERDICT_FILE"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -142,3 +145,7 @@ printf '  %-44s %8s us   anchor %8s us   ratio %.2fx (no target)\n' \
 	"signal: SIGTERM to idle mint exec 1 ($SIGRUNS runs)" "$sm" "$sn" \
 	"$(echo "$sm $sn" | awk '{ print $1 / ($2 > 0 ? $2 : 1) }')"
 echo "           anchor: SIGTERM to ip netns exec $NS sleep 30"
+verdict_row "exec-latency" us "<=" 2 "$lat_ns" "$lat_mint"
+verdict_row "exec-stream" MB/s ">=" 0.5 "$mbs_cat" "$mbs_mint"
+verdict_row "exec-signal" us - 0 "$sig_ns" "$sig_mint"
+verdict_end

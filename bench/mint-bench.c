@@ -36,6 +36,7 @@
 
 #include "mint/clock.h"
 #include "mint/mint.h"
+#include "verdict/verdict.h"
 
 #define NS_PER_S 1000000000ull
 #define MS (1000000ull)
@@ -84,12 +85,6 @@ static inline void spin_step(void)
 		mint_cpu_relax();
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 struct samples {
 	double v[MAX_SAMPLES];
 	int n;
@@ -107,16 +102,19 @@ static void samples_merge(struct samples *dst, const struct samples *src)
 		samples_add(dst, src->v[i]);
 }
 
+/* Median of samples FROM..S->n (one round's, when FROM is where the
+ * round began). */
+static double samples_median_from(const struct samples *s, int from)
+{
+	double tmp[MAX_SAMPLES];
+	int n = s->n - from;
+	memcpy(tmp, s->v + from, sizeof(double) * (size_t)(n > 0 ? n : 0));
+	return bench_median(tmp, n);
+}
+
 static double samples_median(const struct samples *s)
 {
-	if (s->n == 0)
-		return 0.0;
-	double tmp[MAX_SAMPLES];
-	memcpy(tmp, s->v, sizeof(double) * (size_t)s->n);
-	qsort(tmp, (size_t)s->n, sizeof(double), cmp_double);
-	if (s->n & 1)
-		return tmp[s->n / 2];
-	return (tmp[s->n / 2 - 1] + tmp[s->n / 2]) / 2.0;
+	return samples_median_from(s, 0);
 }
 
 static double samples_min(const struct samples *s)
@@ -1608,8 +1606,11 @@ struct result {
 	struct samples a, m; /* all segment samples, all rounds */
 	struct samples c;    /* context: naive ring (ring benchmarks only) */
 	struct samples x;    /* context: cross-core latency probe (ring benchmarks) */
-	double av, mv, ratio;
-	bool pass, ran;
+	struct vrow row;     /* each round's medians, anchor and mint */
+	double av, mv, ratio, lo, hi; /* ratio: the median of the rounds' ratios */
+	enum verdict verdict;
+	int met;             /* rounds that met the target */
+	bool ran;
 	char note[256];
 };
 
@@ -1631,24 +1632,18 @@ static void finish_result(struct result *r)
 {
 	r->av = samples_median(&r->a);
 	r->mv = samples_median(&r->m);
-	r->ratio = r->av > 0 ? r->mv / r->av : 0.0;
-	r->pass = r->lower_better ? r->ratio <= r->target : r->ratio >= r->target;
+	vrow_ratios(&r->row, &r->ratio, &r->lo, &r->hi);
+	r->verdict = vrow_verdict(&r->row, &r->met);
 	r->ran = true;
+	if (!cfg.anchors_only && !single_core)
+		vrow_record(&r->row);
 }
 
-static void json_str(const char *s)
+/* One round of R is over: the medians of its segments, A0 and M0 where
+ * the round's anchor and mint samples began. */
+static void end_round(struct result *r, int a0, int m0)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	vrow_round(&r->row, samples_median_from(&r->a, a0), samples_median_from(&r->m, m0));
 }
 
 static void json_samples(const struct samples *s)
@@ -1666,9 +1661,9 @@ static void print_machine_json(const char *model, long nproc, const struct utsna
 	printf("  \"mode\": \"%s\",\n", cfg.quick ? "quick" : "full");
 	printf("  \"machine\": {\"nproc\": %ld, \"cpus_allowed\": %d, \"cpu_model\": ", nproc,
 	       ncpus_allowed);
-	json_str(model);
+	bench_json_str(stdout, model);
 	printf(", \"kernel\": ");
-	json_str(u->release);
+	bench_json_str(stdout, u->release);
 	printf(", \"cores_used\": [%d, %d], \"single_core\": %s, \"busy_before_pct\": [%.1f, %.1f]},\n",
 	       cpu_a, cpu_b, single_core ? "true" : "false", busy[0], busy[1]);
 }
@@ -1682,17 +1677,19 @@ static void report_json(struct result *res, int n)
 		struct result *r = &res[i];
 		if (!r->ran)
 			continue;
-		all = all && r->pass;
+		all = all && r->verdict == VERDICT_MET;
 		printf("%s    {\"benchmark\": \"%s\", \"anchor\": ", k++ ? ",\n" : "", r->bench);
-		json_str(r->anchor);
+		bench_json_str(stdout, r->anchor);
 		printf(", \"unit\": \"%s\", \"anchor_value\": %.6g, ", r->unit, r->av);
 		if (cfg.anchors_only)
 			printf("\"value\": null, \"ratio\": null, ");
 		else
-			printf("\"value\": %.6g, \"ratio\": %.4g, ", r->mv, r->ratio);
-		printf("\"target_op\": \"%s\", \"target\": %g, \"pass\": %s, \"anchor_samples\": ",
-		       r->lower_better ? "<=" : ">=", r->target,
-		       cfg.anchors_only ? "null" : r->pass ? "true" : "false");
+			printf("\"value\": %.6g, \"ratio\": %.4g, \"ratio_lo\": %.4g, "
+			       "\"ratio_hi\": %.4g, \"met_rounds\": %d, \"rounds\": %d, ",
+			       r->mv, r->ratio, r->lo, r->hi, r->met, r->row.n);
+		printf("\"target_op\": \"%s\", \"target\": %g, \"verdict\": \"%s\", "
+		       "\"anchor_samples\": ",
+		       r->row.op, r->target, cfg.anchors_only ? "-" : verdict_name(r->verdict));
 		json_samples(&r->a);
 		printf(", \"samples\": ");
 		json_samples(&r->m);
@@ -1707,7 +1704,7 @@ static void report_json(struct result *res, int n)
 			json_samples(&r->x);
 		}
 		printf(", \"note\": ");
-		json_str(r->note);
+		bench_json_str(stdout, r->note);
 		printf("}");
 	}
 	printf("\n  ],\n  \"all_pass\": %s\n}\n", cfg.anchors_only ? "null" : all ? "true" : "false");
@@ -1715,28 +1712,33 @@ static void report_json(struct result *res, int n)
 
 static void report_table(struct result *res, int n)
 {
-	printf("\n%-15s  %-32s  %14s  %14s  %7s  %7s  %s\n", "benchmark", "anchor", "anchor",
-	       "mint", "ratio", "target", "result");
-	printf("%-15s  %-32s  %14s  %14s  %7s  %7s  %s\n", "---------", "------", "------", "----",
-	       "-----", "------", "------");
-	int pass = 0, ran = 0;
+	printf("\n%-15s  %-32s  %14s  %14s  %7s  %11s  %7s  %s\n", "benchmark", "anchor", "anchor",
+	       "mint", "ratio", "rounds", "target", "verdict");
+	printf("%-15s  %-32s  %14s  %14s  %7s  %11s  %7s  %s\n", "---------", "------", "------",
+	       "----", "-----", "------", "------", "-------");
+	int met = 0, ran = 0;
 	for (int i = 0; i < n; i++) {
 		struct result *r = &res[i];
 		if (!r->ran)
 			continue;
-		char a[32], m[32], ratio[16], target[16];
+		char a[32], m[32], ratio[16], range[24], target[16], verdict[24];
 		fmt_value(a, sizeof a, r->av, r->unit);
 		fmt_value(m, sizeof m, r->mv, r->unit);
 		snprintf(ratio, sizeof ratio, "%.2fx", r->ratio);
-		snprintf(target, sizeof target, "%s%gx", r->lower_better ? "<=" : ">=", r->target);
+		snprintf(range, sizeof range, "%.2f-%.2fx", r->lo, r->hi);
+		snprintf(target, sizeof target, "%s%gx", r->row.op, r->target);
+		snprintf(verdict, sizeof verdict, "%s (%d/%d)", verdict_name(r->verdict), r->met,
+			 r->row.n);
 		if (cfg.anchors_only) {
 			snprintf(m, sizeof m, "-");
 			snprintf(ratio, sizeof ratio, "-");
+			snprintf(range, sizeof range, "-");
+			snprintf(verdict, sizeof verdict, "-");
 		}
-		printf("%-15s  %-32s  %14s  %14s  %7s  %7s  %s\n", r->bench, r->anchor, a, m, ratio,
-		       target, cfg.anchors_only ? "-" : r->pass ? "PASS" : "MISS");
+		printf("%-15s  %-32s  %14s  %14s  %7s  %11s  %7s  %s\n", r->bench, r->anchor, a, m,
+		       ratio, range, target, verdict);
 		ran++;
-		pass += r->pass;
+		met += r->verdict == VERDICT_MET;
 	}
 	printf("\n");
 	for (int i = 0; i < n; i++) {
@@ -1774,9 +1776,9 @@ static void report_table(struct result *res, int n)
 	if (cfg.anchors_only)
 		printf("\nanchors only: no mint figures, no verdicts\n");
 	else
-		printf("\n%d/%d targets met (ratios against anchors measured in this run; medians "
-		       "of %d segments x %d rounds)%s\n",
-		       pass, ran, cfg.segs, cfg.rounds,
+		printf("\n%d/%d targets met (ratio: the median of the rounds' ratios, each round's "
+		       "figures the medians of its %d segments; met or missed: in 4 of 5 rounds)%s\n",
+		       met, ran, cfg.segs,
 		       single_core ? "; ONE CORE ONLY: verdicts do not apply" : "");
 }
 
@@ -1940,7 +1942,10 @@ int main(int argc, char **argv)
 	for (int b = 0; b < BM_COUNT; b++) {
 		if (!(cfg.only & (1u << b)))
 			continue;
+		struct result *rb = &res[b];
+		vrow_init(&rb->row, rb->bench, rb->unit, rb->lower_better ? "<=" : ">=", rb->target);
 		for (int round = 0; round < cfg.rounds; round++) {
+			int a0 = rb->a.n, m0 = rb->m.n;
 			progress("[%s] round %d/%d: anchor...", bm_names[b], round + 1, cfg.rounds);
 			switch (b) {
 			case BM_POLL:
@@ -1983,6 +1988,7 @@ int main(int argc, char **argv)
 					bare_ring(4096, batch4k, ring4k_size, &res[b].c);
 				probe_latency(&res[b].x);
 			}
+			end_round(rb, a0, m0);
 			progress(" done\n");
 		}
 		finish_result(&res[b]);
@@ -2016,6 +2022,11 @@ int main(int argc, char **argv)
 		}
 	}
 
+	struct samples x = {.n = 0}; /* the cross-core probes of both ring benchmarks */
+	samples_merge(&x, &res[BM_RING64].x);
+	samples_merge(&x, &res[BM_RING4K].x);
+	if (x.n > 0 && !cfg.anchors_only)
+		vctx_record("crosscore_line_ns", samples_median(&x));
 	if (cfg.json)
 		report_json(res, BM_COUNT);
 	else

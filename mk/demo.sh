@@ -1,10 +1,11 @@
 #!/bin/sh
 # make demo: a two-node fabric on cores 0 and 1, messages and doorbells
 # between the nodes, the status and interrupt tables, a short interrupt
-# injection into a third node's emulated NIC, then teardown.
+# injection into a third node's emulated NIC, a QEMU guest joining as a
+# node of its own kernel, then teardown.
 set -eu
 BUILD=${MINT_BUILD:-build}
-MINT="$BUILD/mint --fabric demo"
+MINT="$(cd "$BUILD" && pwd)/mint --fabric demo" # absolute: the guest part runs from /
 server=""
 cleanup() {
 	[ -n "$server" ] && kill "$server" 2>/dev/null
@@ -67,5 +68,16 @@ echo "# commands in node 1's namespace and on its core, and streams their output
 step exec 1 -- hostname
 step exec 1 -- id
 step exec 1 -- ip addr
+if [ -r "$BUILD/guest/x86_64/kernel" ] && command -v qemu-system-x86_64 >/dev/null; then
+	printf "\n%s\n" "# a separate kernel as node 3: a QEMU guest whose ivshmem BAR2 is the fabric"
+	echo "# file; the same agent joins through the guest driver mint_ivshmem.ko."
+	step guest start 3 --arch x86_64 --vni
+	step status
+	step ping 3 --from 0 -c 5 -i 0.1
+	(cd / && step exec 3 -- uname -a)
+	run ip netns exec "$ns0" ping -c 3 10.77.0.4
+else
+	printf "\n%s\n" "# (no guest node: make guest-images and qemu-system-x86 are needed)"
+fi
 step down
 trap - EXIT

@@ -7,7 +7,9 @@ gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-i686-linux-gnu libc6-dev-i386-cross
 qemu-user-static
+qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils
 libpcap-dev tshark
+liburing-dev
 iperf3 sockperf curl iputils-ping python3
 gnuplot-nox"
 

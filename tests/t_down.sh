@@ -82,6 +82,7 @@ nothing_left() {
 
 # down_clean WHAT: `mint down` exits 0 and leaves nothing.
 down_clean() {
+	no_sanitizer_reports
 	mint down >"$TMP/down" 2>&1 || fail "$1: down exit $?: $(cat "$TMP/down")"
 	nothing_left "$1"
 	AGENTS=""

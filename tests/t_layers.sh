@@ -4,11 +4,13 @@
 #   src/lib, and by tests or fuzz targets of the library's internals that
 #   say so in their first comment ("the library's internals");
 # - a layer includes only itself and the layers below it:
-#     lib < common < agent, inject < cli
+#     lib < common < agent, inject, server < cli
 #   (src/lib: mint/ only; src/common: mint/, common/; src/agent: mint/,
-#   common/, agent/; src/inject: mint/, common/, inject/; src/cli: all);
+#   common/, agent/; src/inject: mint/, common/, inject/; src/server (mint's
+#   ivshmem server): mint/, common/, server/; src/cli: all);
 # - tests and fuzz targets: mint/, common/, agent/ and testlib.h;
-# - bench/ and examples/ build as users' programs: mint/ only;
+# - bench/ and examples/ build as users' programs: mint/ only, and the
+#   benchmarks their shared verdict rule, verdict/ (bench/verdict/);
 # - includes name their folder ("agent/agent.h"), never a relative path.
 . tests/lib.sh
 
@@ -24,9 +26,11 @@ function allowed(dir) {
 	if (dir == "src/common") return "mint/ common/"
 	if (dir == "src/agent") return "mint/ common/ agent/"
 	if (dir == "src/inject") return "mint/ common/ inject/"
-	if (dir == "src/cli") return "mint/ common/ agent/ inject/ cli/"
+	if (dir == "src/server") return "mint/ common/ server/"
+	if (dir == "src/cli") return "mint/ common/ agent/ inject/ server/ cli/"
 	if (dir == "tests" || dir == "fuzz") return "mint/ common/ agent/ testlib.h"
-	return "mint/" # bench, examples
+	if (dir ~ /^bench(\/|$)/) return "mint/ verdict/"
+	return "mint/" # examples
 }
 function bad(why) { printf "FAIL: %s includes \"%s\": %s\n", FILENAME, inc, why; n++ }
 BEGIN { split(private, p, " "); for (i in p) priv[p[i]] = 1 }

@@ -3,7 +3,10 @@
 # t_vni: unmodified applications talk between nodes through the virtual
 # NIC (`mint node start --vni`), each node in its own network namespace.
 #
-# 1. Two nodes.  Each has mint0 with 10.77.0.<ID+1>/24 and MAC
+# 1. Two nodes: node 0's TAP I/O goes through io_uring (where the kernel
+#    has it: its log says which path and why), node 1's is forced to
+#    read/write (MINT_VNI_IO=rw, its log says so), so every exchange below
+#    crosses both paths.  Each has mint0 with 10.77.0.<ID+1>/24 and MAC
 #    02:6d:XX:XX:00:ID (the same XX:XX for both) in its namespace, as
 #    `mint status -j` and `mint vni stats -j` say.  Then, node 0 to node 1:
 #    ping (IPv4, 0% loss); ping -6 to node 1's link-local address derived
@@ -92,7 +95,18 @@ fi
 
 vni_start 0
 grep -q "mint0 $A0/24" "$TMP/start.0" || fail "node start 0 did not name mint0 $A0/24: $(cat "$TMP/start.0")"
+export MINT_VNI_IO=rw
 vni_start 1
+unset MINT_VNI_IO
+# io_path ID: the TAP I/O path node ID's log names
+io_path() { sed -n 's/.*VNI: TAP I\/O //p' "/dev/shm/mint-$FAB.d/node$1.log" | tail -n 1; }
+case $(io_path 0) in
+"through io_uring"*) say "node 0: TAP I/O $(io_path 0)" ;;
+"by read/write: io_uring unavailable"*) say "node 0: TAP I/O $(io_path 0) (this kernel)" ;;
+*) fail "node 0's log names no TAP I/O path: $(io_path 0)" ;;
+esac
+[ "$(io_path 1)" = "by read/write (MINT_VNI_IO=rw)" ] ||
+	fail "node 1 (MINT_VNI_IO=rw) logs TAP I/O '$(io_path 1)', expected read/write"
 wait_until 10 vni_ready 0 && wait_until 10 vni_ready 1 ||
 	fail "mint0 not ready (carrier, IPv6 DAD) in 10 s: $(in_ns 0 5 ip addr show dev mint0; in_ns 1 5 ip addr show dev mint0)"
 

@@ -29,6 +29,8 @@
 
 #include "mint/mint.h"
 
+#include "verdict/verdict.h"
+
 #define VEC 40u
 #define DIRECT_VEC 41u
 #define ROUNDS 7
@@ -116,29 +118,31 @@ static double per_op(struct mint_fabric *f, struct target *t, bool direct, bool 
 	return (double)(now_ns() - t0) / RAISES;
 }
 
-static double median(double *v, int n)
-{
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-			double t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return v[n / 2];
-}
-
+/* The table against direct doorbells, ROUNDS rounds alternating; with
+ * SYNC for information only (no target). */
 static void routing_rounds(struct mint_fabric *f, struct target *t, bool sync, const char *label)
 {
-	double direct[ROUNDS], table[ROUNDS];
+	struct vrow row;
+	vrow_init(&row, sync ? "dev-routing (every raise rings)" : "dev-routing", "ns",
+		  sync ? "-" : "<=", 1.1);
 	per_op(f, t, true, sync); /* warm-up */
 	per_op(f, t, false, sync);
 	for (int r = 0; r < ROUNDS; r++) {
-		direct[r] = per_op(f, t, true, sync);
-		table[r] = per_op(f, t, false, sync);
+		double d = per_op(f, t, true, sync);
+		vrow_round(&row, d, per_op(f, t, false, sync));
 	}
-	double d = median(direct, ROUNDS), tb = median(table, ROUNDS);
+	double d, tb, q, lo, hi;
+	int met;
+	vrow_medians(&row, &d, &tb);
+	vrow_ratios(&row, &q, &lo, &hi);
+	enum verdict v = vrow_verdict(&row, &met);
 	printf("routing    %-22s mint_dev_raise %.1f ns, direct mint_ipi_send %.1f ns (anchor): "
-	       "ratio %.2fx%s\n", label, tb, d, tb / d, sync ? " (for information)" : " (target <= 1.1x)");
+	       "ratio %.2fx (rounds %.2f-%.2fx)", label, tb, d, q, lo, hi);
+	if (v == VERDICT_NONE)
+		printf(" (for information)\n");
+	else
+		printf(" target <= 1.1x: %s (%d/%d)\n", verdict_name(v), met, row.n);
+	vrow_record(&row);
 }
 
 /* Coalesced raises are delivered too: the consumer ends with every one. */

@@ -89,6 +89,53 @@ struct mint_fabric_hdr {
 };
 #define MINT_FABRIC_HUGETLB 1u
 
+/*
+ * A QEMU guest node's part of its node entry.  Line 0 is written by the
+ * host (`mint guest start`) before QEMU runs: the server identifies a
+ * connecting QEMU by its pid, and peers judge the guest's liveness by
+ * QEMU's.  Line 1 by the guest's agent.  The wake queue carries the
+ * offsets of fabric futex words the guest wants woken (it cannot make a
+ * host futex syscall): a bounded multi-producer queue (Vyukov): slot i's
+ * `seq` is i when free for the producer at position i, i + 1 once filled;
+ * the server, its only consumer, sets it to i + MINT_GUEST_WAKE_SLOTS
+ * after taking it.  The server validates every offset (inside the fabric,
+ * 4-aligned) and counts the refused ones.
+ */
+#define MINT_GUEST_MAGIC 0x30545347u /* "GST0" */
+#define MINT_GUEST_VERSION 1u
+#define MINT_GUEST_WAKE_SLOTS 64u
+#define MINT_GUEST_KERNEL_MAX 64u
+#define MINT_NODE_GUEST 1u /* mint_node_entry.flags: a QEMU guest node */
+
+struct mint_wake_slot {
+	MINT_ATOMIC(uint64_t) seq;
+	MINT_ATOMIC(uint64_t) off;     /* fabric offset of a 32-bit futex word */
+};
+
+struct mint_guest_area {
+	/* line 0: the host's, written before QEMU starts */
+	MINT_ATOMIC(uint32_t) magic;   /* MINT_GUEST_MAGIC while the id is a guest's */
+	uint32_t version;
+	int32_t qemu_pid;         /* host pid of the guest's QEMU */
+	uint32_t arch;            /* the guest's ELF machine */
+	uint64_t qemu_start;      /* its /proc start time */
+	uint64_t start_ns;        /* CLOCK_REALTIME of `mint guest start` */
+	uint8_t pad0[32];
+	/* line 1: the guest agent's, at join */
+	char kernel[MINT_GUEST_KERNEL_MAX]; /* uname -r of the guest kernel */
+	/* line 2: the guest's producers */
+	MINT_ATOMIC(uint64_t) wake_tail;  /* positions ever taken */
+	MINT_ATOMIC(uint64_t) wake_full;  /* wakes dropped: queue full */
+	uint8_t pad2[48];
+	/* line 3: the server's */
+	MINT_ATOMIC(uint64_t) wakes_done; /* futex wakes made for the guest */
+	MINT_ATOMIC(uint64_t) wakes_bad;  /* offsets refused */
+	MINT_ATOMIC(uint64_t) irqs_sent;  /* interrupts sent to the guest */
+	uint8_t pad3[40];
+	/* lines 4-19 */
+	struct mint_wake_slot wake[MINT_GUEST_WAKE_SLOTS];
+};
+
 /* Node table entry: Mint's core management table, one page per node. */
 struct mint_node_entry {
 	/* line 0: identity, written by the owner at join under dir_lock */
@@ -116,7 +163,14 @@ struct mint_node_entry {
 	 * owns the line when it checks whether the dispatcher sleeps. */
 	MINT_ATOMIC(uint64_t) pending[MINT_VECTORS / 64];
 	struct mint_bell bell;
-	uint8_t pad4[24];
+	/* A guest node's vectors owned by its kernel (bit V: vector V), set by
+	 * its guest driver; a raise of such a vector sets its bit in kpending
+	 * instead of pending, and on a 0->1 edge bumps and wakes kseq, which
+	 * mint's ivshmem server turns into the vector's MSI-X interrupt. */
+	MINT_ATOMIC(uint64_t) kvec_mask;
+	MINT_ATOMIC(uint64_t) kpending;
+	MINT_ATOMIC(uint32_t) kseq;
+	uint32_t pad4;
 	/* line 5 */
 	uint8_t pad5[64];
 	/* line 6: counters of this node as a sender */
@@ -131,7 +185,10 @@ struct mint_node_entry {
 	uint8_t pad7[40];
 	/* lines 8-39: per-vector handled counts, written by the dispatcher */
 	MINT_ATOMIC(uint64_t) handled[MINT_VECTORS];
-	uint8_t reserved[MINT_PAGE - 8 * MINT_CACHELINE - 8 * MINT_VECTORS];
+	/* lines 40-59: a guest node's (MINT_NODE_GUEST) */
+	struct mint_guest_area guest;
+	uint8_t reserved[MINT_PAGE - 8 * MINT_CACHELINE - 8 * MINT_VECTORS -
+			 sizeof(struct mint_guest_area)];
 };
 
 /* Object directory entry. */
@@ -549,7 +606,26 @@ MINT_AT(struct mint_node_entry, wakes_suppressed, 400);
 MINT_AT(struct mint_node_entry, sleeps, 448);
 MINT_AT(struct mint_node_entry, spurious, 456);
 MINT_AT(struct mint_node_entry, dispatch_passes, 464);
+MINT_AT(struct mint_node_entry, kvec_mask, 296);
+MINT_AT(struct mint_node_entry, kpending, 304);
+MINT_AT(struct mint_node_entry, kseq, 312);
 MINT_AT(struct mint_node_entry, handled, 512);
+MINT_AT(struct mint_node_entry, guest, 2560);
+MINT_STATIC_ASSERT(sizeof(struct mint_guest_area) == 20 * MINT_CACHELINE, "guest area");
+MINT_AT(struct mint_guest_area, version, 4);
+MINT_AT(struct mint_guest_area, qemu_pid, 8);
+MINT_AT(struct mint_guest_area, arch, 12);
+MINT_AT(struct mint_guest_area, qemu_start, 16);
+MINT_AT(struct mint_guest_area, start_ns, 24);
+MINT_AT(struct mint_guest_area, kernel, 64);
+MINT_AT(struct mint_guest_area, wake_tail, 128);
+MINT_AT(struct mint_guest_area, wake_full, 136);
+MINT_AT(struct mint_guest_area, wakes_done, 192);
+MINT_AT(struct mint_guest_area, wakes_bad, 200);
+MINT_AT(struct mint_guest_area, irqs_sent, 208);
+MINT_AT(struct mint_guest_area, wake, 256);
+MINT_STATIC_ASSERT(sizeof(struct mint_wake_slot) == 16, "wake slot");
+MINT_AT(struct mint_wake_slot, off, 8);
 MINT_STATIC_ASSERT(sizeof(struct mint_obj_entry) == 128, "object entry");
 MINT_AT(struct mint_obj_entry, type, 4);
 MINT_AT(struct mint_obj_entry, offset, 8);

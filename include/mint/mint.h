@@ -14,6 +14,7 @@
 #include "mint/vni.h"
 #include "mint/dev.h"
 #include "mint/nic.h"
+#include "mint/guest.h"
 #include "mint/proto.h"
 #include "mint/clock.h"
 #include "mint/endian.h"

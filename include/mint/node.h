@@ -81,6 +81,11 @@ bool mint_node_alive(struct mint_fabric *f, uint32_t id);
 /* Snapshot of node ID's entry (with the liveness verdict). -ERANGE. */
 int mint_node_info(struct mint_fabric *f, uint32_t id, struct mint_node_info *info);
 
+/* Is E's node a process of the kernel we run on (its pid and clock ours)?
+ * Not for a guest node seen from the host, nor for anything seen from a
+ * guest. */
+bool mint_node_same_kernel(const struct mint_node_entry *e);
+
 /* The table entry itself, or NULL if ID is out of range. */
 struct mint_node_entry *mint_node_entry(struct mint_fabric *f, uint32_t id);
 

@@ -41,6 +41,7 @@ struct mint_ring {
 	uint64_t seen_prod_errors; /* consumer: producer refusals already acted on */
 	uint32_t dev;         /* producer: with via_dev, the consumer's device */
 	bool via_dev;         /* producer: notify through the device table */
+	bool held;            /* consumer: mint_ring_hold is on */
 };
 
 /* A message of a batch: DATA holds LEN bytes (send) or up to CAP (receive). */
@@ -113,6 +114,15 @@ int mint_ring_recv_batch(struct mint_ring *r, struct mint_msg *msgs, unsigned n)
  */
 int mint_ring_peek(struct mint_ring *r, const void **payload, uint32_t *type);
 void mint_ring_release(struct mint_ring *r);
+
+/*
+ * Consumer: while HOLD is on, records taken (released, received, skipped)
+ * stay the consumer's: the head is not published, so the producer cannot
+ * reuse their bytes and peeked payloads stay valid after their release.
+ * Turning it off publishes the head.  For batches that the kernel reads
+ * after the fact (writes submitted together through io_uring).
+ */
+void mint_ring_hold(struct mint_ring *r, bool hold);
 
 /*
  * Blocking forms: wait up to TIMEOUT_MS (-1: forever; 0: do not wait) for

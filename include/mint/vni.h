@@ -92,6 +92,21 @@ typedef int (*mint_vni_rx_fn)(void *arg, const void *frame, uint32_t len);
 /* Deliver up to BUDGET waiting frames to FN; returns how many. */
 int mint_vni_poll(struct mint_vni *v, mint_vni_rx_fn fn, void *arg, unsigned budget);
 
+/* Completes what FN started for the frames delivered since the last call
+ * (writes submitted together); returns how many of them failed, and their
+ * bytes in *FAILED_BYTES (counted in rx_drop_host). */
+typedef unsigned (*mint_vni_flush_fn)(void *arg, uint64_t *failed_bytes);
+
+/*
+ * As mint_vni_poll, but a frame FN accepted (0) stays valid until the next
+ * FLUSH returns: FN may queue it and FLUSH finish the work for the whole
+ * run.  FLUSH is called once per source's run of frames (per-destination
+ * rings: the ring's head waits for it, see mint_ring_hold) and, in pool
+ * mode, after each frame.  FN returning -1 drops the frame at once.
+ */
+int mint_vni_poll_batch(struct mint_vni *v, mint_vni_rx_fn fn, mint_vni_flush_fn flush, void *arg,
+			unsigned budget);
+
 /* Is node ID's port up, its node alive and the one that brought it up?
  * Reads only the fabric: any thread may ask. */
 bool mint_vni_peer_up(const struct mint_vni *v, uint32_t id);

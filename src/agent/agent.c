@@ -190,8 +190,10 @@ static int start_devices(struct agent *a, int ready_fd)
 	const char *what = "", *dev = "VNI";
 	int rc = 0;
 	if (cfg->vni && (rc = vni_port_start(&a->vni, a->f, a->disp, cfg->mode, cfg->vni_addr,
-					     cfg->vni_prefix, &what)) == 0)
+					     cfg->vni_prefix, &what)) == 0) {
 		a->vni_up = true;
+		agent_log(cfg, "VNI: %s", a->vni.io_path);
+	}
 	if (rc == 0 && cfg->nic) {
 		dev = "NIC";
 		rc = nic_port_start(&a->nic, a->f, a->disp, cfg->nic_addr, cfg->nic_prefix,

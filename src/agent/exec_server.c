@@ -43,6 +43,7 @@
 #include "common/exec_stream.h"
 #include "mint/clock.h"
 #include "mint/endian.h"
+#include "mint/guest.h"
 
 #define CLOSE_WAIT_MS 5000 /* how long a session waits for MINT_EXEC_CLOSE */
 #define HUP_GRACE_MS 2000  /* SIGHUP, then SIGKILL after this long */
@@ -306,9 +307,16 @@ static char **build_env(const struct exec_request *r, uint32_t uid, uint32_t sel
 
 /* ---- the input thread ---- */
 
+/* Inside a guest the client's pid is another kernel's and /proc cannot
+ * judge it: there the client counts as alive while its session channel
+ * is still in the directory (it removes it when it leaves; a dead one's
+ * is removed by `mint down` or the host's directory repair). */
 static bool client_alive(const struct session *se)
 {
-	return mint_pid_alive(se->req.client_pid, se->req.client_start);
+	struct mint_obj_info info;
+	if (!mint_in_guest())
+		return mint_pid_alive(se->req.client_pid, se->req.client_start);
+	return mint_obj_find(se->srv->f, se->ch_name, &info) == 0 && info.offset == se->ch_off;
 }
 
 static bool running(void *arg)

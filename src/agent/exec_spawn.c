@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fork + exec of a remote command.  The agent is multithreaded, so the
- * child does only async-signal-safe work between fork and exec; whatever
- * needs the C library (groups, the pty's name) is prepared before.
+ * Spawn of a remote command: clone(CLONE_VM | CLONE_VFORK), as
+ * posix_spawn does, then exec.  The child shares the agent's memory until
+ * its exec, so it copies no page tables (a fork of the agent cost copy-
+ * on-write faults and TLB flushes on both sides, dear on a VM), but it
+ * must leave that memory alone: it does only async-signal-safe work,
+ * writes no global (the command's environment goes to execve, not to
+ * environ), and changes its credentials by raw system calls (the C
+ * library's setuid would act on the agent's threads too).  Whatever needs
+ * the C library (groups, the pty's name) is prepared before.
  */
 #include "agent/exec_spawn.h"
 
@@ -10,13 +16,18 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -24,8 +35,18 @@
 #include "mint/proto.h"
 
 #define MAX_GROUPS 256
+#define CHILD_STACK (64 * 1024) /* the child's until exec: PATH_MAX and a few frames */
 
-extern char **environ;
+/* i386's plain set*id calls take 16-bit ids; the 32 ones are the real ones. */
+#ifdef SYS_setuid32
+#define SYS_SETGROUPS SYS_setgroups32
+#define SYS_SETGID SYS_setgid32
+#define SYS_SETUID SYS_setuid32
+#else
+#define SYS_SETGROUPS SYS_setgroups
+#define SYS_SETGID SYS_setgid
+#define SYS_SETUID SYS_setuid
+#endif
 
 /* What the child reports on its error pipe when a step before exec fails. */
 enum step { STEP_CWD = 1, STEP_IDENTITY = 2 };
@@ -142,15 +163,66 @@ static void child_streams(const struct plan *p)
 	}
 }
 
+/* This process's credentials only (see the top of the file). */
+static int child_identity(const struct plan *p)
+{
+	return syscall(SYS_SETGROUPS, (long)p->ngroups, p->groups) == 0 &&
+			       syscall(SYS_SETGID, (long)p->c->gid) == 0 &&
+			       syscall(SYS_SETUID, (long)p->c->uid) == 0
+		       ? 0
+		       : -1;
+}
+
+/* The command's PATH (as execvp would take it from its environment). */
+static const char *command_path(const struct plan *p)
+{
+	for (char **e = p->c->envp; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			return *e + 5;
+	return "/bin:/usr/bin"; /* execvp's default */
+}
+
+/* execvp with the command's own environment and PATH; returns with errno
+ * set when nothing could be run. */
+static void child_exec(const struct plan *p)
+{
+	const char *file = p->c->argv[0], *dir = command_path(p);
+	char full[PATH_MAX];
+	int err = ENOENT;
+	if (strchr(file, '/')) {
+		execve(file, p->c->argv, p->c->envp);
+		return;
+	}
+	for (;;) {
+		size_t dlen = strcspn(dir, ":"), flen = strlen(file);
+		if (dlen + flen + 2 <= sizeof(full)) {
+			memcpy(full, dlen ? dir : ".", dlen ? dlen : 1); /* empty: the cwd */
+			size_t at = dlen ? dlen : 1;
+			full[at] = '/';
+			memcpy(full + at + 1, file, flen + 1);
+			execve(full, p->c->argv, p->c->envp);
+			if (errno == EACCES)
+				err = EACCES; /* execvp goes on, and reports it at the end */
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return;
+		}
+		if (!dir[dlen])
+			break;
+		dir += dlen + 1;
+	}
+	errno = err;
+}
+
 static __attribute__((noreturn)) void child_run(const struct plan *p)
 {
 	sigset_t none;
 	sigemptyset(&none);
 	/* The agent blocks its stop signals and ignores SIGPIPE: the command
-	 * starts from the defaults. */
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	 * starts from the defaults.  Every signal is blocked until then
+	 * (spawn), so no agent handler runs in this child. */
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
 	child_streams(p);
 	/* Whatever else the agent holds open (inherited from whoever started
@@ -158,15 +230,13 @@ static __attribute__((noreturn)) void child_run(const struct plan *p)
 	if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
 		for (int fd = 3; fd < 1024; fd++)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
-	if (p->change_identity && (setgroups((size_t)p->ngroups, p->groups) != 0 ||
-				   setgid(p->c->gid) != 0 || setuid(p->c->uid) != 0))
+	if (p->change_identity && child_identity(p) != 0)
 		child_fail(p, STEP_IDENTITY);
 	/* After the identity: changing credentials clears it. */
 	prctl(PR_SET_PDEATHSIG, SIGHUP);
 	if (chdir(p->c->cwd) != 0)
 		child_fail(p, STEP_CWD);
-	environ = p->c->envp; /* execvp searches the command's own PATH */
-	execvp(p->c->argv[0], p->c->argv);
+	child_exec(p);
 	int err = errno;
 	say("mint: ");
 	say(p->c->argv[0]);
@@ -177,6 +247,42 @@ static __attribute__((noreturn)) void child_run(const struct plan *p)
 		say("\n");
 	}
 	_exit(err == ENOENT ? MINT_EXEC_STATUS_NOT_FOUND : MINT_EXEC_STATUS_CANNOT_RUN);
+}
+
+#ifndef __SANITIZE_THREAD__
+static int child_main(void *arg)
+{
+	child_run(arg);
+}
+#endif
+
+/* Start the child on a stack of its own; this thread waits until it has
+ * exec'd or exited (CLONE_VFORK), all signals blocked meanwhile.  Its pid,
+ * or -1 with errno set.  ThreadSanitizer keeps state that a child sharing
+ * our memory would change under the agent (it then kills the agent at its
+ * next thread): its builds fork. */
+static pid_t spawn(struct plan *p)
+{
+#ifdef __SANITIZE_THREAD__
+	pid_t child = fork();
+	if (child == 0)
+		child_run(p);
+	return child;
+#else
+	void *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid_t pid = clone(child_main, (char *)stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, p);
+	int err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, CHILD_STACK);
+	errno = err;
+	return pid;
+#endif
 }
 
 /* Parent: the child's report, if a step before exec failed. */
@@ -228,12 +334,10 @@ int exec_spawn(const struct exec_command *c, struct exec_child *out, char *why, 
 		each_fd(&p, close_fd);
 		return rc;
 	}
-	pid_t pid = fork();
-	if (pid == 0)
-		child_run(&p);
+	pid_t pid = spawn(&p);
 	if (pid < 0) {
 		rc = -errno;
-		snprintf(why, cap, "cannot fork: %s", strerror(-rc));
+		snprintf(why, cap, "cannot start the command: %s", strerror(-rc));
 		each_fd(&p, close_fd);
 		return rc;
 	}

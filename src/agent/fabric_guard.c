@@ -26,7 +26,8 @@ static size_t guard_len;
 bool fabric_guard_cut(uint64_t *size)
 {
 	struct stat st;
-	if (guard_fd < 0 || fstat(guard_fd, &st) != 0)
+	/* A guest's fabric is a device (its BAR2): it cannot be cut. */
+	if (guard_fd < 0 || fstat(guard_fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return false;
 	*size = (uint64_t)st.st_size;
 	return *size < guard_size;

@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VNI driver of a node agent.  Transmit: a thread reads frames (with
- * their virtio-net header) from mint0 and hands them to mint_vni_send.
- * In poll mode the dispatcher itself reads mint0 between vectors instead.
- * Receive: the MINT_VEC_VNI handler, run by the node's dispatcher, writes
- * each waiting frame from the fabric straight into mint0, then re-arms.
+ * their virtio-net header) from mint0 straight into the fabric
+ * (mint_vni_tx_begin/end).  In poll mode the dispatcher itself reads mint0
+ * between vectors instead.  Receive: the MINT_VEC_VNI handler, run by the
+ * node's dispatcher, writes each waiting frame from the fabric straight
+ * into mint0, then re-arms.
+ *
+ * Through io_uring (tap_uring.h) when the kernel offers it: a read is
+ * always posted into the next frame's place, and its completion is seen
+ * in memory, so an idle poll-mode turn makes no system call; the writes
+ * of a receive pass go in one submission per source.  Else, or with
+ * MINT_VNI_IO=rw, plain read(2) and write(2).
  */
 #include "agent/vni_port.h"
 
@@ -16,16 +23,41 @@
 #include <unistd.h>
 
 #include "agent/tap.h"
+#include "agent/tap_uring.h"
 
 #define RX_BUDGET 256u
 #define RX_PASSES 16
 #define TX_IDLE_POLL_MS 100
 #define TX_BUDGET 64 /* frames a poll-mode dispatcher turn sends at most */
+#define RX_ENTRIES 64u /* io_uring queue of the writes: a source's run is
+			* POLL_QUOTA (64) frames at most (lib/vni.c) */
+#define TX_ENTRIES 4u  /* the posted read, and a cancel */
 
 static int write_to_host(void *arg, const void *frame, uint32_t len)
 {
 	struct vni_port *p = arg;
 	return write(p->tap, frame, len) == (ssize_t)len ? 0 : -1;
+}
+
+/* io_uring: queue FRAME's write; the flush submits the run of them. */
+static int queue_to_host(void *arg, const void *frame, uint32_t len)
+{
+	struct vni_port *p = arg;
+	return tap_uring_write(&p->rx_io, frame, len);
+}
+
+static unsigned flush_to_host(void *arg, uint64_t *failed_bytes)
+{
+	struct vni_port *p = arg;
+	return tap_uring_flush(&p->rx_io, failed_bytes);
+}
+
+/* Up to RX_BUDGET waiting frames into the TAP: how many. */
+static int deliver(struct vni_port *p)
+{
+	if (p->rx_io.ring)
+		return mint_vni_poll_batch(p->vni, queue_to_host, flush_to_host, p, RX_BUDGET);
+	return mint_vni_poll(p->vni, write_to_host, p, RX_BUDGET);
 }
 
 /* MINT_VEC_VNI: drain, re-arm, drain again if frames raced the arming.
@@ -40,7 +72,7 @@ static void on_vni_irq(void *arg, uint32_t vector)
 	mint_dev_consume(p->f, atomic_load_explicit(&p->dev, memory_order_relaxed), &first);
 	/* the frames are the work */
 	for (int pass = 0; pass < RX_PASSES; pass++) {
-		int n = mint_vni_poll(p->vni, write_to_host, p, RX_BUDGET);
+		int n = deliver(p);
 		if (n < (int)RX_BUDGET && mint_vni_arm(p->vni) == 0)
 			return;
 	}
@@ -63,12 +95,38 @@ static int tx_one(struct vni_port *p)
 	return n < 0 && errno != EAGAIN && errno != EINTR ? -1 : 0;
 }
 
+/* io_uring: post the read of the next frame into its place. */
+static int tx_post(struct vni_port *p)
+{
+	void *frame;
+	uint32_t cap;
+	mint_vni_tx_begin(p->vni, &frame, &cap);
+	return tap_uring_read(&p->tx_io, frame, cap);
+}
+
+/* io_uring: as tx_one, from the posted read (waiting up to WAIT_MS for
+ * it; 0: a look in memory), then post the next one. */
+static int tx_posted(struct vni_port *p, int wait_ms)
+{
+	if (!p->tx_io.reading && tx_post(p) < 0)
+		return -1;
+	int n = tap_uring_read_done(&p->tx_io, wait_ms);
+	if (n == 0)
+		return 0;
+	if (n > 0)
+		mint_vni_tx_end(p->vni, (uint32_t)n);
+	else if (n != -EAGAIN && n != -EINTR)
+		return -1;
+	return tx_post(p) < 0 ? -1 : n > 0;
+}
+
 /* Poll mode: the dispatcher sends what waits in the TAP between vectors
  * (mint_dispatcher_set_idle), up to TX_BUDGET frames a turn. */
 static int tx_poll(void *arg)
 {
+	struct vni_port *p = arg;
 	int sent = 0;
-	while (sent < TX_BUDGET && tx_one(arg) == 1)
+	while (sent < TX_BUDGET && (p->tx_io.ring ? tx_posted(p, 0) : tx_one(p)) == 1)
 		sent++;
 	return sent;
 }
@@ -78,14 +136,35 @@ static void *tx_main(void *arg)
 {
 	struct vni_port *p = arg;
 	struct pollfd pfd = {p->tap, POLLIN, 0};
-	while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
-		int rc = tx_one(p);
-		if (rc == 0)
+	int rc = 0;
+	while (rc >= 0 && !atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+		if (p->tx_io.ring) {
+			rc = tx_posted(p, TX_IDLE_POLL_MS);
+		} else if ((rc = tx_one(p)) == 0) {
 			poll(&pfd, 1, TX_IDLE_POLL_MS); /* idle: sleep until a frame */
-		else if (rc < 0)
-			break;
+		}
 	}
 	return NULL;
+}
+
+/* io_uring for both directions, or read/write; p->io_path says which. */
+static void open_io(struct vni_port *p)
+{
+	const char *force = getenv("MINT_VNI_IO");
+	char why[128];
+	if (force && strcmp(force, "rw") == 0) {
+		snprintf(p->io_path, sizeof(p->io_path), "TAP I/O by read/write (MINT_VNI_IO=rw)");
+		return;
+	}
+	uint64_t size = mint_fabric_size(p->f);
+	const void *base = mint_fabric_at(p->f, 0, size);
+	if (tap_uring_open(&p->rx_io, p->tap, RX_ENTRIES, base, size, why, sizeof(why)) == 0 &&
+	    tap_uring_open(&p->tx_io, p->tap, TX_ENTRIES, base, size, why, sizeof(why)) == 0) {
+		snprintf(p->io_path, sizeof(p->io_path), "TAP I/O through %s", why);
+		return;
+	}
+	tap_uring_close(&p->rx_io);
+	snprintf(p->io_path, sizeof(p->io_path), "TAP I/O by read/write: %s", why);
 }
 
 /* Senders raise the port's interrupt through the device table: register
@@ -146,8 +225,10 @@ int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispat
 		if (rc == -ENOSPC || rc == -ENFILE)
 			*what = no_room(p, rc);
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		open_io(p);
 		mint_dispatcher_set_handler(d, MINT_VEC_VNI, on_vni_irq, p);
+	}
 	if (rc == 0 && mode == MINT_MODE_POLL) {
 		mint_dispatcher_set_idle(d, tx_poll, p);
 	} else if (rc == 0) {
@@ -228,6 +309,8 @@ void vni_port_stop(struct vni_port *p, bool detach)
 	if (p->tx_running)
 		pthread_join(p->tx_thread, NULL);
 	p->tx_running = false;
+	tap_uring_close(&p->tx_io); /* its read goes into the fabric: first */
+	tap_uring_close(&p->rx_io);
 	if (p->vni) {
 		if (detach)
 			mint_vni_detach(p->vni);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/tap_uring.h"
 #include "mint/mint.h"
 #include "mint/vni.h"
 
@@ -25,6 +26,10 @@ struct vni_port {
 			       * heartbeat re-registers it, the handler reads it */
 	uint64_t dev_seen;    /* the heartbeat's memory for mint_dev_heal */
 	uint64_t rx_heads[MINT_VNI_MAX_PORTS]; /* ... and for mint_vni_rx_stalled */
+	/* The TAP's I/O through io_uring (when rx_io.ring is set): writes
+	 * by the dispatcher, reads by the transmitting side. */
+	struct tap_uring rx_io, tx_io;
+	char io_path[160]; /* which TAP I/O it uses and why, for the log */
 };
 
 /* What a vni_port_watch repaired, a bit each. */
@@ -36,8 +41,10 @@ struct vni_port {
  * Create mint0 (in the calling thread's namespace) with the node's MAC and
  * IPV4/PREFIX_LEN, attach the node's port, install the receive handler on
  * D for MINT_VEC_VNI and start the transmit side: a thread of its own, or
- * in MODE poll (D's mode) a poll of mint0 at each of D's turns.  Returns 0 or
- * a negative errno with *WHAT naming the failed step.
+ * in MODE poll (D's mode) a poll of mint0 at each of D's turns.  The TAP's
+ * I/O goes through io_uring unless it is unavailable or MINT_VNI_IO=rw is
+ * in the environment (then read/write); p->io_path says which and why.
+ * Returns 0 or a negative errno with *WHAT naming the failed step.
  */
 int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispatcher *d,
 		   enum mint_dispatch_mode mode, const uint8_t ipv4[4], uint32_t prefix_len,

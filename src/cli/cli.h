@@ -56,6 +56,18 @@ bool cli_node_listed(const struct mint_node_info *n);
  * -1 to go on, else the exit status to return. */
 int cli_parse_plain(struct cli *c, int argc, char **argv, const char *usage);
 
+/* Node ID's files in its fabric's run directory: the log its agent (or a
+ * guest's QEMU: its console) writes and the marker it holds open for its
+ * life (fabric_procs.h). */
+struct node_files {
+	int log, marker;
+	char log_path[160];
+};
+
+/* Open NF for node ID of F: 0, or -1 after the error line. */
+int cli_open_node_files(const struct cli *c, struct mint_fabric *f, uint32_t id,
+			struct node_files *nf);
+
 /* What cli_stop_nodes stopped and removed. */
 struct cli_stopped {
 	uint32_t agents, namespaces;
@@ -70,6 +82,7 @@ int cli_stop_nodes(const struct cli *c, uint32_t only, struct cli_stopped *out);
 
 int cmd_up(struct cli *c, int argc, char **argv);
 int cmd_down(struct cli *c, int argc, char **argv);
+int cmd_guest(struct cli *c, int argc, char **argv);
 int cmd_node(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_irq(struct cli *c, int argc, char **argv);

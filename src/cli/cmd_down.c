@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/guest_run.h"
 #include "common/rundir.h"
 
 static const char down_usage[] =
@@ -82,6 +83,10 @@ int cmd_down(struct cli *c, int argc, char **argv)
 	bool found = done.agents + done.namespaces > 0;
 	if (remove_files(c, path, &found) || rc)
 		return 1;
+	/* With its file gone and its guests stopped, the fabric's ivshmem
+	 * server stops by itself: wait for it. */
+	if (guest_server_gone(path) == 0)
+		found = true;
 	if (found)
 		printf("fabric %s down%s: %u agents stopped, %u namespaces removed\n", c->fabric,
 		       why, done.agents, done.namespaces);

@@ -163,16 +163,8 @@ static void report_up(const struct agent_config *cfg, pid_t pid)
 	       cfg->netns ? ", netns " : "", cfg->netns ? cfg->netns_name : "", vni, nic);
 }
 
-/* Node ID's files in its fabric's run directory: the log its agent
- * writes and the marker it holds open for its life (fabric_procs.h). */
-struct node_files {
-	int log, marker;
-	char log_path[160];
-};
-
-/* Open NF for node ID of F: 0, or -1 after the error line. */
-static int open_node_files(const struct cli *c, struct mint_fabric *f, uint32_t id,
-			   struct node_files *nf)
+int cli_open_node_files(const struct cli *c, struct mint_fabric *f, uint32_t id,
+			struct node_files *nf)
 {
 	char dir_path[128], log[32], marker[32];
 	struct stat st;
@@ -296,10 +288,11 @@ static int parse_uids(const char *s, struct exec_policy *p)
 	return p->nuids ? 0 : -EINVAL;
 }
 
-/* --vni and --nic need the node's own namespace (their TAP lives there). */
+/* --vni and --nic need the node's own namespace (their TAP lives there);
+ * a QEMU guest's whole kernel is its node's. */
 static int check_netns(const struct agent_config *cfg, const char *opt)
 {
-	if (!cfg->netns) {
+	if (!cfg->netns && !mint_in_guest()) {
 		cli_err("node %u: %s needs the node's own network namespace (drop --no-netns%s)",
 			cfg->id, opt, geteuid() ? "; namespaces need root" : "");
 		return -EINVAL;
@@ -552,7 +545,7 @@ static int node_start(struct cli *c, int argc, char **argv)
 	netns_node_name(f, cfg.id, cfg.netns_name, sizeof(cfg.netns_name));
 	cfg.fabric = c->fabric;
 	struct node_files nf;
-	if ((cfg.netns && check_netns_owner(f, &cfg)) || open_node_files(c, f, cfg.id, &nf)) {
+	if ((cfg.netns && check_netns_owner(f, &cfg)) || cli_open_node_files(c, f, cfg.id, &nf)) {
 		mint_fabric_detach(f);
 		return 1;
 	}

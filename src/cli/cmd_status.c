@@ -12,7 +12,9 @@ static const char status_usage[] =
 	"usage: mint status [-j]\n"
 	"Show the fabric, its nodes (state, pid, epoch, cores, heartbeat age,\n"
 	"namespace), a line per emulated NIC (ring, RDH/RDT, packets, overruns,\n"
-	"interrupts), its objects, free space and directory entries.  -j: JSON.\n";
+	"interrupts), a line per QEMU guest node (architecture, kernel, QEMU's pid,\n"
+	"its wakes and interrupts), its objects, free space and directory entries.\n"
+	"-j: JSON.\n";
 
 static const char *mode_name(uint32_t mode)
 {
@@ -58,6 +60,32 @@ static void nic_text(struct mint_fabric *f, uint32_t id)
 	       id, st.up ? "up" : "down", st.ndesc, st.buf_size, st.rdh, st.rdt, st.rx_packets,
 	       st.drv_packets, st.overruns, st.irqs, st.irqs_masked, st.itr_ns, st.dev_errors,
 	       st.drv_errors, st.drv_bad);
+}
+
+/* Node ID's guest part, if it is a QEMU guest: kind, kernel, QEMU. */
+static void guest_json(struct mint_fabric *f, uint32_t id)
+{
+	struct mint_guest_info g;
+	bool guest = mint_guest_info(f, id, &g) == 0 && g.guest;
+	printf(",\"kind\":\"%s\"", guest ? "guest" : "process");
+	if (!guest)
+		return;
+	printf(",\"guest\":{\"arch\":\"%s\",\"kernel\":", mint_arch_name(g.arch));
+	json_str(stdout, g.kernel);
+	printf(",\"qemu_pid\":%d,\"wakes\":%" PRIu64 ",\"wakes_bad\":%" PRIu64
+	       ",\"wakes_dropped\":%" PRIu64 ",\"irqs\":%" PRIu64 "}",
+	       g.qemu_pid, g.wakes_done, g.wakes_bad, g.wake_full, g.irqs_sent);
+}
+
+static void guest_text(struct mint_fabric *f, uint32_t id)
+{
+	struct mint_guest_info g;
+	if (mint_guest_info(f, id, &g) != 0 || !g.guest)
+		return;
+	printf("guest.%-2u %s, kernel %s, QEMU pid %d, wakes %" PRIu64 " (bad %" PRIu64
+	       ", dropped %" PRIu64 "), irqs %" PRIu64 "\n",
+	       id, mint_arch_name(g.arch), g.kernel[0] ? g.kernel : "-", g.qemu_pid, g.wakes_done,
+	       g.wakes_bad, g.wake_full, g.irqs_sent);
 }
 
 static const char *type_name(uint32_t type)
@@ -117,6 +145,7 @@ static void status_json(struct mint_fabric *f, const struct mint_node_info *node
 			vni_stats_json(&vni);
 		}
 		nic_json(f, n->id);
+		guest_json(f, n->id);
 		printf("}");
 		sep = ",";
 	}
@@ -152,8 +181,9 @@ static void status_text(struct mint_fabric *f, const struct mint_node_info *node
 			continue;
 		char cores[64], beat[32];
 		format_cores(n->cores, cores, sizeof(cores));
-		if (n->state != MINT_NODE_UP)
-			snprintf(beat, sizeof(beat), "-");
+		struct mint_guest_info g;
+		if (n->state != MINT_NODE_UP || (mint_guest_info(f, n->id, &g) == 0 && g.guest))
+			snprintf(beat, sizeof(beat), "-"); /* a guest's clock is not ours */
 		else if (n->heartbeat_age_ns < 10000000000ull)
 			snprintf(beat, sizeof(beat), "%" PRIu64 "ms ago", n->heartbeat_age_ns / 1000000);
 		else
@@ -163,8 +193,10 @@ static void status_text(struct mint_fabric *f, const struct mint_node_info *node
 		       n->netns[0] ? n->netns : "-", n->name);
 	}
 	for (uint32_t i = 0; i < MINT_MAX_NODES; i++)
-		if (cli_node_listed(&nodes[i]))
+		if (cli_node_listed(&nodes[i])) {
 			nic_text(f, i);
+			guest_text(f, i);
+		}
 	for (int i = 0; i < nobj; i++)
 		printf("object %-40s %-8s %8" PRIu64 " bytes at 0x%" PRIx64 "\n", objs[i].name,
 		       type_name(objs[i].type), objs[i].size, objs[i].offset);

@@ -30,6 +30,8 @@ static const char usage[] =
 	"  exec ID [-t] -- CMD [ARG ...]    run CMD on node ID through the fabric\n"
 	"  inject ID [--count N] ...        packets into node ID's NIC ring with\n"
 	"                                   timed interrupts (see --help)\n"
+	"  guest start ID --arch ARCH       boot a QEMU guest (x86_64, aarch64) as\n"
+	"                                   node ID (see --help); guest stop|console ID\n"
 	"\n"
 	"The fabric is --fabric NAME, else $MINT_FABRIC, else \"mint\":\n"
 	"/dev/shm/mint-NAME, or NAME itself when it contains a '/'.\n"
@@ -55,6 +57,7 @@ static const struct {
 	{"dev", cmd_dev},
 	{"exec", cmd_exec},
 	{"inject", cmd_inject},
+	{"guest", cmd_guest},
 };
 
 int main(int argc, char **argv)

@@ -9,11 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest_internal.h"
 #include "internal.h"
 #include "le.h"
 
 int mint_futex_wait(_Atomic uint32_t *word, uint32_t raw_expected, int64_t timeout_ns)
 {
+	if (mint_in_guest())
+		return mint_guest_wait(word, raw_expected, timeout_ns);
 	struct timespec ts, *tsp = NULL;
 	if (timeout_ns >= 0) {
 		ts.tv_sec = (time_t)(timeout_ns / 1000000000);
@@ -30,6 +33,8 @@ int mint_futex_wait(_Atomic uint32_t *word, uint32_t raw_expected, int64_t timeo
 
 int mint_futex_wake(_Atomic uint32_t *word)
 {
+	if (mint_in_guest())
+		return mint_guest_wake(word);
 	long n = syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 	return n < 0 ? -errno : (int)n;
 }
@@ -70,6 +75,8 @@ static struct __kernel_timespec deadline_in(int64_t timeout_ns)
 int mint_bell_wait_pair(struct mint_bell *a, struct mint_bell *b, mint_ready_fn ready, void *arg,
 			int64_t timeout_ns)
 {
+	if (mint_in_guest())
+		return -ENOSYS; /* no futex shared with the host: one bell at a time */
 	/* acquire: as in mint_bell_wait, for each bell's seq. */
 	uint32_t raw_a = atomic_load_explicit(&a->seq, memory_order_acquire);
 	uint32_t raw_b = atomic_load_explicit(&b->seq, memory_order_acquire);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "bell.h"
+#include "guest_internal.h"
 #include "internal.h"
 #include "le.h"
 
@@ -43,6 +44,11 @@ int mint_ipi_send(struct mint_fabric *f, uint32_t node, uint32_t vector)
 	struct mint_node_entry *e = mint_node_entry(f, node);
 	if (!e || vector >= MINT_VECTORS)
 		return -ERANGE;
+	/* relaxed: the mask changes only when a guest driver (un)claims a
+	 * vector; on the line the send writes anyway, so free for others. */
+	uint64_t kmask = ald64(&e->kvec_mask, memory_order_relaxed);
+	if (kmask && vector < 64 && (kmask >> vector & 1))
+		return mint_guest_raise_kernel(e, vector);
 	/* seq_cst: release for the data the sender wrote before raising the
 	 * vector (pairs with the acquire exchange in take_pending), and the
 	 * store half of the Dekker pair with a dispatcher going to sleep. */

@@ -12,6 +12,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "guest_internal.h"
 #include "internal.h"
 #include "le.h"
 
@@ -150,7 +151,7 @@ int mint_fabric_create(const char *name, uint64_t size, struct mint_fabric **out
 }
 
 /* Is H a fabric header this build can use, in a file of FILE_SIZE bytes? */
-static int check_header(const struct mint_fabric_hdr *h, uint64_t file_size)
+int mint_fabric_check_header(const struct mint_fabric_hdr *h, uint64_t file_size)
 {
 	if (rd64(&h->magic) != MINT_FABRIC_MAGIC)
 		return -EPROTO;
@@ -180,7 +181,14 @@ int mint_fabric_attach(const char *name, struct mint_fabric **out)
 	memset(&h, 0, sizeof(h));
 	/* Read the header with pread, not through a mapping: a truncated file
 	 * must give an error, not SIGBUS. */
-	ssize_t n = fstat(fd, &st) == 0 ? pread(fd, &h, sizeof(h), 0) : -1;
+	if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode)) {
+		/* Inside a QEMU guest: the fabric is the guest driver's BAR2. */
+		rc = mint_guest_map(path, fd, out);
+		if (rc)
+			close(fd);
+		return rc;
+	}
+	ssize_t n = pread(fd, &h, sizeof(h), 0);
 	if (n < 0)
 		rc = -errno;
 	else if (!S_ISREG(st.st_mode) || rd64(&h.magic) != MINT_FABRIC_MAGIC)
@@ -188,7 +196,7 @@ int mint_fabric_attach(const char *name, struct mint_fabric **out)
 	else if (n < (ssize_t)sizeof(h))
 		rc = -ENODATA;
 	else
-		rc = check_header(&h, (uint64_t)st.st_size);
+		rc = mint_fabric_check_header(&h, (uint64_t)st.st_size);
 	if (rc == 0)
 		rc = map_fabric(fd, rd64(&h.size), path, out);
 	if (rc == 0)
@@ -210,6 +218,7 @@ void mint_fabric_detach(struct mint_fabric *f)
 {
 	if (!f)
 		return;
+	mint_guest_unmap(f);
 	munmap(f->base, f->size);
 	close(f->fd);
 	free(f);

@@ -20,6 +20,8 @@ struct mint_fabric {
 	int fd;
 	uint32_t self;        /* node id or MINT_NODE_NONE */
 	uint32_t self_epoch;
+	int32_t self_pid;     /* the pid our node entry records */
+	uint32_t guest_id;    /* inside a guest: the driver's node id */
 	uint64_t self_start;  /* the pid_start our join recorded */
 	/* The header's constant lines as validated at attach (or written at
 	 * creation): mint_fabric_heal puts them back. */

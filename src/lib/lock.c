@@ -105,7 +105,8 @@ static bool tag_dead(struct mint_fabric *f, uint64_t tag)
 	    (ald32(&e->epoch, memory_order_relaxed) & 0xffffff) != (uint32_t)(tag >> 40) ||
 	    !mint_node_alive(f, node_plus1 - 1))
 		return true;
-	return !mint_pid_alive(tid, 0);
+	/* A holder in another kernel: its node being alive is all we know. */
+	return mint_node_same_kernel(e) && !mint_pid_alive(tid, 0);
 }
 
 bool mint_lock_holder_dead(struct mint_fabric *f, const struct mint_lock *l)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "guest_internal.h"
 #include "internal.h"
 #include "le.h"
 #include "mint/lock.h"
@@ -103,12 +104,24 @@ struct mint_node_entry *mint_node_entry(struct mint_fabric *f, uint32_t id)
 	return (struct mint_node_entry *)(f->base + MINT_NODE_TABLE_OFF) + id;
 }
 
+bool mint_node_same_kernel(const struct mint_node_entry *e)
+{
+	return !mint_in_guest() && !(rd32(&e->flags) & MINT_NODE_GUEST);
+}
+
 static bool entry_alive(const struct mint_node_entry *e)
 {
 	/* acquire: pairs with the release store of state at join, so pid and
 	 * pid_start below are the joined node's. */
 	if (ald32(&e->state, memory_order_acquire) != MINT_NODE_UP)
 		return false;
+	/* Another kernel's clock and pids are not ours: a guest node's pid is
+	 * its QEMU's (the host judges by it alone), and inside a guest an UP
+	 * entry of another kernel is taken as alive. */
+	if (mint_in_guest())
+		return mint_guest_sees_alive(e);
+	if (!mint_node_same_kernel(e))
+		return mint_pid_alive((int32_t)rd32((const uint32_t *)&e->pid), rd64(&e->pid_start));
 	uint64_t beat = ald64(&e->heartbeat_ns, memory_order_relaxed);
 	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
 	if (now > beat && now - beat > MINT_HEARTBEAT_TIMEOUT_MS * 1000000ull)
@@ -142,6 +155,7 @@ static void fill_identity(struct mint_node_entry *e, uint32_t id,
 		snprintf(e->netns, sizeof(e->netns), "%s", opts->netns);
 	wr32(&e->arch, mint_arch_self());
 	wr32(&e->mode, opts ? (uint32_t)opts->mode : MINT_MODE_SLEEP);
+	wr32(&e->flags, 0);
 	ast64(&e->heartbeat_ns, mint_now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
 	ast32(&e->bell.sleeping, MINT_BELL_AWAKE, memory_order_relaxed);
 }
@@ -153,6 +167,8 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 		return -ERANGE;
 	if (f->self != MINT_NODE_NONE)
 		return -EALREADY;
+	if (mint_in_guest() && id != f->guest_id)
+		return -EINVAL; /* a guest is the node its device says */
 	struct mint_fabric_hdr *h = mint_fabric_hdr(f);
 	int rc = mint_dir_lock(f);
 	if (rc < 0)
@@ -163,6 +179,10 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 	}
 	uint32_t epoch = ald32(&e->epoch, memory_order_relaxed) + 1;
 	fill_identity(e, id, opts);
+	if (mint_in_guest())
+		mint_guest_fill_identity(e);
+	else /* a process node: none of its vectors goes to a guest kernel */
+		ast64(&e->kvec_mask, 0, memory_order_relaxed);
 	ast32(&e->epoch, epoch, memory_order_relaxed);
 	/* release: the identity above is visible to whoever sees UP; pairs
 	 * with the acquire loads of state in entry_alive and tag_dead. */
@@ -172,6 +192,7 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 	f->self = id;
 	f->self_epoch = epoch;
 	f->self_start = rd64(&e->pid_start);
+	f->self_pid = (int32_t)rd32((const uint32_t *)&e->pid); /* a guest's is QEMU's */
 	return 0;
 }
 
@@ -180,7 +201,7 @@ int mint_node_join(struct mint_fabric *f, uint32_t id, const struct mint_node_op
 static bool still_ours(struct mint_fabric *f, const struct mint_node_entry *e)
 {
 	return ald32(&e->epoch, memory_order_relaxed) == f->self_epoch &&
-	       (int32_t)rd32((const uint32_t *)&e->pid) == (int32_t)getpid();
+	       (int32_t)rd32((const uint32_t *)&e->pid) == f->self_pid;
 }
 
 /* Every identity word as our join wrote it: a stray write to any of them
@@ -199,9 +220,13 @@ static bool taken_over(struct mint_fabric *f, const struct mint_node_entry *e)
 	int32_t pid = (int32_t)rd32((const uint32_t *)&e->pid);
 	/* acquire: pairs with the release store of state at join, so pid,
 	 * epoch and pid_start are the joiner's. */
-	return ald32(&e->state, memory_order_acquire) == MINT_NODE_UP && pid != (int32_t)getpid() &&
-	       (int32_t)(ald32(&e->epoch, memory_order_relaxed) - f->self_epoch) > 0 &&
-	       mint_pid_alive(pid, rd64(&e->pid_start)) && mint_pid_maps_fabric(f, pid);
+	if (ald32(&e->state, memory_order_acquire) != MINT_NODE_UP || pid == f->self_pid ||
+	    (int32_t)(ald32(&e->epoch, memory_order_relaxed) - f->self_epoch) <= 0)
+		return false;
+	/* Inside a guest host pids cannot be checked; and our id is our
+	 * device's, so another joiner of it is a new QEMU's agent: ours died. */
+	return mint_in_guest() ||
+	       (mint_pid_alive(pid, rd64(&e->pid_start)) && mint_pid_maps_fabric(f, pid));
 }
 
 /* Under the directory lock (a genuine joiner takes it too): write our
@@ -216,7 +241,7 @@ static int restore_identity(struct mint_fabric *f, struct mint_node_entry *e)
 		rc = -ESTALE;
 	} else {
 		wr32(&e->id, f->self);
-		wr32((uint32_t *)&e->pid, (uint32_t)getpid());
+		wr32((uint32_t *)&e->pid, (uint32_t)f->self_pid);
 		wr64(&e->pid_start, f->self_start);
 		ast32(&e->epoch, f->self_epoch, memory_order_relaxed);
 		/* release: pairs with the acquire loads of state, as at join. */

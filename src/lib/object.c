@@ -7,6 +7,8 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "le.h"
@@ -282,6 +284,20 @@ int mint_obj_usage(struct mint_fabric *f, struct mint_obj_usage *u)
 	return 0;
 }
 
+/* Fault the object's pages in with one call instead of a fault per page
+ * at the memset: an exec channel is 1 MiB, 256 faults, each an exit on a
+ * VM (measured: about a fifth of `mint exec 1 -- true`'s CPU time).  A
+ * hint: a kernel without MADV_POPULATE_WRITE (before 5.14) refuses it. */
+static void populate(void *mem, uint64_t size)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)mem & ~(page - 1);
+	madvise((void *)a, (uintptr_t)mem + size - a, MADV_POPULATE_WRITE);
+#else
+	(void)mem, (void)size;
+#endif
+}
+
 static int free_slot(struct mint_fabric *f)
 {
 	for (uint32_t i = 0; i < MINT_MAX_OBJECTS; i++)
@@ -329,6 +345,7 @@ static int create_locked(struct mint_fabric *f, const char *name, uint32_t type,
 	if (rc)
 		return rc;
 	void *mem = f->base + *off;
+	populate(mem, size);
 	memset(mem, 0, size);
 	if (init && (rc = init(mem, size, arg)) < 0)
 		return rc;

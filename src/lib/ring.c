@@ -349,6 +349,8 @@ static int refresh_tail(struct mint_ring *r)
 
 static void publish_head(struct mint_ring *r)
 {
+	if (r->held)
+		return; /* mint_ring_hold: the bytes are still in use */
 	/* release: our reads of the consumed bytes are done before the
 	 * producer may reuse them; pairs with the acquire in refresh_space. */
 	ast64(&r->hdr->head, r->local_head, memory_order_release);
@@ -370,7 +372,7 @@ static int resync(struct mint_ring *r)
  * producer is not left refusing a bogus one. */
 static void repair_head(struct mint_ring *r)
 {
-	if (ald64(&r->hdr->head, memory_order_relaxed) != r->local_head) {
+	if (!r->held && ald64(&r->hdr->head, memory_order_relaxed) != r->local_head) {
 		count_error(r);
 		publish_head(r);
 	}
@@ -485,6 +487,13 @@ void mint_ring_release(struct mint_ring *r)
 	r->peeked = 0;
 	own_inc64(&r->hdr->recv_records, 1);
 	publish_head(r);
+}
+
+void mint_ring_hold(struct mint_ring *r, bool hold)
+{
+	r->held = hold;
+	if (!hold)
+		publish_head(r);
 }
 
 uint64_t mint_ring_pending_bytes(const struct mint_ring *r)

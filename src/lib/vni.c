@@ -699,14 +699,52 @@ static int rx_release(struct mint_vni *v, struct mint_ring *r)
 	return 0;
 }
 
-/* Deliver frames from one receive queue, looking at QUOTA records at most
- * (bad ones included, so garbage cannot keep us here); returns how many
- * were delivered. */
-static unsigned drain(struct mint_vni *v, struct mint_ring *r, mint_vni_rx_fn fn, void *arg,
-		      unsigned quota)
+/* Frames handed to the host, waiting for their outcome (a flush). */
+struct rx_batch {
+	mint_vni_rx_fn fn;
+	mint_vni_flush_fn flush; /* NULL: FN's answer is the outcome */
+	void *arg;
+	uint64_t frames, bytes;  /* handed on since the last settle */
+};
+
+/* Count what the host took of the frames handed on since the last call. */
+static void settle(struct mint_vni *v, struct rx_batch *b)
 {
 	struct mint_vni_port *me = my_port(v);
+	uint64_t failed_bytes = 0, failed = b->flush ? b->flush(b->arg, &failed_bytes) : 0;
+	if (failed > b->frames)
+		failed = b->frames;
+	count(&me->rx_drop_host, failed);
+	count(&me->rx_packets, b->frames - failed);
+	count(&me->rx_bytes, b->bytes - (failed_bytes < b->bytes ? failed_bytes : b->bytes));
+	b->frames = b->bytes = 0;
+}
+
+/* Hand one frame on; one the host refuses at once is dropped. */
+static void hand_on(struct mint_vni *v, struct rx_batch *b, const void *frame, uint32_t len)
+{
+	if (b->fn(b->arg, frame, len) < 0) {
+		count(&my_port(v)->rx_drop_host, 1);
+		return;
+	}
+	b->frames++;
+	b->bytes += len;
+	if (!b->flush)
+		settle(v, b);
+}
+
+/* Deliver frames from one receive queue, looking at QUOTA records at most
+ * (bad ones included, so garbage cannot keep us here); returns how many
+ * were delivered.  With a flush, a ring is held (mint_ring_hold) until
+ * the flush is done, so the frames stay valid until then; a pool buffer
+ * goes back at its release, so there each frame is flushed on its own. */
+static unsigned drain(struct mint_vni *v, struct mint_ring *r, struct rx_batch *b, unsigned quota)
+{
+	struct mint_vni_port *me = my_port(v);
+	bool hold = b->flush && r;
 	unsigned delivered = 0;
+	if (hold)
+		mint_ring_hold(r, true);
 	for (unsigned seen = 0; seen < quota; seen++) {
 		const void *frame;
 		int len = rx_peek(v, r, &frame);
@@ -719,35 +757,43 @@ static unsigned drain(struct mint_vni *v, struct mint_ring *r, mint_vni_rx_fn fn
 				count(&me->rx_errors, 1);
 			continue;
 		}
-		if (fn(arg, frame, (uint32_t)len) < 0) {
-			count(&me->rx_drop_host, 1);
-		} else {
-			count(&me->rx_packets, 1);
-			count(&me->rx_bytes, (uint64_t)len);
-		}
+		hand_on(v, b, frame, (uint32_t)len);
+		if (b->flush && !r)
+			settle(v, b);
 		if (rx_release(v, r))
 			count(&me->rx_errors, 1);
 		delivered++;
 	}
+	if (hold) {
+		settle(v, b);
+		mint_ring_hold(r, false);
+	}
 	return delivered;
 }
 
-int mint_vni_poll(struct mint_vni *v, mint_vni_rx_fn fn, void *arg, unsigned budget)
+int mint_vni_poll_batch(struct mint_vni *v, mint_vni_rx_fn fn, mint_vni_flush_fn flush, void *arg,
+			unsigned budget)
 {
 	struct mint_vni_port *me = my_port(v);
 	if (!me)
 		return -ENOTCONN;
-	unsigned total = v->pooled ? drain(v, NULL, fn, arg, budget) : 0;
+	struct rx_batch b = {fn, flush, arg, 0, 0};
+	unsigned total = v->pooled ? drain(v, NULL, &b, budget) : 0;
 	if (!v->pooled)
 		find_rx_rings(v);
 	for (uint32_t src = 0; !v->pooled && src < MINT_VNI_MAX_PORTS && total < budget; src++) {
 		unsigned quota = budget - total < POLL_QUOTA ? budget - total : POLL_QUOTA;
 		if (v->peers[src].rx_open)
-			total += drain(v, &v->peers[src].rx, fn, arg, quota);
+			total += drain(v, &v->peers[src].rx, &b, quota);
 	}
 	if (total)
 		count(&me->rx_polls, 1);
 	return (int)total;
+}
+
+int mint_vni_poll(struct mint_vni *v, mint_vni_rx_fn fn, void *arg, unsigned budget)
+{
+	return mint_vni_poll_batch(v, fn, NULL, arg, budget);
 }
 
 int mint_vni_arm(struct mint_vni *v)

@@ -1,0 +1,92 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# guest-bench: doorbells between a process node and a QEMU guest node
+# against the bare ivshmem path, same run (see docs/benchmarks.md).
+#
+#   bench/guest-bench.sh [--quick] [--help]
+#
+# 1. Anchor: `mint guest rawping` inside the guest: its own vector 0 rung
+#    through the BAR0 doorbell (QEMU -> eventfd -> MSI-X -> the driver ->
+#    user space), the ivshmem path with nothing of mint's in it.
+# 2. mint: `mint ping 1 --from 0`, node 0 (a process) to guest node 1 and
+#    back: a channel record and a doorbell each way, the guest's through
+#    its wake queue and the server, the host's through the server's bell
+#    watcher and an eventfd.  Target: at most 1.2x two anchor crossings
+#    (one each way): per round p50(mint) / (2 x p50(anchor)), rounds
+#    alternating, judged as every other verdict row.
+# 3. For information (TCG: no target): guest to guest, and the VNI ping
+#    from node 0's namespace to the guest's TAP.
+# Without /dev/kvm the guest runs under TCG: every figure is an
+# emulator's.  Needs root, QEMU and the guest images (make guest-images);
+# prints "skipped" otherwise.  Exit 0 when measured, 1 on a failure.
+set -eu
+
+BUILD=$(realpath "${MINT_BUILD:-build}")
+MINT=$BUILD/mint
+FAB=guest-bench-$$
+N=300
+PROG=guest-bench
+
+case ${1:-} in
+--quick) N=50 ;;
+-h | --help)
+	sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'
+	exit 0
+	;;
+"") ;;
+*)
+	echo "usage: bench/guest-bench.sh [--quick] [--help]" >&2
+	exit 2
+	;;
+esac
+for need in qemu-system-x86_64 jq; do
+	command -v $need >/dev/null || { echo "$PROG: skipped: needs $need"; exit 0; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "$PROG: skipped: needs root"; exit 0; }
+[ -r "$BUILD/guest/x86_64/kernel" ] || { echo "$PROG: skipped: no guest images (make guest-images)"; exit 0; }
+
+. "$(dirname "$0")/verdict/verdict.sh"
+m() { timeout -k 5 300 "$MINT" --fabric "$FAB" "$@"; }
+cleanup() {
+	m down >/dev/null 2>&1 || true
+	rm -f "$VERDICT_FILE"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+m up --size 32M >/dev/null
+m node start 0 --vni --cores 0 >/dev/null
+m guest start 1 --arch x86_64 --vni >/dev/null
+m guest start 2 --arch x86_64 >/dev/null
+cd /
+
+# p50 of `mint ping` ARGS: its per-reply times, in us.
+ping_p50() {
+	m ping "$@" -c "$N" -i 0 -W 5 | awk '/time=/ { sub("time=", "", $(NF-1)); print $(NF-1) }' |
+		sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "%.1f", a[int((NR + 1) / 2)]; else print "nan" }'
+}
+
+# Rounds alternate anchor and mint, so that the load of the moment weighs
+# on both; each round gives one ratio (bench/verdict/verdict.sh).
+ROUNDS=5
+[ "$N" -ge 300 ] || ROUNDS=3
+anchors="" mints="" g2g="" raws=""
+for r in $(seq "$ROUNDS"); do
+	raw=$(m exec 1 -- /bin/mint guest rawping "$N" | sed -n 's/.*p50 \([0-9.]*\) us.*/\1/p')
+	p01=$(ping_p50 1 --from 0)
+	p12=$(ping_p50 2 --from 1)
+	raws="$raws $raw"
+	anchors="$anchors $(awk -v r="$raw" 'BEGIN { printf "%.1f", 2 * r }')"
+	mints="$mints $p01"
+	g2g="$g2g $p12"
+	echo "  round $r: rawping p50 $raw us, node 0 -> guest 1 -> node 0 $p01 us, guest 1 -> guest 2 -> guest 1 $p12 us"
+done
+vni=$(ip netns exec "mint-$FAB-0" ping -c "$((N / 10 + 5))" -i 0.05 -q 10.77.0.2 | sed -n 's/.*= [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
+
+echo "guest doorbells (x86_64 guests, $(test -w /dev/kvm && echo KVM || echo TCG), $ROUNDS rounds of $N, p50):"
+echo "  anchor: rawping in the guest (BAR0 -> MSI-X), one crossing:$raws us"
+echo "  VNI ping node 0 -> guest 1 (TAP in its kernel): ${vni:-nan} ms (avg)"
+# A round trip crosses the boundary twice: the anchor is two rawpings.
+verdict_row "guest-doorbell-rtt" us "<=" 1.2 "$anchors" "$mints"
+verdict_row "guest-to-guest-rtt" us - 0 "$anchors" "$g2g"
+verdict_end

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* A TAP device's I/O through io_uring: see tap_uring.h. */
+#include "agent/tap_uring.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef MINT_WITH_URING
+#include <liburing.h>
+
+#define READ_TAG UINT64_MAX /* user_data of the posted read; writes carry their length */
+#define FIXED_MAX (1ull << 30) /* the kernel's limit for one registered buffer */
+
+/* Why io_uring_queue_init failed, in words. */
+static void explain(int rc, char *why, size_t cap)
+{
+	FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "re");
+	int disabled = 0;
+	if (f && fscanf(f, "%d", &disabled) != 1)
+		disabled = 0;
+	if (f)
+		fclose(f);
+	if (rc == -ENOSYS)
+		snprintf(why, cap, "io_uring unavailable: the kernel has no io_uring_setup");
+	else if (disabled)
+		snprintf(why, cap, "io_uring unavailable: kernel.io_uring_disabled = %d (%s)", disabled,
+			 strerror(-rc));
+	else
+		snprintf(why, cap, "io_uring unavailable: io_uring_setup: %s", strerror(-rc));
+}
+
+/* Register the fabric as buffer 0 when the kernel lets us: 0 or -errno. */
+static int register_fixed(struct tap_uring *u, const void *fixed, uint64_t len)
+{
+	if (!fixed || len == 0 || len > FIXED_MAX)
+		return -E2BIG;
+	struct iovec iov = {(void *)fixed, (size_t)len};
+	int rc = io_uring_register_buffers(u->ring, &iov, 1);
+	if (rc == 0) {
+		u->fixed = fixed;
+		u->fixed_len = len;
+	}
+	return rc;
+}
+
+int tap_uring_open(struct tap_uring *u, int fd, unsigned entries, const void *fixed, uint64_t len,
+		   char *why, size_t cap)
+{
+	memset(u, 0, sizeof(*u));
+	u->fd = fd;
+	u->ring = malloc(sizeof(*u->ring));
+	if (!u->ring) {
+		snprintf(why, cap, "io_uring unavailable: out of memory");
+		return -ENOMEM;
+	}
+	int rc = io_uring_queue_init(entries, u->ring, 0);
+	if (rc < 0) {
+		explain(rc, why, cap);
+		free(u->ring);
+		u->ring = NULL;
+		return rc;
+	}
+	rc = register_fixed(u, fixed, len);
+	if (rc == 0)
+		snprintf(why, cap, "io_uring, the fabric registered (%llu MiB)",
+			 (unsigned long long)(len >> 20));
+	else
+		snprintf(why, cap, "io_uring, fabric not registered (%s)", strerror(-rc));
+	return 0;
+}
+
+/* Buffer index for BUF..BUF+LEN: 0 inside the registered fabric, -1 not. */
+static int fixed_index(const struct tap_uring *u, const void *buf, uint32_t len)
+{
+	const uint8_t *b = buf;
+	return u->fixed && b >= u->fixed && (uint64_t)(b - u->fixed) + len <= u->fixed_len ? 0 : -1;
+}
+
+void tap_uring_close(struct tap_uring *u)
+{
+	if (!u->ring)
+		return;
+	if (u->reading) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(u->ring);
+		if (sqe) {
+			io_uring_prep_cancel64(sqe, READ_TAG, 0);
+			io_uring_sqe_set_data64(sqe, READ_TAG - 1);
+			io_uring_submit(u->ring);
+		}
+		/* The read ends (cancelled or done) before the buffer it writes
+		 * into may go away; bounded: a cancel completes at once. */
+		for (int i = 0; i < 100 && u->reading; i++)
+			tap_uring_read_done(u, 10);
+	}
+	io_uring_queue_exit(u->ring);
+	free(u->ring);
+	u->ring = NULL;
+}
+
+static struct io_uring_sqe *get_sqe(struct tap_uring *u)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(u->ring);
+	if (!sqe && io_uring_submit(u->ring) >= 0)
+		sqe = io_uring_get_sqe(u->ring);
+	return sqe;
+}
+
+/* Prepare a read into or a write from BUF (LEN bytes) tagged TAG, from
+ * the registered fabric when BUF lies in it: false if the queue is full. */
+static bool prep(struct tap_uring *u, bool write, void *buf, uint32_t len, uint64_t tag)
+{
+	struct io_uring_sqe *sqe = get_sqe(u);
+	if (!sqe)
+		return false;
+	int idx = fixed_index(u, buf, len);
+	if (idx >= 0 && write)
+		io_uring_prep_write_fixed(sqe, u->fd, buf, len, 0, idx);
+	else if (idx >= 0)
+		io_uring_prep_read_fixed(sqe, u->fd, buf, len, 0, idx);
+	else if (write)
+		io_uring_prep_write(sqe, u->fd, buf, len, 0);
+	else
+		io_uring_prep_read(sqe, u->fd, buf, len, 0);
+	io_uring_sqe_set_data64(sqe, tag);
+	return true;
+}
+
+int tap_uring_write(struct tap_uring *u, const void *frame, uint32_t len)
+{
+	/* A write's tag is its length, to know a short one. */
+	if (!prep(u, true, (void *)frame, len, len))
+		return -1;
+	u->queued++;
+	return 0;
+}
+
+unsigned tap_uring_flush(struct tap_uring *u, uint64_t *failed_bytes)
+{
+	unsigned failed = 0;
+	*failed_bytes = 0;
+	/* A TAP write completes within the submission: one system call for
+	 * the batch; the wait is for one the kernel handed to a worker.
+	 * Bounded: a pass per write, and two for signals. */
+	for (unsigned tries = u->queued + 2; u->queued && tries; tries--) {
+		struct io_uring_cqe *cqe;
+		unsigned head, n = 0;
+		int rc = io_uring_submit_and_wait(u->ring, 1);
+		if (rc == -EINTR)
+			continue; /* a signal: wait again, within the bound */
+		if (rc < 0)
+			break;
+		io_uring_for_each_cqe(u->ring, head, cqe) {
+			uint64_t len = io_uring_cqe_get_data64(cqe);
+			n++;
+			if (cqe->res != (int)len) {
+				failed++;
+				*failed_bytes += len;
+			}
+		}
+		io_uring_cq_advance(u->ring, n);
+		u->queued -= n < u->queued ? n : u->queued;
+	}
+	failed += u->queued; /* never completed: counted lost */
+	u->queued = 0;
+	return failed;
+}
+
+int tap_uring_read(struct tap_uring *u, void *buf, uint32_t cap)
+{
+	if (!prep(u, false, buf, cap, READ_TAG))
+		return -EBUSY;
+	int rc = io_uring_submit(u->ring);
+	u->reading = rc == 1;
+	return rc == 1 ? 0 : rc < 0 ? rc : -EIO;
+}
+
+int tap_uring_read_done(struct tap_uring *u, int wait_ms)
+{
+	struct io_uring_cqe *cqe = NULL;
+	int rc = 0;
+	while (u->reading && rc == 0) {
+		if (wait_ms > 0) {
+			struct __kernel_timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000ll};
+			if (io_uring_wait_cqe_timeout(u->ring, &cqe, &ts))
+				return 0;
+		} else if (io_uring_peek_cqe(u->ring, &cqe)) {
+			return 0; /* nothing: looked at in memory only */
+		}
+		if (io_uring_cqe_get_data64(cqe) == READ_TAG) {
+			u->reading = false;
+			rc = cqe->res != 0 ? cqe->res : -EIO; /* a TAP read is never empty */
+		}
+		io_uring_cqe_seen(u->ring, cqe); /* or a cancel's own completion */
+	}
+	return rc;
+}
+
+#else /* built without liburing */
+
+int tap_uring_open(struct tap_uring *u, int fd, unsigned entries, const void *fixed, uint64_t len,
+		   char *why, size_t cap)
+{
+	(void)entries, (void)fixed, (void)len;
+	memset(u, 0, sizeof(*u));
+	u->fd = fd;
+	snprintf(why, cap, "io_uring unavailable: built without liburing");
+	return -ENOSYS;
+}
+
+void tap_uring_close(struct tap_uring *u) { (void)u; }
+int tap_uring_write(struct tap_uring *u, const void *frame, uint32_t len)
+{
+	(void)u, (void)frame, (void)len;
+	return -1;
+}
+unsigned tap_uring_flush(struct tap_uring *u, uint64_t *failed_bytes)
+{
+	(void)u;
+	*failed_bytes = 0;
+	return 0;
+}
+int tap_uring_read(struct tap_uring *u, void *buf, uint32_t cap)
+{
+	(void)u, (void)buf, (void)cap;
+	return -ENOSYS;
+}
+int tap_uring_read_done(struct tap_uring *u, int wait_ms)
+{
+	(void)u, (void)wait_ms;
+	return -ENOSYS;
+}
+
+#endif
