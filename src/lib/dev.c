@@ -288,7 +288,7 @@ static void end_move(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mi
 	/* release: pairs with the acquire load in live_entry. */
 	ast32(&e->state, state, memory_order_release);
 	set_route(f, e, route_of(to, ROUTE_VECTOR(route), !alive));
-	wr32(&e->move_phase, MINT_DEV_MOVE_NONE);
+	rst32(&e->move_phase, MINT_DEV_MOVE_NONE);
 	changed(t);
 }
 
@@ -422,11 +422,11 @@ static int free_slot(struct mint_devtab_hdr *t)
 /* A fresh entry: identity and zeroed counters, then the state (release). */
 static void fill_entry(struct mint_dev_entry *e, uint32_t type, const char *name, uint64_t route)
 {
-	wr32(&e->type, type);
-	wr32(&e->ifindex, 0);
-	wr32(&e->move_phase, MINT_DEV_MOVE_NONE);
-	memset(e->name, 0, sizeof(e->name));
-	memcpy(e->name, name, strlen(name));
+	/* rst*: a lock-free reader may still be reading the slot's last use. */
+	rst32(&e->type, type);
+	rst32(&e->ifindex, 0);
+	rst32(&e->move_phase, MINT_DEV_MOVE_NONE);
+	rname_out(e->name, name, sizeof(e->name));
 	/* relaxed: the release store of the state below publishes them. */
 	ast32(&e->link, MINT_DEV_LINK_UP, memory_order_relaxed);
 	ast64(&e->raised, 0, memory_order_relaxed);
@@ -690,7 +690,7 @@ static int op_link(struct mint_fabric *f, struct mint_devtab_hdr *t, struct mint
 {
 	uint32_t up = (uint32_t)(arg >> 32), ifindex = (uint32_t)arg;
 	if (ifindex)
-		wr32(&e->ifindex, ifindex);
+		rst32(&e->ifindex, ifindex); /* read lock-free by read_info */
 	/* relaxed: the table's generation publishes it. */
 	uint32_t was = axchg32(&e->link, up, memory_order_relaxed);
 	changed(t);
@@ -728,15 +728,15 @@ static int op_move_begin(struct mint_fabric *f, struct mint_devtab_hdr *t,
 	/* The intent first: a mover that dies after this is settled by the
 	 * next operation (repair).  The lock's release publishes it. */
 	wr32(&e->move_from, from);
-	wr32(&e->move_to, to);
+	rst32(&e->move_to, to); /* move_to and move_phase: read lock-free by read_info */
 	wr32((uint32_t *)&e->mover_pid, (uint32_t)pid);
 	wr64(&e->mover_start, start);
-	wr32(&e->move_phase, MINT_DEV_MOVE_MASKED);
+	rst32(&e->move_phase, MINT_DEV_MOVE_MASKED);
 	mask(e);
 	changed(t);
 	int rc = wait_handler(f, e, from);
 	if (rc < 0) {
-		wr32(&e->move_phase, MINT_DEV_MOVE_NONE);
+		rst32(&e->move_phase, MINT_DEV_MOVE_NONE);
 		set_route(f, e, route);
 		changed(t);
 	}
@@ -782,7 +782,8 @@ static void read_info(struct mint_dev_entry *e, uint32_t id, struct mint_dev_inf
 {
 	memset(in, 0, sizeof(*in));
 	in->id = id;
-	in->type = rd32(&e->type);
+	/* rld*: read without the lock, which a writer may hold (see le.h). */
+	in->type = rld32(&e->type);
 	/* relaxed: a snapshot, its fields not taken together (the route
 	 * word is one load). */
 	in->state = ald32(&e->state, memory_order_relaxed);
@@ -791,10 +792,10 @@ static void read_info(struct mint_dev_entry *e, uint32_t id, struct mint_dev_inf
 	in->owner = ROUTE_OWNER(route);
 	in->vector = ROUTE_VECTOR(route);
 	in->masked = route & MINT_DEV_MASKED;
-	in->moving = rd32(&e->move_phase) != MINT_DEV_MOVE_NONE;
-	in->move_to = rd32(&e->move_to);
-	in->ifindex = rd32(&e->ifindex);
-	mint_copy_name(in->name, e->name, sizeof(in->name));
+	in->moving = rld32(&e->move_phase) != MINT_DEV_MOVE_NONE;
+	in->move_to = rld32(&e->move_to);
+	in->ifindex = rld32(&e->ifindex);
+	rname_in(in->name, e->name, sizeof(e->name));
 	/* relaxed: a snapshot of counters; handled first, so pending is
 	 * never negative. */
 	in->handled = ald64(&e->handled, memory_order_relaxed);

@@ -11,6 +11,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mint/endian.h"
 
@@ -96,6 +97,41 @@ static inline uint64_t aadd64(_Atomic uint64_t *p, uint64_t v, memory_order mo)
 #else
 	return atomic_fetch_add_explicit(p, v, mo);
 #endif
+}
+
+/*
+ * Plain fields that a lock-free snapshot reads while a lock holder may
+ * rewrite them (a slot reused, a repair), as relaxed atomic words: the
+ * race gives a torn value that the reader's own checks (state, generation)
+ * deal with, never a data race.  They order nothing themselves.
+ */
+static inline uint32_t rld32(const uint32_t *p) { return le32(__atomic_load_n(p, __ATOMIC_RELAXED)); }
+static inline uint64_t rld64(const uint64_t *p) { return le64(__atomic_load_n(p, __ATOMIC_RELAXED)); }
+static inline void rst32(uint32_t *p, uint32_t v) { __atomic_store_n(p, le32(v), __ATOMIC_RELAXED); }
+static inline void rst64(uint64_t *p, uint64_t v) { __atomic_store_n(p, le64(v), __ATOMIC_RELAXED); }
+
+/* A name field of CAP bytes (8-aligned, a multiple of 8) in and out the
+ * same way, a word at a time; OUT gets its last byte forced to NUL. */
+static inline void rname_in(char *out, const char *field, uint32_t cap)
+{
+	for (uint32_t i = 0; i < cap; i += 8) {
+		uint64_t w = __atomic_load_n((const uint64_t *)(const void *)(field + i),
+					     __ATOMIC_RELAXED);
+		memcpy(out + i, &w, sizeof(w));
+	}
+	out[cap - 1] = '\0';
+}
+
+static inline void rname_out(char *field, const char *name, uint32_t cap)
+{
+	for (uint32_t i = 0; i < cap; i += 8) {
+		char word[8] = {0};
+		for (uint32_t k = 0; k < 8 && i + k < cap - 1 && name[i + k]; k++)
+			word[k] = name[i + k];
+		uint64_t w;
+		memcpy(&w, word, sizeof(w));
+		__atomic_store_n((uint64_t *)(void *)(field + i), w, __ATOMIC_RELAXED);
+	}
 }
 
 /* A counter only its owner writes: no RMW needed, readers see it relaxed. */

@@ -154,16 +154,17 @@ int mint_dir_lock(struct mint_fabric *f)
 static bool read_entry(struct mint_fabric *f, uint32_t i, struct mint_obj_info *info)
 {
 	struct mint_obj_entry *e = &dir(f)[i];
-	/* acquire: pairs with the release store of LIVE in create_locked, so
+	/* acquire: pairs with the release store of LIVE in write_entry, so
 	 * the fields below are complete. */
 	if (ald32(&e->state, memory_order_acquire) != MINT_OBJ_LIVE)
 		return false;
-	mint_copy_name(info->name, e->name, sizeof(info->name));
-	info->type = rd32(&e->type);
+	/* rld*: a writer may be reusing the slot (see le.h). */
+	rname_in(info->name, e->name, sizeof(e->name));
+	info->type = rld32(&e->type);
 	info->flags = ald32(&e->flags, memory_order_relaxed);
-	info->creator = rd32(&e->creator);
-	info->offset = rd64(&e->offset);
-	info->size = rd64(&e->size);
+	info->creator = rld32(&e->creator);
+	info->offset = rld64(&e->offset);
+	info->size = rld64(&e->size);
 	uint64_t heap_end = f->size;
 	return info->offset >= MINT_HEAP_OFF && info->offset % OBJ_ALIGN == 0 &&
 	       info->offset <= heap_end && info->size <= heap_end - info->offset;
@@ -320,14 +321,13 @@ static void write_entry(struct mint_fabric *f, int slot, const char *name,
 {
 	struct mint_obj_entry *e = &dir(f)[slot];
 	change_begin(f);
-	memset(e->name, 0, sizeof(e->name));
-	strcpy(e->name, name);
-	wr32(&e->type, info->type);
-	wr64(&e->offset, info->offset);
-	wr64(&e->size, info->size);
+	rname_out(e->name, name, sizeof(e->name));
+	rst32(&e->type, info->type);
+	rst64(&e->offset, info->offset);
+	rst64(&e->size, info->size);
 	ast32(&e->flags, 0, memory_order_relaxed);
-	wr32(&e->creator, f->self);
-	wr64(&e->created_ns, mint_now_ns(CLOCK_REALTIME));
+	rst32(&e->creator, f->self);
+	rst64(&e->created_ns, mint_now_ns(CLOCK_REALTIME));
 	/* release: the entry is complete before anyone sees LIVE; pairs
 	 * with the acquire load in read_entry. */
 	ast32(&e->state, MINT_OBJ_LIVE, memory_order_release);
@@ -403,9 +403,16 @@ static int claim_locked(struct mint_fabric *f, const char *name, const struct mi
 	if (i >= 0 && have.type == want->type && have.offset == want->offset &&
 	    have.size == want->size)
 		return 0;
-	int slot = i >= 0 ? i : corrupt >= 0 ? corrupt : free_slot(f);
+	/* The wrong entry goes first, and the right one is written into a
+	 * slot that was free: a lock-free reader that is still copying the
+	 * old slot never sees its bytes change under it. */
+	int old = i >= 0 ? i : corrupt;
+	int slot = free_slot(f); /* found while OLD is not free: another one */
+	if (old >= 0)
+		free_entry(f, (uint32_t)old);
+	slot = slot >= 0 ? slot : old; /* a full directory: OLD is all there is */
 	if (slot < 0)
-		return slot;
+		return -ENFILE;
 	write_entry(f, slot, name, want);
 	return 1;
 }
