@@ -221,8 +221,8 @@ for _ in range(30):  # until the guest's nc listens
         time.sleep(0.5)
 buf, n, t = b"\0" * 65536, 20 << 20, time.monotonic()
 sent = 0
-while sent < n:
-    sent += s.send(buf)
+while sent < n:  # never past N: a short send would overshoot it
+    sent += s.send(buf[:n - sent])
 s.shutdown(socket.SHUT_WR)
 s.recv(1)  # nc closes when it has read everything
 print(int(sent * 8 / (time.monotonic() - t) / 1e6))
