@@ -195,7 +195,8 @@ int mint_ivshmem_wake(struct mint_ivshmem *iv, u64 off)
 	 * server left inconsistent) costs a counted drop, never a hang. */
 	for (tries = 0; tries < 64; tries++) {
 		s64 pos = atomic64_read(tail);
-		struct wake_slot *s = &q[pos % MINT_ABI_GUEST_WAKE_NSLOTS];
+		/* unsigned: a forged negative tail must still index the queue */
+		struct wake_slot *s = &q[(u64)pos % MINT_ABI_GUEST_WAKE_NSLOTS];
 		/* acquire: pairs with the server's release store of seq when
 		 * it freed the slot */
 		s64 seq = atomic64_read_acquire(&s->seq);
