@@ -31,7 +31,6 @@ struct mint_fabric {
 	struct mint_devtab_hdr *_Atomic devtab;
 };
 
-
 /* Shared (cross-process) futex on a 32-bit fabric word. */
 int mint_futex_wait(_Atomic uint32_t *word, uint32_t raw_expected, int64_t timeout_ns);
 int mint_futex_wake(_Atomic uint32_t *word);
@@ -46,6 +45,5 @@ bool mint_pid_maps_fabric(const struct mint_fabric *f, int32_t pid);
 
 /* Copy a NUL-terminated name out of shared memory (never trusting it). */
 void mint_copy_name(char *dst, const char *src, size_t cap);
-
 
 #endif
