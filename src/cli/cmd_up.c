@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "mint/layout.h"
+#include "mint/proto.h"
+#include "mint/ring.h"
 #include "mint/vni.h"
 #include "common/netns.h"
 #include "common/rundir.h"
@@ -20,6 +23,24 @@ static const char up_usage[] =
 	"64 KiB buffers and an address queue per destination; --vni-pool-buffers\n"
 	"N of them, 16-4096, default 256).  A size too small for two nodes' VNI\n"
 	"is refused; each further node needs more (docs/design.md, Capacity).\n";
+
+/* Heap bytes of a channel with rings of RING data bytes, as the allocator
+ * rounds it. */
+static uint64_t channel_bytes(uint64_t ring)
+{
+	uint64_t size = sizeof(struct mint_channel_hdr) + 2 * mint_ring_footprint(ring);
+	return (size + MINT_CACHELINE - 1) & ~(uint64_t)(MINT_CACHELINE - 1);
+}
+
+/* The smallest useful fabric: two nodes' VNI plus one `mint exec` session
+ * (its data and signal channels), the largest channel a tool opens. */
+static uint64_t min_size(const struct mint_vni_config *vni)
+{
+	uint64_t pair = mint_vni_fabric_size(vni, 2);
+	if (pair == 0)
+		return 0;
+	return pair + channel_bytes(MINT_EXEC_RING_SIZE) + channel_bytes(MINT_EXEC_SIG_RING_SIZE);
+}
 
 /* --vni-buffers (B) or --vni-pool-buffers (N): -1 parsed, else an exit status. */
 static int parse_vni_opt(int opt, const char *arg, struct mint_vni_config *vni)
@@ -102,12 +123,14 @@ int cmd_up(struct cli *c, int argc, char **argv)
 			fputs(up_usage, stderr);
 		return EXIT_USAGE;
 	}
-	/* Below this, nodes come up and every frame between them drops. */
-	uint64_t pair = mint_vni_fabric_size(&vni, 2);
-	if (size < pair) {
-		cli_err("size %llu: too small for one VNI pair in this configuration (at least "
-			"%llu KiB: mint up --size %lluK)", (unsigned long long)size,
-			(unsigned long long)(pair + 1023) >> 10, (unsigned long long)(pair + 1023) >> 10);
+	/* Below this, nodes come up and every frame between them drops, or
+	 * `mint exec` finds no room. */
+	uint64_t least = min_size(&vni);
+	if (size < least) {
+		unsigned long long kib = (least + 1023) >> 10;
+		cli_err("size %llu: too small for two VNI nodes and a mint exec in this "
+			"configuration (at least %llu KiB: mint up --size %lluK)",
+			(unsigned long long)size, kib, kib);
 		return EXIT_USAGE;
 	}
 	struct mint_fabric *f;
