@@ -88,8 +88,9 @@ int cmd_down(struct cli *c, int argc, char **argv)
 	if (guest_server_gone(path) == 0)
 		found = true;
 	if (found)
-		printf("fabric %s down%s: %u agents stopped, %u namespaces removed\n", c->fabric,
-		       why, done.agents, done.namespaces);
+		printf("fabric %s down%s: %u agent%s stopped, %u namespace%s removed\n", c->fabric,
+		       why, done.agents, done.agents == 1 ? "" : "s", done.namespaces,
+		       done.namespaces == 1 ? "" : "s");
 	else
 		printf("fabric %s: nothing to remove\n", c->fabric);
 	return 0;
