@@ -58,6 +58,7 @@ static void test_prepare_and_liveness(void)
 	CHECK_EQ(mint_guest_info(f, 3, &gi), 0);
 	CHECK(!gi.guest);
 	CHECK_EQ(mint_guest_prepare(f, MINT_MAX_NODES, 1, 62), -ERANGE);
+	mint_fabric_detach(f);
 	t_fabric_cleanup();
 }
 
@@ -115,6 +116,7 @@ static void test_wake_queue(void)
 		guest_queue(f, 1, MINT_HEAP_OFF);
 	CHECK_EQ(mint_guest_serve_wakes(f, 1, &head), (int)MINT_GUEST_WAKE_SLOTS);
 	CHECK_EQ(mint_guest_serve_wakes(f, 99, &head), -ERANGE);
+	mint_fabric_detach(f);
 	t_fabric_cleanup();
 }
 
@@ -142,6 +144,7 @@ static void test_kernel_vectors(void)
 	CHECK_EQ(t_join(f, 2, NULL), 0);
 	CHECK_EQ(mint_le64(atomic_load(&e->kvec_mask)), 0);
 	mint_node_leave(f);
+	mint_fabric_detach(f);
 	t_fabric_cleanup();
 }
 

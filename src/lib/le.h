@@ -124,9 +124,11 @@ static inline void rname_in(char *out, const char *field, uint32_t cap)
 
 static inline void rname_out(char *field, const char *name, uint32_t cap)
 {
+	/* LEN bounds every read of NAME: past its NUL lies another object. */
+	size_t len = strnlen(name, cap - 1);
 	for (uint32_t i = 0; i < cap; i += 8) {
 		char word[8] = {0};
-		for (uint32_t k = 0; k < 8 && i + k < cap - 1 && name[i + k]; k++)
+		for (uint32_t k = 0; k < 8 && i + k < len; k++)
 			word[k] = name[i + k];
 		uint64_t w;
 		memcpy(&w, word, sizeof(w));
