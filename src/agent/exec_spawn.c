@@ -249,7 +249,7 @@ static __attribute__((noreturn)) void child_run(const struct plan *p)
 	_exit(err == ENOENT ? MINT_EXEC_STATUS_NOT_FOUND : MINT_EXEC_STATUS_CANNOT_RUN);
 }
 
-#ifndef __SANITIZE_THREAD__
+#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
 static int child_main(void *arg)
 {
 	child_run(arg);
@@ -258,12 +258,14 @@ static int child_main(void *arg)
 
 /* Start the child on a stack of its own; this thread waits until it has
  * exec'd or exited (CLONE_VFORK), all signals blocked meanwhile.  Its pid,
- * or -1 with errno set.  ThreadSanitizer keeps state that a child sharing
- * our memory would change under the agent (it then kills the agent at its
- * next thread): its builds fork. */
+ * or -1 with errno set.  The sanitizers keep state that a child sharing
+ * our memory would change under the agent (ThreadSanitizer then kills the
+ * agent at its next thread; AddressSanitizer takes the child's stack for a
+ * corrupt one at _exit and says so on the command's stderr): their builds
+ * fork. */
 static pid_t spawn(struct plan *p)
 {
-#ifdef __SANITIZE_THREAD__
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 	pid_t child = fork();
 	if (child == 0)
 		child_run(p);
