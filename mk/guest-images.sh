@@ -149,9 +149,10 @@ if [ ! -e "$img" ] || [ -n "$newer" ]; then
 	cp "$bbpath" "$t/bin/busybox"
 	cp "$agent" "$t/bin/mint"
 	cp "$kb"/*.ko "$t/lib/mint/"
-	# The kernel's own modules the agent needs: tun for the VNI's TAP.
+	# The kernel's own modules: tun for the VNI's TAP, e1000 for the NIC
+	# of mint guest start --tap.
 	mkdir -p "$t/lib/kernel"
-	cp "$kmods/drivers/net/tun.ko" "$t/lib/kernel/"
+	cp "$kmods/drivers/net/tun.ko" "$kmods/drivers/net/ethernet/intel/e1000/e1000.ko" "$t/lib/kernel/"
 	cp guest/init.sh "$t/init"
 	chmod 755 "$t/init" "$t/bin/busybox" "$t/bin/mint"
 	(cd "$t" && find . | cpio -o -H newc --quiet | gzip -1 >"$top/$img.tmp")
