@@ -182,10 +182,10 @@ one_arch() {
 	timeout -k 5 300 "$MINT" --fabric "$FAB" -j inject "$id" --evaluate >"$TMP/eval.json" 2>"$TMP/eval.err" ||
 		fail "$ARCH: --evaluate: $(cat "$TMP/eval.err")"
 	ev() { jq -r ".$1 // 0" "$TMP/eval.json"; }
-	say "$ARCH: --evaluate: (a) $(ev min_interval_ns) ns, (b) mint_nic $(ev cpu_ns_per_packet.nic) ns/packet ($(ev cpu_ns_per_packet.nic_delivered) delivered), e1000 $(ev cpu_ns_per_packet.e1000) ns/packet ($(ev cpu_ns_per_packet.e1000_delivered) delivered), ratio $(ev cpu_ns_per_packet.ratio), (c) p50 $(ev latency_ns.p50) ns p99 $(ev latency_ns.p99) ns (TCG)"
+	say "$ARCH: --evaluate: (a) $(ev min_interval_ns) ns, (b) mint_nic $(ev cpu_ns_per_packet.nic) ns/packet ($(ev cpu_ns_per_packet.nic_delivered) delivered), e1000 $(ev cpu_ns_per_packet.qemu_e1000) ns/packet ($(ev cpu_ns_per_packet.qemu_e1000_delivered) delivered), ratio $(ev cpu_ns_per_packet.ratio), (c) p50 $(ev latency_ns.p50) ns p99 $(ev latency_ns.p99) ns (TCG)"
 	gt0 "$(ev min_interval_ns)" && gt0 "$(ev cpu_ns_per_packet.nic)" && gt0 "$(ev latency_ns.p50)" ||
 		fail "$ARCH: --evaluate left a figure out: $(cat "$TMP/eval.json")"
-	gt0 "$(ev cpu_ns_per_packet.e1000)" && gt0 "$(ev cpu_ns_per_packet.e1000_delivered)" &&
+	gt0 "$(ev cpu_ns_per_packet.qemu_e1000)" && gt0 "$(ev cpu_ns_per_packet.qemu_e1000_delivered)" &&
 		gt0 "$(ev cpu_ns_per_packet.ratio)" ||
 		fail "$ARCH: --evaluate did not compare with the e1000: $(cat "$TMP/eval.json")"
 	tap=$(ev cpu_ns_per_packet.tap)

@@ -468,7 +468,7 @@ static void guest_cpu_json(const struct cpu_result *c)
 	       "\"nic_delivered\":%llu,\"idle_baseline\":%.0f",
 	       GUEST_PACKETS, c->nic_ns, (unsigned long long)c->nic_delivered, c->idle_ns);
 	if (c->kern_ns > 0)
-		printf(",\"tap\":\"%s\",\"e1000\":%.0f,\"e1000_delivered\":%llu,\"ratio\":%.3f", c->tap,
+		printf(",\"tap\":\"%s\",\"qemu_e1000\":%.0f,\"qemu_e1000_delivered\":%llu,\"ratio\":%.3f", c->tap,
 		       c->kern_ns, (unsigned long long)c->tap_delivered, c->nic_ns / c->kern_ns);
 	printf("},");
 }
