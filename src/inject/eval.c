@@ -246,8 +246,9 @@ struct cpu_result {
 /* ---- (b) for a guest node: its own CPU time, through mint exec ---- */
 
 /* One run of this very program's `mint exec ID --cwd / -- sh -c CMD` into
- * the target guest, its output into BUF (NUL-terminated, cut at CAP): its
- * exit status, or -1 (not run, or killed after GUEST_EXEC_MS). */
+ * the target guest, its output into BUF (NUL-terminated): its exit status,
+ * or -1 (not run, or killed: not done within GUEST_EXEC_MS, or more output
+ * than CAP). */
 static int guest_sh_once(struct eval *e, const char *cmd, char *buf, size_t cap)
 {
 	int p[2];
@@ -393,7 +394,9 @@ static int guest_cpu_per_packet(struct eval *e, struct cpu_result *out)
 	struct inject_result r;
 	bool tap = guest_tap(e->qemu_pid, out->tap) == 0;
 	int rc = guest_sample(e, &s[0]);
-	if (rc == 0 && nanosleep(&idle, NULL) == 0 && (rc = guest_sample(e, &s[1])) == 0 &&
+	if (rc == 0 && nanosleep(&idle, NULL) != 0)
+		rc = -EINTR;
+	if (rc == 0 && (rc = guest_sample(e, &s[1])) == 0 &&
 	    (rc = trial(e, GUEST_INTERVAL_NS, events, CPU_BURST, false, &r)) == 0) {
 		out->nic_delivered = r.delivered;
 		inject_result_free(&r);
@@ -479,6 +482,7 @@ static void guest_cpu_text(const struct cpu_result *c, int rc)
 		printf("  (b) CPU per packet: not measured (%s)\n",
 		       rc == -ENODATA ? "no packet was delivered"
 		       : rc == -EIO   ? "mint exec into the guest or the send into its TAP failed"
+		       : rc == -EINTR ? "interrupted"
 				      : "the guest stopped");
 		return;
 	}
