@@ -3,7 +3,7 @@
 # loads the guest modules, then runs the node agent on the fabric that
 # mint_ivshmem.ko exposes.  Parameters come on the kernel command line
 # from `mint guest start`: mint.id=ID mint.mode=MODE [mint.vni=auto|ADDR/N]
-# [mint.load.MODULE=1 for a guest module other than mint_ivshmem].
+# [mint.tap=1] [mint.load.MODULE=1 for a guest module other than mint_ivshmem].
 /bin/busybox mount -t proc proc /proc
 /bin/busybox --install -s /bin
 mount -t sysfs sys /sys
@@ -28,6 +28,11 @@ for m in /lib/mint/*.ko; do
 	case $m in */mint_ivshmem.ko) ;; *) [ -n "$(arg "load.$(basename "$m" .ko)")" ] && insmod "$m" ;; esac
 done
 [ -c /dev/mint_ivshmem ] || { echo "mint-guest: no /dev/mint_ivshmem"; poweroff -f; }
+# mint guest start --tap: QEMU's e1000 on a host TAP, up without an address
+# (the real kernel path mint inject --evaluate compares mint_nic.ko with).
+if [ -n "$(arg tap)" ]; then
+	insmod /lib/kernel/e1000.ko && ip link set eth0 up || echo "mint-guest: no e1000 eth0"
+fi
 
 set -- node start "$id" --fabric /dev/mint_ivshmem --foreground --no-netns --mode "${mode:-sleep}"
 case $vni in

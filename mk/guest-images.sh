@@ -214,9 +214,10 @@ if [ ! -e "$img" ] || [ -n "$newer" ]; then
 	# Without their debug sections (a third of their size); an oops is
 	# read against the copies in $kb, which keep them.
 	for m in "$kb"/*.ko; do "$strip" --strip-debug -o "$t/lib/mint/${m##*/}" "$m"; done
-	# The kernel's own modules the agent needs: tun for the VNI's TAP.
+	# The kernel's own modules: tun for the VNI's TAP, e1000 for the NIC
+	# of mint guest start --tap.
 	mkdir -p "$t/lib/kernel"
-	cp "$kmods/drivers/net/tun.ko" "$t/lib/kernel/"
+	cp "$kmods/drivers/net/tun.ko" "$kmods/drivers/net/ethernet/intel/e1000/e1000.ko" "$t/lib/kernel/"
 	copy_elf "$apps" "$t" /usr/bin/iperf3
 	cp guest/init.sh "$t/init"
 	chmod 755 "$t/init" "$t/bin/busybox" "$t/bin/mint"

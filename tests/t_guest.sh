@@ -21,6 +21,10 @@
 #     err out within a bound): seen dead within 1 s; `mint
 #     guest start` of the same id rejoins (epoch + 1) while the others
 #     keep their pids and epochs; pings work again.
+#  6b. Health on the host's clock: a guest's heartbeat age is under 1 s;
+#     guest 1 frozen whole (SIGSTOP to its QEMU: alive, nothing beats) is
+#     `hung` (-j state, text status) within 3 s + 2 s, with an age over
+#     3 s, while the others stay up; SIGCONT: up again within 2 s.
 #  7. A guest that cannot reach the fabric in --timeout: stopped, the
 #     error names its console log, no QEMU left.
 #  8. `mint down`: no QEMU, server, socket or file left.
@@ -30,7 +34,11 @@
 set -u
 
 . tests/lib.sh
-cleanup_more() { delete_our_namespaces; }
+frozen=""
+cleanup_more() {
+	[ -n "$frozen" ] && kill -CONT "$frozen" 2>/dev/null
+	delete_our_namespaces
+}
 FAB=t-$$-guest
 t_begin
 
@@ -185,6 +193,25 @@ AGENTS="$AGENTS $(node_field 2 pid)"
 	fail "the others were restarted by the rejoin"
 ping_ok 2 --from 0
 ping_ok 1 --from 2
+
+# ---- 6b. a frozen guest is hung, on the host's clock ----
+age=$(node_field 1 heartbeat_age_ms)
+[ "$age" -lt 1000 ] || fail "guest 1's heartbeat age on the host is $age ms"
+state_is() { [ "$(node_field "$1" state)" = "$2" ]; }
+frozen=$(node_field 1 pid)
+kill -STOP "$frozen"
+t0=$(now_ms)
+wait_until 5 state_is 1 hung || fail "guest 1 frozen: state $(node_field 1 state) after 5 s"
+say "frozen guest 1 seen hung after $(($(now_ms) - t0)) ms (heartbeat age $(node_field 1 heartbeat_age_ms) ms)"
+[ "$(node_field 1 heartbeat_age_ms)" -ge 3000 ] ||
+	fail "guest 1 hung with a heartbeat age of $(node_field 1 heartbeat_age_ms) ms"
+[ "$(node_field 1 alive)" = true ] || fail "a hung guest is not alive (its QEMU runs)"
+mint status | grep -Eq "^1 +hung " || fail "mint status does not show guest 1 hung: $(mint status | grep '^1 ')"
+state_is 0 up && state_is 2 up || fail "the others: $(node_field 0 state), $(node_field 2 state)"
+kill -CONT "$frozen"
+frozen=""
+wait_until 2 state_is 1 up || fail "guest 1 resumed: state $(node_field 1 state) after 2 s"
+ping_ok 1 --from 0
 
 # ---- 7. a guest that never reaches the fabric ----
 expect_exit 1 "no join in time" guest start 3 --arch x86_64 --timeout 1

@@ -62,7 +62,8 @@ static struct field fields[] = {
 	F(mint_guest_area, arch), F(mint_guest_area, qemu_start), F(mint_guest_area, start_ns),
 	F(mint_guest_area, pad0), F(mint_guest_area, kernel), F(mint_guest_area, wake_tail),
 	F(mint_guest_area, wake_full), F(mint_guest_area, pad2), F(mint_guest_area, wakes_done),
-	F(mint_guest_area, wakes_bad), F(mint_guest_area, irqs_sent), F(mint_guest_area, pad3),
+	F(mint_guest_area, wakes_bad), F(mint_guest_area, irqs_sent), F(mint_guest_area, beat_seen_ns),
+	F(mint_guest_area, pad3),
 	F(mint_guest_area, wake),
 
 	F(mint_wake_slot, seq), F(mint_wake_slot, off),

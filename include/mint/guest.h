@@ -54,6 +54,14 @@ struct mint_guest_info {
 };
 int mint_guest_info(struct mint_fabric *f, uint32_t id, struct mint_guest_info *info);
 
+/* Server (and `mint guest start` at the join): if node ID's heartbeat
+ * word differs from *LAST (UINT64_MAX: always), remember it in *LAST and
+ * record the host's CLOCK_MONOTONIC as the time it was last seen
+ * changing.  The host measures a guest's heartbeat age from that record
+ * (mint_node_info), never from the word itself, which the guest writes
+ * with its own clock. */
+void mint_guest_note_beat(struct mint_fabric *f, uint32_t id, uint64_t *last);
+
 /* Host: the node whose entry records QEMU pid PID, or -ENOENT. */
 int mint_guest_by_pid(struct mint_fabric *f, int32_t pid);
 

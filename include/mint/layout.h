@@ -131,7 +131,9 @@ struct mint_guest_area {
 	MINT_ATOMIC(uint64_t) wakes_done; /* futex wakes made for the guest */
 	MINT_ATOMIC(uint64_t) wakes_bad;  /* offsets refused */
 	MINT_ATOMIC(uint64_t) irqs_sent;  /* interrupts sent to the guest */
-	uint8_t pad3[40];
+	MINT_ATOMIC(uint64_t) beat_seen_ns; /* host CLOCK_MONOTONIC: the guest's
+					     * heartbeat last seen changing */
+	uint8_t pad3[32];
 	/* lines 4-19 */
 	struct mint_wake_slot wake[MINT_GUEST_WAKE_SLOTS];
 };
@@ -623,6 +625,7 @@ MINT_AT(struct mint_guest_area, wake_full, 136);
 MINT_AT(struct mint_guest_area, wakes_done, 192);
 MINT_AT(struct mint_guest_area, wakes_bad, 200);
 MINT_AT(struct mint_guest_area, irqs_sent, 208);
+MINT_AT(struct mint_guest_area, beat_seen_ns, 216);
 MINT_AT(struct mint_guest_area, wake, 256);
 MINT_STATIC_ASSERT(sizeof(struct mint_wake_slot) == 16, "wake slot");
 MINT_AT(struct mint_wake_slot, off, 8);

@@ -40,13 +40,18 @@ struct mint_node_info {
 	uint32_t id;
 	uint32_t state;                 /* enum mint_node_state as stored */
 	bool alive;                     /* verdict of mint_node_alive */
+	bool hung;                      /* alive, but its heartbeat stood still
+					 * for MINT_HEARTBEAT_TIMEOUT_MS: a guest
+					 * whose QEMU runs and whose agent does
+					 * not (judged on the host only) */
 	uint32_t epoch;
 	int32_t pid;
 	uint64_t pid_start;             /* its /proc start time (0: unknown) */
 	uint32_t arch;
 	uint32_t mode;
 	uint64_t cores[MINT_CPU_WORDS];
-	uint64_t heartbeat_age_ns;
+	uint64_t heartbeat_age_ns;      /* a guest's, on the host: since the
+					 * fabric's ivshmem server saw it move */
 	uint64_t join_ns;
 	char name[MINT_NAME_MAX];
 	char netns[MINT_NAME_MAX];

@@ -43,6 +43,16 @@ static int ifreq_ioctl(int sock, unsigned long req, struct ifreq *ifr)
 	return ioctl(sock, req, ifr) == 0 ? 0 : -errno;
 }
 
+static int set_up(int sock, struct ifreq *ifr)
+{
+	int rc = ifreq_ioctl(sock, SIOCGIFFLAGS, ifr);
+	if (rc == 0) {
+		ifr->ifr_flags |= IFF_UP;
+		rc = ifreq_ioctl(sock, SIOCSIFFLAGS, ifr);
+	}
+	return rc;
+}
+
 static void put_in4(struct sockaddr *sa, uint32_t addr_be)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = addr_be};
@@ -74,32 +84,47 @@ static int configure(const char *name, const uint8_t mac[6], const uint8_t ipv4[
 		put_in4(&ifr.ifr_netmask, mask);
 		rc = ifreq_ioctl(sock, SIOCSIFNETMASK, &ifr);
 	}
-	if (rc == 0 && (rc = ifreq_ioctl(sock, SIOCGIFFLAGS, &ifr)) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		rc = ifreq_ioctl(sock, SIOCSIFFLAGS, &ifr);
+	if (rc == 0) {
+		rc = set_up(sock, &ifr);
 		*what = "bring it up";
 	}
 	close(sock);
 	return rc;
 }
 
-int tap_open(const char *name, const uint8_t mac[6], const uint8_t ipv4[4], uint32_t prefix_len,
-	     int *fd, const char **what)
+/* Open /dev/net/tun (with OFLAGS besides O_RDWR) as TAP NAME (a name or a
+ * pattern like "tap%d": the name the kernel gave is written back) with
+ * FLAGS besides IFF_TAP. */
+static int tap_create(char name[IFNAMSIZ], short flags, int oflags, int *fd)
 {
-	*what = "open /dev/net/tun";
-	int tap = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	int tap = open("/dev/net/tun", O_RDWR | oflags);
 	if (tap < 0)
 		return -errno;
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	*what = "create the TAP device";
+	ifr.ifr_flags = (short)(IFF_TAP | flags);
 	int rc = ifreq_ioctl(tap, TUNSETIFF, &ifr);
-	if (rc == 0) {
-		*what = "set its offloads";
-		rc = set_offloads(tap);
+	if (rc) {
+		close(tap);
+		return rc;
 	}
+	snprintf(name, IFNAMSIZ, "%s", ifr.ifr_name);
+	*fd = tap;
+	return 0;
+}
+
+int tap_open(const char *name, const uint8_t mac[6], const uint8_t ipv4[4], uint32_t prefix_len,
+	     int *fd, const char **what)
+{
+	char n[IFNAMSIZ];
+	snprintf(n, sizeof(n), "%s", name);
+	*what = "create the TAP device";
+	int tap, rc = tap_create(n, IFF_NO_PI | IFF_VNET_HDR, O_NONBLOCK | O_CLOEXEC, &tap);
+	if (rc)
+		return rc;
+	*what = "set its offloads";
+	rc = set_offloads(tap);
 	if (rc == 0)
 		rc = configure(name, mac, ipv4, prefix_len, what);
 	if (rc) {
@@ -108,6 +133,38 @@ int tap_open(const char *name, const uint8_t mac[6], const uint8_t ipv4[4], uint
 	}
 	*fd = tap;
 	return 0;
+}
+
+/* No IPv6 on TAP NAME: none of our router solicitations in the guest. */
+static int ipv6_off(const char *name)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno; /* a kernel without IPv6 */
+	int rc = write(fd, "1", 1) == 1 ? 0 : -errno;
+	close(fd);
+	return rc;
+}
+
+int tap_plain(char name[IFNAMSIZ], int *fd)
+{
+	int tap, rc = tap_create(name, IFF_NO_PI, O_CLOEXEC, &tap);
+	if (rc)
+		return rc;
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if ((rc = ipv6_off(name)) == 0)
+		rc = sock < 0 ? -errno : set_up(sock, &ifr);
+	if (sock >= 0)
+		close(sock);
+	if (rc)
+		close(tap);
+	*fd = rc ? -1 : tap;
+	return rc;
 }
 
 int tap_set_carrier(int fd, bool on)

@@ -4,6 +4,7 @@
 #define MINT_TAP_H
 
 #include <stdbool.h>
+#include <net/if.h>
 #include <stdint.h>
 
 /*
@@ -14,6 +15,12 @@
  */
 int tap_open(const char *name, const uint8_t mac[6], const uint8_t ipv4[4], uint32_t prefix_len,
 	     int *fd, const char **what);
+
+/* A plain TAP (no virtio-net header, no address), up, IPv6 off, named
+ * after NAME, which may be a pattern ("mintg%d"): the name it got is
+ * written back.  *FD (blocking, close-on-exec) is its only descriptor, so
+ * the device goes away when the last copy of it is closed.  0 or -errno. */
+int tap_plain(char name[IFNAMSIZ], int *fd);
 
 /* Carrier on or off (the link the host stack sees). */
 int tap_set_carrier(int fd, bool on);

@@ -18,12 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/tap.h"
 #include "mint/guest_abi.h"
 #include "server/ivshmem_server.h"
 
 #define SERVER_START_MS 5000 /* the server listens well before this */
 #define STOP_GRACE_MS 3000   /* SIGTERM, then SIGKILL */
 #define JOIN_POLL_MS 20
+#define TAP_FD 4 /* QEMU's descriptor of a guest's TAP */
+#define TAP_FD_STR "4"
 
 uint32_t guest_arch(const char *name)
 {
@@ -288,9 +291,9 @@ static int build_qemu(struct qemu_cmd *q, const struct guest_spec *g, const char
 	add(q, q->prog);
 	const char *console = machine_args(q, g);
 	snprintf(q->mem, sizeof(q->mem), "%u", g->mem_mib);
-	snprintf(q->append, sizeof(q->append), "console=%s quiet panic=-1 mint.id=%u mint.mode=%s%s%s",
+	snprintf(q->append, sizeof(q->append), "console=%s quiet panic=-1 mint.id=%u mint.mode=%s%s%s%s",
 		 console, g->id, g->mode ? g->mode : "sleep", g->vni ? " mint.vni=" : "",
-		 g->vni ? g->vni : "");
+		 g->vni ? g->vni : "", g->tap ? " mint.tap=1" : "");
 	snprintf(q->chardev, sizeof(q->chardev), "socket,path=%s,id=mintfab", sock);
 	const char *rest[] = {"-m", q->mem, "-nodefaults", "-no-user-config", "-display", "none",
 			      "-no-reboot", "-serial", "stdio", "-kernel", q->kernel, "-initrd",
@@ -298,6 +301,12 @@ static int build_qemu(struct qemu_cmd *q, const struct guest_spec *g, const char
 			      "ivshmem-doorbell,chardev=mintfab,vectors=3"};
 	for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
 		add(q, rest[i]);
+	if (g->tap) { /* the TAP's descriptor is QEMU's descriptor TAP_FD */
+		const char *nic[] = {"-netdev", "tap,id=mintnet,fd=" TAP_FD_STR, "-device",
+				     "e1000,netdev=mintnet"};
+		for (size_t i = 0; i < sizeof(nic) / sizeof(nic[0]); i++)
+			add(q, nic[i]);
+	}
 	q->argv[q->argc] = NULL;
 	return 0;
 }
@@ -305,23 +314,27 @@ static int build_qemu(struct qemu_cmd *q, const struct guest_spec *g, const char
 /* QEMU's process: waits for GO (its pid must be in the fabric before it
  * connects), then becomes QEMU: its serial console to the node's log, the
  * node's marker held open for its life at descriptor 3 (so that it is
- * found as the node's agent: fabric_procs.h), nothing else of ours. */
+ * found as the node's agent: fabric_procs.h), the TAP (if any) at TAP_FD,
+ * nothing else of ours. */
 static void qemu_child(struct qemu_cmd *q, const struct guest_spec *g,
-		       const struct node_files *nf, int go)
+		       const struct node_files *nf, int go, int tap)
 {
 	char byte;
 	setsid();
 	if (read(go, &byte, 1) != 1)
 		_exit(1);
-	int m = fcntl(nf->marker, F_DUPFD, 4);
+	int m = fcntl(nf->marker, F_DUPFD, TAP_FD + 1);
+	int t = tap >= 0 ? fcntl(tap, F_DUPFD, TAP_FD + 1) : -1;
 	int null = open("/dev/null", O_RDONLY);
-	if (m < 0 || null < 0 || ftruncate(nf->log, 0) != 0)
+	if (m < 0 || null < 0 || (tap >= 0 && t < 0) || ftruncate(nf->log, 0) != 0)
 		_exit(1);
 	dup2(null, 0);
 	dup2(nf->log, 1);
 	dup2(nf->log, 2);
 	dup2(m, 3);
-	close_range(4, ~0u, 0);
+	if (t >= 0)
+		dup2(t, TAP_FD);
+	close_range(TAP_FD + 1, ~0u, 0);
 	if (g->cores_arg) {
 		cpu_set_t set;
 		CPU_ZERO(&set);
@@ -334,9 +347,10 @@ static void qemu_child(struct qemu_cmd *q, const struct guest_spec *g,
 	_exit(127);
 }
 
-/* Fork QEMU held at its start, record it as node G->id's, release it. */
+/* Fork QEMU held at its start (with TAP, or -1), record it as node
+ * G->id's, release it. */
 static int launch(struct mint_fabric *f, struct qemu_cmd *q, const struct guest_spec *g,
-		  const struct node_files *nf, pid_t *out)
+		  const struct node_files *nf, int tap, pid_t *out)
 {
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) != 0)
@@ -345,7 +359,7 @@ static int launch(struct mint_fabric *f, struct qemu_cmd *q, const struct guest_
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(go[1]);
-		qemu_child(q, g, nf, go[0]);
+		qemu_child(q, g, nf, go[0], tap);
 	}
 	close(go[0]);
 	int rc = pid < 0 ? -errno : mint_guest_prepare(f, g->id, pid, guest_arch(g->arch));
@@ -377,6 +391,10 @@ static int wait_join(struct mint_fabric *f, const struct guest_spec *g, pid_t pi
 		struct mint_node_info info;
 		mint_node_info(f, g->id, &info);
 		if (info.alive && info.epoch != epoch0 && info.pid == pid) {
+			/* the join is a heartbeat seen now: the server looks
+			 * up to 200 ms later, and its last look was at boot */
+			uint64_t any = UINT64_MAX;
+			mint_guest_note_beat(f, g->id, &any);
 			struct mint_guest_info gi;
 			mint_guest_info(f, g->id, &gi);
 			printf("guest %u up: %s, kernel %s, QEMU pid %d, joined in %.1f s\n", g->id,
@@ -414,13 +432,18 @@ int guest_run(struct cli *c, const struct guest_spec *g)
 	} else if (build_qemu(&q, g, mint_fabric_file(f)) == 0 &&
 		   ensure_server(c, mint_fabric_file(f)) == 0 &&
 		   cli_open_node_files(c, f, g->id, &nf) == 0) {
-		int rc = launch(f, &q, g, &nf, &pid);
+		char tap_name[IFNAMSIZ] = "mintg%d";
+		int tap = -1, rc = g->tap ? tap_plain(tap_name, &tap) : 0;
+		if (rc)
+			cli_err("guest %u: cannot create its TAP: %s", g->id, strerror(-rc));
+		else if ((rc = launch(f, &q, g, &nf, tap, &pid)) != 0)
+			cli_err("guest %u: cannot start QEMU: %s", g->id, mint_strerror(rc));
+		if (tap >= 0)
+			close(tap); /* QEMU's copy is the TAP's only one: it goes with QEMU */
 		close(nf.log);
 		close(nf.marker);
-		if (rc)
-			cli_err("guest %u: cannot start QEMU: %s", g->id, mint_strerror(rc));
-		else
-			st = wait_join(f, g, pid, info.epoch, nf.log_path);
+		if (rc == 0 && (st = wait_join(f, g, pid, info.epoch, nf.log_path)) == 0 && g->tap)
+			printf("guest %u: e1000 NIC eth0 on host TAP %s\n", g->id, tap_name);
 	}
 	mint_fabric_detach(f);
 	return st;

@@ -3,6 +3,7 @@
 #ifndef MINT_CLI_GUEST_RUN_H
 #define MINT_CLI_GUEST_RUN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cli/cli.h"
@@ -16,6 +17,7 @@ struct guest_spec {
 	const char *mode;      /* the agent's dispatch mode, NULL: sleep */
 	const char *cores_arg; /* NULL: QEMU unpinned */
 	const char *vni;       /* NULL: none; "auto" or A.B.C.D/N */
+	bool tap;              /* an e1000 NIC on a host TAP (mintg<N>) */
 	uint64_t cores[MINT_CPU_WORDS];
 	uint32_t mem_mib;
 	uint32_t timeout_s;

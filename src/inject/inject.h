@@ -30,6 +30,7 @@ struct inject_opts {
 	bool evaluate;
 	bool floor;            /* --floor: the schedule alone, nothing written */
 	const char *plot;      /* --plot FILE.png */
+	const char *fabric;    /* its name: --evaluate runs mint exec in a guest */
 };
 
 /* What a run did: the device's side, then the driver's (its counters'

@@ -237,6 +237,7 @@ int mint_guest_prepare(struct mint_fabric *f, uint32_t id, int32_t qemu_pid, uin
 	wr32(&g->version, MINT_GUEST_VERSION);
 	wr64(&g->start_ns, mint_now_ns(CLOCK_REALTIME));
 	memset(g->kernel, 0, sizeof(g->kernel));
+	ast64(&g->beat_seen_ns, 0, memory_order_relaxed);
 	ast64(&g->wake_tail, 0, memory_order_relaxed);
 	for (uint64_t i = 0; i < MINT_GUEST_WAKE_SLOTS; i++)
 		ast64(&g->wake[i].seq, i, memory_order_relaxed);
@@ -285,6 +286,26 @@ int mint_guest_info(struct mint_fabric *f, uint32_t id, struct mint_guest_info *
 	info->wake_full = ald64(&g->wake_full, memory_order_relaxed);
 	info->irqs_sent = ald64(&g->irqs_sent, memory_order_relaxed);
 	return 0;
+}
+
+void mint_guest_note_beat(struct mint_fabric *f, uint32_t id, uint64_t *last)
+{
+	struct mint_node_entry *e = mint_node_entry(f, id);
+	if (!e)
+		return;
+	/* relaxed: only compared; a timestamp the guest writes on its own */
+	uint64_t beat = ald64(&e->heartbeat_ns, memory_order_relaxed);
+	if (beat == *last)
+		return;
+	*last = beat;
+	ast64(&e->guest.beat_seen_ns, mint_now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
+}
+
+uint64_t mint_guest_beat_age(const struct mint_node_entry *e)
+{
+	uint64_t seen = ald64(&e->guest.beat_seen_ns, memory_order_relaxed);
+	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
+	return seen && now > seen ? now - seen : 0;
 }
 
 int mint_guest_by_pid(struct mint_fabric *f, int32_t pid)

@@ -30,6 +30,10 @@ void mint_guest_fill_identity(struct mint_node_entry *e);
  * QEMU's pid before it boots; the server clears a gone one's). */
 bool mint_guest_sees_alive(const struct mint_node_entry *e);
 
+/* Host: how long ago the server saw guest node E's heartbeat change, on
+ * the host's clock (0 before it first looked). */
+uint64_t mint_guest_beat_age(const struct mint_node_entry *e);
+
 /* Raise a vector node E's kernel owns; 1 if a wake was made. */
 int mint_guest_raise_kernel(struct mint_node_entry *e, uint32_t vector);
 

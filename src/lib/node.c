@@ -318,6 +318,12 @@ int mint_node_info(struct mint_fabric *f, uint32_t id, struct mint_node_info *in
 	uint64_t beat = ald64(&e->heartbeat_ns, memory_order_relaxed);
 	uint64_t now = mint_now_ns(CLOCK_MONOTONIC);
 	info->heartbeat_age_ns = now > beat ? now - beat : 0;
+	if (!mint_in_guest() && (rd32(&e->flags) & MINT_NODE_GUEST)) {
+		/* the guest's clock is not ours: the server's record is */
+		info->heartbeat_age_ns = mint_guest_beat_age(e);
+		info->hung = info->alive &&
+			     info->heartbeat_age_ns > MINT_HEARTBEAT_TIMEOUT_MS * 1000000ull;
+	}
 	info->join_ns = rd64(&e->join_ns);
 	mint_copy_name(info->name, e->name, sizeof(info->name));
 	mint_copy_name(info->netns, e->netns, sizeof(info->netns));

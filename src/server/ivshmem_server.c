@@ -135,7 +135,9 @@ static void forward(struct server *s, struct client *c, uint32_t *bell, uint32_t
 
 /* Host -> guest: sleep on the guest's bell and kernel sequences; the
  * values last seen are remembered, so a bump while we were busy is
- * forwarded at the next look, never lost. */
+ * forwarded at the next look, never lost.  At every look (at least each
+ * WATCH_SLICE_NS) it also notes whether the guest's heartbeat moved: the
+ * host's only clock for a guest's agent (mint status: "hung"). */
 static void *watcher(void *arg)
 {
 	struct client *c = arg;
@@ -144,7 +146,9 @@ static void *watcher(void *arg)
 	/* acquire: pairs with the wakers' release bumps of the sequences */
 	uint32_t bell = atomic_load_explicit(bw, memory_order_acquire);
 	uint32_t kseq = atomic_load_explicit(kw, memory_order_acquire);
+	uint64_t beat = UINT64_MAX; /* its connection counts as a beat seen */
 	while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
+		mint_guest_note_beat(s->f, c->id, &beat);
 		struct futex_waitv w[2] = {{bell, (uintptr_t)bw, FUTEX_32, 0},
 					   {kseq, (uintptr_t)kw, FUTEX_32, 0}};
 		struct timespec now;
