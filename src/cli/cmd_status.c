@@ -118,10 +118,10 @@ static void status_json(struct mint_fabric *f, const struct mint_node_info *node
 	mint_obj_usage(f, &u);
 	printf(",\"size\":%" PRIu64 ",\"hugetlbfs\":%s,\"version\":%u,\"max_nodes\":%u,"
 	       "\"vectors\":%u,\"heap\":%" PRIu64 ",\"free\":%" PRIu64 ",\"largest_free\":%" PRIu64
-	       ",\"entries\":%u,\"max_entries\":%u},\"nodes\":[",
+	       ",\"entries\":%u,\"max_entries\":%u,\"reclaimed\":%u},\"nodes\":[",
 	       mint_fabric_size(f), mint_le32(h->flags) & MINT_FABRIC_HUGETLB ? "true" : "false",
 	       MINT_FABRIC_VERSION, MINT_MAX_NODES, MINT_VECTORS, u.heap_bytes, u.free_bytes,
-	       u.largest_free, u.entries, u.max_entries);
+	       u.largest_free, u.entries, u.max_entries, mint_le32(h->dir_reclaims));
 	const char *sep = "";
 	for (uint32_t i = 0; i < MINT_MAX_NODES; i++) {
 		const struct mint_node_info *n = &nodes[i];
@@ -169,10 +169,14 @@ static void status_text(struct mint_fabric *f, const struct mint_node_info *node
 	       MINT_FABRIC_VERSION, nobj, nobj == 1 ? "" : "s");
 	struct mint_obj_usage u;
 	mint_obj_usage(f, &u);
+	uint32_t reclaimed = mint_le32(h->dir_reclaims);
 	printf("space: %" PRIu64 " KiB free of %" PRIu64 " KiB (largest gap %" PRIu64
-	       " KiB); directory: %u of %u entries%s\n", u.free_bytes >> 10, u.heap_bytes >> 10,
+	       " KiB); directory: %u of %u entries%s", u.free_bytes >> 10, u.heap_bytes >> 10,
 	       u.largest_free >> 10, u.entries, u.max_entries,
 	       u.entries == u.max_entries ? " (full)" : "");
+	if (reclaimed)
+		printf(", %u of dead processes reclaimed", reclaimed);
+	printf("\n");
 	printf("%-4s %-5s %-8s %-5s %-8s %-8s %-8s %-9s %-16s %s\n", "NODE", "STATE", "PID",
 	       "EPOCH", "CORES", "ARCH", "MODE", "HEARTBEAT", "NETNS", "NAME");
 	for (uint32_t i = 0; i < MINT_MAX_NODES; i++) {
