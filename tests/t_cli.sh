@@ -16,7 +16,10 @@
 #    a node that is not running, unknown commands and options.
 # And: --help of mint and of every subcommand exits 0 with its usage on
 # stdout; a node's agent holds none of the descriptors its starter had
-# open (but 0-2: /dev/null and its log); `status -j`, `irq -j` and `ping -j` print valid JSON; two nodes
+# open (but 0-2: /dev/null and its log); `status -j`, `irq -j` and `ping -j` print valid JSON;
+# `irq -j` labels every vector as the text does; a fabric name and a node
+# name forged in the file (ESC, BEL, backslash, DEL, 0xe9) reach `status`
+# escaped (\xHH) and `status -j` as valid JSON (\u00HH); two nodes
 # on cores 0 and 1 are both up on those cores, a third on core 0 is
 # started with a warning about sharing core 0; $MINT_FABRIC selects the
 # fabric and --fabric overrides it; `mint down` stops the nodes and
@@ -222,6 +225,28 @@ done
 jq -e ".fabric.name == \"$FAB\" and (.nodes | length) == 0 and .fabric.size == 9437184" \
 	"$TMP/out" >/dev/null || fail "status -j of the empty fabric: $(cat "$TMP/out")"
 
+# ---- names from the file reach the terminal escaped ----
+# raw_free FILE: FILE has no control byte (but newlines) and no byte >= 0x80.
+raw_free() { ! LC_ALL=C grep -q "$(printf '[\001-\011\013-\037\177-\377]')" "$1"; }
+# forge_name WHAT OFF: the 8 bytes at OFF become "A ESC [ 2 BEL \ DEL 0xe9";
+# `mint status` shows them as A\x1b[2\x07\\\x7f\xe9 (text), valid JSON with -j.
+forge_name() {
+	_saved=$("$SCRIBBLE" "$FILE" get "$2" 8) &&
+		"$SCRIBBLE" "$FILE" put "$2" 8 0xe97f5c07325b1b41 || { fail "$1: cannot write the name"; return; }
+	run --fabric "$FAB" status
+	[ "$rc" -eq 0 ] || { fail "status with a forged $1: exit $rc"; show_err; }
+	grep -qF 'A\x1b[2\x07\\\x7f\xe9' "$TMP/out" && raw_free "$TMP/out" ||
+		fail "status prints a forged $1 raw: $(od -c "$TMP/out" | head -20)"
+	run --fabric "$FAB" status -j
+	json_ok "$TMP/out" || fail "status -j with a forged $1: not JSON: $(cat "$TMP/out")"
+	raw_free "$TMP/out" && grep -qF 'A\u001b[2\u0007\\\u007f\u00e9' "$TMP/out" ||
+		fail "status -j prints a forged $1 raw: $(cat "$TMP/out")"
+	"$SCRIBBLE" "$FILE" put "$2" 8 "$_saved" || fail "$1: cannot restore the name"
+}
+SCRIBBLE=$BUILD/tests/helper_scribble FILE=/dev/shm/mint-$FAB
+need_built "$SCRIBBLE" tests
+forge_name "fabric name" 80
+
 # ---- nodes: two on cores 0 and 1, a third sharing core 0 ----
 ncores=$(nproc)
 if [ "$ncores" -ge 2 ]; then
@@ -269,6 +294,16 @@ if [ "$ncores" -ge 2 ]; then
 	json_ok "$TMP/out" || fail "irq -j with nodes: not JSON: $(cat "$TMP/out")"
 	jq -e '[.nodes[].id] == [0,1,2] and .external_ipis >= 3' "$TMP/out" >/dev/null ||
 		fail "irq -j: $(cat "$TMP/out")"
+	# Every vector handled has the label the text gives its row.
+	jq -r '.vectors | to_entries[] | "\(.key) \(.value)"' "$TMP/out" | sort >"$TMP/labels.json"
+	jq -e '(.vectors | keys) == ([.nodes[].handled | keys[]] | unique) and .vectors["40"] == "user"' \
+		"$TMP/out" >/dev/null || fail "irq -j does not label every vector: $(cat "$TMP/out")"
+	run --fabric "$FAB" irq
+	sed -n 's/^ *\([0-9][0-9]*\):.* \([a-z]*\)$/\1 \2/p' "$TMP/out" | sort >"$TMP/labels.text"
+	cmp -s "$TMP/labels.json" "$TMP/labels.text" ||
+		fail "irq -j labels differ from the text's: $(diff "$TMP/labels.text" "$TMP/labels.json")"
+	# A node's name (node 0's entry + 64) forged by a peer.
+	forge_name "node name" $((4096 + 64))
 	run --fabric "$FAB" ping 1 -c 2 -i 0.05 -j
 	[ "$rc" -eq 0 ] || { fail "ping 1 -j: exit $rc"; show_err; }
 	json_ok "$TMP/out" && jq -e '.sent == 2 and .received == 2' "$TMP/out" >/dev/null ||
