@@ -247,6 +247,64 @@ SCRIBBLE=$BUILD/tests/helper_scribble FILE=/dev/shm/mint-$FAB
 need_built "$SCRIBBLE" tests
 forge_name "fabric name" 80
 
+# ---- a full directory ----
+# fill_directory: every free directory slot becomes a LIVE 64-byte channel
+# entry ("f" and two letters) at the top of the heap whose creator cannot
+# be judged (pid 0, as a guest's): an owner that might be alive.
+fill_directory() {
+	_i=0 _w=""
+	# The state word of each of the 256 entries (128 bytes apart).
+	for _state in $(od -A n -t u4 -w128 -v -j $((0x41000)) -N 32768 "$FILE" | awk '{ print $1 }'); do
+		_e=$((0x41000 + _i * 128))
+		[ "$_state" = 0 ] && _w="$_w $((_e + 4)) 4 3 $((_e + 8)) 8 $((9437184 - (_i + 1) * 64))
+			$((_e + 16)) 8 64 $((_e + 104)) 8 0 $((_e + 112)) 8 0
+			$((_e + 32)) 8 $((0x66 | (0x61 + _i / 16) << 8 | (0x61 + _i % 16) << 16)) $_e 4 1"
+		_i=$((_i + 1))
+	done
+	# shellcheck disable=SC2086 # triples OFF SIZE VALUE
+	[ -z "$_w" ] || "$SCRIBBLE" "$FILE" put $_w || fail "cannot fill the directory"
+}
+# echo_channels: how many of the echo.PID channels of $CLIENTS are listed.
+echo_channels() {
+	mint status -j | jq --arg p "$CLIENTS" '[.objects[].name] as $n |
+		[$p | split(" ")[] | select(. != "") | "echo." + . | select(IN($n[]))] | length'
+}
+three_listed() { [ "$(echo_channels)" = 3 ]; }
+# full_directory: three `mint ping` clients killed with -9 leave their
+# channels; with the directory full, a new ping reclaims them (and nothing
+# else); full of live or unjudgeable owners only, ping says so, exit 1.
+full_directory() {
+	CLIENTS=""
+	for _k in 1 2 3; do
+		"$MINT" --fabric "$FAB" ping 0 -c 100000 -i 0.2 >/dev/null 2>&1 &
+		CLIENTS="$CLIENTS $!"
+		PIDS="$PIDS $!"
+	done
+	wait_until 10 three_listed || fail "the 3 ping clients' channels are not listed"
+	for _p in $CLIENTS; do
+		kill -9 "$_p"
+		wait "$_p" 2>/dev/null
+		forget "$_p"
+	done
+	three_listed || fail "killed ping clients' channels are gone before any reclaim"
+	fill_directory
+	run --fabric "$FAB" status
+	grep -q "directory: 256 of 256 entries (full)" "$TMP/out" || fail "not full: $(cat "$TMP/out")"
+	run --fabric "$FAB" ping 0 -c 1
+	[ "$rc" -eq 0 ] || { fail "ping on a directory full of dead clients' channels: exit $rc"; show_err; }
+	[ "$(echo_channels)" = 0 ] || fail "the killed clients' channels were not reclaimed"
+	mint status -j | jq -e '.fabric.reclaimed == 3 and .fabric.entries == 253' >/dev/null ||
+		fail "after the reclaim: $(mint status -j | jq -c .fabric)"
+	run --fabric "$FAB" status
+	grep -q "253 of 256 entries, 3 of dead processes reclaimed" "$TMP/out" ||
+		fail "status text after the reclaim: $(sed -n 2p "$TMP/out")"
+	fill_directory
+	expect 1 "fabric $FAB: directory full (256 entries, none of a dead process)" \
+		--fabric "$FAB" ping 0 -c 1
+	mint status -j | jq -e '.fabric.reclaimed == 3 and .fabric.entries == 256' >/dev/null ||
+		fail "a live owner's entry was reclaimed: $(mint status -j | jq -c .fabric)"
+}
+
 # ---- nodes: two on cores 0 and 1, a third sharing core 0 ----
 ncores=$(nproc)
 if [ "$ncores" -ge 2 ]; then
@@ -317,6 +375,7 @@ if [ "$ncores" -ge 2 ]; then
 	[ "$rc" -eq 0 ] || { fail "node stop 2: exit $rc"; show_err; }
 	expect 1 "node 2: not running" --fabric "$FAB" node stop 2
 	expect 1 "node 2: not running" --fabric "$FAB" ipi 2 1
+	full_directory
 else
 	echo "note: one core only: the two-node part is left out"
 fi
