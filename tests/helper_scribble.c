@@ -6,8 +6,9 @@
  *   helper_scribble FILE random OFF LEN COUNT MS [SEED]
  *       COUNT writes of 1, 2, 4 or 8 random bytes at random places in
  *       [OFF, OFF+LEN), spread over MS milliseconds
- *   helper_scribble FILE put OFF SIZE VALUE
- *       VALUE (a number) as a SIZE-byte (1, 2, 4, 8) little-endian word
+ *   helper_scribble FILE put OFF SIZE VALUE [OFF SIZE VALUE]...
+ *       VALUE (a number) as a SIZE-byte (1, 2, 4, 8) little-endian word;
+ *       several writes in order (one process: t_cli fills a directory)
  *   helper_scribble FILE get OFF SIZE
  *       print the SIZE-byte little-endian word at OFF
  * Exit 0, 1 on an error (said on stderr), 2 on bad usage.
@@ -24,7 +25,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: helper_scribble FILE random OFF LEN COUNT MS [SEED]"
-			" | put OFF SIZE VALUE | get OFF SIZE\n");
+			" | put OFF SIZE VALUE... | get OFF SIZE\n");
 	return 2;
 }
 
@@ -67,11 +68,29 @@ static int scribble(int fd, uint64_t off, uint64_t len, uint64_t count, uint64_t
 	return 0;
 }
 
-/* SIZE bytes of V, little-endian, whatever the host's order. */
-static void to_le(uint64_t v, uint8_t *out, unsigned size)
+/* A word size argument (1, 2, 4 or 8), or exit 2. */
+static unsigned word_size(const char *s)
 {
-	for (unsigned i = 0; i < size; i++)
-		out[i] = (uint8_t)(v >> (8 * i));
+	uint64_t size = num(s);
+	if (size == 0 || size > 8 || (size & (size - 1)))
+		exit(usage());
+	return (unsigned)size;
+}
+
+/* The writes of ARGS (N triples OFF SIZE VALUE), in order, each as a
+ * little-endian word whatever the host's order: 0, or 1 (said). */
+static int put(int fd, char **args, int n)
+{
+	for (int i = 0; i < n; i++, args += 3) {
+		unsigned size = word_size(args[1]);
+		uint64_t v = num(args[2]);
+		uint8_t b[8];
+		for (unsigned k = 0; k < size; k++)
+			b[k] = (uint8_t)(v >> (8 * k));
+		if (pwrite(fd, b, size, (off_t)num(args[0])) != (ssize_t)size)
+			return perror("pwrite"), 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -88,13 +107,10 @@ int main(int argc, char **argv)
 	if (strcmp(op, "random") == 0 && (argc == 7 || argc == 8) && size > 0 && num(argv[5]) > 0)
 		return scribble(fd, off, size, num(argv[5]), num(argv[6]),
 				argc == 8 ? num(argv[7]) | 1 : (uint64_t)time(NULL) | 1);
-	if (size == 0 || size > 8 || (size & (size - 1)))
-		return usage();
+	if (strcmp(op, "put") == 0 && (argc - 3) % 3 == 0)
+		return put(fd, argv + 3, (argc - 3) / 3);
+	size = word_size(argv[4]);
 	uint8_t b[8] = {0};
-	if (strcmp(op, "put") == 0 && argc == 6) {
-		to_le(num(argv[5]), b, (unsigned)size);
-		return pwrite(fd, b, size, (off_t)off) == (ssize_t)size ? 0 : (perror("pwrite"), 1);
-	}
 	if (strcmp(op, "get") == 0 && argc == 5) {
 		if (pread(fd, b, size, (off_t)off) != (ssize_t)size)
 			return perror("pread"), 1;

@@ -16,7 +16,10 @@
 #    a node that is not running, unknown commands and options.
 # And: --help of mint and of every subcommand exits 0 with its usage on
 # stdout; a node's agent holds none of the descriptors its starter had
-# open (but 0-2: /dev/null and its log); `status -j`, `irq -j` and `ping -j` print valid JSON; two nodes
+# open (but 0-2: /dev/null and its log); `status -j`, `irq -j` and `ping -j` print valid JSON;
+# `irq -j` labels every vector as the text does; a fabric name and a node
+# name forged in the file (ESC, BEL, backslash, DEL, 0xe9) reach `status`
+# escaped (\xHH) and `status -j` as valid JSON (\u00HH); two nodes
 # on cores 0 and 1 are both up on those cores, a third on core 0 is
 # started with a warning about sharing core 0; $MINT_FABRIC selects the
 # fabric and --fabric overrides it; `mint down` stops the nodes and
@@ -231,6 +234,86 @@ done
 jq -e ".fabric.name == \"$FAB\" and (.nodes | length) == 0 and .fabric.size == 10485760" \
 	"$TMP/out" >/dev/null || fail "status -j of the empty fabric: $(cat "$TMP/out")"
 
+# ---- names from the file reach the terminal escaped ----
+# raw_free FILE: FILE has no control byte (but newlines) and no byte >= 0x80.
+raw_free() { ! LC_ALL=C grep -q "$(printf '[\001-\011\013-\037\177-\377]')" "$1"; }
+# forge_name WHAT OFF: the 8 bytes at OFF become "A ESC [ 2 BEL \ DEL 0xe9";
+# `mint status` shows them as A\x1b[2\x07\\\x7f\xe9 (text), valid JSON with -j.
+forge_name() {
+	_saved=$("$SCRIBBLE" "$FILE" get "$2" 8) &&
+		"$SCRIBBLE" "$FILE" put "$2" 8 0xe97f5c07325b1b41 || { fail "$1: cannot write the name"; return; }
+	run --fabric "$FAB" status
+	[ "$rc" -eq 0 ] || { fail "status with a forged $1: exit $rc"; show_err; }
+	grep -qF 'A\x1b[2\x07\\\x7f\xe9' "$TMP/out" && raw_free "$TMP/out" ||
+		fail "status prints a forged $1 raw: $(od -c "$TMP/out" | head -20)"
+	run --fabric "$FAB" status -j
+	json_ok "$TMP/out" || fail "status -j with a forged $1: not JSON: $(cat "$TMP/out")"
+	raw_free "$TMP/out" && grep -qF 'A\u001b[2\u0007\\\u007f\u00e9' "$TMP/out" ||
+		fail "status -j prints a forged $1 raw: $(cat "$TMP/out")"
+	"$SCRIBBLE" "$FILE" put "$2" 8 "$_saved" || fail "$1: cannot restore the name"
+}
+SCRIBBLE=$BUILD/tests/helper_scribble FILE=/dev/shm/mint-$FAB
+need_built "$SCRIBBLE" tests
+forge_name "fabric name" 80
+
+# ---- a full directory ----
+# fill_directory: every free directory slot becomes a LIVE 64-byte channel
+# entry ("f" and two letters) at the top of the heap whose creator cannot
+# be judged (pid 0, as a guest's): an owner that might be alive.
+fill_directory() {
+	_i=0 _w=""
+	# The state word of each of the 256 entries (128 bytes apart).
+	for _state in $(od -A n -t u4 -w128 -v -j $((0x41000)) -N 32768 "$FILE" | awk '{ print $1 }'); do
+		_e=$((0x41000 + _i * 128))
+		[ "$_state" = 0 ] && _w="$_w $((_e + 4)) 4 3 $((_e + 8)) 8 $((9437184 - (_i + 1) * 64))
+			$((_e + 16)) 8 64 $((_e + 104)) 8 0 $((_e + 112)) 8 0
+			$((_e + 32)) 8 $((0x66 | (0x61 + _i / 16) << 8 | (0x61 + _i % 16) << 16)) $_e 4 1"
+		_i=$((_i + 1))
+	done
+	# shellcheck disable=SC2086 # triples OFF SIZE VALUE
+	[ -z "$_w" ] || "$SCRIBBLE" "$FILE" put $_w || fail "cannot fill the directory"
+}
+# echo_channels: how many of the echo.PID channels of $CLIENTS are listed.
+echo_channels() {
+	mint status -j | jq --arg p "$CLIENTS" '[.objects[].name] as $n |
+		[$p | split(" ")[] | select(. != "") | "echo." + . | select(IN($n[]))] | length'
+}
+three_listed() { [ "$(echo_channels)" = 3 ]; }
+# full_directory: three `mint ping` clients killed with -9 leave their
+# channels; with the directory full, a new ping reclaims them (and nothing
+# else); full of live or unjudgeable owners only, ping says so, exit 1.
+full_directory() {
+	CLIENTS=""
+	for _k in 1 2 3; do
+		"$MINT" --fabric "$FAB" ping 0 -c 100000 -i 0.2 >/dev/null 2>&1 &
+		CLIENTS="$CLIENTS $!"
+		PIDS="$PIDS $!"
+	done
+	wait_until 10 three_listed || fail "the 3 ping clients' channels are not listed"
+	for _p in $CLIENTS; do
+		kill -9 "$_p"
+		wait "$_p" 2>/dev/null
+		forget "$_p"
+	done
+	three_listed || fail "killed ping clients' channels are gone before any reclaim"
+	fill_directory
+	run --fabric "$FAB" status
+	grep -q "directory: 256 of 256 entries (full)" "$TMP/out" || fail "not full: $(cat "$TMP/out")"
+	run --fabric "$FAB" ping 0 -c 1
+	[ "$rc" -eq 0 ] || { fail "ping on a directory full of dead clients' channels: exit $rc"; show_err; }
+	[ "$(echo_channels)" = 0 ] || fail "the killed clients' channels were not reclaimed"
+	mint status -j | jq -e '.fabric.reclaimed == 3 and .fabric.entries == 253' >/dev/null ||
+		fail "after the reclaim: $(mint status -j | jq -c .fabric)"
+	run --fabric "$FAB" status
+	grep -q "253 of 256 entries, 3 of dead processes reclaimed" "$TMP/out" ||
+		fail "status text after the reclaim: $(sed -n 2p "$TMP/out")"
+	fill_directory
+	expect 1 "fabric $FAB: directory full (256 entries, none of a dead process)" \
+		--fabric "$FAB" ping 0 -c 1
+	mint status -j | jq -e '.fabric.reclaimed == 3 and .fabric.entries == 256' >/dev/null ||
+		fail "a live owner's entry was reclaimed: $(mint status -j | jq -c .fabric)"
+}
+
 # ---- nodes: two on cores 0 and 1, a third sharing core 0 ----
 ncores=$(nproc)
 if [ "$ncores" -ge 2 ]; then
@@ -278,6 +361,16 @@ if [ "$ncores" -ge 2 ]; then
 	json_ok "$TMP/out" || fail "irq -j with nodes: not JSON: $(cat "$TMP/out")"
 	jq -e '[.nodes[].id] == [0,1,2] and .external_ipis >= 3' "$TMP/out" >/dev/null ||
 		fail "irq -j: $(cat "$TMP/out")"
+	# Every vector handled has the label the text gives its row.
+	jq -r '.vectors | to_entries[] | "\(.key) \(.value)"' "$TMP/out" | sort >"$TMP/labels.json"
+	jq -e '(.vectors | keys) == ([.nodes[].handled | keys[]] | unique) and .vectors["40"] == "user"' \
+		"$TMP/out" >/dev/null || fail "irq -j does not label every vector: $(cat "$TMP/out")"
+	run --fabric "$FAB" irq
+	sed -n 's/^ *\([0-9][0-9]*\):.* \([a-z]*\)$/\1 \2/p' "$TMP/out" | sort >"$TMP/labels.text"
+	cmp -s "$TMP/labels.json" "$TMP/labels.text" ||
+		fail "irq -j labels differ from the text's: $(diff "$TMP/labels.text" "$TMP/labels.json")"
+	# A node's name (node 0's entry + 64) forged by a peer.
+	forge_name "node name" $((4096 + 64))
 	run --fabric "$FAB" ping 1 -c 2 -i 0.05 -j
 	[ "$rc" -eq 0 ] || { fail "ping 1 -j: exit $rc"; show_err; }
 	json_ok "$TMP/out" && jq -e '.sent == 2 and .received == 2' "$TMP/out" >/dev/null ||
@@ -291,6 +384,7 @@ if [ "$ncores" -ge 2 ]; then
 	[ "$rc" -eq 0 ] || { fail "node stop 2: exit $rc"; show_err; }
 	expect 1 "node 2: not running" --fabric "$FAB" node stop 2
 	expect 1 "node 2: not running" --fabric "$FAB" ipi 2 1
+	full_directory
 else
 	echo "note: one core only: the two-node part is left out"
 fi

@@ -22,7 +22,7 @@ cat >"$TMP/fields" <<'LIST'
 mint_lock owner recoveries flags
 mint_fabric_hdr magic version header_size size name dir_lock dir_generation
 mint_node_entry state id epoch pid heartbeat_ns pending
-mint_obj_entry state type offset size flags creator name created_ns
+mint_obj_entry state type offset size flags creator name created_ns creator_pid creator_pidns creator_start
 mint_nic_desc addr status_word
 mint_nic_hdr magic version node vector ndesc buf_size desc_off buf_off mac ipv4 prefix_len state epoch rdh rx_packets rx_bytes overruns irqs irqs_masked last_irq_ns dev_errors rdt ims itr_ns drv_packets drv_bytes drv_errors drv_bad drv_irqs drv_drops icr
 mint_bell sleeping seq

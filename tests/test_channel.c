@@ -7,7 +7,8 @@
  * re-arms them (mint_ring_arm returning 1 means "drain again"), receiving
  * everything another process sends, with random pauses, and no lost
  * wake-up (a lost one would stall the stream: the producer's bounded waits
- * and the deadlines below turn that into a failure, not a hang).
+ * and the deadlines below turn that into a failure, not a hang).  A full
+ * directory reclaims the channels of killed processes, never a live one's.
  */
 #include <sched.h>
 
@@ -197,6 +198,135 @@ static void test_open_errors(void)
 		 0);
 	char c;
 	CHECK_EQ(mint_ring_recv(&other.rx, &c, 1, NULL), 1);
+	mint_fabric_detach(f);
+	t_fabric_cleanup();
+}
+
+/* ==== a full directory reclaims the channels of the dead ==== */
+
+#define LIVE_CHANNELS 10
+
+struct filler {
+	const char *prefix;
+	int max;       /* channels to make at most (until the directory is full) */
+	int ready[2];  /* the child says how many it made */
+	int hold[2];   /* the child stays alive until this pipe closes */
+};
+
+/* A client: PREFIX.0, PREFIX.1 ... until MAX or a full directory, then
+ * waits (a live owner) until released or killed. */
+static void fill_channels(void *arg)
+{
+	struct filler *fl = arg;
+	struct mint_fabric *f = t_child_attach();
+	close(fl->hold[1]);
+	int n = 0;
+	for (; n < fl->max; n++) {
+		char name[MINT_OBJ_NAME_MAX];
+		struct mint_channel ch;
+		snprintf(name, sizeof(name), "%s.%d", fl->prefix, n);
+		if (mint_channel_open(f, name, MINT_NODE_NONE, 1, 1024, MINT_SIDE_A, &ch) != 1)
+			break;
+	}
+	CHECK(write(fl->ready[1], &n, sizeof(n)) == sizeof(n));
+	char c;
+	CHECK_EQ(read(fl->hold[0], &c, 1), 0);
+	mint_fabric_detach(f);
+}
+
+/* Start a filler child; how many channels it made (its pid in *PID). */
+static int start_filler(struct filler *fl, const char *prefix, int max, pid_t *pid)
+{
+	fl->prefix = prefix;
+	fl->max = max;
+	int n = -1;
+	if (pipe(fl->ready) != 0 || pipe(fl->hold) != 0)
+		return -1;
+	*pid = t_spawn(fill_channels, fl);
+	close(fl->hold[0]);
+	close(fl->ready[1]);
+	CHECK(read(fl->ready[0], &n, sizeof(n)) == sizeof(n));
+	close(fl->ready[0]);
+	return n;
+}
+
+static bool has(struct mint_fabric *f, const char *prefix, int i)
+{
+	char name[MINT_OBJ_NAME_MAX];
+	snprintf(name, sizeof(name), "%s.%d", prefix, i);
+	return mint_obj_find(f, name, NULL) == 0;
+}
+
+/* NAME's directory entry, or NULL. */
+static struct mint_obj_entry *entry_named(struct mint_fabric *f, const char *name)
+{
+	for (uint32_t i = 0; i < MINT_MAX_OBJECTS; i++) {
+		struct mint_obj_entry *e = mint_fabric_at(f, MINT_OBJDIR_OFF + i * sizeof(*e),
+							  sizeof(*e));
+		if (e->state == MINT_OBJ_LIVE && strcmp(e->name, name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void test_reclaim_dead(void)
+{
+	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE + (2u << 20));
+	struct mint_fabric_hdr *hdr = mint_fabric_hdr(f);
+	struct filler live, dead;
+	pid_t live_pid, dead_pid;
+	CHECK_EQ(start_filler(&live, "live", LIVE_CHANNELS, &live_pid), LIVE_CHANNELS);
+	int ndead = start_filler(&dead, "dead", (int)MINT_MAX_OBJECTS, &dead_pid);
+	CHECK_EQ(ndead, (int)MINT_MAX_OBJECTS - LIVE_CHANNELS);
+	struct mint_obj_usage u;
+	mint_obj_usage(f, &u);
+	CHECK_EQ(u.entries, MINT_MAX_OBJECTS);
+	/* One of the dead one's entries names no creator we can judge (a
+	 * guest's): it stays, as do the live one's. */
+	struct mint_obj_entry *unknown = entry_named(f, "dead.0");
+	CHECK(unknown && unknown->creator_pid == dead_pid && unknown->creator_start != 0);
+	if (unknown)
+		unknown->creator_pid = 0;
+	kill(dead_pid, SIGKILL);
+	CHECK_EQ(t_wait_child(dead_pid), 128 + SIGKILL);
+	close(dead.hold[1]);
+
+	struct mint_channel ch;
+	CHECK_EQ(mint_channel_open(f, "new", MINT_NODE_NONE, 1, 1024, MINT_SIDE_A, &ch), 1);
+	CHECK_EQ(hdr->dir_reclaims, (uint32_t)ndead - 1);
+	CHECK(has(f, "dead", 0));
+	for (int i = 1; i < ndead; i++)
+		CHECK(!has(f, "dead", i));
+	for (int i = 0; i < LIVE_CHANNELS; i++)
+		CHECK(has(f, "live", i));
+
+	/* Full again, with live owners only (us, the live child): refused. */
+	int mine = 0;
+	for (;; mine++) {
+		char name[MINT_OBJ_NAME_MAX];
+		snprintf(name, sizeof(name), "mine.%d", mine);
+		if (mint_channel_open(f, name, MINT_NODE_NONE, 1, 1024, MINT_SIDE_A, &ch) != 1)
+			break;
+	}
+	CHECK_EQ(mine, ndead - 2);
+	CHECK_EQ(mint_channel_open(f, "more", MINT_NODE_NONE, 1, 1024, MINT_SIDE_A, &ch), -ENFILE);
+	CHECK_EQ(hdr->dir_reclaims, (uint32_t)ndead - 1);
+	for (int i = 0; i < LIVE_CHANNELS; i++)
+		CHECK(has(f, "live", i));
+	CHECK(has(f, "mine", 0));
+	/* A live pid with another start time is a dead creator whose pid was
+	 * reused: reclaimed. */
+	struct mint_obj_entry *reused = entry_named(f, "mine.0");
+	CHECK(reused != NULL);
+	if (reused)
+		reused->creator_start++;
+	CHECK_EQ(mint_channel_open(f, "more", MINT_NODE_NONE, 1, 1024, MINT_SIDE_A, &ch), 1);
+	CHECK(!has(f, "mine", 0));
+	CHECK(has(f, "mine", 1));
+	CHECK_EQ(hdr->dir_reclaims, (uint32_t)ndead);
+
+	close(live.hold[1]);
+	CHECK_EQ(t_wait_child(live_pid), 0);
 	mint_fabric_detach(f);
 	t_fabric_cleanup();
 }
@@ -424,6 +554,7 @@ int main(void)
 	t_child_timeout = T_SANITIZED ? 150 : 80;
 	RUN(test_open_errors);
 	RUN(test_request_response);
+	RUN(test_reclaim_dead);
 	RUN(test_irq_consumer_sleep);
 	RUN(test_irq_consumer_adaptive);
 	RUN(test_irq_consumer_poll);

@@ -43,7 +43,7 @@ static struct field fields[] = {
 	F(mint_fabric_hdr, objdir_off), F(mint_fabric_hdr, heap_off), F(mint_fabric_hdr, heap_size),
 	F(mint_fabric_hdr, created_ns), F(mint_fabric_hdr, name), F(mint_fabric_hdr, pad1),
 	F(mint_fabric_hdr, dir_lock), F(mint_fabric_hdr, dir_generation), F(mint_fabric_hdr, dir_repairs),
-	F(mint_fabric_hdr, external_ipis), F(mint_fabric_hdr, pad4), F(mint_fabric_hdr, reserved),
+	F(mint_fabric_hdr, external_ipis), F(mint_fabric_hdr, dir_reclaims), F(mint_fabric_hdr, pad4), F(mint_fabric_hdr, reserved),
 
 	F(mint_node_entry, state), F(mint_node_entry, id), F(mint_node_entry, epoch),
 	F(mint_node_entry, pid), F(mint_node_entry, pid_start), F(mint_node_entry, join_ns),
@@ -70,7 +70,9 @@ static struct field fields[] = {
 
 	F(mint_obj_entry, state), F(mint_obj_entry, type), F(mint_obj_entry, offset),
 	F(mint_obj_entry, size), F(mint_obj_entry, flags), F(mint_obj_entry, creator),
-	F(mint_obj_entry, name), F(mint_obj_entry, created_ns), F(mint_obj_entry, reserved),
+	F(mint_obj_entry, name), F(mint_obj_entry, created_ns), F(mint_obj_entry, creator_pid),
+	F(mint_obj_entry, creator_pidns), F(mint_obj_entry, creator_start),
+	F(mint_obj_entry, reserved),
 
 	F(mint_ring_hdr, magic), F(mint_ring_hdr, version), F(mint_ring_hdr, size),
 	F(mint_ring_hdr, max_record), F(mint_ring_hdr, prod_node), F(mint_ring_hdr, cons_node),

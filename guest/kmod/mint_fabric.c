@@ -233,6 +233,9 @@ static int create_obj(struct mint_fabric *f, const char *name, u32 type, u64 siz
 	WRITE_ONCE(e->flags, 0);
 	WRITE_ONCE(e->creator, cpu_to_le32(f->node));
 	WRITE_ONCE(e->created_ns, cpu_to_le64(ktime_get_real_ns()));
+	WRITE_ONCE(e->creator_pid, 0); /* the host cannot judge our pids */
+	WRITE_ONCE(e->creator_pidns, 0);
+	WRITE_ONCE(e->creator_start, 0);
 	smp_store_release(&e->state, cpu_to_le32(MINT_OBJ_LIVE));
 	dir_change(f, false);
 	o->size = size;

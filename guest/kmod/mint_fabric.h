@@ -71,7 +71,10 @@ struct mint_obj_entry {
 	__le32 creator;
 	char name[MINT_OBJ_NAME_MAX];
 	__le64 created_ns;
-	__u8 reserved[24];
+	__le32 creator_pid; /* 0: a guest's creation, never reclaimed */
+	__le32 creator_pidns;
+	__le64 creator_start;
+	__u8 reserved[8];
 };
 
 /* The emulated NIC ("nic.ID"): e1000 legacy receive, see nic.h. */
@@ -247,6 +250,8 @@ _Static_assert(offsetof(struct mint_node_entry, pending) == 256, "layout.h");
 _Static_assert(sizeof(struct mint_obj_entry) == 128, "layout.h");
 _Static_assert(offsetof(struct mint_obj_entry, name) == 32, "layout.h");
 _Static_assert(offsetof(struct mint_obj_entry, created_ns) == 96, "layout.h");
+_Static_assert(offsetof(struct mint_obj_entry, creator_pid) == 104, "layout.h");
+_Static_assert(offsetof(struct mint_obj_entry, creator_start) == 112, "layout.h");
 _Static_assert(MINT_OBJDIR_OFF == MINT_NODE_TABLE_OFF + MINT_MAX_NODES * MINT_PAGE, "layout.h");
 _Static_assert(MINT_HEAP_OFF == MINT_OBJDIR_OFF + MINT_MAX_OBJECTS * 128, "layout.h");
 _Static_assert(sizeof(struct mint_nic_desc) == 16, "layout.h");

@@ -84,7 +84,8 @@ struct mint_fabric_hdr {
 	MINT_ATOMIC(uint32_t) dir_generation; /* bumped on every directory change */
 	MINT_ATOMIC(uint32_t) dir_repairs;    /* odd generations nobody was changing */
 	MINT_ATOMIC(uint64_t) external_ipis;  /* doorbells sent by non-node tools */
-	uint8_t pad4[48];
+	MINT_ATOMIC(uint32_t) dir_reclaims;   /* entries of dead creators freed */
+	uint8_t pad4[44];
 	uint8_t reserved[MINT_PAGE - 4 * MINT_CACHELINE];
 };
 #define MINT_FABRIC_HUGETLB 1u
@@ -203,7 +204,13 @@ struct mint_obj_entry {
 	uint32_t creator;         /* node id or MINT_NODE_NONE */
 	char name[MINT_OBJ_NAME_MAX];
 	uint64_t created_ns;
-	uint8_t reserved[24];
+	/* The creating process, so that a full directory can reclaim the
+	 * entries of the dead: its pid (0: not known, e.g. a guest's), the
+	 * low 32 bits of its pid namespace's inode, its /proc start time. */
+	int32_t creator_pid;
+	uint32_t creator_pidns;
+	uint64_t creator_start;
+	uint8_t reserved[8];
 };
 #define MINT_OBJ_FREE 0u
 #define MINT_OBJ_LIVE 1u
@@ -587,6 +594,7 @@ MINT_AT(struct mint_fabric_hdr, dir_lock, 128);
 MINT_AT(struct mint_fabric_hdr, dir_generation, 192);
 MINT_AT(struct mint_fabric_hdr, dir_repairs, 196);
 MINT_AT(struct mint_fabric_hdr, external_ipis, 200);
+MINT_AT(struct mint_fabric_hdr, dir_reclaims, 208);
 MINT_STATIC_ASSERT(sizeof(struct mint_node_entry) == MINT_PAGE, "node entry");
 MINT_AT(struct mint_node_entry, id, 4);
 MINT_AT(struct mint_node_entry, epoch, 8);
@@ -637,6 +645,10 @@ MINT_AT(struct mint_obj_entry, flags, 24);
 MINT_AT(struct mint_obj_entry, creator, 28);
 MINT_AT(struct mint_obj_entry, name, 32);
 MINT_AT(struct mint_obj_entry, created_ns, 96);
+MINT_AT(struct mint_obj_entry, creator_pid, 104);
+MINT_AT(struct mint_obj_entry, creator_pidns, 108);
+MINT_AT(struct mint_obj_entry, creator_start, 112);
+MINT_AT(struct mint_obj_entry, reserved, 120);
 MINT_STATIC_ASSERT(sizeof(struct mint_ring_hdr) == 4 * MINT_CACHELINE, "ring header");
 MINT_AT(struct mint_ring_hdr, version, 4);
 MINT_AT(struct mint_ring_hdr, size, 8);

@@ -73,11 +73,18 @@ int mint_node_leave(struct mint_fabric *f);
  * it is alive, -ERANGE. */
 int mint_node_evict(struct mint_fabric *f, uint32_t id);
 
-/* Publish this node's heartbeat (every MINT_HEARTBEAT_PERIOD_MS): 0.
+/* What mint_node_heartbeat repaired in our entry (bits of its result). */
+#define MINT_HEALED_IDENTITY 1  /* state, id, epoch or pid: written back */
+#define MINT_HEALED_DOORBELL 2  /* a process node's kvec_mask or kpending
+				   not 0: cleared, the raises they held
+				   made pending */
+
+/* Publish this node's heartbeat (every MINT_HEARTBEAT_PERIOD_MS) and check
+ * our entry: 0, or the MINT_HEALED_* bits of what a peer's write had broken.
  * -ESTALE once a newer join took the entry over (a later epoch, UP, naming
  * another live process that maps this fabric): stop acting as the node.
  * An entry overwritten in any other way (state, id, epoch, pid) is a
- * forgery: the identity is written back and 1 returned. */
+ * forgery: the identity is written back. */
 int mint_node_heartbeat(struct mint_fabric *f);
 
 /* Is node ID joined, its process there, and its heartbeat fresh? */

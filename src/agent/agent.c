@@ -32,6 +32,7 @@ struct agent {
 	bool peer_alive[MINT_MAX_NODES];
 	struct dev_watch devs;
 	uint64_t forgeries;  /* times our node entry was overwritten and restored */
+	uint64_t doorbell_repairs; /* times its kvec_mask/kpending were cleared */
 	bool header_healed;  /* the last look rewrote the fabric header */
 	int vni_healed;      /* VNI_HEALED_* of the last look: log each episode once */
 };
@@ -120,14 +121,24 @@ static void watch_peers(struct agent *a)
 	}
 }
 
-/* Our node entry was overwritten, not taken over, and restored: logged
- * the 1st, 2nd, 4th, 8th... time, so a flood of forgeries floods no log. */
-static void count_forgery(struct agent *a)
+/* A repair of our node entry (*COUNT of them so far): logged the 1st, 2nd,
+ * 4th, 8th... time, so a flood of forgeries floods no log. */
+static void count_repair(struct agent *a, uint64_t *count, const char *what)
 {
-	uint64_t n = ++a->forgeries;
+	uint64_t n = ++*count;
 	if ((n & (n - 1)) == 0)
-		agent_log(a->cfg, "node entry overwritten by someone else (no newer agent): "
-			  "restored (%llu times)", (unsigned long long)n);
+		agent_log(a->cfg, "%s (%llu times)", what, (unsigned long long)n);
+}
+
+/* What the heartbeat repaired (MINT_HEALED_* bits), counted and logged. */
+static void count_repairs(struct agent *a, int healed)
+{
+	if (healed & MINT_HEALED_IDENTITY)
+		count_repair(a, &a->forgeries, "node entry overwritten by someone else "
+			     "(no newer agent): restored");
+	if (healed & MINT_HEALED_DOORBELL)
+		count_repair(a, &a->doorbell_repairs, "node entry's guest vector mask "
+			     "overwritten (doorbells went astray): cleared");
 }
 
 /* The header's constants, as we attached to them: logged once per episode. */
@@ -169,8 +180,8 @@ static int heartbeat_loop(struct agent *a, const sigset_t *stop_signals)
 		int beat = mint_node_heartbeat(a->f);
 		if (beat == -ESTALE)
 			return -ESTALE;
-		if (beat == 1)
-			count_forgery(a);
+		if (beat > 0)
+			count_repairs(a, beat);
 		heal_header(a);
 		watch_peers(a);
 		if (a->vni_up)

@@ -20,6 +20,10 @@ struct cli {
 
 /* One line on stderr: "mint: <message>". */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A channel (or other object) of C's fabric could not be made: "WHAT:
+ * error", or, for a full directory, "fabric F: directory full (N entries)". */
+void cli_obj_err(const struct cli *c, const char *what, int rc);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Options every subcommand takes: --fabric NAME, -j, --help. */

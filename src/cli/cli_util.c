@@ -26,6 +26,15 @@ void cli_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+void cli_obj_err(const struct cli *c, const char *what, int rc)
+{
+	if (rc == -ENFILE)
+		cli_err("fabric %s: directory full (%u entries, none of a dead process)", c->fabric,
+			MINT_MAX_OBJECTS);
+	else
+		cli_err("%s: %s", what, mint_strerror(rc));
+}
+
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;

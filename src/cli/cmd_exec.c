@@ -368,7 +368,9 @@ static int open_session(struct cli *c, struct session *se, const uint8_t *start,
 	else if (rc == 0)
 		rc = -EEXIST;
 	if (rc < 0) {
-		cli_err("node %u: cannot open a channel: %s", se->node, mint_strerror(rc));
+		char what[48];
+		snprintf(what, sizeof(what), "node %u: cannot open a channel", se->node);
+		cli_obj_err(c, what, rc);
 		if (rc != -EEXIST) {
 			mint_channel_remove(se->f, se->name);
 			mint_channel_remove(se->f, se->sig_name);

@@ -14,7 +14,7 @@ static const char irq_usage[] =
 	"usage: mint irq [-j]\n"
 	"Interrupts handled per vector and node, like /proc/interrupts, each vector\n"
 	"labelled (kick, channel, vni, nic, dev; reserved up to 31, user from 32),\n"
-	"and each node's doorbell counters.  -j: JSON.\n";
+	"and each node's doorbell counters.  -j: JSON (the labels in \"vectors\").\n";
 
 
 struct irq_table {
@@ -48,6 +48,15 @@ static const char *const stat_names[] = {"ipi_sent", "wakes_sent", "wakes_suppre
 					 "spurious"};
 #define NCOUNTERS (sizeof(stat_names) / sizeof(stat_names[0]))
 
+/* Has some node handled vector V (a row of the table)? */
+static bool vector_shown(const struct irq_table *t, uint32_t v)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->counts[i][v])
+			return true;
+	return false;
+}
+
 static void irq_json(struct mint_fabric *f, const struct irq_table *t)
 {
 	printf("{\"nodes\":[");
@@ -64,7 +73,15 @@ static void irq_json(struct mint_fabric *f, const struct irq_table *t)
 			printf(",\"%s\":%" PRIu64, stat_names[k], stat_value(&t->stats[i], k));
 		printf("}");
 	}
-	printf("],\"external_ipis\":%" PRIu64 "}\n", mint_irq_external(f));
+	/* Each vector of the rows labelled, as in the text. */
+	printf("],\"vectors\":{");
+	const char *sep = "";
+	for (uint32_t v = 0; v < MINT_VECTORS; v++)
+		if (vector_shown(t, v)) {
+			printf("%s\"%u\":\"%s\"", sep, v, vector_name(v));
+			sep = ",";
+		}
+	printf("},\"external_ipis\":%" PRIu64 "}\n", mint_irq_external(f));
 }
 
 static void irq_text(struct mint_fabric *f, const struct irq_table *t)
@@ -77,10 +94,7 @@ static void irq_text(struct mint_fabric *f, const struct irq_table *t)
 	}
 	printf("\n");
 	for (uint32_t v = 0; v < MINT_VECTORS; v++) {
-		uint64_t any = 0;
-		for (uint32_t i = 0; i < t->n; i++)
-			any |= t->counts[i][v];
-		if (!any)
+		if (!vector_shown(t, v))
 			continue;
 		printf("%3u:", v);
 		for (uint32_t i = 0; i < t->n; i++)

@@ -188,7 +188,7 @@ int cmd_ping(struct cli *c, int argc, char **argv)
 	if (rc == -EHOSTDOWN)
 		cli_err("node %u: died during the ping", from && !mint_node_alive(f, src) ? src : dst);
 	else if (rc < 0)
-		cli_err("ping: %s", mint_strerror(rc));
+		cli_obj_err(c, "ping", rc);
 	mint_fabric_detach(f);
 	return rc < 0 || stats.received < stats.sent || stats.sent == 0 ? 1 : 0;
 }

@@ -84,10 +84,11 @@ static void guest_text(struct mint_fabric *f, uint32_t id)
 	struct mint_guest_info g;
 	if (mint_guest_info(f, id, &g) != 0 || !g.guest)
 		return;
+	char kernel[TEXT_SAFE_CAP(sizeof(g.kernel))];
 	printf("guest.%-2u %s, kernel %s, QEMU pid %d, wakes %" PRIu64 " (bad %" PRIu64
 	       ", dropped %" PRIu64 "), irqs %" PRIu64 "\n",
-	       id, mint_arch_name(g.arch), g.kernel[0] ? g.kernel : "-", g.qemu_pid, g.wakes_done,
-	       g.wakes_bad, g.wake_full, g.irqs_sent);
+	       id, mint_arch_name(g.arch), g.kernel[0] ? text_safe(g.kernel, kernel, sizeof(kernel)) : "-",
+	       g.qemu_pid, g.wakes_done, g.wakes_bad, g.wake_full, g.irqs_sent);
 }
 
 static const char *type_name(uint32_t type)
@@ -104,14 +105,20 @@ static const char *type_name(uint32_t type)
 	}
 }
 
+/* The name in F's header, as a string (it is the file's: maybe garbage). */
+static void header_name(struct mint_fabric *f, char name[MINT_NAME_MAX])
+{
+	memcpy(name, mint_fabric_hdr(f)->name, MINT_NAME_MAX);
+	name[MINT_NAME_MAX - 1] = '\0';
+}
+
 /* Nodes ever started on this fabric (FREE with epoch 0: never). */
 static void status_json(struct mint_fabric *f, const struct mint_node_info *nodes,
 			const struct mint_obj_info *objs, int nobj)
 {
 	struct mint_fabric_hdr *h = mint_fabric_hdr(f);
 	char name[MINT_NAME_MAX];
-	memcpy(name, h->name, sizeof(name));
-	name[sizeof(name) - 1] = '\0';
+	header_name(f, name);
 	printf("{\"fabric\":{\"name\":");
 	json_str(stdout, name);
 	printf(",\"file\":");
@@ -120,10 +127,10 @@ static void status_json(struct mint_fabric *f, const struct mint_node_info *node
 	mint_obj_usage(f, &u);
 	printf(",\"size\":%" PRIu64 ",\"hugetlbfs\":%s,\"version\":%u,\"max_nodes\":%u,"
 	       "\"vectors\":%u,\"heap\":%" PRIu64 ",\"free\":%" PRIu64 ",\"largest_free\":%" PRIu64
-	       ",\"entries\":%u,\"max_entries\":%u},\"nodes\":[",
+	       ",\"entries\":%u,\"max_entries\":%u,\"reclaimed\":%u},\"nodes\":[",
 	       mint_fabric_size(f), mint_le32(h->flags) & MINT_FABRIC_HUGETLB ? "true" : "false",
 	       MINT_FABRIC_VERSION, MINT_MAX_NODES, MINT_VECTORS, u.heap_bytes, u.free_bytes,
-	       u.largest_free, u.entries, u.max_entries);
+	       u.largest_free, u.entries, u.max_entries, mint_le32(h->dir_reclaims));
 	const char *sep = "";
 	for (uint32_t i = 0; i < MINT_MAX_NODES; i++) {
 		const struct mint_node_info *n = &nodes[i];
@@ -166,15 +173,22 @@ static void status_text(struct mint_fabric *f, const struct mint_node_info *node
 {
 	const struct mint_fabric_hdr *h = mint_fabric_hdr(f);
 	bool huge = mint_le32(h->flags) & MINT_FABRIC_HUGETLB;
-	printf("fabric %.31s: %s%s, %" PRIu64 " MiB, layout v%u, %d object%s\n", h->name,
-	       mint_fabric_file(f), huge ? " (hugetlbfs)" : "", mint_fabric_size(f) >> 20,
+	char name[MINT_NAME_MAX], safe[TEXT_SAFE_CAP(MINT_OBJ_NAME_MAX)], safe2[sizeof(safe)];
+	header_name(f, name);
+	printf("fabric %s: %s%s, %" PRIu64 " MiB, layout v%u, %d object%s\n",
+	       text_safe(name, safe, sizeof(safe)), mint_fabric_file(f), huge ? " (hugetlbfs)" : "",
+	       mint_fabric_size(f) >> 20,
 	       MINT_FABRIC_VERSION, nobj, nobj == 1 ? "" : "s");
 	struct mint_obj_usage u;
 	mint_obj_usage(f, &u);
+	uint32_t reclaimed = mint_le32(h->dir_reclaims);
 	printf("space: %" PRIu64 " KiB free of %" PRIu64 " KiB (largest gap %" PRIu64
-	       " KiB); directory: %u of %u entries%s\n", u.free_bytes >> 10, u.heap_bytes >> 10,
+	       " KiB); directory: %u of %u entries%s", u.free_bytes >> 10, u.heap_bytes >> 10,
 	       u.largest_free >> 10, u.entries, u.max_entries,
 	       u.entries == u.max_entries ? " (full)" : "");
+	if (reclaimed)
+		printf(", %u of dead processes reclaimed", reclaimed);
+	printf("\n");
 	printf("%-4s %-5s %-8s %-5s %-8s %-8s %-8s %-9s %-16s %s\n", "NODE", "STATE", "PID",
 	       "EPOCH", "CORES", "ARCH", "MODE", "HEARTBEAT", "NETNS", "NAME");
 	for (uint32_t i = 0; i < MINT_MAX_NODES; i++) {
@@ -191,7 +205,8 @@ static void status_text(struct mint_fabric *f, const struct mint_node_info *node
 			snprintf(beat, sizeof(beat), "%" PRIu64 "s ago", n->heartbeat_age_ns / 1000000000);
 		printf("%-4u %-5s %-8d %-5u %-8s %-8s %-8s %-9s %-16s %s\n", n->id, state_name(n),
 		       n->pid, n->epoch, cores, mint_arch_name(n->arch), mode_name(n->mode), beat,
-		       n->netns[0] ? n->netns : "-", n->name);
+		       n->netns[0] ? text_safe(n->netns, safe, sizeof(safe)) : "-",
+		       text_safe(n->name, safe2, sizeof(safe2)));
 	}
 	for (uint32_t i = 0; i < MINT_MAX_NODES; i++)
 		if (cli_node_listed(&nodes[i])) {
@@ -199,8 +214,9 @@ static void status_text(struct mint_fabric *f, const struct mint_node_info *node
 			guest_text(f, i);
 		}
 	for (int i = 0; i < nobj; i++)
-		printf("object %-40s %-8s %8" PRIu64 " bytes at 0x%" PRIx64 "\n", objs[i].name,
-		       type_name(objs[i].type), objs[i].size, objs[i].offset);
+		printf("object %-40s %-8s %8" PRIu64 " bytes at 0x%" PRIx64 "\n",
+		       text_safe(objs[i].name, safe, sizeof(safe)), type_name(objs[i].type),
+		       objs[i].size, objs[i].offset);
 }
 
 int cmd_status(struct cli *c, int argc, char **argv)

@@ -3,6 +3,7 @@
 #include "common/text.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void json_str(FILE *out, const char *s)
 {
@@ -11,7 +12,7 @@ void json_str(FILE *out, const char *s)
 		unsigned char ch = (unsigned char)*s;
 		if (ch == '"' || ch == '\\')
 			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20)
+		else if (ch < 0x20 || ch >= 0x7f)
 			fprintf(out, "\\u%04x", ch);
 		else
 			fputc(ch, out);
@@ -19,6 +20,24 @@ void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+const char *text_safe(const char *s, char *buf, size_t cap)
+{
+	size_t n = 0;
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		char esc[5];
+		int len = ch < 0x20 || ch >= 0x7f ? snprintf(esc, sizeof(esc), "\\x%02x", ch)
+			  : ch == '\\'             ? snprintf(esc, sizeof(esc), "\\\\")
+						  : snprintf(esc, sizeof(esc), "%c", ch);
+		if (n + (size_t)len >= cap)
+			break;
+		memcpy(buf + n, esc, (size_t)len);
+		n += (size_t)len;
+	}
+	if (cap)
+		buf[n] = '\0';
+	return buf;
+}
 
 void format_cores(const uint64_t cores[MINT_CPU_WORDS], char *buf, size_t cap)
 {

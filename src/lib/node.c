@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bell.h"
 #include "guest_internal.h"
 #include "internal.h"
 #include "le.h"
@@ -230,7 +231,7 @@ static bool taken_over(struct mint_fabric *f, const struct mint_node_entry *e)
 }
 
 /* Under the directory lock (a genuine joiner takes it too): write our
- * identity back, unless a takeover happened meanwhile.  1 repaired,
+ * identity back, unless a takeover happened meanwhile.  MINT_HEALED_IDENTITY,
  * -ESTALE, or an error of the lock. */
 static int restore_identity(struct mint_fabric *f, struct mint_node_entry *e)
 {
@@ -246,7 +247,7 @@ static int restore_identity(struct mint_fabric *f, struct mint_node_entry *e)
 		ast32(&e->epoch, f->self_epoch, memory_order_relaxed);
 		/* release: pairs with the acquire loads of state, as at join. */
 		ast32(&e->state, MINT_NODE_UP, memory_order_release);
-		rc = 1;
+		rc = MINT_HEALED_IDENTITY;
 	}
 	mint_lock_release(f, &mint_fabric_hdr(f)->dir_lock);
 	return rc;
@@ -285,6 +286,29 @@ int mint_node_evict(struct mint_fabric *f, uint32_t id)
 	return rc;
 }
 
+/*
+ * A process node's vectors all go to its pending set: a kvec_mask (or a
+ * kpending) that is not 0 is a peer's write, and would route raises to a
+ * guest kernel that is not there, losing them for good.  Clear both and
+ * hand the raises that went astray to the dispatcher.  kpending is checked
+ * on its own too: a sender that read the bad mask just before we cleared
+ * it sets its bit after our look, and the next heartbeat finds it.  A
+ * guest's mask belongs to its kernel driver, which we cannot second-guess.
+ */
+static bool heal_doorbell(struct mint_node_entry *e)
+{
+	if (mint_in_guest() || (!ald64(&e->kvec_mask, memory_order_relaxed) &&
+				!ald64(&e->kpending, memory_order_relaxed)))
+		return false;
+	ast64(&e->kvec_mask, 0, memory_order_relaxed);
+	/* acquire: pairs with the senders' seq_cst fetch_or of kpending. */
+	uint64_t astray = axchg64(&e->kpending, 0, memory_order_acquire);
+	/* seq_cst: as a sender's raise (mint_ipi_send). */
+	aor64(&e->pending[0], astray, memory_order_seq_cst);
+	mint_bell_ring_after_rmw(&e->bell);
+	return true;
+}
+
 int mint_node_heartbeat(struct mint_fabric *f)
 {
 	struct mint_node_entry *e = mint_node_entry(f, f->self);
@@ -293,9 +317,12 @@ int mint_node_heartbeat(struct mint_fabric *f)
 	int rc = 0;
 	if (!intact(f, e))
 		rc = taken_over(f, e) ? -ESTALE : restore_identity(f, e);
+	if (rc < 0)
+		return rc;
+	if (heal_doorbell(e))
+		rc |= MINT_HEALED_DOORBELL;
 	/* relaxed: a timestamp, read on its own by observers. */
-	if (rc >= 0)
-		ast64(&e->heartbeat_ns, mint_now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
+	ast64(&e->heartbeat_ns, mint_now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
 	return rc;
 }
 

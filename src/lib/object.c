@@ -8,11 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "le.h"
+#include "mint/guest.h"
 #include "mint/lock.h"
+#include "mint/node.h"
 
 #define OBJ_ALIGN 64u
 
@@ -298,6 +301,62 @@ static void populate(void *mem, uint64_t size)
 #endif
 }
 
+/* The creator of an entry (see struct mint_obj_entry). */
+struct creator {
+	int32_t pid; /* 0: not known */
+	uint32_t pidns;
+	uint64_t start;
+};
+
+/* The calling process as a creator, read once per process (a forked child
+ * is another).  Inside a guest pid 0: the host cannot judge its pids. */
+static struct creator self_creator(void)
+{
+	static _Thread_local struct creator cached;
+	int32_t pid = (int32_t)getpid();
+	if (cached.pid == pid || mint_in_guest())
+		return cached;
+	struct stat st;
+	cached.pidns = stat("/proc/self/ns/pid", &st) == 0 ? (uint32_t)st.st_ino : 0;
+	cached.start = mint_pid_start(pid);
+	cached.pid = pid;
+	return cached;
+}
+
+/*
+ * Is entry I a channel whose creator is provably dead: a process of our
+ * pid namespace (where its pid means what it says) that is gone, or whose
+ * pid another process has now?  A creator not known, of another namespace
+ * or kernel, or that cannot be judged counts as alive.
+ */
+static bool creator_dead(struct mint_fabric *f, uint32_t i)
+{
+	const struct mint_obj_entry *e = &dir(f)[i];
+	struct creator me = self_creator();
+	int32_t pid = (int32_t)rld32((const uint32_t *)&e->creator_pid);
+	uint64_t start = rld64(&e->creator_start);
+	return ald32(&e->state, memory_order_relaxed) == MINT_OBJ_LIVE &&
+	       rld32(&e->type) == MINT_OBJ_CHANNEL && me.pid > 0 && me.pidns != 0 &&
+	       rld32(&e->creator_pidns) == me.pidns && pid > 0 && start != 0 &&
+	       !mint_pid_alive(pid, start);
+}
+
+/* Under the lock: free the channels of dead creators (a `mint ping` or
+ * `mint exec` killed with -9 never removes its own); how many. */
+static uint32_t reclaim_dead(struct mint_fabric *f)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < MINT_MAX_OBJECTS; i++) {
+		if (!creator_dead(f, i))
+			continue;
+		free_entry(f, i);
+		n++;
+	}
+	/* relaxed: a statistic. */
+	aadd32(&mint_fabric_hdr(f)->dir_reclaims, n, memory_order_relaxed);
+	return n;
+}
+
 static int free_slot(struct mint_fabric *f)
 {
 	for (uint32_t i = 0; i < MINT_MAX_OBJECTS; i++)
@@ -328,22 +387,37 @@ static void write_entry(struct mint_fabric *f, int slot, const char *name,
 	ast32(&e->flags, 0, memory_order_relaxed);
 	rst32(&e->creator, f->self);
 	rst64(&e->created_ns, mint_now_ns(CLOCK_REALTIME));
+	struct creator me = self_creator();
+	rst32((uint32_t *)&e->creator_pid, (uint32_t)me.pid);
+	rst32(&e->creator_pidns, me.pidns);
+	rst64(&e->creator_start, me.start);
 	/* release: the entry is complete before anyone sees LIVE; pairs
 	 * with the acquire load in read_entry. */
 	ast32(&e->state, MINT_OBJ_LIVE, memory_order_release);
 	change_end(f);
 }
 
-/* Under the directory lock: allocate, initialise and publish NAME. */
-static int create_locked(struct mint_fabric *f, const char *name, uint32_t type, uint64_t size,
-			 mint_obj_init_fn init, void *arg, uint64_t *off)
+/* A free slot (returned) and SIZE bytes of heap at *OFF; -ENFILE, -ENOSPC. */
+static int place(struct mint_fabric *f, uint64_t size, uint64_t *off)
 {
 	int slot = free_slot(f);
 	if (slot < 0)
 		return slot;
 	int rc = find_space(f, size, off);
-	if (rc)
-		return rc;
+	return rc < 0 ? rc : slot;
+}
+
+/* Under the directory lock: allocate, initialise and publish NAME.  A
+ * full directory or heap first reclaims the channels of the dead. */
+static int create_locked(struct mint_fabric *f, const char *name, uint32_t type, uint64_t size,
+			 mint_obj_init_fn init, void *arg, uint64_t *off)
+{
+	int slot = place(f, size, off);
+	if (slot < 0 && reclaim_dead(f) > 0)
+		slot = place(f, size, off);
+	if (slot < 0)
+		return slot;
+	int rc;
 	void *mem = f->base + *off;
 	populate(mem, size);
 	memset(mem, 0, size);

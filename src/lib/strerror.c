@@ -13,6 +13,7 @@ const char *mint_strerror(int err)
 	case EBADMSG: return "corrupt data from a peer (dropped and counted)";
 	case EDEADLK: return "lock already held by this caller";
 	case ENOTCONN: return "this process has not joined as a node";
+	case ENFILE: return "the fabric's object directory is full";
 	default: return strerror(-err);
 	}
 }
