@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sched.h>
@@ -23,12 +25,13 @@
 #include "common/fabric_procs.h"
 #include "common/netns.h"
 #include "common/rundir.h"
+#include "mint/clock.h"
 #include "mint/endian.h"
 #include "mint/vni.h"
 
 /* How long `node start` waits for the agent to report that it is up. */
 #define AGENT_START_TIMEOUT_MS 10000
-/* How long it waits for the VNI carriers after that (a heartbeat is 0.1 s). */
+/* How long it waits for the VNI links after that (a heartbeat is 0.1 s). */
 #define CARRIER_TIMEOUT_MS 2000
 /* How long a stopped agent has to leave before SIGKILL. */
 #define STOP_GRACE_MS 3000
@@ -430,19 +433,45 @@ static int check_netns_owner(struct mint_fabric *f, const struct agent_config *c
 	return rc ? -1 : 0;
 }
 
-/* Does mint0 in namespace NAME have its carrier? */
-static bool tap_carrier(const char *name, int home)
+/*
+ * Does mint0 in namespace NAME carry traffic?  Its carrier alone is not
+ * enough: the kernel applies a carrier change later, in its linkwatch
+ * work, which is when the queue discipline is (de)activated and the
+ * operstate (IFF_RUNNING) follows.  A carrier dropped and not yet applied
+ * still reads as running, and applied just after we looked, it drops the
+ * first frames sent.  ETHTOOL_GLINK applies the link's pending change
+ * first (Linux >= 6.7, under the lock that change takes), then reports the
+ * carrier; IFF_RUNNING after it is the applied state on older kernels too.
+ */
+static bool tap_ready(const char *name, int home)
 {
+	struct ethtool_value link = {.cmd = ETHTOOL_GLINK};
 	struct ifreq ifr = {0};
-	bool on = netns_join(name) == 0 && netif_ioctl(VNI_TAP_NAME, SIOCGIFFLAGS, &ifr) == 0 &&
+	ifr.ifr_data = (void *)&link;
+	bool on = netns_join(name) == 0 && netif_ioctl(VNI_TAP_NAME, SIOCETHTOOL, &ifr) == 0 &&
+		  link.data && netif_ioctl(VNI_TAP_NAME, SIOCGIFFLAGS, &ifr) == 0 &&
 		  (ifr.ifr_flags & IFF_RUNNING);
 	setns(home, CLONE_NEWNET);
 	return on;
 }
 
+/* Has peer ID's agent begun a heartbeat after SINCE (CLOCK_MONOTONIC)?
+ * Its carrier follows what each heartbeat finds: one that looked at the
+ * ports before ours was up may still turn the carrier off, but only
+ * before the next heartbeat begins. */
+static bool looked_since(struct mint_fabric *f, uint32_t id, uint64_t since)
+{
+	struct mint_node_info info;
+	uint64_t now = mint_now_ns(CLOCK_MONOTONIC); /* before the beat's age: conservative */
+	return mint_node_info(f, id, &info) == 0 && now > since &&
+	       info.heartbeat_age_ns < now - since;
+}
+
 /* The first node whose mint0 (CFG's node's, or a running VNI peer's)
- * has no carrier yet, or MINT_NODE_NONE. */
-static uint32_t no_carrier(struct mint_fabric *f, const struct agent_config *cfg, int home)
+ * cannot carry traffic yet, or MINT_NODE_NONE.  SINCE: when our port was
+ * up (CLOCK_MONOTONIC). */
+static uint32_t not_ready(struct mint_fabric *f, const struct agent_config *cfg, int home,
+			  uint64_t since)
 {
 	bool peers = false;
 	for (uint32_t id = 0; id < MINT_VNI_MAX_PORTS; id++) {
@@ -452,28 +481,28 @@ static uint32_t no_carrier(struct mint_fabric *f, const struct agent_config *cfg
 			continue;
 		peers = true;
 		netns_node_name(f, id, ns, sizeof(ns));
-		if (netns_exists(ns) && !tap_carrier(ns, home))
+		if (netns_exists(ns) && (!looked_since(f, id, since) || !tap_ready(ns, home)))
 			return id;
 	}
-	return peers && !tap_carrier(cfg->netns_name, home) ? cfg->id : MINT_NODE_NONE;
+	return peers && !tap_ready(cfg->netns_name, home) ? cfg->id : MINT_NODE_NONE;
 }
 
-/* A VNI node carries traffic once its mint0 and its peers' have their
- * carrier (a peer's agent notices a new port within a heartbeat): wait
- * for that before `node start` returns, so the first frame sent after it
- * is not dropped. */
-static void wait_carrier(struct mint_fabric *f, const struct agent_config *cfg)
+/* A VNI node carries traffic once its mint0 and its peers' do (a peer's
+ * agent notices a new port within a heartbeat): wait for that before
+ * `node start` returns, so the first frame sent after it is not dropped.
+ * SINCE: when our port was up. */
+static void wait_carrier(struct mint_fabric *f, const struct agent_config *cfg, uint64_t since)
 {
 	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	uint32_t id = home < 0 ? MINT_NODE_NONE : no_carrier(f, cfg, home);
+	uint32_t id = home < 0 ? MINT_NODE_NONE : not_ready(f, cfg, home, since);
 	for (int waited = 0; id != MINT_NODE_NONE && waited < CARRIER_TIMEOUT_MS; waited += 10) {
 		struct timespec ts = {0, 10000000};
 		nanosleep(&ts, NULL);
-		id = no_carrier(f, cfg, home);
+		id = not_ready(f, cfg, home, since);
 	}
 	if (id != MINT_NODE_NONE)
-		cli_warn("node %u: " VNI_TAP_NAME " of node %u has no carrier after %d s", cfg->id, id,
-			 CARRIER_TIMEOUT_MS / 1000);
+		cli_warn("node %u: " VNI_TAP_NAME " of node %u cannot carry traffic after %d s",
+			 cfg->id, id, CARRIER_TIMEOUT_MS / 1000);
 	if (home >= 0)
 		close(home);
 }
@@ -557,13 +586,14 @@ static int node_start(struct cli *c, int argc, char **argv)
 		st = spawn_agent(&cfg, &nf);
 		close(nf.log);
 	}
+	uint64_t up_ns = mint_now_ns(CLOCK_MONOTONIC); /* our port is up by now */
 	close(nf.marker);
 	/* A start that failed (or was killed for taking too long) leaves
 	 * nothing it made: the namespace its agent claimed and created. */
 	if (st && cfg.netns && !had_netns && netns_exists(cfg.netns_name))
 		netns_remove(cfg.netns_name);
 	if (st == 0 && cfg.vni && !foreground)
-		wait_carrier(f, &cfg);
+		wait_carrier(f, &cfg, up_ns);
 	mint_fabric_detach(f);
 	return st;
 }
