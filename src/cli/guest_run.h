@@ -16,6 +16,7 @@ struct guest_spec {
 	const char *mode;      /* the agent's dispatch mode, NULL: sleep */
 	const char *cores_arg; /* NULL: QEMU unpinned */
 	const char *vni;       /* NULL: none; "auto" or A.B.C.D/N */
+	const char *load;      /* guest modules init loads before the agent: a,b */
 	uint64_t cores[MINT_CPU_WORDS];
 	uint32_t mem_mib;
 	uint32_t timeout_s;
