@@ -383,23 +383,61 @@ static void refresh_tail(struct mint_vni *v, struct ring *r)
 	}
 }
 
+#define RX_LINEAR 128u /* bytes at least of a frame in its skb's head, as tun's GOODCOPY_LEN */
+
+/*
+ * FRAME (LEN bytes, at least ETH_HLEN) copied into a new skb: LINEAR
+ * bytes (at least RX_LINEAR: the headers) into its head, the rest into
+ * pages, so that a 64 KiB GSO frame takes 16 pages, not a 128 KiB block
+ * whose truesize would halve the receiving socket's window, as tun does.
+ * NULL: no memory.
+ */
+static struct sk_buff *frame_skb(struct mint_vni *v, const u8 *frame, u32 len, u32 linear)
+{
+	struct sk_buff *skb;
+	u32 off;
+
+	BUILD_BUG_ON(DIV_ROUND_UP(MINT_VNI_FRAME_MAX, PAGE_SIZE) > MAX_SKB_FRAGS);
+	linear = min(max(linear, RX_LINEAR), len);
+	skb = napi_alloc_skb(&v->napi, linear);
+	if (!skb)
+		return NULL;
+	skb_put_data(skb, frame, linear);
+	for (off = linear; off < len; off += PAGE_SIZE) {
+		u32 n = min_t(u32, len - off, PAGE_SIZE);
+		struct page *page = dev_alloc_page();
+
+		if (!page) {
+			kfree_skb(skb);
+			return NULL;
+		}
+		memcpy(page_address(page), frame + off, n);
+		skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, 0, n, PAGE_SIZE);
+	}
+	return skb;
+}
+
 /* A frame record of LEN bytes at P, into the stack. */
 static void deliver(struct mint_vni *v, const u8 *p, u32 len)
 {
 	struct virtio_net_hdr vh;
 	struct sk_buff *skb;
+	u32 linear = 0;
 
 	if (len < MINT_VNI_VNET_HDR + ETH_HLEN || len > MINT_VNI_FRAME_MAX) {
 		port_add(&v->port->rx_errors, 1);
 		return;
 	}
-	skb = napi_alloc_skb(&v->napi, len - MINT_VNI_VNET_HDR);
+	memcpy(&vh, p, MINT_VNI_VNET_HDR); /* checked by the kernel's parser below */
+	/* the parser wants the checksum field in the head: a hint only,
+	 * bounded by the frame's length in frame_skb */
+	if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		linear = __virtio16_to_cpu(true, vh.csum_start) + __virtio16_to_cpu(true, vh.csum_offset) + 2;
+	skb = frame_skb(v, p + MINT_VNI_VNET_HDR, len - MINT_VNI_VNET_HDR, linear);
 	if (!skb) {
 		port_add(&v->port->rx_drop_host, 1);
 		return;
 	}
-	memcpy(&vh, p, MINT_VNI_VNET_HDR); /* checked by the kernel's parser below */
-	skb_put_data(skb, p + MINT_VNI_VNET_HDR, len - MINT_VNI_VNET_HDR);
 	if (virtio_net_hdr_to_skb(skb, &vh, true)) {
 		port_add(&v->port->rx_errors, 1);
 		kfree_skb(skb);
