@@ -14,6 +14,9 @@
 #    running) pings it 5 of 5 again (rings vni.9-1 and vni.1-9 of the first
 #    boot taken up where they were).
 # 3. No oops, BUG or warning in either boot's console.
+# 4. First, on a fabric whose VNI uses the shared buffer pool (mint up
+#    --vni-buffers pool): insmod mint_vni.ko after the join fails, and the
+#    kernel log says the pool is why.
 #
 # Needs root, jq, ping, QEMU for the architecture and its guest image
 # (make guest-images).  Exit 0 pass, 1 fail, 77 skip.
@@ -57,6 +60,16 @@ pings() {
 		fail "boot $1: ping node 9 -> guest: $(tail -2 "$TMP/ping")"
 	no_oops 1
 }
+
+# 4. The pool configuration: refused, and said so.
+mint up --size 64M --vni-buffers pool >/dev/null || die "mint up --vni-buffers pool failed"
+mint guest start 1 --arch "$ARCH" >"$TMP/start" 2>&1 || die "pool: guest start: $(cat "$TMP/start")"
+gexec 1 'insmod /lib/mint/mint_fabric.ko; insmod /lib/mint/mint_vni.ko' >"$TMP/insmod" 2>&1 &&
+	fail "pool: insmod mint_vni.ko succeeded"
+gexec 1 "dmesg | grep -q 'mint_vni: node 1: .*shared buffer pool'" ||
+	fail "pool: the kernel log does not say why: $(gexec 1 'dmesg | grep mint_vni')"
+no_oops 1
+mint down >/dev/null 2>&1 || fail "mint down of the pool fabric failed"
 
 mint up --size 64M >/dev/null || die "mint up failed"
 node_start 9 --vni --mode poll
