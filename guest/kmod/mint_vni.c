@@ -432,7 +432,8 @@ static void deliver(struct mint_vni *v, const u8 *p, u32 len)
 	/* the parser wants the checksum field in the head: a hint only,
 	 * bounded by the frame's length in frame_skb */
 	if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
-		linear = __virtio16_to_cpu(true, vh.csum_start) + __virtio16_to_cpu(true, vh.csum_offset) + 2;
+		linear = __virtio16_to_cpu(true, vh.csum_start) +
+			 __virtio16_to_cpu(true, vh.csum_offset) + 2;
 	skb = frame_skb(v, p + MINT_VNI_VNET_HDR, len - MINT_VNI_VNET_HDR, linear);
 	if (!skb) {
 		port_add(&v->port->rx_drop_host, 1);
@@ -880,7 +881,8 @@ static bool node_joined(struct mint_vni *v)
 	if (!v->port && try_attach(v))
 		return false;
 	port_up(v, true);
-	netdev_info(v->netdev, "node %u joined (epoch %u): port %pM up\n", v->f.node, epoch, v->netdev->dev_addr);
+	netdev_info(v->netdev, "node %u joined (epoch %u): port %pM up\n", v->f.node, epoch,
+		    v->netdev->dev_addr);
 	return true;
 }
 
