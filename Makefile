@@ -175,8 +175,8 @@ deps:
 	@mk/deps.sh
 
 # What a QEMU guest node boots (mk/guest-images.sh): Debian's kernel, the
-# guest modules built against its headers, an initramfs with busybox and
-# the static agent, per architecture, into $(BUILD)/guest/ARCH.
+# guest modules built against its headers, an initramfs with busybox,
+# iperf3 and the static agent, per architecture, into $(BUILD)/guest/ARCH.
 GUEST_ARCHS ?= x86_64 aarch64
 guest-images: tools
 	for a in $(GUEST_ARCHS); do \
