@@ -5,7 +5,8 @@
 # own (see docs/benchmarks.md): mint-dev-bench (the device table),
 # bench/inject-bench.sh (the emulated NIC), bench/vni-bench.sh (the VNI
 # against a veth pair), bench/exec-bench.sh (`mint exec`) and
-# bench/guest-bench.sh (doorbells with a QEMU guest node).  MINT_BUILD
+# bench/guest-bench.sh (doorbells with a QEMU guest node, and TCP into a
+# guest through mint_vni.ko against its agent's TAP).  MINT_BUILD
 # is the build directory (default build); MINT_BENCH_ARGS adds options to
 # mint-bench, e.g. MINT_BENCH_ARGS=--quick or -j; --quick also shortens the
 # others, and -j, --only, --anchors-only and --help leave them out.
@@ -74,7 +75,9 @@ wanted "${MINT_VNI_BENCH:-}" &&
 # shellcheck disable=SC2086 # a list of options
 wanted "${MINT_EXEC_BENCH:-}" && step env MINT_BUILD="$BUILD" sh "$HERE/bench/exec-bench.sh" $quick
 # Doorbells between a process node and a QEMU guest against the bare
-# ivshmem path (BAR0 -> eventfd -> MSI-X) measured in the guest, same run.
+# ivshmem path (BAR0 -> eventfd -> MSI-X) measured in the guest, and TCP
+# into a guest through mint_vni.ko against a guest's user-space TAP VNI,
+# same run.
 # shellcheck disable=SC2086 # a list of options
 wanted "${MINT_GUEST_BENCH:-}" && step env MINT_BUILD="$BUILD" sh "$HERE/bench/guest-bench.sh" $quick
 [ "$others" != 0 ] || exit "$st"

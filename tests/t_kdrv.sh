@@ -67,45 +67,6 @@ t_begin
 # At exit, after t_cleanup took the fabric (and its guests) down.
 cleanup_more() { delete_our_namespaces; }
 
-# gexec ID COMMAND: COMMAND in guest ID's shell, through the fabric.
-# Inside a guest the agent's exec server cannot see the host client's pid,
-# takes it for dead and hangs up (129) a command still running at its
-# first check, a few hundred ms in (reported to the guest-node work): so
-# every COMMAND here is short and idempotent, is tried up to ten times,
-# and may print more than once; longer ones run in the background (gbg).
-gexec() {
-	_t_id=$1
-	shift
-	for _t_try in 1 2 3 4 5 6 7 8 9 10; do
-		timeout -k 5 60 "$MINT" --fabric "$FAB" exec "$_t_id" --cwd / -- sh -c "$*"
-		_t_rc=$?
-		[ "$_t_rc" -eq 129 ] || return "$_t_rc"
-		sleep 0.3
-	done
-	return "$_t_rc"
-}
-
-# gbg ID NAME COMMAND: COMMAND in guest ID in a session of its own, deaf
-# to the hang-up (which may come before setsid), its output in the
-# guest's /tmp/NAME.out; returns once it started, 1 if it never did.
-gbg() {
-	for _t_try in 1 2 3; do
-		gexec "$1" "trap '' HUP; setsid sh -c 'touch /tmp/$2.on; { $3; } >/tmp/$2.out 2>&1' </dev/null >/dev/null 2>&1 &"
-		wait_until 5 gexec "$1" "test -e /tmp/$2.on" && return 0
-	done
-	return 1
-}
-
-# gload ID MODULE: load /lib/mint/MODULE.ko in guest ID unless it is
-# loaded; fails (with insmod's words) unless it is loaded within 30 s.
-gload() {
-	gexec "$1" "grep -q '^$2 ' /proc/modules" && return 0
-	gbg "$1" "insmod.$2" "insmod /lib/mint/$2.ko" &&
-		wait_until 30 gexec "$1" "grep -q '^$2 ' /proc/modules" && return 0
-	say "insmod $2: $(gexec "$1" "cat /tmp/insmod.$2.out")"
-	return 1
-}
-
 # gstat ID NAME: counter NAME of mint_nic in guest ID (debugfs).
 gstat() {
 	gexec "$1" 'cat /sys/kernel/debug/mint_nic/stats' | awk -v k="$2" '$1 == k { v = $2 } END { print v }'
@@ -133,13 +94,6 @@ malformed() {
 	_t_g1=$(gstat "$_t_id" "$_t_gname")
 	[ $((_t_g1 - _t_g0)) -eq 100 ] ||
 		fail "$ARCH: --malform $_t_kind: the guest counted $((_t_g1 - _t_g0)) in $_t_gname (want 100)"
-}
-
-no_oops() {
-	mint guest console "$1" >"$TMP/console.$1" 2>&1 || fail "$ARCH: mint guest console $1 failed"
-	if grep -Eq 'Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic' "$TMP/console.$1"; then
-		fail "$ARCH: guest $1's console: $(grep -Em3 'Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic' "$TMP/console.$1")"
-	fi
 }
 
 one_arch() {

@@ -317,7 +317,8 @@ static inline struct mint_node_entry *mint_fabric_node(const struct mint_fabric 
 
 /* Fill F from the ivshmem device: -ENODEV if BAR2 is not a fabric,
  * -ENOTCONN if our node's entry is not UP (its agent joins first: the
- * epoch we take is the one peers check our objects against). */
+ * epoch we take is the one peers check our objects against); F's base,
+ * size and node are set then all the same (mint_vni waits for the join). */
 int mint_fabric_bind(struct mint_ivshmem *iv, struct mint_fabric *f);
 
 /* Object NAME of TYPE: its offset and size.  -ENOENT, -EPROTO (another

@@ -8,15 +8,19 @@
  * node D on ring "vni.S-D", S its only producer and D its only consumer,
  * so neither side takes a lock.  A record is one frame: a virtio-net
  * header (checksum offload and GSO, as the TAP path carries them) and an
- * Ethernet frame.  The pool configuration (2) is refused at load.
+ * Ethernet frame.  The pool configuration (2) is refused (see attach_vni).
  *
  *   transmit   ndo_start_xmit writes the record straight into the ring of
  *              the destination port (every other up port for broadcast),
- *              then rings the receiver only if it said it sleeps
+ *              then rings the receiver only if it said it sleeps: once per
+ *              batch of the stack (xmit_more), and once per NAPI poll for
+ *              what the stack sent from inside it (TCP's ACKs)
  *   receive    MSI-X vector 1: NAPI drains every ring to us, then re-arms
  *              them (the ring's data bell) and polls again if a frame came
  *              in between
- *   carrier    on while a peer port is up and its node's heartbeat moves
+ *   carrier    on while a peer port is up and its node's heartbeat moves,
+ *              and our node is up: the module loads before our agent joins
+ *              and follows it when it joins again (a new epoch)
  *
  * Whatever a peer wrote is read once and checked before use: ring
  * geometry at open, every record header against the bounds we derived,
@@ -72,12 +76,15 @@ struct mint_vni {
 	struct mint_ivshmem *iv;
 	struct mint_fabric f;
 	struct mint_vni_hdr *hdr;
-	struct mint_vni_port *port; /* ours */
+	struct mint_vni_port *port; /* ours; NULL until our node first joined */
+	int attach_rc;              /* attach_vni's last error, logged once */
 	u64 ring_size;
 	u8 mac_base[ETH_ALEN];
 	u8 addr[4];
 	u32 dir_gen; /* the directory's generation when NAPI last looked */
 	__le32 *dev_armed; /* `armed` of device "vni.ID", if our node has one */
+	int poll_cpu;                /* the CPU in vni_poll, else -1 */
+	unsigned long bells_due;     /* peers whose doorbell waits for a batch's end */
 	struct peer peers[MINT_VNI_MAX_PORTS];
 	struct delayed_work liveness;
 };
@@ -278,10 +285,31 @@ static void send_to(struct mint_vni *v, u32 dst, struct sk_buff *skb, const stru
 	}
 	port_add(&me->tx_packets, 1);
 	port_add(&me->tx_bytes, MINT_VNI_VNET_HDR + skb->len);
-	if (ring_bell(v, &p->tx.hdr->data_bell, dst) == MINT_BELL_AWAKE)
-		port_add(&me->tx_irqs_suppressed, 1);
-	else
-		port_add(&me->tx_irqs, 1);
+	set_bit(dst, &v->bells_due);
+}
+
+/* Ring every peer whose doorbell a batch left due: one check of its bell
+ * for however many frames the batch put in its ring. */
+static void ring_due_bells(struct mint_vni *v)
+{
+	u32 dst;
+
+	for (dst = 0; dst < MINT_VNI_MAX_PORTS; dst++) {
+		if (!test_and_clear_bit(dst, &v->bells_due))
+			continue;
+		if (ring_bell(v, &v->peers[dst].tx.hdr->data_bell, dst) == MINT_BELL_AWAKE)
+			port_add(&v->port->tx_irqs_suppressed, 1);
+		else
+			port_add(&v->port->tx_irqs, 1);
+	}
+}
+
+/* Does the batch this frame belongs to go on?  The stack says so with
+ * xmit_more; and a frame sent from inside our own NAPI poll, on its CPU
+ * (an ACK of what it delivers), waits for the poll's end, which rings. */
+static bool batch_goes_on(struct mint_vni *v)
+{
+	return netdev_xmit_more() || READ_ONCE(v->poll_cpu) == smp_processor_id();
 }
 
 /* The port of a unicast MAC, or MINT_VNI_MAX_PORTS (another prefix, no
@@ -300,7 +328,11 @@ static netdev_tx_t vni_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct virtio_net_hdr vh;
 	u32 dst;
 
-	if (virtio_net_hdr_from_skb(skb, &vh, true, false, 0)) {
+	/* acquire: pairs with the release of port in node_joined: the
+	 * VNI's geometry before it */
+	if (!smp_load_acquire(&v->port)) {
+		dev_core_stats_tx_dropped_inc(dev); /* no port of ours yet */
+	} else if (virtio_net_hdr_from_skb(skb, &vh, true, false, 0)) {
 		port_add(&v->port->tx_drop_error, 1); /* a GSO type the header cannot say */
 	} else if (is_multicast_ether_addr(dmac)) {
 		for (dst = 0; dst < MINT_VNI_MAX_PORTS; dst++)
@@ -315,6 +347,8 @@ static netdev_tx_t vni_xmit(struct sk_buff *skb, struct net_device *dev)
 			port_add(&v->port->tx_drop_unknown, 1);
 	}
 	dev_consume_skb_any(skb);
+	if (!batch_goes_on(v))
+		ring_due_bells(v);
 	return NETDEV_TX_OK;
 }
 
@@ -349,23 +383,62 @@ static void refresh_tail(struct mint_vni *v, struct ring *r)
 	}
 }
 
+#define RX_LINEAR 128u /* bytes at least of a frame in its skb's head, as tun's GOODCOPY_LEN */
+
+/*
+ * FRAME (LEN bytes, at least ETH_HLEN) copied into a new skb: LINEAR
+ * bytes (at least RX_LINEAR: the headers) into its head, the rest into
+ * pages, so that a 64 KiB GSO frame takes 16 pages, not a 128 KiB block
+ * whose truesize would halve the receiving socket's window, as tun does.
+ * NULL: no memory.
+ */
+static struct sk_buff *frame_skb(struct mint_vni *v, const u8 *frame, u32 len, u32 linear)
+{
+	struct sk_buff *skb;
+	u32 off;
+
+	BUILD_BUG_ON(DIV_ROUND_UP(MINT_VNI_FRAME_MAX, PAGE_SIZE) > MAX_SKB_FRAGS);
+	linear = min(max(linear, RX_LINEAR), len);
+	skb = napi_alloc_skb(&v->napi, linear);
+	if (!skb)
+		return NULL;
+	skb_put_data(skb, frame, linear);
+	for (off = linear; off < len; off += PAGE_SIZE) {
+		u32 n = min_t(u32, len - off, PAGE_SIZE);
+		struct page *page = dev_alloc_page();
+
+		if (!page) {
+			kfree_skb(skb);
+			return NULL;
+		}
+		memcpy(page_address(page), frame + off, n);
+		skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, 0, n, PAGE_SIZE);
+	}
+	return skb;
+}
+
 /* A frame record of LEN bytes at P, into the stack. */
 static void deliver(struct mint_vni *v, const u8 *p, u32 len)
 {
 	struct virtio_net_hdr vh;
 	struct sk_buff *skb;
+	u32 linear = 0;
 
 	if (len < MINT_VNI_VNET_HDR + ETH_HLEN || len > MINT_VNI_FRAME_MAX) {
 		port_add(&v->port->rx_errors, 1);
 		return;
 	}
-	skb = napi_alloc_skb(&v->napi, len - MINT_VNI_VNET_HDR);
+	memcpy(&vh, p, MINT_VNI_VNET_HDR); /* checked by the kernel's parser below */
+	/* the parser wants the checksum field in the head: a hint only,
+	 * bounded by the frame's length in frame_skb */
+	if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		linear = __virtio16_to_cpu(true, vh.csum_start) +
+			 __virtio16_to_cpu(true, vh.csum_offset) + 2;
+	skb = frame_skb(v, p + MINT_VNI_VNET_HDR, len - MINT_VNI_VNET_HDR, linear);
 	if (!skb) {
 		port_add(&v->port->rx_drop_host, 1);
 		return;
 	}
-	memcpy(&vh, p, MINT_VNI_VNET_HDR); /* checked by the kernel's parser below */
-	skb_put_data(skb, p + MINT_VNI_VNET_HDR, len - MINT_VNI_VNET_HDR);
 	if (virtio_net_hdr_to_skb(skb, &vh, true)) {
 		port_add(&v->port->rx_errors, 1);
 		kfree_skb(skb);
@@ -473,16 +546,27 @@ static bool arm_rings(struct mint_vni *v)
 static int vni_poll(struct napi_struct *napi, int budget)
 {
 	struct mint_vni *v = container_of(napi, struct mint_vni, napi);
+	bool done;
 	int work = 0;
 	u32 src;
 
+	/* acquire: as in vni_xmit; no port: nobody can have sent to us */
+	if (!smp_load_acquire(&v->port)) {
+		napi_complete_done(napi, 0);
+		return 0;
+	}
 	find_rx_rings(v);
+	WRITE_ONCE(v->poll_cpu, smp_processor_id());
 	for (src = 0; src < MINT_VNI_MAX_PORTS && work < budget; src++)
 		if (v->peers[src].rx_open)
 			work += ring_drain(v, &v->peers[src].rx, budget - work);
+	/* completing flushes GRO: the stack takes the frames, and answers */
+	done = work < budget && napi_complete_done(napi, work);
+	WRITE_ONCE(v->poll_cpu, -1);
+	ring_due_bells(v); /* once for whatever the stack answered */
 	if (work)
 		port_add(&v->port->rx_polls, 1);
-	if (work < budget && napi_complete_done(napi, work) && arm_rings(v))
+	if (done && arm_rings(v))
 		napi_schedule(napi);
 	return work;
 }
@@ -522,13 +606,15 @@ static bool peer_alive(struct mint_vni *v, u32 id)
 	return time_before(jiffies, p->moved + HEARTBEAT_STALE);
 }
 
+static bool node_joined(struct mint_vni *v);
+
 static void liveness(struct work_struct *w)
 {
 	struct mint_vni *v = container_of(to_delayed_work(w), struct mint_vni, liveness);
-	bool any = false;
+	bool joined = node_joined(v), any = false;
 	u32 id;
 
-	for (id = 0; id < MINT_VNI_MAX_PORTS; id++) {
+	for (id = 0; joined && id < MINT_VNI_MAX_PORTS; id++) {
 		struct peer *p = &v->peers[id];
 
 		if (id == v->f.node)
@@ -584,6 +670,8 @@ static void port_up(struct mint_vni *v, bool up)
 {
 	struct mint_vni_port *p = v->port;
 
+	if (!p)
+		return; /* our node never joined: no port to bring up or down */
 	if (!up) {
 		if (le32_to_cpu(READ_ONCE(p->epoch)) == v->f.epoch)
 			smp_store_release(&p->state, cpu_to_le32(MINT_VNI_DOWN));
@@ -605,9 +693,9 @@ static int vni_open(struct net_device *dev)
 		return rc;
 	napi_enable(&v->napi);
 	find_dev(v);
-	port_up(v, true);
+	v->f.epoch = 0; /* node_joined brings our port up with the node's epoch */
 	netif_carrier_off(dev);
-	liveness(&v->liveness.work); /* peers and our rings now, then every 100 ms */
+	liveness(&v->liveness.work); /* our node, peers and our rings now, then every 100 ms */
 	napi_schedule(&v->napi);     /* what came while we were down */
 	return 0;
 }
@@ -616,8 +704,8 @@ static int vni_stop(struct net_device *dev)
 {
 	struct mint_vni *v = netdev_priv(dev);
 
+	cancel_delayed_work_sync(&v->liveness); /* before it could bring the port up again */
 	port_up(v, false);
-	cancel_delayed_work_sync(&v->liveness);
 	mint_ivshmem_release(v->iv, MINT_IVSHMEM_MSIX_VNI);
 	napi_disable(&v->napi);
 	netif_carrier_off(dev);
@@ -626,8 +714,11 @@ static int vni_stop(struct net_device *dev)
 
 static void vni_get_stats64(struct net_device *dev, struct rtnl_link_stats64 *s)
 {
-	struct mint_vni_port *p = ((struct mint_vni *)netdev_priv(dev))->port;
+	/* acquire: as in vni_xmit */
+	struct mint_vni_port *p = smp_load_acquire(&((struct mint_vni *)netdev_priv(dev))->port);
 
+	if (!p)
+		return; /* no port yet: S is zeros, plus the core's drops */
 	s->rx_packets = le64_to_cpu(READ_ONCE(p->rx_packets));
 	s->rx_bytes = le64_to_cpu(READ_ONCE(p->rx_bytes));
 	s->rx_errors = le64_to_cpu(READ_ONCE(p->rx_errors));
@@ -674,12 +765,13 @@ static void vni_get_strings(struct net_device *dev, u32 sset, u8 *data)
 
 static void vni_get_ethtool_stats(struct net_device *dev, struct ethtool_stats *es, u64 *data)
 {
-	const __le64 *c = &((struct mint_vni *)netdev_priv(dev))->port->tx_packets;
+	/* acquire: as in vni_xmit */
+	struct mint_vni_port *p = smp_load_acquire(&((struct mint_vni *)netdev_priv(dev))->port);
 	size_t i;
 
 	/* the counters sit in the order of the names, from tx_packets on */
 	for (i = 0; i < ARRAY_SIZE(vni_stat_names); i++)
-		data[i] = le64_to_cpu(READ_ONCE(c[i]));
+		data[i] = p ? le64_to_cpu(READ_ONCE((&p->tx_packets)[i])) : 0;
 }
 
 static const struct ethtool_ops vni_ethtool_ops = {
@@ -707,20 +799,25 @@ static void vni_init(void *mem, void *arg)
 {
 	struct mint_vni *v = arg;
 	struct mint_vni_hdr *h = mem;
-	u16 hash = name_hash(mint_fabric_hdr(&v->f)->name, sizeof(mint_fabric_hdr(&v->f)->name));
-	const u8 base[6] = { 0x02, 0x6d, hash >> 8, hash & 0xff, 0, 0 };
 
 	h->version = cpu_to_le32(MINT_VNI_VERSION);
 	h->mode = cpu_to_le32(MINT_VNI_PER_DEST);
 	h->max_ports = cpu_to_le32(MINT_VNI_MAX_PORTS);
 	h->ring_size = cpu_to_le64(VNI_RING_DEFAULT);
 	h->vnet_hdr_len = cpu_to_le32(MINT_VNI_VNET_HDR);
-	memcpy(h->mac_base, base, sizeof(base));
+	memcpy(h->mac_base, v->mac_base, ETH_ALEN);
 	h->magic = cpu_to_le32(MINT_VNI_MAGIC);
 }
 
-/* The fabric's "vni", created with libmint's defaults if no node made it:
- * -EOPNOTSUPP in pool mode, -EPROTO if it is not a VNI we know. */
+/*
+ * The fabric's "vni", created with libmint's defaults if no node made it:
+ * -EPROTO if it is not a VNI we know (or has MACs other than the ones its
+ * fabric's name gives, which our device took at load), -EOPNOTSUPP in
+ * the pool configuration: its free stacks and address queues take a lock
+ * with dead-owner recovery and reclaim buffers by owner epochs, which this
+ * driver does not implement (the per-destination rings need neither).
+ * Our node must be up: creating takes the directory lock in its name.
+ */
 static int attach_vni(struct mint_vni *v)
 {
 	struct mint_vni_hdr *h;
@@ -735,37 +832,87 @@ static int attach_vni(struct mint_vni *v)
 	    le32_to_cpu(READ_ONCE(h->version)) != MINT_VNI_VERSION ||
 	    le32_to_cpu(READ_ONCE(h->max_ports)) != MINT_VNI_MAX_PORTS ||
 	    le32_to_cpu(READ_ONCE(h->vnet_hdr_len)) != MINT_VNI_VNET_HDR ||
-	    !is_power_of_2(rs) || rs < 4ull * MINT_VNI_FRAME_MAX || rs > v->f.size)
+	    !is_power_of_2(rs) || rs < 4ull * MINT_VNI_FRAME_MAX || rs > v->f.size ||
+	    memcmp(h->mac_base, v->mac_base, ETH_ALEN))
 		return -EPROTO;
 	if (le32_to_cpu(READ_ONCE(h->mode)) != MINT_VNI_PER_DEST)
-		return -EOPNOTSUPP; /* the pool configuration: not in this driver */
+		return -EOPNOTSUPP;
 	v->hdr = h;
 	v->ring_size = rs;
-	memcpy(v->mac_base, h->mac_base, ETH_ALEN);
-	v->port = &h->ports[v->f.node];
+	/* release: the geometry above before the port that xmit and NAPI
+	 * take as "attached" */
+	smp_store_release(&v->port, &h->ports[v->f.node]);
 	return 0;
 }
 
+/* attach_vni, its error logged once (it is tried again every 100 ms). */
+static int try_attach(struct mint_vni *v)
+{
+	int rc = attach_vni(v);
+
+	if (rc == -EOPNOTSUPP && rc != v->attach_rc)
+		pr_err("mint_vni: node %u: the fabric's VNI uses the shared buffer pool, which this driver does not speak: no port\n",
+		       v->f.node);
+	else if (rc && rc != v->attach_rc)
+		pr_err("mint_vni: node %u: cannot attach to the fabric's VNI (%d): no port\n", v->f.node, rc);
+	v->attach_rc = rc;
+	return rc;
+}
+
+/*
+ * Our node up, and our port up with the epoch it joined with (peers take
+ * a port whose epoch is not its node's for a stale one): at its first
+ * join we attach to the VNI; when our agent joins again (a new epoch), the
+ * port is brought up again with it.  False while our node is not up or
+ * the VNI cannot be attached (its error logged once).
+ */
+static bool node_joined(struct mint_vni *v)
+{
+	struct mint_node_entry *e = mint_fabric_node(&v->f, v->f.node);
+	u32 epoch;
+
+	/* acquire: pairs with the join's release store of UP: its epoch */
+	if (!e || le32_to_cpu(smp_load_acquire(&e->state)) != MINT_NODE_UP)
+		return false;
+	epoch = le32_to_cpu(READ_ONCE(e->epoch));
+	if (v->port && epoch == v->f.epoch)
+		return true;
+	v->f.epoch = epoch; /* the directory lock is taken in its name */
+	if (!v->port && try_attach(v))
+		return false;
+	port_up(v, true);
+	netdev_info(v->netdev, "node %u joined (epoch %u): port %pM up\n", v->f.node, epoch,
+		    v->netdev->dev_addr);
+	return true;
+}
+
+/*
+ * The fabric in BAR2, our node id, address and MAC (the VNI's MACs come
+ * from the fabric's name, as libmint makes them).  Our node need not be
+ * up yet: node_joined attaches when it is.  A VNI that already exists in
+ * the pool configuration is refused here, so that insmod says so.
+ */
 static int setup(struct mint_vni *v)
 {
-	u8 mac[ETH_ALEN];
 	int rc = mint_fabric_bind(v->iv, &v->f);
+	u16 hash;
 
-	if (rc)
+	if (rc && rc != -ENOTCONN)
 		return rc;
 	if (v->f.node >= MINT_VNI_MAX_PORTS)
 		return -ERANGE;
 	v->addr[0] = 10, v->addr[1] = 77, v->addr[2] = 0, v->addr[3] = v->f.node + 1;
 	if (ipv4 && !in4_pton(ipv4, -1, v->addr, -1, NULL))
 		return -EINVAL;
-	rc = attach_vni(v);
-	if (rc)
-		return rc;
-	memcpy(mac, v->mac_base, ETH_ALEN);
-	mac[5] = v->f.node;
-	eth_hw_addr_set(v->netdev, mac);
+	hash = name_hash(mint_fabric_hdr(&v->f)->name, sizeof(mint_fabric_hdr(&v->f)->name));
+	v->mac_base[0] = 0x02; /* locally administered, then "m" */
+	v->mac_base[1] = 0x6d;
+	v->mac_base[2] = hash >> 8;
+	v->mac_base[3] = hash & 0xff;
+	eth_hw_addr_gen(v->netdev, v->mac_base, v->f.node);
 	v->dir_gen = ~0u;
-	return 0;
+	v->poll_cpu = -1;
+	return rc ? 0 : try_attach(v); /* node up: a VNI we cannot speak is refused now */
 }
 
 static struct net_device *the_netdev;
@@ -802,8 +949,12 @@ static int __init mint_vni_init(void)
 		return rc;
 	}
 	the_netdev = dev;
-	netdev_info(dev, "node %u, port %pM, rings of %llu bytes\n", v->f.node, dev->dev_addr,
-		    v->ring_size);
+	if (v->port)
+		netdev_info(dev, "node %u, port %pM, rings of %llu bytes\n", v->f.node, dev->dev_addr,
+			    v->ring_size);
+	else
+		netdev_info(dev, "node %u, port %pM: waiting for the node to join\n", v->f.node,
+			    dev->dev_addr);
 	return 0;
 }
 

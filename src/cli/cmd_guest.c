@@ -23,7 +23,7 @@ static const char start_usage[] =
 	"usage: mint guest start ID --arch x86_64|aarch64 [--cores LIST] [--mem MIB]\n"
 	"                        [--kernel FILE] [--initrd FILE] [--accel kvm|tcg]\n"
 	"                        [--mode poll|sleep|adaptive] [--timeout SECONDS]\n"
-	"                        [--vni [--vni-addr A.B.C.D/N]] [--tap]\n"
+	"                        [--vni [--vni-addr A.B.C.D/N]] [--tap] [--load MODULE,...]\n"
 	"Boot a QEMU system guest as node ID: Debian's kernel and mint's initramfs\n"
 	"(make guest-images), whose agent joins the fabric through the guest driver\n"
 	"mint_ivshmem.ko.  QEMU's ivshmem-doorbell device maps the fabric file; the\n"
@@ -35,7 +35,9 @@ static const char start_usage[] =
 	"fabric's VNI (address 10.77.0.<ID+1>/24 unless --vni-addr says otherwise).\n"
 	"--tap: QEMU's own e1000 NIC (eth0 in the guest, up, no address) on a host\n"
 	"TAP mintg<N> that mint creates; QEMU holds its only descriptor, so it goes\n"
-	"away with QEMU.  mint inject --evaluate compares it with mint_nic.ko.\n";
+	"away with QEMU.  mint inject --evaluate compares it with mint_nic.ko.\n"
+	"--load: the guest's init loads these of its modules (mint_vni, mint_nic) before\n"
+	"its agent joins.\n";
 
 static const char stop_usage[] =
 	"usage: mint guest stop ID\n"
@@ -70,7 +72,8 @@ static int parse_start(struct cli *c, int argc, char **argv, struct guest_spec *
 		{"initrd", required_argument, NULL, 'i'}, {"accel", required_argument, NULL, 'A'},
 		{"mode", required_argument, NULL, 'M'},	 {"timeout", required_argument, NULL, 't'},
 		{"vni", no_argument, NULL, 'v'},	 {"vni-addr", required_argument, NULL, 'V'},
-		{"tap", no_argument, NULL, 'T'},	 {0}};
+		{"tap", no_argument, NULL, 'T'},	 {"load", required_argument, NULL, 'l'},
+		{0}};
 	int opt, st;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, opts, NULL)) != -1) {
 		switch (opt) {
@@ -83,6 +86,7 @@ static int parse_start(struct cli *c, int argc, char **argv, struct guest_spec *
 		case 'v': g->vni = g->vni ? g->vni : "auto"; break;
 		case 'V': g->vni = optarg; break;
 		case 'T': g->tap = true; break;
+		case 'l': g->load = optarg; break;
 		case 'm':
 			if (cli_parse_u32(optarg, 65536, &g->mem_mib) || g->mem_mib < 64) {
 				cli_err("--mem %s: a size in MiB, 64 to 65536", optarg);
@@ -131,6 +135,11 @@ static int check_start(struct guest_spec *g, int argc, char **argv)
 	}
 	if (g->vni && strcmp(g->vni, "auto") != 0 && strspn(g->vni, "0123456789./") != strlen(g->vni)) {
 		cli_err("--vni-addr %s: A.B.C.D/N", g->vni);
+		return EXIT_USAGE;
+	}
+	if (g->load && (strspn(g->load, "abcdefghijklmnopqrstuvwxyz0123456789_,") != strlen(g->load) ||
+			strlen(g->load) > 64)) {
+		cli_err("--load %s: module names, separated by commas", g->load);
 		return EXIT_USAGE;
 	}
 	if (g->cores_arg && cli_parse_cores(g->cores_arg, g->cores)) {

@@ -240,10 +240,24 @@ static int find_image(const struct guest_spec *g, const char *given, const char 
 	return 1;
 }
 
+/* " mint.load.NAME=1" into BUF for each NAME of LIST (a,b: at most 64
+ * characters, checked by the caller), which the guest's init loads. */
+static void append_loads(char *buf, size_t cap, const char *list)
+{
+	for (const char *p = list; p && *p;) {
+		size_t len = strcspn(p, ",");
+		int n = snprintf(buf, cap, " mint.load.%.*s=1", (int)len, p);
+		if (n < 0 || (size_t)n >= cap)
+			return;
+		buf += n, cap -= (size_t)n;
+		p += len + (p[len] == ',');
+	}
+}
+
 struct qemu_cmd {
 	char *argv[40];
 	int argc;
-	char prog[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX], mem[16], append[256], chardev[400];
+	char prog[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX], mem[16], append[640], chardev[400];
 };
 
 static void add(struct qemu_cmd *q, const char *a) { q->argv[q->argc++] = (char *)a; }
@@ -291,9 +305,12 @@ static int build_qemu(struct qemu_cmd *q, const struct guest_spec *g, const char
 	add(q, q->prog);
 	const char *console = machine_args(q, g);
 	snprintf(q->mem, sizeof(q->mem), "%u", g->mem_mib);
-	snprintf(q->append, sizeof(q->append), "console=%s quiet panic=-1 mint.id=%u mint.mode=%s%s%s%s",
-		 console, g->id, g->mode ? g->mode : "sleep", g->vni ? " mint.vni=" : "",
-		 g->vni ? g->vni : "", g->tap ? " mint.tap=1" : "");
+	int n = snprintf(q->append, sizeof(q->append),
+			 "console=%s quiet panic=-1 mint.id=%u mint.mode=%s%s%s%s", console, g->id,
+			 g->mode ? g->mode : "sleep", g->vni ? " mint.vni=" : "", g->vni ? g->vni : "",
+			 g->tap ? " mint.tap=1" : "");
+	if (n > 0 && (size_t)n < sizeof(q->append))
+		append_loads(q->append + n, sizeof(q->append) - (size_t)n, g->load);
 	snprintf(q->chardev, sizeof(q->chardev), "socket,path=%s,id=mintfab", sock);
 	const char *rest[] = {"-m", q->mem, "-nodefaults", "-no-user-config", "-display", "none",
 			      "-no-reboot", "-serial", "stdio", "-kernel", q->kernel, "-initrd",

@@ -18,6 +18,7 @@ struct guest_spec {
 	const char *cores_arg; /* NULL: QEMU unpinned */
 	const char *vni;       /* NULL: none; "auto" or A.B.C.D/N */
 	bool tap;              /* an e1000 NIC on a host TAP (mintg<N>) */
+	const char *load;      /* guest modules init loads before the agent: a,b */
 	uint64_t cores[MINT_CPU_WORDS];
 	uint32_t mem_mib;
 	uint32_t timeout_s;
