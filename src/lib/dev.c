@@ -307,9 +307,11 @@ static void settle_move(struct mint_fabric *f, struct mint_devtab_hdr *t, struct
 static bool printable_name(const char name[MINT_DEV_NAME_MAX])
 {
 	for (uint32_t i = 0; i < MINT_DEV_NAME_MAX; i++) {
-		if (name[i] == '\0')
+		/* relaxed: the bytes rname_out stores a word at a time. */
+		char c = __atomic_load_n(&name[i], __ATOMIC_RELAXED);
+		if (c == '\0')
 			return i > 0;
-		if (name[i] < 0x20 || name[i] > 0x7e)
+		if (c < 0x20 || c > 0x7e)
 			return false;
 	}
 	return false;

@@ -34,7 +34,11 @@ int mint_name_ok(const char *name, size_t cap)
 
 void mint_copy_name(char *dst, const char *src, size_t cap)
 {
-	memcpy(dst, src, cap);
+	/* relaxed loads: SRC is a fabric field that another thread may be
+	 * storing (rname_out) or a peer scribbling; any bytes will do, as the
+	 * caller checks them, but the read must not be a data race. */
+	for (size_t i = 0; i < cap; i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 	dst[cap - 1] = '\0';
 }
 
