@@ -178,19 +178,27 @@ int tap_uring_read(struct tap_uring *u, void *buf, uint32_t cap)
 }
 
 /* The posted read's completion, or another request's (see read_done):
- * 0, or nonzero when there is none after waiting up to WAIT_MS (0: a look
- * in memory).  A read not yet submitted goes in the same system call as
- * the wait. */
+ * 1 with it in *CQE, 0 when there is none after waiting up to WAIT_MS
+ * (0: a look in memory), or a negative errno when the submission failed
+ * (never -EAGAIN or -EINTR, which a read's own outcome may be).  A read
+ * not yet submitted goes in the same system call as the wait. */
 static int next_cqe(struct tap_uring *u, int wait_ms, struct io_uring_cqe **cqe)
 {
+	int rc = 0;
+	*cqe = NULL;
 	if (wait_ms > 0) {
 		struct __kernel_timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000ll};
-		int rc = io_uring_submit_and_wait_timeout(u->ring, cqe, 1, &ts, NULL);
-		return rc < 0 || !*cqe;
+		rc = io_uring_submit_and_wait_timeout(u->ring, cqe, 1, &ts, NULL);
+	} else if (io_uring_sq_ready(u->ring)) {
+		rc = io_uring_submit(u->ring);
 	}
-	if (io_uring_sq_ready(u->ring) && io_uring_submit(u->ring) < 0)
-		return 1;
-	return io_uring_peek_cqe(u->ring, cqe); /* nothing: looked at in memory only */
+	if (rc == -ETIME || rc == -EINTR)
+		return 0; /* timed out, or a signal: the caller comes back */
+	if (rc < 0)
+		return rc == -EAGAIN ? -EBUSY : rc;
+	if (!*cqe && io_uring_peek_cqe(u->ring, cqe) != 0)
+		return 0; /* nothing: looked at in memory only */
+	return 1;
 }
 
 int tap_uring_read_done(struct tap_uring *u, int wait_ms)
@@ -198,9 +206,9 @@ int tap_uring_read_done(struct tap_uring *u, int wait_ms)
 	struct io_uring_cqe *cqe = NULL;
 	int rc = 0;
 	while (u->reading && rc == 0) {
-		cqe = NULL;
-		if (next_cqe(u, wait_ms, &cqe))
-			return 0;
+		int got = next_cqe(u, wait_ms, &cqe);
+		if (got <= 0)
+			return got;
 		if (io_uring_cqe_get_data64(cqe) == READ_TAG) {
 			u->reading = false;
 			rc = cqe->res != 0 ? cqe->res : -EIO; /* a TAP read is never empty */

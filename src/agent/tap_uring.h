@@ -48,7 +48,9 @@ unsigned tap_uring_flush(struct tap_uring *u, uint64_t *failed_bytes);
 int tap_uring_read(struct tap_uring *u, void *buf, uint32_t cap);
 /* The posted read's outcome: its length (> 0), 0 if it has not
  * completed (after waiting up to WAIT_MS; 0: a look in memory, no system
- * call), a negative errno if it failed (the read is no longer posted). */
+ * call), a negative errno if it failed (the read is no longer posted) or
+ * could not be submitted (-EBUSY or another errno but -EAGAIN and -EINTR:
+ * it stays posted, and reading again is useless). */
 int tap_uring_read_done(struct tap_uring *u, int wait_ms);
 /* Read the frames that wait in the TAP now, up to N, into BUF + i * CAP,
  * in one system call that never waits (not while a read is posted: it
