@@ -10,6 +10,7 @@
 #define MINT_LE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -124,10 +125,11 @@ static inline void rname_in(char *out, const char *field, uint32_t cap)
 
 static inline void rname_out(char *field, const char *name, uint32_t cap)
 {
+	bool end = false; /* NAME's NUL seen: no byte after it is read */
 	for (uint32_t i = 0; i < cap; i += 8) {
 		char word[8] = {0};
-		for (uint32_t k = 0; k < 8 && i + k < cap - 1 && name[i + k]; k++)
-			word[k] = name[i + k];
+		for (uint32_t k = 0; k < 8 && i + k < cap - 1 && !end; k++)
+			end = (word[k] = name[i + k]) == '\0';
 		uint64_t w;
 		memcpy(&w, word, sizeof(w));
 		__atomic_store_n((uint64_t *)(void *)(field + i), w, __ATOMIC_RELAXED);
