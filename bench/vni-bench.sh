@@ -5,7 +5,7 @@
 # bench/verdict/verdict.h (met or missed in 4 of 5 rounds; see
 # docs/benchmarks.md).
 #
-#   bench/vni-bench.sh [--quick] [--rounds N] [--secs S] [--help]
+#   bench/vni-bench.sh [--quick] [--rounds N] [--secs S] [--only LIST] [--help]
 #
 # Needs root, iperf3, sockperf, jq, ip and ss, and a built build/mint
 # (MINT_BUILD names another build directory).  Everything it creates (two
@@ -21,10 +21,11 @@ ROUNDS=5
 SECS=3
 CLIENT_TIMEOUT_EXTRA=12 # seconds a client may take beyond its -t
 PROG=vni-bench
+ONLY=tcp,pp,udp,poll,configs
 
 usage() {
 	cat <<EOF
-usage: bench/vni-bench.sh [--quick] [--rounds N] [--secs S]
+usage: bench/vni-bench.sh [--quick] [--rounds N] [--secs S] [--only LIST]
 The VNI against a veth pair between two namespaces, measured alternately in
 the same run: iperf3 TCP throughput, sockperf TCP ping-pong p50/p99 (default
 and poll dispatchers), iperf3 UDP 64-byte packets/s, TCP again with the client
@@ -35,6 +36,9 @@ alternating) under uniform (0->1) and skewed (0->2 + 1->2) traffic.
   --rounds N   rounds of each measurement (default 5; the two VNI
                configurations, context without a target, run at most 3)
   --secs S     seconds per measurement (default 3)
+  --only LIST  only these parts, comma-separated: tcp, pp (default
+               dispatchers), udp, poll (ping-pong, poll dispatchers),
+               configs (per-destination vs pool); default: all
 Environment: MINT_BUILD (build directory, default build).
 EOF
 }
@@ -44,12 +48,18 @@ while [ $# -gt 0 ]; do
 	--quick) ROUNDS=1 SECS=2 ;;
 	--rounds) [ $# -ge 2 ] || { usage >&2; exit 2; }; ROUNDS=$2; shift ;;
 	--secs) [ $# -ge 2 ] || { usage >&2; exit 2; }; SECS=$2; shift ;;
+	--only) [ $# -ge 2 ] || { usage >&2; exit 2; }; ONLY=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
 	shift
 done
 case $ROUNDS$SECS in *[!0-9]*) usage >&2; exit 2 ;; esac
+for part in $(echo "$ONLY" | tr , ' '); do
+	case $part in tcp | pp | udp | poll | configs) ;; *) usage >&2; exit 2 ;; esac
+done
+# part NAME: NAME is one of the parts --only selected
+part() { case ,$ONLY, in *,"$1",*) return 0 ;; esac; return 1; }
 CTX_ROUNDS=$((ROUNDS < 3 ? ROUNDS : 3)) # the VNI configurations: context, no target
 if [ "$ROUNDS" -lt 1 ] || [ "$ROUNDS" -gt 20 ] || [ "$SECS" -lt 1 ] || [ "$SECS" -gt 60 ]; then
 	echo "$PROG: --rounds 1..20, --secs 1..60" >&2
@@ -406,28 +416,34 @@ done
 # ------------------------------------------- (1)-(3), default dispatchers
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	progress "round $r/$ROUNDS: TCP throughput"
-	tcp_once veth >>"$TMP/tcp.veth"
-	c0=$(vni_snap)
-	tcp_once mint >>"$TMP/tcp.mint"
-	vni_delta "$c0" "$(vni_snap)" >>"$TMP/tcp.cnt"
-	if [ "$NCORE" -ge 2 ]; then
-		tcp_once veth split >>"$TMP/tcp.veth.split"
-		tcp_once mint split >>"$TMP/tcp.mint.split"
+	if part tcp; then
+		progress "round $r/$ROUNDS: TCP throughput"
+		tcp_once veth >>"$TMP/tcp.veth"
+		c0=$(vni_snap)
+		tcp_once mint >>"$TMP/tcp.mint"
+		vni_delta "$c0" "$(vni_snap)" >>"$TMP/tcp.cnt"
+		if [ "$NCORE" -ge 2 ]; then
+			tcp_once veth split >>"$TMP/tcp.veth.split"
+			tcp_once mint split >>"$TMP/tcp.mint.split"
+		fi
 	fi
-	progress "round $r/$ROUNDS: TCP ping-pong"
-	pp_once veth >>"$TMP/pp.veth"
-	c0=$(vni_snap)
-	pp_once mint >>"$TMP/pp.def"
-	vni_delta "$c0" "$(vni_snap)" >>"$TMP/pp.def.cnt"
-	[ "$NCORE" -ge 2 ] && pp_once veth split >>"$TMP/pp.split"
-	progress "round $r/$ROUNDS: UDP 64 B"
-	l0=$(loss_snap veth)
-	udp_once veth >>"$TMP/udp.veth"
-	vni_delta "$l0" "$(loss_snap veth)" >>"$TMP/udp.veth.loss"
-	l0=$(loss_snap mint)
-	udp_once mint >>"$TMP/udp.mint"
-	vni_delta "$l0" "$(loss_snap mint)" >>"$TMP/udp.mint.loss"
+	if part pp; then
+		progress "round $r/$ROUNDS: TCP ping-pong"
+		pp_once veth >>"$TMP/pp.veth"
+		c0=$(vni_snap)
+		pp_once mint >>"$TMP/pp.def"
+		vni_delta "$c0" "$(vni_snap)" >>"$TMP/pp.def.cnt"
+		[ "$NCORE" -ge 2 ] && pp_once veth split >>"$TMP/pp.split"
+	fi
+	if part udp; then
+		progress "round $r/$ROUNDS: UDP 64 B"
+		l0=$(loss_snap veth)
+		udp_once veth >>"$TMP/udp.veth"
+		vni_delta "$l0" "$(loss_snap veth)" >>"$TMP/udp.veth.loss"
+		l0=$(loss_snap mint)
+		udp_once mint >>"$TMP/udp.mint"
+		vni_delta "$l0" "$(loss_snap mint)" >>"$TMP/udp.mint.loss"
+	fi
 	r=$((r + 1))
 done
 UDP_DROP_FULL=$(vni_drops_full)
@@ -440,6 +456,7 @@ UDP_DROP_HOST=$("$MINT" --fabric "$FABRIC" vni stats -j | jq '[.ports[].vni.rx_d
 progress "TCP ping-pong, poll dispatchers"
 stop_nodes 2
 r=1
+part poll || r=$((ROUNDS + 1))
 while [ $r -le "$ROUNDS" ]; do
 	pp_once veth >>"$TMP/pp.veth2"
 	start_nodes poll 2
@@ -517,18 +534,25 @@ skew_once() {
 	echo "$g0 $g1 $((d1 - d0))" | awk '{ print $1 + $2, $1, $2, $3 }' >>"$TMP/skew.$2.$1"
 }
 
-progress "VNI configurations: uniform and skewed traffic"
-start_nodes "$DEF_MODE" 3
-"$MINT" --fabric "$FABRIC_P" up --vni-buffers pool >"$TMP/up.log" 2>&1 ||
-	die "mint up --vni-buffers pool failed: $(cat "$TMP/up.log")"
-POOL_UP=1
-start_nodes "$DEF_MODE" 3 "$FABRIC_P"
-for side in mint pool; do
-	reach $side 0 1
-	reach $side 0 2
-	reach $side 1 2
-done
+# start_configs: nodes 0-2 on the per-destination fabric and on a pool one
+start_configs() {
+	start_nodes "$DEF_MODE" 3
+	"$MINT" --fabric "$FABRIC_P" up --vni-buffers pool >"$TMP/up.log" 2>&1 ||
+		die "mint up --vni-buffers pool failed: $(cat "$TMP/up.log")"
+	POOL_UP=1
+	start_nodes "$DEF_MODE" 3 "$FABRIC_P"
+	for side in mint pool; do
+		reach $side 0 1
+		reach $side 0 2
+		reach $side 1 2
+	done
+}
+if part configs; then
+	progress "VNI configurations: uniform and skewed traffic"
+	start_configs
+fi
 r=1
+part configs || r=$((CTX_ROUNDS + 1))
 while [ $r -le "$CTX_ROUNDS" ]; do
 	for side in mint pool; do
 		for kind in tcp udp; do
@@ -568,12 +592,16 @@ fmt() {
 	esac
 }
 
-row "tcp-1-stream" Gbit/s ">=" 0.8 "$TMP/tcp.veth" "$TMP/tcp.mint"
-row "tcp-pp-p50 ($DEF_MODE)" us "<=" 1.3 "$TMP/pp.veth" "$TMP/pp.def"
-row "tcp-pp-p99 ($DEF_MODE)" us "<=" 1.3 "$TMP/pp.veth" "$TMP/pp.def" 2
-row "tcp-pp-p50 (poll)" us "<=" 1.3 "$TMP/pp.veth2" "$TMP/pp.poll"
-row "tcp-pp-p99 (poll)" us "<=" 1.3 "$TMP/pp.veth2" "$TMP/pp.poll" 2
-row "udp-64B-rx" pps ">=" 0.8 "$TMP/udp.veth" "$TMP/udp.mint"
+part tcp && row "tcp-1-stream" Gbit/s ">=" 0.8 "$TMP/tcp.veth" "$TMP/tcp.mint"
+if part pp; then
+	row "tcp-pp-p50 ($DEF_MODE)" us "<=" 1.3 "$TMP/pp.veth" "$TMP/pp.def"
+	row "tcp-pp-p99 ($DEF_MODE)" us "<=" 1.3 "$TMP/pp.veth" "$TMP/pp.def" 2
+fi
+if part poll; then
+	row "tcp-pp-p50 (poll)" us "<=" 1.3 "$TMP/pp.veth2" "$TMP/pp.poll"
+	row "tcp-pp-p99 (poll)" us "<=" 1.3 "$TMP/pp.veth2" "$TMP/pp.poll" 2
+fi
+part udp && row "udp-64B-rx" pps ">=" 0.8 "$TMP/udp.veth" "$TMP/udp.mint"
 sums() { awk '{ for (i = 1; i <= NF; i++) s[i] += $i } END { for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? " " : ""), s[i]; print "" }' "$1"; }
 # counters NAME FILE: what the VNI and doorbell counters say about the mint rounds
 counters() {
@@ -586,56 +614,66 @@ counters() {
 rng() { range "$1" "$2" | awk -v f="$3" '{ printf f ".." f, $1, $2 }'; }
 
 echo
-echo "  tcp-1-stream  veth $(rng 1 "$TMP/tcp.veth" %.2f), mint $(rng 1 "$TMP/tcp.mint" %.2f) Gbit/s over $ROUNDS round(s) of $SECS s (iperf3 -t $SECS, receiver's figure)"
-[ -s "$TMP/tcp.mint.split" ] &&
-	echo "                context, no verdict: client pinned to core 0, server to core 1 (on the VNI each on its
+if part tcp; then
+	echo "  tcp-1-stream  veth $(rng 1 "$TMP/tcp.veth" %.2f), mint $(rng 1 "$TMP/tcp.mint" %.2f) Gbit/s over $ROUNDS round(s) of $SECS s (iperf3 -t $SECS, receiver's figure)"
+	[ -s "$TMP/tcp.mint.split" ] &&
+		echo "                context, no verdict: client pinned to core 0, server to core 1 (on the VNI each on its
                 node's core, where 'mint exec' runs it): veth $(col 1 "$TMP/tcp.veth.split" | xargs printf %.2f), mint $(col 1 "$TMP/tcp.mint.split" | xargs printf %.2f) Gbit/s,
                 that is $(awk -v a="$TCP_A" -v m="$(col 1 "$TMP/tcp.mint.split")" 'BEGIN { printf "%.2f", (a > 0 ? m / a : 0) }')x the unpinned veth of the table"
-CPU_A=$(col 2 "$TMP/tcp.veth") CPU_M=$(col 2 "$TMP/tcp.mint") COPY=$(copy_s_per_gbit)
-echo "                CPU seconds per Gbit moved (the machine's busy time during the run, medians; other work on"
-echo "                the machine counts too): veth $(printf %.3f "$CPU_A"), mint $(printf %.3f "$CPU_M"). The VNI's floor is veth's"
-echo "                path plus two copies of each byte (TAP to fabric, fabric to TAP), $COPY s per Gbit each here"
-echo "                (dd from /dev/zero): mint spends $(awk -v a="$CPU_A" -v m="$CPU_M" -v c="$COPY" 'BEGIN {
+	CPU_A=$(col 2 "$TMP/tcp.veth") CPU_M=$(col 2 "$TMP/tcp.mint") COPY=$(copy_s_per_gbit)
+	echo "                CPU seconds per Gbit moved (the machine's busy time during the run, medians; other work on"
+	echo "                the machine counts too): veth $(printf %.3f "$CPU_A"), mint $(printf %.3f "$CPU_M"). The VNI's floor is veth's"
+	echo "                path plus two copies of each byte (TAP to fabric, fabric to TAP), $COPY s per Gbit each here"
+	echo "                (dd from /dev/zero): mint spends $(awk -v a="$CPU_A" -v m="$CPU_M" -v c="$COPY" 'BEGIN {
 	printf "%.3f", m - a }') s/Gbit more than veth, $(awk -v a="$CPU_A" -v m="$CPU_M" -v c="$COPY" 'BEGIN {
 	printf "%.1f", (c > 0 ? (m - a) / (2 * c) : 0) }')x the two copies' cost"
-counters "VNI node 0 -> 1" "$TMP/tcp.cnt"
-echo "  tcp-pp        one-way latency as sockperf reports it (round trip / 2), sockperf pp --tcp -t $SECS; min..max of the rounds:"
-echo "                p50 veth $(rng 1 "$TMP/pp.veth" %.1f) us, $DEF_MODE $(rng 1 "$TMP/pp.def" %.1f) us; p99 veth $(rng 2 "$TMP/pp.veth" %.1f) us, $DEF_MODE $(rng 2 "$TMP/pp.def" %.1f) us"
-echo "                p50 veth $(rng 1 "$TMP/pp.veth2" %.1f) us, poll $(rng 1 "$TMP/pp.poll" %.1f) us; p99 veth $(rng 2 "$TMP/pp.veth2" %.1f) us, poll $(rng 2 "$TMP/pp.poll" %.1f) us"
-echo "                $DEF_MODE is what 'node start --vni' uses by default; the poll rows have their own veth rounds,"
-echo "                alternating with them; nodes 0 and 1 run with --mode poll during the mint rounds only"
-[ -s "$TMP/pp.split" ] &&
-	echo "                context, no verdict: veth with the client pinned to core 0 and the server to core 1 (every hop
+	counters "VNI node 0 -> 1" "$TMP/tcp.cnt"
+fi
+if part pp; then
+	echo "  tcp-pp        one-way latency as sockperf reports it (round trip / 2), sockperf pp --tcp -t $SECS; min..max of the rounds:"
+	echo "                p50 veth $(rng 1 "$TMP/pp.veth" %.1f) us, $DEF_MODE $(rng 1 "$TMP/pp.def" %.1f) us; p99 veth $(rng 2 "$TMP/pp.veth" %.1f) us, $DEF_MODE $(rng 2 "$TMP/pp.def" %.1f) us"
+	echo "                $DEF_MODE is what 'node start --vni' uses by default; the poll rows have their own veth rounds,"
+	echo "                alternating with them; nodes 0 and 1 run with --mode poll during the mint rounds only"
+	[ -s "$TMP/pp.split" ] &&
+		echo "                context, no verdict: veth with the client pinned to core 0 and the server to core 1 (every hop
                 crosses cores, as on the VNI): p50 $(col 1 "$TMP/pp.split" | xargs printf %.1f) us, p99 $(col 2 "$TMP/pp.split" | xargs printf %.1f) us"
-counters "$DEF_MODE" "$TMP/pp.def.cnt"
-counters "poll" "$TMP/pp.poll.cnt"
-LV=$(sums "$TMP/udp.veth.loss") LM=$(sums "$TMP/udp.mint.loss")
-echo "  udp-64B-rx    iperf3 -u -l 64 -b 0 -t $SECS: packets/s received (sent: veth $(fmt "$SENT_A" pps), mint $(fmt "$SENT_M" pps));"
-echo "                loss (median): veth $(printf %.1f "$LOSS_A")%, mint $(printf %.1f "$LOSS_M")%. Where, over all rounds: sender's device TX drops,"
-echo "                receiver's device RX drops, receiver's UDP RcvbufErrors: veth $(echo "$LV" | sed 's/ /, /g'); mint $(echo "$LM" | sed 's/ /, /g')"
-echo "                VNI counters over the UDP rounds: tx_drop_full $UDP_DROP_FULL, rx_drop_host $UDP_DROP_HOST"
-echo
-echo "VNI configurations (1) per-destination rings (4 MiB each) vs (2) a pool of 256 64-KiB + 2048 2-KiB buffers,"
-echo "two fabrics of nodes 0-2, rounds alternating; medians of $CTX_ROUNDS round(s) of iperf3 -t $SECS (TCP: one"
-echo "stream; UDP: -b 0 -l $UDP_LEN, what arrived), $DEF_MODE dispatchers; drops: tx_drop_full + tx_drop_pool"
-echo "summed over the nodes and rounds:"
-echo "  config    traffic                          received                                drops"
-for kind in tcp udp; do
-	for side in mint pool; do
-		name=per-dest
-		[ $side = pool ] && name=pool
-		U_G=$(col 1 "$TMP/uni.$kind.$side") U_D=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/uni.$kind.$side")
-		S_G=$(col 1 "$TMP/skew.$kind.$side") S_0=$(col 2 "$TMP/skew.$kind.$side") S_1=$(col 3 "$TMP/skew.$kind.$side")
-		S_D=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/skew.$kind.$side")
-		printf '  %-9s %s uniform 0->1                %-39s %s\n' "$name" "$kind" "$(fmt "$U_G" Gbit/s)" "$U_D"
-		printf '  %-9s %s skewed  0->2 + 1->2         %-39s %s\n' "$name" "$kind" \
-			"$(fmt "$S_G" Gbit/s) ($(fmt "$S_0" Gbit/s) + $(fmt "$S_1" Gbit/s))" "$S_D"
+	counters "$DEF_MODE" "$TMP/pp.def.cnt"
+fi
+if part poll; then
+	echo "                p50 veth $(rng 1 "$TMP/pp.veth2" %.1f) us, poll $(rng 1 "$TMP/pp.poll" %.1f) us; p99 veth $(rng 2 "$TMP/pp.veth2" %.1f) us, poll $(rng 2 "$TMP/pp.poll" %.1f) us"
+	counters "poll" "$TMP/pp.poll.cnt"
+fi
+if part udp; then
+	LV=$(sums "$TMP/udp.veth.loss") LM=$(sums "$TMP/udp.mint.loss")
+	echo "  udp-64B-rx    iperf3 -u -l 64 -b 0 -t $SECS: packets/s received (sent: veth $(fmt "$SENT_A" pps), mint $(fmt "$SENT_M" pps));"
+	echo "                loss (median): veth $(printf %.1f "$LOSS_A")%, mint $(printf %.1f "$LOSS_M")%. Where, over all rounds: sender's device TX drops,"
+	echo "                receiver's device RX drops, receiver's UDP RcvbufErrors: veth $(echo "$LV" | sed 's/ /, /g'); mint $(echo "$LM" | sed 's/ /, /g')"
+	echo "                VNI counters over the UDP rounds: tx_drop_full $UDP_DROP_FULL, rx_drop_host $UDP_DROP_HOST"
+fi
+if part configs; then
+	echo
+	echo "VNI configurations (1) per-destination rings (4 MiB each) vs (2) a pool of 256 64-KiB + 2048 2-KiB buffers,"
+	echo "two fabrics of nodes 0-2, rounds alternating; medians of $CTX_ROUNDS round(s) of iperf3 -t $SECS (TCP: one"
+	echo "stream; UDP: -b 0 -l $UDP_LEN, what arrived), $DEF_MODE dispatchers; drops: tx_drop_full + tx_drop_pool"
+	echo "summed over the nodes and rounds:"
+	echo "  config    traffic                          received                                drops"
+	for kind in tcp udp; do
+		for side in mint pool; do
+			name=per-dest
+			[ $side = pool ] && name=pool
+			U_G=$(col 1 "$TMP/uni.$kind.$side") U_D=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/uni.$kind.$side")
+			S_G=$(col 1 "$TMP/skew.$kind.$side") S_0=$(col 2 "$TMP/skew.$kind.$side") S_1=$(col 3 "$TMP/skew.$kind.$side")
+			S_D=$(awk '{ s += $4 } END { print s + 0 }' "$TMP/skew.$kind.$side")
+			printf '  %-9s %s uniform 0->1                %-39s %s\n' "$name" "$kind" "$(fmt "$U_G" Gbit/s)" "$U_D"
+			printf '  %-9s %s skewed  0->2 + 1->2         %-39s %s\n' "$name" "$kind" \
+				"$(fmt "$S_G" Gbit/s) ($(fmt "$S_0" Gbit/s) + $(fmt "$S_1" Gbit/s))" "$S_D"
+		done
 	done
-done
-for kind in tcp udp; do
-	row "pool/per-dest $kind uni" Gbit/s - 0 "$TMP/uni.$kind.mint" "$TMP/uni.$kind.pool"
-	row "pool/per-dest $kind skew" Gbit/s - 0 "$TMP/skew.$kind.mint" "$TMP/skew.$kind.pool"
-done
+	for kind in tcp udp; do
+		row "pool/per-dest $kind uni" Gbit/s - 0 "$TMP/uni.$kind.mint" "$TMP/uni.$kind.pool"
+		row "pool/per-dest $kind skew" Gbit/s - 0 "$TMP/skew.$kind.mint" "$TMP/skew.$kind.pool"
+	done
+fi
 echo
 echo "verdicts: the per-round ratios against veth measured in the same round (the pool rows: pool over"
 echo "per-destination rings, no target); met or missed in 4 of 5 rounds, else unsettled:"

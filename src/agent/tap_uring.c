@@ -10,7 +10,9 @@
 #ifdef MINT_WITH_URING
 #include <liburing.h>
 
-#define READ_TAG UINT64_MAX /* user_data of the posted read; writes carry their length */
+#define READ_TAG UINT64_MAX /* user_data of the posted read; writes carry their length,
+			     * tap_uring_read_now's reads their index */
+#define READ_NOW_WAIT_MS 100 /* bound on a wait that never happens (see read_now) */
 #define FIXED_MAX (1ull << 30) /* the kernel's limit for one registered buffer */
 
 /* Why io_uring_queue_init failed, in words. */
@@ -171,9 +173,32 @@ int tap_uring_read(struct tap_uring *u, void *buf, uint32_t cap)
 {
 	if (!prep(u, false, buf, cap, READ_TAG))
 		return -EBUSY;
-	int rc = io_uring_submit(u->ring);
-	u->reading = rc == 1;
-	return rc == 1 ? 0 : rc < 0 ? rc : -EIO;
+	u->reading = true; /* submitted by tap_uring_read_done */
+	return 0;
+}
+
+/* The posted read's completion, or another request's (see read_done):
+ * 1 with it in *CQE, 0 when there is none after waiting up to WAIT_MS
+ * (0: a look in memory), or a negative errno when the submission failed
+ * (never -EAGAIN or -EINTR, which a read's own outcome may be).  A read
+ * not yet submitted goes in the same system call as the wait. */
+static int next_cqe(struct tap_uring *u, int wait_ms, struct io_uring_cqe **cqe)
+{
+	int rc = 0;
+	*cqe = NULL;
+	if (wait_ms > 0) {
+		struct __kernel_timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000ll};
+		rc = io_uring_submit_and_wait_timeout(u->ring, cqe, 1, &ts, NULL);
+	} else if (io_uring_sq_ready(u->ring)) {
+		rc = io_uring_submit(u->ring);
+	}
+	if (rc == -ETIME || rc == -EINTR)
+		return 0; /* timed out, or a signal: the caller comes back */
+	if (rc < 0)
+		return rc == -EAGAIN ? -EBUSY : rc;
+	if (!*cqe && io_uring_peek_cqe(u->ring, cqe) != 0)
+		return 0; /* nothing: looked at in memory only */
+	return 1;
 }
 
 int tap_uring_read_done(struct tap_uring *u, int wait_ms)
@@ -181,13 +206,9 @@ int tap_uring_read_done(struct tap_uring *u, int wait_ms)
 	struct io_uring_cqe *cqe = NULL;
 	int rc = 0;
 	while (u->reading && rc == 0) {
-		if (wait_ms > 0) {
-			struct __kernel_timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000ll};
-			if (io_uring_wait_cqe_timeout(u->ring, &cqe, &ts))
-				return 0;
-		} else if (io_uring_peek_cqe(u->ring, &cqe)) {
-			return 0; /* nothing: looked at in memory only */
-		}
+		int got = next_cqe(u, wait_ms, &cqe);
+		if (got <= 0)
+			return got;
 		if (io_uring_cqe_get_data64(cqe) == READ_TAG) {
 			u->reading = false;
 			rc = cqe->res != 0 ? cqe->res : -EIO; /* a TAP read is never empty */
@@ -195,6 +216,51 @@ int tap_uring_read_done(struct tap_uring *u, int wait_ms)
 		io_uring_cqe_seen(u->ring, cqe); /* or a cancel's own completion */
 	}
 	return rc;
+}
+
+/* Take the completions of read_now's N reads into LENS: how many read a
+ * frame.  Should one not have completed, its buffer may still be written
+ * and its frame come late: read_now is not used again. */
+static int reaped_now(struct tap_uring *u, uint32_t lens[], unsigned n)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0, mine = 0;
+	int got = 0;
+	io_uring_for_each_cqe(u->ring, head, cqe) {
+		uint64_t i = io_uring_cqe_get_data64(cqe);
+		seen++;
+		mine += i < n;
+		if (i < n && cqe->res > 0) {
+			lens[i] = (uint32_t)cqe->res;
+			got++;
+		}
+	}
+	io_uring_cq_advance(u->ring, seen);
+	u->no_read_now = mine != n;
+	return got;
+}
+
+int tap_uring_read_now(struct tap_uring *u, uint8_t *buf, uint32_t cap, uint32_t lens[], unsigned n)
+{
+	if (u->reading || u->no_read_now)
+		return -EBUSY;
+	for (unsigned i = 0; i < n; i++) {
+		lens[i] = 0;
+		struct io_uring_sqe *sqe = get_sqe(u);
+		if (!sqe)
+			return -EBUSY;
+		io_uring_prep_read(sqe, u->fd, buf + (size_t)i * cap, cap, 0);
+		/* An empty TAP answers -EAGAIN at once instead of the read
+		 * being armed to wait: each completes within the submission. */
+		sqe->rw_flags = RWF_NOWAIT;
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts = {0, READ_NOW_WAIT_MS * 1000000ll};
+	int rc = io_uring_submit_and_wait_timeout(u->ring, &cqe, n, &ts, NULL);
+	if (rc < 0 && rc != -ETIME)
+		return rc;
+	return reaped_now(u, lens, n);
 }
 
 #else /* built without liburing */
@@ -229,6 +295,11 @@ int tap_uring_read(struct tap_uring *u, void *buf, uint32_t cap)
 int tap_uring_read_done(struct tap_uring *u, int wait_ms)
 {
 	(void)u, (void)wait_ms;
+	return -ENOSYS;
+}
+int tap_uring_read_now(struct tap_uring *u, uint8_t *buf, uint32_t cap, uint32_t lens[], unsigned n)
+{
+	(void)u, (void)buf, (void)cap, (void)lens, (void)n;
 	return -ENOSYS;
 }
 

@@ -21,6 +21,7 @@ struct tap_uring {
 	uint64_t fixed_len;
 	unsigned queued;       /* writes prepared since the last flush */
 	bool reading;          /* a read is posted */
+	bool no_read_now;      /* tap_uring_read_now lost track of a read */
 };
 
 /*
@@ -42,11 +43,20 @@ int tap_uring_write(struct tap_uring *u, const void *frame, uint32_t len);
  * bytes in *FAILED_BYTES. */
 unsigned tap_uring_flush(struct tap_uring *u, uint64_t *failed_bytes);
 
-/* Post a read into BUF (CAP bytes) and submit it: 0 or a negative errno. */
+/* Post a read into BUF (CAP bytes), submitted by the next
+ * tap_uring_read_done: 0 or a negative errno. */
 int tap_uring_read(struct tap_uring *u, void *buf, uint32_t cap);
 /* The posted read's outcome: its length (> 0), 0 if it has not
  * completed (after waiting up to WAIT_MS; 0: a look in memory, no system
- * call), a negative errno if it failed (the read is no longer posted). */
+ * call), a negative errno if it failed (the read is no longer posted) or
+ * could not be submitted (-EBUSY or another errno but -EAGAIN and -EINTR:
+ * it stays posted, and reading again is useless). */
 int tap_uring_read_done(struct tap_uring *u, int wait_ms);
+/* Read the frames that wait in the TAP now, up to N, into BUF + i * CAP,
+ * in one system call that never waits (not while a read is posted: it
+ * would take frames out of order).  LENS[i] is the i-th read's length, 0
+ * if it found nothing or failed; the frames are in LENS' order.  Returns
+ * how many were read, or a negative errno. */
+int tap_uring_read_now(struct tap_uring *u, uint8_t *buf, uint32_t cap, uint32_t lens[], unsigned n);
 
 #endif

@@ -29,7 +29,8 @@ struct vni_port {
 	/* The TAP's I/O through io_uring (when rx_io.ring is set): writes
 	 * by the dispatcher, reads by the transmitting side. */
 	struct tap_uring rx_io, tx_io;
-	char io_path[160]; /* which TAP I/O it uses and why, for the log */
+	uint8_t *stage; /* tx_io's reads of waiting small frames land here */
+	char io_path[200]; /* which TAP I/O it uses and why, for the log */
 };
 
 /* What a vni_port_watch repaired, a bit each. */

@@ -395,11 +395,23 @@ static void close_session(struct session *se, pthread_t input)
 	}
 }
 
+/* Our standard input and output, when they are pipes, get the room the
+ * node gives the command's (MINT_EXEC_PIPE_SIZE): fewer, larger reads and
+ * writes on this side of the channel too (a read of a 64 KiB pipe fills
+ * half a record).  Best effort: a terminal or a file stays as it is, and
+ * so does a pipe when the user's pipe quota refuses. */
+static void size_pipes(void)
+{
+	fcntl(STDIN_FILENO, F_SETPIPE_SZ, MINT_EXEC_PIPE_SIZE);
+	fcntl(STDOUT_FILENO, F_SETPIPE_SZ, MINT_EXEC_PIPE_SIZE);
+}
+
 static int run(struct cli *c, struct session *se, const uint8_t *start, size_t len, bool tty)
 {
 	int st = open_session(c, se, start, len);
 	if (st)
 		return st;
+	size_pipes();
 	pthread_t input;
 	int rc = catch_signals();
 	if (rc == 0)
