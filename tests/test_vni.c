@@ -495,6 +495,44 @@ static void unicast(struct net *n, struct rx *rx)
 	CHECK_EQ(drain(n->v[2], &rx[2]), 0);
 }
 
+/* A stray write into the VNI header's geometry (and the pool header's
+ * constants) makes a later open fail, until a node that validated them
+ * claims the VNI (every heartbeat) and writes them back. */
+static void test_geometry_heal(void)
+{
+	struct mint_fabric *f = t_fabric(64ull << 20);
+	struct mint_vni_config cfg = {g_mode, 0, 0};
+	CHECK_EQ(mint_vni_create(f, &cfg), 1);
+	struct mint_vni *v = NULL, *w = NULL;
+	CHECK_EQ(mint_vni_open(f, &v), 0);
+	if (!v)
+		return;
+	CHECK_EQ(mint_vni_claim(v), 0);
+	struct mint_vni_hdr *h = vni_hdr(f);
+	h->magic = 0;
+	h->ring_size = 12345;
+	h->mac_base[1] ^= 0xff;
+	struct mint_obj_info info;
+	if (g_mode == MINT_VNI_POOL && mint_obj_find(f, "vni.pool", &info) == 0) {
+		struct mint_vni_pool_hdr *ph = mint_fabric_at(f, info.offset, sizeof(*ph));
+		ph->qlen = 3;
+		CHECK_EQ(mint_vni_claim(v), 1);
+		CHECK_EQ(ph->qlen, 4096);
+	}
+	CHECK_EQ(mint_vni_open(f, &w), g_mode == MINT_VNI_POOL ? 0 : -EPROTO);
+	mint_vni_close(w);
+	w = NULL;
+	CHECK_EQ(mint_vni_claim(v), g_mode == MINT_VNI_POOL ? 0 : 1);
+	CHECK_EQ(mint_vni_claim(v), 0);
+	CHECK_EQ(h->magic, MINT_VNI_MAGIC);
+	CHECK_EQ(h->mac_base[1], 0x6d);
+	CHECK_EQ(mint_vni_open(f, &w), 0);
+	mint_vni_close(w);
+	mint_vni_close(v);
+	mint_fabric_detach(f);
+	t_fabric_cleanup();
+}
+
 static void test_unicast(void) { with_net(unicast); }
 
 /* ==== broadcast and multicast ==== */
@@ -1719,6 +1757,7 @@ int main(void)
 	t_child_timeout = T_SANITIZED ? 120 : 60;
 	t_mode = "per-dest";
 	RUN(test_config);
+	RUN(test_geometry_heal);
 	RUN(test_unicast);
 	RUN(test_tx_in_place);
 	RUN(test_broadcast_multicast);
@@ -1739,6 +1778,7 @@ int main(void)
 	g_mode = MINT_VNI_POOL;
 	t_mode = "pool";
 	RUN(test_pool_config);
+	RUN(test_geometry_heal);
 	RUN(test_unicast);
 	RUN(test_tx_in_place);
 	RUN(test_broadcast_multicast);

@@ -136,9 +136,12 @@ int mint_vni_reclaim(struct mint_vni *v);
  */
 uint64_t mint_vni_fabric_size(const struct mint_vni_config *cfg, uint32_t nodes);
 
-/* Put the VNI header's directory entry back if a stray write changed it
- * (see mint_obj_claim): 0, 1 if it did, or a negative errno.  Senders do
- * the same for the rings they created, each time they re-check a peer. */
+/* Put the VNI header's directory entry (see mint_obj_claim), its geometry
+ * and, in pool mode, the pool header's constants back as this node
+ * validated them at open, if a stray write changed them (a node attaching
+ * later would be refused): 0, 1 if it did, or a negative errno.  Senders
+ * claim the rings they created the same way, each time they re-check a
+ * peer. */
 int mint_vni_claim(struct mint_vni *v);
 
 /*

@@ -160,7 +160,7 @@ static void watch_vni(struct agent *a)
 	if (healed & ~a->vni_healed & VNI_HEALED_KICK)
 		agent_log(a->cfg, "VNI receive stalled (a doorbell lost): raised MINT_VEC_VNI");
 	if (healed & ~a->vni_healed & VNI_HEALED_DIR)
-		agent_log(a->cfg, "the VNI's directory entry was overwritten: written again");
+		agent_log(a->cfg, "the VNI's directory entry or header was overwritten: written again");
 	a->vni_healed = healed;
 }
 

@@ -389,10 +389,47 @@ static bool peer_up(struct mint_vni *v, uint32_t dst)
 	return p->alive;
 }
 
+/* Store V (little-endian) at P if it holds something else: true if so.
+ * relaxed: the geometry is constant; every user validated its own copy. */
+static bool put32(uint32_t *p, uint32_t v)
+{
+	if (rld32(p) == v)
+		return false;
+	rst32(p, v);
+	return true;
+}
+
+/* The header's geometry written back as check_header validated it, so that
+ * a node attaching later finds it sound: true if a stray write changed it. */
+static bool heal_geometry(struct mint_vni *v)
+{
+	struct mint_vni_hdr *h = v->hdr;
+	bool healed = put32(&h->magic, MINT_VNI_MAGIC) | put32(&h->version, MINT_VNI_VERSION) |
+		      put32(&h->mode, v->pooled ? MINT_VNI_POOL : MINT_VNI_PER_DEST) |
+		      put32(&h->max_ports, MINT_VNI_MAX_PORTS) |
+		      put32(&h->vnet_hdr_len, MINT_VNI_VNET_HDR) |
+		      put32(&h->pool_buffers, v->pool_buffers);
+	if (rld64(&h->ring_size) != v->ring_size) {
+		rst64(&h->ring_size, v->ring_size);
+		healed = true;
+	}
+	for (size_t i = 0; i < sizeof(v->mac_base); i++) {
+		if (__atomic_load_n(&h->mac_base[i], __ATOMIC_RELAXED) != v->mac_base[i]) {
+			__atomic_store_n(&h->mac_base[i], v->mac_base[i], __ATOMIC_RELAXED);
+			healed = true;
+		}
+	}
+	return healed;
+}
+
 int mint_vni_claim(struct mint_vni *v)
 {
-	return mint_obj_claim(v->f, VNI_OBJ, MINT_OBJ_VNI, mint_fabric_off(v->f, v->hdr),
-			      sizeof(*v->hdr));
+	int rc = mint_obj_claim(v->f, VNI_OBJ, MINT_OBJ_VNI, mint_fabric_off(v->f, v->hdr),
+				sizeof(*v->hdr));
+	bool healed = heal_geometry(v);
+	if (v->pooled)
+		healed |= vni_pool_heal(&v->pool) == 1;
+	return rc < 0 ? rc : rc == 1 || healed;
 }
 
 static void count_sent(struct mint_vni *v, uint32_t len, uint32_t bell)

@@ -132,6 +132,27 @@ int vni_pool_create(struct mint_fabric *f, uint32_t nbuf)
 	return mint_obj_open(f, VNI_POOL_OBJ, MINT_OBJ_VNI_POOL, g.size, format_pool, &nbuf, &off);
 }
 
+int vni_pool_heal(struct vni_pool *p)
+{
+	struct geometry g;
+	geometry_of(p->nbuf, &g);
+	struct mint_vni_pool_hdr *h = p->hdr;
+	uint32_t *field[] = {&h->magic, &h->version, &h->nbuf,	  &h->buf_size,
+			     &h->qlen,	&h->nsmall,  &h->small_size};
+	const uint32_t want[] = {MINT_VNI_POOL_MAGIC, MINT_VNI_POOL_VERSION, p->nbuf,
+				 MINT_VNI_BUF_SIZE,   g.qlen,		     g.nsmall,
+				 MINT_VNI_SMALL_SIZE};
+	int healed = 0;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		/* relaxed: constants; every user validated its own copy. */
+		if (rld32(field[i]) != want[i]) {
+			rst32(field[i], want[i]);
+			healed = 1;
+		}
+	}
+	return healed;
+}
+
 int vni_pool_open(struct mint_fabric *f, uint32_t nbuf, struct vni_pool *p)
 {
 	struct mint_obj_info info;

@@ -44,6 +44,9 @@ int vni_pool_create(struct mint_fabric *f, uint32_t nbuf);
 /* Find "vni.pool" and check it has NBUF buffers and the layout that
  * follows: 0, -ENOENT, -EPROTO. */
 int vni_pool_open(struct mint_fabric *f, uint32_t nbuf, struct vni_pool *p);
+/* Write the header's constants back as vni_pool_open validated them if a
+ * stray write changed them (a later open would fail): 1 if it did, else 0. */
+int vni_pool_heal(struct vni_pool *p);
 
 /* Take a free buffer, a small one (MINT_VNI_SMALL_SIZE bytes) if SMALL,
  * else a large one (MINT_VNI_BUF_SIZE), as node SELF of EPOCH (state HELD,
