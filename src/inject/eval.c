@@ -11,10 +11,11 @@
  *     the same rate injected into the NIC, then sent through a veth pair
  *     into the same namespace (the kernel's own receive path), from the
  *     busy time of those cores in /proc/stat, minus an idle baseline.  A
- *     guest node's CPU is the guest's own: its /proc/stat read through
- *     `mint exec` before and after each phase; its kernel's own path is
- *     QEMU's e1000 on the host TAP that `mint guest start --tap` gave it
- *     (found among its QEMU's descriptors), sent into from the host.
+ *     guest node's CPU is the guest's own: its elapsed time less its idle
+ *     time, read through `mint exec` between phases of alternating rounds;
+ *     its kernel's own path is QEMU's e1000 on the host TAP that `mint
+ *     guest start --tap` gave it (found among its QEMU's descriptors),
+ *     sent into from the host.
  * (c) Inject-to-handler latency p50/p99/max.
  */
 #include <dirent.h>
@@ -47,10 +48,11 @@
 #define LATENCY_EVENTS 2000ull
 #define LATENCY_GAP_NS 50000ull /* between events: the driver is idle again */
 #define VETH_ADDR "10.79.0.2"
-/* A guest under TCG: fewer packets, slower, that it mostly keeps up. */
-#define GUEST_PACKETS 32000ull
+/* A guest under TCG: fewer packets, slower, that it mostly keeps up;
+ * per phase, 7 rounds of 3 phases: about 20 s. */
+#define GUEST_PACKETS 6400ull
+#define GUEST_ROUNDS 7
 #define GUEST_INTERVAL_NS 2000000ull /* CPU_BURST packets per 2 ms: 8 kpps */
-#define GUEST_TICK_NS 10000000.0     /* /proc/stat counts USER_HZ, 100 on Linux */
 #define GUEST_EXEC_TRIES 5
 #define GUEST_EXEC_MS 30000
 
@@ -237,6 +239,10 @@ struct cpu_result {
 	/* busy ns per packet (idle: per slot), injected and through the
 	 * kernel's own path: the veth pair, or a guest's e1000 (< 0: none) */
 	double idle_ns, nic_ns, kern_ns;
+	/* a guest's figure that is only an upper bound: below resolution_ns,
+	 * the guest's own scatter per packet */
+	bool nic_below, kern_below;
+	double resolution_ns;
 	uint64_t nic_delivered;
 	/* a guest's e1000 on its host TAP */
 	uint64_t tap_delivered;
@@ -302,36 +308,61 @@ static int guest_sh(struct eval *e, const char *cmd, char *buf, size_t cap)
 }
 
 struct guest_sample {
-	uint64_t busy;   /* USER_HZ ticks: user nice system irq softirq steal */
+	/* its CLOCK_MONOTONIC, and its CPUs' idle and iowait sleep summed:
+	 * the tick code's exact times, where /proc/stat's busy ticks miss
+	 * an interrupt handled while the tick is stopped in idle */
+	uint64_t now_ns, idle_ns;
+	unsigned cpus;
 	bool eth;        /* eth0 (the --tap e1000) is there */
 	uint64_t eth_rx; /* its rx_packets */
 	uint8_t eth_mac[6];
 };
 
+/* One line of the guest's answer into S: "now at N nsecs", a CPU's
+ * ".idle_sleeptime : N nsecs" or ".iowait_sleeptime: N nsecs" (of
+ * /proc/timer_list), eth0's rx_packets or its MAC. */
+static void guest_line(const char *line, struct guest_sample *s)
+{
+	unsigned long long v;
+	const char *colon = strchr(line, ':');
+	uint8_t *m = s->eth_mac;
+	if (sscanf(line, "now at %llu nsecs", &v) == 1)
+		s->now_ns = v;
+	else if (colon && strstr(line, "sleeptime") && sscanf(colon + 1, "%llu", &v) == 1) {
+		s->idle_ns += v;
+		s->cpus += strstr(line, "idle_sleeptime") != NULL;
+	} else if (!colon && sscanf(line, "%llu", &v) == 1)
+		s->eth_rx = v;
+	else if (sscanf(line, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1], &m[2], &m[3], &m[4],
+			&m[5]) == 6)
+		s->eth = true;
+}
+
 /* The guest's CPU and eth0 counters now; its words are parsed, bounded,
  * never trusted beyond a number: 0, or -EIO. */
 static int guest_sample(struct eval *e, struct guest_sample *s)
 {
-	char buf[512];
-	unsigned long long v[8], rx;
-	int rc = guest_sh(e, "head -n1 /proc/stat; cat /sys/class/net/eth0/statistics/rx_packets "
-			     "/sys/class/net/eth0/address 2>/dev/null", buf, sizeof(buf));
-	if (rc || sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-			 &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
-		return -EIO;
-	s->busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]; /* not idle, iowait */
-	const char *rest = strchr(buf, '\n');
-	uint8_t *m = s->eth_mac;
-	s->eth = rest && sscanf(rest, "%llu %hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &rx, &m[0], &m[1], &m[2],
-				&m[3], &m[4], &m[5]) == 7;
-	s->eth_rx = s->eth ? rx : 0;
-	return 0;
+	char buf[1024], *save = NULL;
+	int rc = guest_sh(e, "grep -E '^now at|sleeptime' /proc/timer_list; cat "
+			     "/sys/class/net/eth0/statistics/rx_packets /sys/class/net/eth0/address "
+			     "2>/dev/null", buf, sizeof(buf));
+	memset(s, 0, sizeof(*s));
+	for (char *l = rc ? NULL : strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		guest_line(l, s);
+	return rc || !s->now_ns || !s->cpus ? -EIO : 0;
 }
 
-/* Busy ns between two samples (0 if the guest's counters went back). */
-static double guest_busy_ns(const struct guest_sample *a, const struct guest_sample *b)
+/* Busy ns between two samples into *NS: elapsed time on each CPU less
+ * its sleep (mint's guests run one vCPU; on more, one asleep at a sample
+ * would have its current sleep missed).  -EIO if the guest's counters
+ * cannot be (time going back, more sleep than time). */
+static int guest_busy_ns(const struct guest_sample *a, const struct guest_sample *b, double *ns)
 {
-	return b->busy > a->busy ? (double)(b->busy - a->busy) * GUEST_TICK_NS : 0;
+	if (a->cpus != b->cpus || b->now_ns <= a->now_ns || b->idle_ns < a->idle_ns ||
+	    (b->idle_ns - a->idle_ns) / b->cpus > b->now_ns - a->now_ns)
+		return -EIO;
+	*ns = (double)(b->now_ns - a->now_ns) * b->cpus - (double)(b->idle_ns - a->idle_ns);
+	return 0;
 }
 
 /* The TAP guest QEMU PID holds (mint guest start --tap) into NAME: 0, or
@@ -382,43 +413,127 @@ static int send_tap(struct eval *e, const char *tap, const uint8_t mac[6])
 	return rc;
 }
 
-/* (b) for a guest node: idle, then the NIC, then its e1000 (if it has
- * one), each GUEST_PACKETS at the same pace, the guest's busy time
- * between samples; the samples' own cost falls into every phase alike and
- * goes with the idle baseline. */
+enum { PHASE_IDLE, PHASE_NIC, PHASE_E1000, PHASES };
+
+/* The guest's busy ns in each phase of each round, and the packets each
+ * delivered (the driver's count, eth0's rx_packets). */
+struct guest_rounds {
+	double busy[PHASES][GUEST_ROUNDS];
+	uint64_t delivered[PHASES][GUEST_ROUNDS];
+};
+
+/* One phase of GUEST_PACKETS slots: nothing, the NIC, or the e1000 on
+ * TAP (to eth0's MAC as sample BEFORE read it); the NIC's deliveries
+ * into *DELIVERED. */
+static int guest_phase(struct eval *e, int phase, const struct guest_sample *before,
+		       const char *tap, uint64_t *delivered)
+{
+	uint64_t events = GUEST_PACKETS / CPU_BURST, ns = events * GUEST_INTERVAL_NS;
+	struct timespec idle = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
+	struct inject_result r;
+	int rc;
+	switch (phase) {
+	case PHASE_IDLE:
+		return nanosleep(&idle, NULL) ? -EINTR : 0;
+	case PHASE_NIC:
+		if ((rc = trial(e, GUEST_INTERVAL_NS, events, CPU_BURST, false, &r)) == 0) {
+			*delivered = r.delivered;
+			inject_result_free(&r);
+		}
+		return rc;
+	default:
+		return send_tap(e, tap, before->eth_mac);
+	}
+}
+
+/* GUEST_ROUNDS rounds of idle, NIC and (with TAP) e1000 phases, the
+ * guest sampled between each two: alternating, so that a change of the
+ * host's load or the guest's background falls on every phase alike. */
+static int guest_rounds(struct eval *e, const char *tap, struct guest_rounds *g)
+{
+	struct guest_sample a, b;
+	int phases = tap ? PHASES : PHASE_E1000;
+	int rc = guest_sample(e, &a);
+	if (!a.eth)
+		phases = PHASE_E1000; /* its init brought no eth0 up */
+	for (int r = 0; r < GUEST_ROUNDS && rc == 0; r++)
+		for (int p = 0; p < phases && rc == 0; p++) {
+			uint64_t n = 0;
+			if ((rc = guest_phase(e, p, &a, tap, &n)) != 0 ||
+			    (rc = guest_sample(e, &b)) != 0 ||
+			    (rc = guest_busy_ns(&a, &b, &g->busy[p][r])) != 0)
+				break;
+			if (p == PHASE_E1000)
+				n = b.eth_rx > a.eth_rx ? b.eth_rx - a.eth_rx : 0;
+			g->delivered[p][r] = n;
+			a = b;
+		}
+	return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The median of N > 0 values, sorting them. */
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Path PHASE's figure into *NS (or < 0: nothing delivered): the median
+ * over rounds of its busy time beyond its round's idle phase, per packet
+ * delivered.  Within RES (ns per phase) of zero it is no measurement:
+ * *BELOW, and *NS the bound max(median, 0) + RES per packet. */
+static void guest_figure(const struct guest_rounds *g, int phase, double res, double *ns,
+			 bool *below, uint64_t *delivered)
+{
+	double per[GUEST_ROUNDS];
+	int n = 0;
+	*delivered = 0;
+	for (int r = 0; r < GUEST_ROUNDS; r++) {
+		uint64_t d = g->delivered[phase][r];
+		*delivered += d;
+		if (d)
+			per[n++] = (g->busy[phase][r] - g->busy[PHASE_IDLE][r]) / (double)d;
+	}
+	*ns = -1;
+	if (n == 0)
+		return;
+	/* never a zero bound: a nanosecond is the clock's own step */
+	double res_pkt = fmax(res / ((double)*delivered / n), 1.0), m = median(per, n);
+	*below = m <= res_pkt;
+	*ns = *below ? fmax(m, 0) + res_pkt : m;
+}
+
+/* (b) for a guest node: the NIC and its e1000 (if it has one) against
+ * idle phases, GUEST_ROUNDS times.  The resolution is twice the idle
+ * phases' median absolute deviation from their median (a figure is the
+ * difference of two phases, each that unsteady); the samples' own cost
+ * falls into every phase alike and goes with the idle phase. */
 static int guest_cpu_per_packet(struct eval *e, struct cpu_result *out)
 {
-	uint64_t events = GUEST_PACKETS / CPU_BURST, phase = events * GUEST_INTERVAL_NS;
-	struct timespec idle = {(time_t)(phase / 1000000000ull), (long)(phase % 1000000000ull)};
-	struct guest_sample s[4];
-	struct inject_result r;
+	struct guest_rounds g = {0};
 	bool tap = guest_tap(e->qemu_pid, out->tap) == 0;
-	int rc = guest_sample(e, &s[0]);
-	if (rc == 0 && nanosleep(&idle, NULL) != 0)
-		rc = -EINTR;
-	if (rc == 0 && (rc = guest_sample(e, &s[1])) == 0 &&
-	    (rc = trial(e, GUEST_INTERVAL_NS, events, CPU_BURST, false, &r)) == 0) {
-		out->nic_delivered = r.delivered;
-		inject_result_free(&r);
-		rc = guest_sample(e, &s[2]);
-	}
+	int rc = guest_rounds(e, tap ? out->tap : NULL, &g);
 	if (rc)
 		return rc;
-	if (!out->nic_delivered)
-		return -ENODATA;
-	double base = guest_busy_ns(&s[0], &s[1]);
-	out->idle_ns = base / (double)GUEST_PACKETS;
-	out->nic_ns = (guest_busy_ns(&s[1], &s[2]) - base) / (double)out->nic_delivered;
-	out->kern_ns = -1;
-	if (!tap || !s[2].eth)
-		return 0; /* nothing to compare with: said in the report */
-	if ((rc = send_tap(e, out->tap, s[2].eth_mac)) != 0 || (rc = guest_sample(e, &s[3])) != 0)
-		return rc;
-	out->tap_delivered = s[3].eth_rx > s[2].eth_rx ? s[3].eth_rx - s[2].eth_rx : 0;
-	if (out->tap_delivered)
-		out->kern_ns = (guest_busy_ns(&s[2], &s[3]) - base) / (double)out->tap_delivered;
-	return 0;
+	double idle[GUEST_ROUNDS], dev[GUEST_ROUNDS];
+	memcpy(idle, g.busy[PHASE_IDLE], sizeof(idle));
+	double mid = median(idle, GUEST_ROUNDS);
+	for (int r = 0; r < GUEST_ROUNDS; r++)
+		dev[r] = fabs(g.busy[PHASE_IDLE][r] - mid);
+	double res = 2 * median(dev, GUEST_ROUNDS);
+	out->idle_ns = mid / (double)GUEST_PACKETS;
+	guest_figure(&g, PHASE_NIC, res, &out->nic_ns, &out->nic_below, &out->nic_delivered);
+	guest_figure(&g, PHASE_E1000, res, &out->kern_ns, &out->kern_below, &out->tap_delivered);
+	out->resolution_ns = fmax(res / (double)GUEST_PACKETS, 1.0);
+	return out->nic_ns < 0 ? -ENODATA : 0;
 }
+
 /* (b): idle, NIC, veth: each the same packets at the same pace. */
 static int cpu_per_packet(struct eval *e, struct cpu_result *out)
 {
@@ -465,37 +580,70 @@ static const char *mode_name(uint32_t mode)
 	return mode < 3 ? names[mode] : "unknown";
 }
 
+/* "NAME":NS, or "NAME":null,"NAME_below":NS when NS is only a bound. */
+static void json_figure(const char *name, double ns, bool below)
+{
+	if (below)
+		printf(",\"%s\":null,\"%s_below\":%.0f", name, name, ns);
+	else
+		printf(",\"%s\":%.0f", name, ns);
+}
+
 static void guest_cpu_json(const struct cpu_result *c)
 {
-	printf("\"cpu_ns_per_packet\":{\"of\":\"guest\",\"sent\":%llu,\"nic\":%.0f,"
-	       "\"nic_delivered\":%llu,\"idle_baseline\":%.0f",
-	       GUEST_PACKETS, c->nic_ns, (unsigned long long)c->nic_delivered, c->idle_ns);
-	if (c->kern_ns > 0)
-		printf(",\"tap\":\"%s\",\"qemu_e1000\":%.0f,\"qemu_e1000_delivered\":%llu,\"ratio\":%.3f", c->tap,
-		       c->kern_ns, (unsigned long long)c->tap_delivered, c->nic_ns / c->kern_ns);
+	printf("\"cpu_ns_per_packet\":{\"of\":\"guest\",\"rounds\":%d,\"sent\":%llu,"
+	       "\"idle_baseline\":%.0f,\"resolution\":%.0f",
+	       GUEST_ROUNDS, GUEST_ROUNDS * GUEST_PACKETS, c->idle_ns, c->resolution_ns);
+	json_figure("nic", c->nic_ns, c->nic_below);
+	printf(",\"nic_delivered\":%llu", (unsigned long long)c->nic_delivered);
+	if (c->kern_ns >= 0) {
+		printf(",\"tap\":\"%s\"", c->tap);
+		json_figure("qemu_e1000", c->kern_ns, c->kern_below);
+		printf(",\"qemu_e1000_delivered\":%llu", (unsigned long long)c->tap_delivered);
+		if (!c->kern_below)
+			printf(",\"ratio%s\":%.3g", c->nic_below ? "_below" : "", c->nic_ns / c->kern_ns);
+	}
 	printf("},");
+}
+
+/* "N ns", or "below resolution: < N ns". */
+static const char *text_figure(char *buf, size_t cap, double ns, bool below)
+{
+	snprintf(buf, cap, "%s%.0f ns", below ? "below resolution: < " : "", ns);
+	return buf;
 }
 
 static void guest_cpu_text(const struct cpu_result *c, int rc)
 {
+	char fig[64];
 	if (rc) {
 		printf("  (b) CPU per packet: not measured (%s)\n",
 		       rc == -ENODATA ? "no packet was delivered"
-		       : rc == -EIO   ? "mint exec into the guest or the send into its TAP failed"
+		       : rc == -EIO   ? "mint exec into the guest, its counters or the send into its"
+					" TAP failed"
 		       : rc == -EINTR ? "interrupted"
 				      : "the guest stopped");
 		return;
 	}
-	printf("  (b) CPU per packet in the guest (its own /proc/stat; the same %llu UDP packets"
-	       " into each, %u per %llu us; idle baseline %.0f ns subtracted):\n"
-	       "      mint_nic.ko: %.0f ns per packet delivered (%llu delivered)\n",
-	       GUEST_PACKETS, CPU_BURST, GUEST_INTERVAL_NS / 1000, c->idle_ns, c->nic_ns,
+	printf("  (b) CPU per packet in the guest (elapsed less idle, by its /proc/timer_list):"
+	       " %d rounds of an idle phase, %llu UDP packets into mint_nic.ko, the same into its"
+	       " e1000, %u per %llu us; the median over rounds of each less its round's idle"
+	       " phase (%.0f ns per packet slot); resolution %.0f ns per packet (twice the idle"
+	       " phases' median absolute deviation):\n"
+	       "      mint_nic.ko: %s per packet delivered (%llu delivered)\n",
+	       GUEST_ROUNDS, GUEST_PACKETS, CPU_BURST, GUEST_INTERVAL_NS / 1000, c->idle_ns,
+	       c->resolution_ns, text_figure(fig, sizeof(fig), c->nic_ns, c->nic_below),
 	       (unsigned long long)c->nic_delivered);
-	if (c->kern_ns > 0)
-		printf("      QEMU's e1000 on host TAP %s: %.0f ns per packet delivered (%llu"
-		       " delivered); mint_nic.ko / e1000 = %.2fx\n",
-		       c->tap, c->kern_ns, (unsigned long long)c->tap_delivered, c->nic_ns / c->kern_ns);
-	else
+	if (c->kern_ns >= 0) {
+		printf("      QEMU's e1000 on host TAP %s: %s per packet delivered (%llu delivered)",
+		       c->tap, text_figure(fig, sizeof(fig), c->kern_ns, c->kern_below),
+		       (unsigned long long)c->tap_delivered);
+		if (c->kern_below)
+			printf("; no ratio\n");
+		else
+			printf("; mint_nic.ko / e1000 %s %.3gx\n", c->nic_below ? "<" : "=",
+			       c->nic_ns / c->kern_ns);
+	} else
 		printf("      no QEMU NIC to compare with (%s)\n",
 		       c->tap[0] ? "its e1000 received nothing" : "start the guest with --tap");
 	printf("      TCG caveat: without KVM the guest's time includes QEMU translating its code,"
