@@ -58,7 +58,7 @@ step() {
 	echo
 	"$@" || { rc=$?; [ "$st" -ne 0 ] || st=$rc; }
 }
-HERE=$(dirname "$0")/..
+HERE=$(cd "$(dirname "$0")/.." && pwd)
 
 # The device table: routing through it against a direct doorbell, and the
 # hand-over time (bench/dev/dev-bench.c).
