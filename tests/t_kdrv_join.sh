@@ -83,7 +83,8 @@ pings() {
 injects() {
 	gexec 1 'test -e /sys/kernel/debug/mint_nic/stats || mount -t debugfs none /sys/kernel/debug' ||
 		die "boot $1: no debugfs in the guest"
-	wait_until 10 gexec 1 "ip link show nic0 | grep -q ',UP'" || fail "boot $1: nic0 does not come up"
+	wait_until 10 gexec 1 "ip link show nic0 | grep -q ',UP,LOWER_UP'" ||
+		fail "boot $1: nic0 does not come up with its carrier: $(gexec 1 'ip link show nic0')"
 	g0=$(gstat 1 rx_packets)
 	inject 1 --count 200 --interval 1ms || fail "boot $1: inject: $(cat "$TMP/inj.err")"
 	sent=$(J injected) over=$(J overruns) handled=$(J handled) deliv=$(J delivered) lost=$(J lost)

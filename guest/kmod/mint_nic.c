@@ -706,6 +706,7 @@ static int __init mint_nic_init(void)
 	netif_napi_add(dev, &n->napi, nic_poll);
 	n->iv = mint_ivshmem_get();
 	INIT_DELAYED_WORK(&n->join, join_work);
+	netif_carrier_off(dev); /* on once the ring is ours (nic_open, ring_up) */
 	rc = IS_ERR(n->iv) ? PTR_ERR(n->iv) : setup(n);
 	if (rc == 0)
 		rc = register_netdev(dev);
