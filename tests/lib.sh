@@ -419,6 +419,19 @@ gload() {
 	return 1
 }
 
+# gstat ID NAME: counter NAME of mint_nic in guest ID (debugfs).
+gstat() {
+	gexec "$1" 'cat /sys/kernel/debug/mint_nic/stats' | awk -v k="$2" '$1 == k { v = $2 } END { print v }'
+}
+
+# inject ID ARGS...: mint -j inject ID ARGS into $TMP/inj.json; J FIELD reads it.
+inject() {
+	_t_id=$1
+	shift
+	timeout -k 5 120 "$MINT" --fabric "$FAB" -j inject "$_t_id" "$@" >"$TMP/inj.json" 2>"$TMP/inj.err"
+}
+J() { jq -r ".$1" "$TMP/inj.json"; }
+
 # no_oops ID: fail unless guest ID's console is free of oopses, BUGs,
 # warnings and call traces ($ARCH names the guest in the message).
 no_oops() {

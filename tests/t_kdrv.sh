@@ -69,19 +69,6 @@ t_begin
 # At exit, after t_cleanup took the fabric (and its guests) down.
 cleanup_more() { delete_our_namespaces; }
 
-# gstat ID NAME: counter NAME of mint_nic in guest ID (debugfs).
-gstat() {
-	gexec "$1" 'cat /sys/kernel/debug/mint_nic/stats' | awk -v k="$2" '$1 == k { v = $2 } END { print v }'
-}
-
-# inject ID ARGS...: mint -j inject ID ARGS into $TMP/inj.json; J FIELD reads it.
-inject() {
-	_t_id=$1
-	shift
-	timeout -k 5 120 "$MINT" --fabric "$FAB" -j inject "$_t_id" "$@" >"$TMP/inj.json" 2>"$TMP/inj.err"
-}
-J() { jq -r ".$1" "$TMP/inj.json"; }
-
 # malformed ID KIND COUNTER [ARGS]: 100 packets malformed KIND; the device's
 # COUNTER (drv_bad or drv_errors) and the guest's matching one grow by 100.
 malformed() {

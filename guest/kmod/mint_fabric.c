@@ -23,7 +23,6 @@
 int mint_fabric_bind(struct mint_ivshmem *iv, struct mint_fabric *f)
 {
 	u64 bar = mint_ivshmem_size(iv), size;
-	struct mint_node_entry *me;
 
 	f->base = mint_ivshmem_base(iv);
 	f->size = bar;
@@ -32,13 +31,21 @@ int mint_fabric_bind(struct mint_ivshmem *iv, struct mint_fabric *f)
 		return -ENODEV;
 	size = le64_to_cpu(READ_ONCE(mint_fabric_hdr(f)->size));
 	f->size = min_t(u64, size, bar); /* the fabric may be smaller than the BAR */
-	me = mint_fabric_node(f, f->node);
-	if (!me || le32_to_cpu(smp_load_acquire(&me->state)) != MINT_NODE_UP)
-		return -ENOTCONN;
-	f->epoch = le32_to_cpu(READ_ONCE(me->epoch));
-	return 0;
+	f->epoch = mint_fabric_joined(f);
+	return f->epoch ? 0 : -ENOTCONN;
 }
 EXPORT_SYMBOL_GPL(mint_fabric_bind);
+
+u32 mint_fabric_joined(const struct mint_fabric *f)
+{
+	struct mint_node_entry *me = mint_fabric_node(f, f->node);
+
+	/* acquire: pairs with the join's release store of UP: its epoch */
+	if (!me || le32_to_cpu(smp_load_acquire(&me->state)) != MINT_NODE_UP)
+		return 0;
+	return le32_to_cpu(READ_ONCE(me->epoch));
+}
+EXPORT_SYMBOL_GPL(mint_fabric_joined);
 
 struct obj {
 	u64 off, size;

@@ -318,8 +318,14 @@ static inline struct mint_node_entry *mint_fabric_node(const struct mint_fabric 
 /* Fill F from the ivshmem device: -ENODEV if BAR2 is not a fabric,
  * -ENOTCONN if our node's entry is not UP (its agent joins first: the
  * epoch we take is the one peers check our objects against); F's base,
- * size and node are set then all the same (mint_vni waits for the join). */
+ * size and node are set then all the same (the drivers wait for the
+ * join with mint_fabric_joined). */
 int mint_fabric_bind(struct mint_ivshmem *iv, struct mint_fabric *f);
+
+/* The epoch our node joined with while its entry is UP, else 0 (epochs
+ * start at 1): the drivers poll it to attach at the join and to follow
+ * each rejoin.  A peer could write any epoch: it only names our objects. */
+u32 mint_fabric_joined(const struct mint_fabric *f);
 
 /* Object NAME of TYPE: its offset and size.  -ENOENT, -EPROTO (another
  * type, or a corrupt entry), -EBUSY (the directory kept changing). */

@@ -21,6 +21,12 @@
  * MSI-X vectors, our node id); this driver claims the NIC's vector there.
  * mint_fabric.ko finds or creates the ring "nic.ID" in the fabric's
  * directory.
+ *
+ * The module loads whether or not our node is up (the guest's init may
+ * load it before its agent joins): the carrier stays off and a work item
+ * checks the node every 100 ms, attaches the ring once the node is up,
+ * and resets it with each new epoch the node joins with (the injector
+ * takes a ring whose epoch is not its node's for stale).
  */
 #include <linux/debugfs.h>
 #include <linux/etherdevice.h>
@@ -30,6 +36,7 @@
 #include <linux/interrupt.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
 #include <linux/seq_file.h>
 #include <linux/u64_stats_sync.h>
 
@@ -78,7 +85,8 @@ struct mint_nic {
 	struct napi_struct napi;
 	struct mint_ivshmem *iv;
 	struct mint_fabric f;
-	/* the ring, and our own copy of its geometry: never re-read */
+	/* the ring (NULL until our node first joined; set under rtnl with
+	 * NAPI off), and our own copy of its geometry: never re-read */
 	struct mint_nic_hdr *hdr;
 	struct mint_nic_desc *desc;
 	u8 *bufs;
@@ -86,6 +94,9 @@ struct mint_nic {
 	u32 next; /* next descriptor to clean (e1000 next_to_clean) */
 	u32 rdt;  /* what we published */
 	u64 irq_ns; /* when the last interrupt came: for the latency buckets */
+	u8 addr[4];  /* published in the ring for the injector */
+	int attach_rc; /* attach_ring's last error, logged once */
+	struct delayed_work join; /* follow_node, every 100 ms */
 	/* ST_IRQS.. are written by the hard irq, the rest by NAPI: one
 	 * writer each, hence two syncs */
 	u64 stats[ST_COUNT];
@@ -138,7 +149,7 @@ static bool ring_matches(struct mint_nic *n, struct mint_nic_hdr *h, u64 size)
 /* Every descriptor empty with its own buffer, all but one given to the
  * device; then UP, which publishes the rest (the device reads UP with
  * acquire before it touches the ring). */
-static void ring_reset(struct mint_nic *n, const u8 addr[4])
+static void ring_reset(struct mint_nic *n)
 {
 	struct mint_nic_hdr *h = n->hdr;
 	u32 i;
@@ -149,7 +160,7 @@ static void ring_reset(struct mint_nic *n, const u8 addr[4])
 		WRITE_ONCE(n->desc[i].status_word, 0);
 	}
 	memcpy(h->mac, n->netdev->dev_addr, ETH_ALEN);
-	memcpy(h->ipv4, addr, 4);
+	memcpy(h->ipv4, n->addr, 4);
 	h->prefix_len = cpu_to_le32(24);
 	h->epoch = cpu_to_le32(n->f.epoch);
 	WRITE_ONCE(h->rdh, 0);
@@ -361,8 +372,15 @@ static bool unmask(struct mint_nic *n)
 static int nic_poll(struct napi_struct *napi, int budget)
 {
 	struct mint_nic *n = container_of(napi, struct mint_nic, napi);
-	int work = rx_clean(n, budget);
+	int work;
 
+	/* acquire: pairs with the release of hdr in ring_up: the geometry
+	 * before it; no ring: nothing can have come in */
+	if (!smp_load_acquire(&n->hdr)) {
+		napi_complete_done(napi, 0);
+		return 0;
+	}
+	work = rx_clean(n, budget);
 	count(n, ST_POLLS, 1);
 	if (work < budget && napi_complete_done(napi, work) && unmask(n))
 		napi_schedule(napi);
@@ -379,7 +397,8 @@ static irqreturn_t nic_irq(struct mint_ivshmem *iv, void *arg)
 	 * completed before it set the cause are visible below (its fetch_or is
 	 * a release). */
 	mint_ivshmem_kvec_take(iv, MINT_VEC_NIC);
-	cause = le32_to_cpu(xchg(&n->hdr->icr, 0));
+	/* acquire: as in nic_poll; no ring yet: nobody can have a cause */
+	cause = smp_load_acquire(&n->hdr) ? le32_to_cpu(xchg(&n->hdr->icr, 0)) : 0;
 
 	if (!cause) {
 		count(n, ST_SPURIOUS, 1);
@@ -407,10 +426,13 @@ static int nic_open(struct net_device *dev)
 	if (rc)
 		return rc;
 	napi_enable(&n->napi);
-	/* packets that came while we were down: a poll takes them */
-	WRITE_ONCE(n->hdr->ims, 0);
+	/* packets that came while we were down: a poll takes them.  No ring
+	 * yet (our node never joined): ring_up does this when it attaches. */
+	if (n->hdr) {
+		WRITE_ONCE(n->hdr->ims, 0);
+		netif_carrier_on(dev);
+	}
 	napi_schedule(&n->napi);
-	netif_carrier_on(dev);
 	return 0;
 }
 
@@ -421,7 +443,8 @@ static int nic_stop(struct net_device *dev)
 	netif_carrier_off(dev);
 	mint_ivshmem_release(n->iv, MINT_IVSHMEM_MSIX_NIC);
 	napi_disable(&n->napi);
-	WRITE_ONCE(n->hdr->ims, 0); /* after the last poll, which unmasks */
+	if (n->hdr)
+		WRITE_ONCE(n->hdr->ims, 0); /* after the last poll, which unmasks */
 	return 0;
 }
 
@@ -537,9 +560,14 @@ static int check_params(void)
 	return 0;
 }
 
-static int attach_ring(struct mint_nic *n, const u8 addr[4])
+/* Our ring "nic.ID", found or created, into *HP (not yet n->hdr: ring_up
+ * publishes it).  Our node must be up: creating takes the directory lock
+ * in its name.  -EEXIST for a ring of another geometry, which `mint` must
+ * remove first. */
+static int attach_ring(struct mint_nic *n, struct mint_nic_hdr **hp)
 {
 	char name[MINT_OBJ_NAME_MAX];
+	struct mint_nic_hdr *h;
 	u64 off, size;
 	int rc;
 
@@ -547,13 +575,79 @@ static int attach_ring(struct mint_nic *n, const u8 addr[4])
 	rc = mint_fabric_open(&n->f, name, MINT_OBJ_NIC, ring_size(n), nic_init, n, &off, &size);
 	if (rc)
 		return rc;
-	n->hdr = n->f.base + off;
-	if (!ring_matches(n, n->hdr, size))
-		return -EEXIST; /* another geometry: `mint` must remove it first */
-	n->desc = (struct mint_nic_desc *)(n->hdr + 1);
-	n->bufs = (u8 *)n->hdr + desc_area(n->ndesc);
-	ring_reset(n, addr);
+	h = n->f.base + off;
+	if (!ring_matches(n, h, size))
+		return -EEXIST;
+	n->desc = (struct mint_nic_desc *)(h + 1);
+	n->bufs = (u8 *)h + desc_area(n->ndesc);
+	*hp = h;
 	return 0;
+}
+
+/* attach_ring, its error logged once (it is tried again every 100 ms). */
+static int try_attach(struct mint_nic *n, struct mint_nic_hdr **hp)
+{
+	int rc = attach_ring(n, hp);
+
+	if (rc && rc != n->attach_rc)
+		pr_err("mint_nic: node %u: cannot attach ring nic.%u (%d): no carrier\n", n->f.node,
+		       n->f.node, rc);
+	n->attach_rc = rc;
+	return rc;
+}
+
+/* Ring H reset for our node's epoch and published: under rtnl, so that
+ * the device stays open or closed, with NAPI off if it is open (the poll
+ * owns next and rdt); then a poll unmasks and takes what is there. */
+static void ring_up(struct mint_nic *n, struct mint_nic_hdr *h)
+{
+	bool running;
+
+	rtnl_lock();
+	running = netif_running(n->netdev);
+	if (running)
+		napi_disable(&n->napi);
+	/* release: the geometry attach_ring set before the ring that the
+	 * poll and the irq take as "attached" */
+	smp_store_release(&n->hdr, h);
+	ring_reset(n);
+	if (running) {
+		napi_enable(&n->napi);
+		napi_schedule(&n->napi);
+		netif_carrier_on(n->netdev);
+	}
+	rtnl_unlock();
+}
+
+/*
+ * Our node up with an epoch our ring does not carry yet: at its first
+ * join we attach the ring, and at every join reset it with the epoch.
+ * 0, also while the node is not up; else attach_ring's error.
+ */
+static int follow_node(struct mint_nic *n)
+{
+	u32 epoch = mint_fabric_joined(&n->f);
+	struct mint_nic_hdr *h = n->hdr;
+	int rc;
+
+	if (!epoch || (h && epoch == n->f.epoch))
+		return 0;
+	n->f.epoch = epoch; /* the directory lock is taken in its name */
+	rc = h ? 0 : try_attach(n, &h);
+	if (rc)
+		return rc;
+	ring_up(n, h);
+	netdev_info(n->netdev, "node %u joined (epoch %u): ring nic.%u up\n", n->f.node, epoch,
+		    n->f.node);
+	return 0;
+}
+
+static void join_work(struct work_struct *w)
+{
+	struct mint_nic *n = container_of(to_delayed_work(w), struct mint_nic, join);
+
+	follow_node(n);
+	schedule_delayed_work(&n->join, HZ / 10);
 }
 
 static int parse_addr(u32 node, u8 addr[4])
@@ -569,15 +663,17 @@ static int parse_addr(u32 node, u8 addr[4])
 
 static struct net_device *the_netdev;
 
+/* The fabric in BAR2, our node id, address and MAC.  Our node need not
+ * be up yet: follow_node attaches the ring when it is. */
 static int setup(struct mint_nic *n)
 {
 	u8 mac[ETH_ALEN] = { 0x02, 0x6e, 0, 0, 0, 0 };
-	u8 addr[4];
-	/* the guest's agent joined before: the ring's epoch is its node's */
 	int rc = mint_fabric_bind(n->iv, &n->f);
 
-	if (rc == 0)
-		rc = parse_addr(n->f.node, addr);
+	if (rc && rc != -ENOTCONN)
+		return rc;
+	n->f.epoch = 0; /* follow_node attaches with the node's epoch */
+	rc = parse_addr(n->f.node, n->addr);
 	if (rc)
 		return rc;
 	mac[5] = n->f.node; /* as the agent's user-space driver: 02:6e:00:00:00:ID */
@@ -585,7 +681,7 @@ static int setup(struct mint_nic *n)
 	n->ndesc = ndesc;
 	n->buf_size = buf_size;
 	n->ims = MINT_NIC_ICR_RXT0 | MINT_NIC_ICR_RXO;
-	return attach_ring(n, addr);
+	return 0;
 }
 
 static int __init mint_nic_init(void)
@@ -609,9 +705,17 @@ static int __init mint_nic_init(void)
 	dev->max_mtu = MINT_NIC_MAX_FRAME - ETH_HLEN;
 	netif_napi_add(dev, &n->napi, nic_poll);
 	n->iv = mint_ivshmem_get();
+	INIT_DELAYED_WORK(&n->join, join_work);
+	netif_carrier_off(dev); /* on once the ring is ours (nic_open, ring_up) */
 	rc = IS_ERR(n->iv) ? PTR_ERR(n->iv) : setup(n);
 	if (rc == 0)
 		rc = register_netdev(dev);
+	/* our node up: a ring we cannot use is refused now, so insmod says so */
+	if (rc == 0) {
+		rc = follow_node(n);
+		if (rc)
+			unregister_netdev(dev);
+	}
 	if (rc) {
 		if (!IS_ERR(n->iv))
 			mint_ivshmem_put(n->iv);
@@ -622,8 +726,9 @@ static int __init mint_nic_init(void)
 	debugfs_create_file("stats", 0444, n->dbg, n, &stats_fops);
 	debugfs_create_file("latency", 0444, n->dbg, n, &latency_fops);
 	the_netdev = dev;
-	netdev_info(dev, "node %u, ring nic.%u: %u descriptors of %u bytes\n", n->f.node, n->f.node,
-		    n->ndesc, n->buf_size);
+	netdev_info(dev, "node %u, ring nic.%u: %u descriptors of %u bytes%s\n", n->f.node, n->f.node,
+		    n->ndesc, n->buf_size, n->hdr ? "" : ": waiting for the node to join");
+	schedule_delayed_work(&n->join, HZ / 10);
 	return 0;
 }
 
@@ -631,10 +736,11 @@ static void __exit mint_nic_exit(void)
 {
 	struct mint_nic *n = netdev_priv(the_netdev);
 
+	cancel_delayed_work_sync(&n->join); /* outside rtnl, which it takes */
 	debugfs_remove_recursive(n->dbg);
 	unregister_netdev(the_netdev);
 	/* down unless the node re-attached it since: then it is not ours */
-	if (le32_to_cpu(READ_ONCE(n->hdr->epoch)) == n->f.epoch)
+	if (n->hdr && le32_to_cpu(READ_ONCE(n->hdr->epoch)) == n->f.epoch)
 		smp_store_release(&n->hdr->state, cpu_to_le32(MINT_NIC_DOWN));
 	mint_ivshmem_put(n->iv);
 	free_netdev(the_netdev);

@@ -868,13 +868,10 @@ static int try_attach(struct mint_vni *v)
  */
 static bool node_joined(struct mint_vni *v)
 {
-	struct mint_node_entry *e = mint_fabric_node(&v->f, v->f.node);
-	u32 epoch;
+	u32 epoch = mint_fabric_joined(&v->f);
 
-	/* acquire: pairs with the join's release store of UP: its epoch */
-	if (!e || le32_to_cpu(smp_load_acquire(&e->state)) != MINT_NODE_UP)
+	if (!epoch)
 		return false;
-	epoch = le32_to_cpu(READ_ONCE(e->epoch));
 	if (v->port && epoch == v->f.epoch)
 		return true;
 	v->f.epoch = epoch; /* the directory lock is taken in its name */

@@ -37,7 +37,7 @@ static const char start_usage[] =
 	"TAP mintg<N> that mint creates; QEMU holds its only descriptor, so it goes\n"
 	"away with QEMU.  mint inject --evaluate compares it with mint_nic.ko.\n"
 	"--load: the guest's init loads these of its modules (mint_vni, mint_nic) before\n"
-	"its agent joins.\n";
+	"its agent joins; they wait for the join and follow its rejoins.\n";
 
 static const char stop_usage[] =
 	"usage: mint guest stop ID\n"
