@@ -94,6 +94,10 @@ DEV_BENCH := $(BUILD)/mint-dev-bench
 # The verdict rule and records every benchmark shares (bench/verdict/).
 VERDICT_OBJ := $(BUILD)/bench/verdict/verdict.o
 
+# A recipe that fails or is interrupted leaves no half-written target whose
+# new time would pass it for up to date (an empty static agent once did).
+.DELETE_ON_ERROR:
+
 .PHONY: all lib tools tests benchbin examples check demo bench bench-plot stress fuzz deps install \
 	uninstall guest-images \
 	clean cross
