@@ -10,6 +10,7 @@
 #define MINT_LE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -109,6 +110,16 @@ static inline uint32_t rld32(const uint32_t *p) { return le32(__atomic_load_n(p,
 static inline uint64_t rld64(const uint64_t *p) { return le64(__atomic_load_n(p, __ATOMIC_RELAXED)); }
 static inline void rst32(uint32_t *p, uint32_t v) { __atomic_store_n(p, le32(v), __ATOMIC_RELAXED); }
 static inline void rst64(uint64_t *p, uint64_t v) { __atomic_store_n(p, le64(v), __ATOMIC_RELAXED); }
+
+/* A constant put back: V stored at P (relaxed) if P holds something else;
+ * true if it did. */
+static inline bool rfix32(uint32_t *p, uint32_t v)
+{
+	if (rld32(p) == v)
+		return false;
+	rst32(p, v);
+	return true;
+}
 
 /* A name field of CAP bytes (8-aligned, a multiple of 8) in and out the
  * same way, a word at a time; OUT gets its last byte forced to NUL. */

@@ -389,26 +389,17 @@ static bool peer_up(struct mint_vni *v, uint32_t dst)
 	return p->alive;
 }
 
-/* Store V (little-endian) at P if it holds something else: true if so.
- * relaxed: the geometry is constant; every user validated its own copy. */
-static bool put32(uint32_t *p, uint32_t v)
-{
-	if (rld32(p) == v)
-		return false;
-	rst32(p, v);
-	return true;
-}
-
 /* The header's geometry written back as check_header validated it, so that
- * a node attaching later finds it sound: true if a stray write changed it. */
+ * a node attaching later finds it sound: true if a stray write changed it.
+ * relaxed: the geometry is constant; every user validated its own copy. */
 static bool heal_geometry(struct mint_vni *v)
 {
 	struct mint_vni_hdr *h = v->hdr;
-	bool healed = put32(&h->magic, MINT_VNI_MAGIC) | put32(&h->version, MINT_VNI_VERSION) |
-		      put32(&h->mode, v->pooled ? MINT_VNI_POOL : MINT_VNI_PER_DEST) |
-		      put32(&h->max_ports, MINT_VNI_MAX_PORTS) |
-		      put32(&h->vnet_hdr_len, MINT_VNI_VNET_HDR) |
-		      put32(&h->pool_buffers, v->pool_buffers);
+	bool healed = rfix32(&h->magic, MINT_VNI_MAGIC) | rfix32(&h->version, MINT_VNI_VERSION) |
+		      rfix32(&h->mode, v->pooled ? MINT_VNI_POOL : MINT_VNI_PER_DEST) |
+		      rfix32(&h->max_ports, MINT_VNI_MAX_PORTS) |
+		      rfix32(&h->vnet_hdr_len, MINT_VNI_VNET_HDR) |
+		      rfix32(&h->pool_buffers, v->pool_buffers);
 	if (rld64(&h->ring_size) != v->ring_size) {
 		rst64(&h->ring_size, v->ring_size);
 		healed = true;

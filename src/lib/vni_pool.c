@@ -142,14 +142,10 @@ int vni_pool_heal(struct vni_pool *p)
 	const uint32_t want[] = {MINT_VNI_POOL_MAGIC, MINT_VNI_POOL_VERSION, p->nbuf,
 				 MINT_VNI_BUF_SIZE,   g.qlen,		     g.nsmall,
 				 MINT_VNI_SMALL_SIZE};
-	int healed = 0;
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		/* relaxed: constants; every user validated its own copy. */
-		if (rld32(field[i]) != want[i]) {
-			rst32(field[i], want[i]);
-			healed = 1;
-		}
-	}
+	bool healed = false;
+	/* relaxed (rfix32): constants; every user validated its own copy. */
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		healed |= rfix32(field[i], want[i]);
 	return healed;
 }
 
