@@ -708,6 +708,46 @@ static unsigned put_stage(struct mint_nic_dev *d, const struct mint_nic_pkt *p, 
 	return m;
 }
 
+/* Can P go in one descriptor as it is (the common case)? */
+static bool single(const struct mint_nic_dev *d, const struct mint_nic_pkt *p)
+{
+	return p->copy_len <= d->g.buf_size && (p->data || !p->copy_len) &&
+	       !(p->flags & MINT_NIC_PKT_CUT);
+}
+
+/* put_stage for a run of packets of one descriptor each: the same three
+ * passes and checks, without the chains' loops and calls, which were
+ * most of the device's instructions per packet (250 where the ring's
+ * producer takes 60).  Returns the packets written: 0 when the first is
+ * not such a packet or cannot be written cleanly (put_stage decides). */
+static unsigned put_singles(struct mint_nic_dev *d, const struct mint_nic_pkt *p, unsigned n,
+			    struct mint_nic_desc_image *img, uint64_t *bytes)
+{
+	uint64_t addrs[STAGE_DESCS];
+	n = n < STAGE_DESCS ? n : STAGE_DESCS;
+	if (room(d, n) == -EPROTO)
+		return 0;
+	uint32_t avail = free_descs(d);
+	unsigned m = 0;
+	for (; m < n && m < avail && single(d, &p[m]); m++)
+		if (!read_addrs(d, m, 1, &addrs[m]))
+			break;
+	for (unsigned i = 0; i < m; i++)
+		if (p[i].copy_len) /* an empty packet may come from NULL */
+			memcpy(d->bufs + addrs[i], p[i].data, p[i].copy_len);
+	for (unsigned i = 0; i < m; i++) {
+		uint8_t status = (uint8_t)(p[i].status | MINT_NIC_STAT_DD);
+		/* release: as in mark_packet. */
+		ast64(&d->desc[d->rdh].status_word, status_word(p[i].len, &p[i], status, p[i].errors),
+		      memory_order_release);
+		if (img)
+			image(d, &p[i], d->rdh, addrs[i], 1, &img[i]);
+		d->rdh = wrap(&d->g, d->rdh + 1);
+		*bytes += p[i].len;
+	}
+	return m;
+}
+
 int mint_nic_put_batch(struct mint_nic_dev *d, const struct mint_nic_pkt *p, unsigned n,
 		       struct mint_nic_desc_image *img)
 {
@@ -717,8 +757,11 @@ int mint_nic_put_batch(struct mint_nic_dev *d, const struct mint_nic_pkt *p, uns
 	unsigned done = 0;
 	uint64_t bytes = 0;
 	bool more = true;
-	while (more && done < n)
-		done += put_stage(d, p + done, n - done, img ? img + done : NULL, &bytes, &more);
+	while (more && done < n) {
+		struct mint_nic_desc_image *at = img ? img + done : NULL;
+		unsigned k = put_singles(d, p + done, n - done, at, &bytes);
+		done += k ? k : put_stage(d, p + done, n - done, at, &bytes, &more);
+	}
 	if (done) {
 		own_inc64(&h->rx_packets, done);
 		own_inc64(&h->rx_bytes, bytes);
