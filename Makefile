@@ -106,7 +106,8 @@ all: lib tools tests benchbin examples
 lib: $(BUILD)/libmint.a $(BUILD)/libmint.so.$(VERSION)
 tools: $(BUILD)/mint
 tests: $(TEST_BIN)
-benchbin: $(BUILD)/mint-bench $(BUILD)/nic-bench $(DEV_BENCH) $(BUILD)/mint-bench-verdict
+benchbin: $(BUILD)/mint-bench $(BUILD)/nic-bench $(BUILD)/nic-icount $(DEV_BENCH) \
+	$(BUILD)/mint-bench-verdict
 examples: $(EXAMPLE_BIN)
 
 $(BUILD)/lib/%.o: src/lib/%.c
@@ -140,6 +141,8 @@ $(BUILD)/mint-bench: $(BENCH_OBJ) $(VERDICT_OBJ) $(BUILD)/libmint.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 $(BUILD)/nic-bench: bench/nic/nic-bench.c $(VERDICT_OBJ) $(BUILD)/libmint.a
 	$(CC) $(BASE_CFLAGS) -Ibench $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
+$(BUILD)/nic-icount: bench/nic/nic-icount.c $(BUILD)/libmint.a
+	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LDLIBS)
 $(DEV_BENCH): bench/dev/dev-bench.c $(VERDICT_OBJ) $(BUILD)/libmint.a
 	$(CC) $(BASE_CFLAGS) -Ibench $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 $(BUILD)/mint-bench-verdict: $(BUILD)/bench/verdict/main.o $(VERDICT_OBJ)
@@ -166,7 +169,7 @@ $(BUILD)/examples/%: examples/%.cpp $(BUILD)/libmint.a
 # This variant's dependency files (other variants live below build/ too).
 TOOL_OBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(COMMON_SRC) $(AGENT_SRC) $(INJECT_SRC)) $(CLI_OBJ)
 -include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TEST_BIN:=.d) $(EXAMPLE_BIN:=.d) \
-	$(BUILD)/nic-bench.d $(DEV_BENCH).d
+	$(BUILD)/nic-bench.d $(BUILD)/nic-icount.d $(DEV_BENCH).d
 
 # The other architectures of the cross-architecture test (static, run under
 # qemu-user-static).

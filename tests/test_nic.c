@@ -727,6 +727,32 @@ static void test_batch_stages(void)
 	rig_down(&r);
 }
 
+/* One-descriptor packets, chains and one-descriptor packets again in one
+ * batch (the device writes runs of the first kind its own way): every
+ * packet whole and in order, the images right. */
+static void test_batch_mixed(void)
+{
+	struct rig r;
+	struct mint_nic_config cfg = {.ndesc = 64, .buf_size = 256};
+	rig_up(&r, &cfg);
+	const uint32_t len[6] = {64, 600, 64, 256, 600, 0}, descs[6] = {1, 3, 1, 1, 3, 1};
+	struct mint_nic_pkt *pk = numbered(6, 600, 1);
+	for (int i = 0; i < 6; i++)
+		pk[i].len = pk[i].copy_len = len[i];
+	struct mint_nic_desc_image img[6];
+	CHECK_EQ(mint_nic_put_batch(r.dev, pk, 6, img), 6);
+	struct seen s = {0};
+	CHECK_EQ(mint_nic_rx(r.nic, record, &s, 64), 10);
+	CHECK_EQ(s.n, 6);
+	for (uint32_t i = 0, at = 0; i < 6; at += descs[i++]) {
+		CHECK_EQ(img[i].index, at);
+		CHECK_EQ(img[i].descs, descs[i]);
+		CHECK_EQ(s.len[i], len[i]);
+		CHECK_EQ(s.fill[i], len[i] ? 1 + i : 0);
+	}
+	rig_down(&r);
+}
+
 /* A driver that re-attaches (a new agent, a new epoch) is a new device. */
 static void test_reattach(void)
 {
@@ -756,6 +782,7 @@ int main(void)
 	RUN(test_overrun);
 	RUN(test_chains);
 	RUN(test_batch_stages);
+	RUN(test_batch_mixed);
 	RUN(test_mask_and_moderation);
 	RUN(test_garbage);
 	RUN(test_offset_flips);

@@ -72,12 +72,18 @@ struct drv {
 };
 
 /* The packet copied out, as the ring anchor's recv_batch copies records:
- * both sides pay for reading the bytes. */
+ * both sides pay for reading the bytes.  Every packet is PKT bytes (any
+ * other is refused, a drop, so the run reports loss), copied in one
+ * fixed-size memcpy as the ring's 64-byte records are: a copy bounded
+ * only by a compare is turned by the compiler into a loop of 8-byte moves,
+ * 3x the instructions of the anchor's copy for the same bytes. */
 static int count_pkt(void *arg, const struct mint_nic_rx *rx)
 {
 	static uint8_t copy[PKT];
 	(void)arg;
-	memcpy(copy, rx->data, rx->len < PKT ? rx->len : PKT);
+	if (rx->len != PKT)
+		return -1;
+	memcpy(copy, rx->data, PKT);
 	__asm__ __volatile__("" : : "r"(copy) : "memory");
 	return 0;
 }

@@ -544,7 +544,7 @@ struct mint_nic_hdr {
 	MINT_ATOMIC(uint64_t) overruns;    /* packets missed: no free descriptor */
 	MINT_ATOMIC(uint64_t) irqs;        /* doorbells raised */
 	MINT_ATOMIC(uint64_t) irqs_masked; /* causes set while masked or moderated */
-	MINT_ATOMIC(uint64_t) last_irq_ns; /* CLOCK_MONOTONIC of the last doorbell */
+	MINT_ATOMIC(uint64_t) last_irq_ns; /* CLOCK_MONOTONIC of the last doorbell under ITR */
 	MINT_ATOMIC(uint64_t) dev_errors;  /* bad RDT or buffer offsets seen */
 	/* line 2: the driver's */
 	MINT_ATOMIC(uint32_t) rdt;     /* one past the last descriptor given to the device */

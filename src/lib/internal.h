@@ -43,6 +43,19 @@ int mint_dir_lock(struct mint_fabric *f);
  * not let a caller that is not root look (another user's process). */
 bool mint_pid_maps_fabric(const struct mint_fabric *f, int32_t pid);
 
+/* Ask for the line at P in a state we may write, ahead of a load and a
+ * store to it: one transfer from the core that wrote it last, instead of
+ * a transfer for the load and an invalidation for the store.  A hint
+ * only (a no-op where the CPU has none). */
+static inline void mint_prefetch_w(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__("prefetchw %0" : : "m"(*(const char *)p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
+}
+
 /* Copy a NUL-terminated name out of shared memory (never trusting it). */
 void mint_copy_name(char *dst, const char *src, size_t cap);
 

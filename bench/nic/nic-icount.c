@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nic-icount: nic-bench's injection pair in one process, without
+ * concurrency, for an instruction count per packet of each side that does
+ * not depend on the machine's load (run it under callgrind; the method is
+ * in docs/benchmarks.md).  The device writes 8 batches of 32 64-byte
+ * packets, kicking after each, and the driver takes the cause and drains
+ * them as nic-bench's handler does; then the raw ring carries as many
+ * 64-byte records, 32 a batch, each batch sent and received.
+ * Usage: nic-icount [ROUNDS]   (each round: 256 packets, 256 records)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mint/mint.h"
+
+/* nic-bench's geometry. */
+#define BATCH 32u
+#define PKT 64u
+#define RING_BYTES (128u << 10)
+#define NIC_DESCS ((RING_BYTES / (PKT + 8) + 1 + 7) / 8 * 8)
+#define IN_FLIGHT 8 /* batches a round */
+
+struct rig {
+	struct mint_fabric *f;
+	struct mint_ring ring;
+	struct mint_nic *nic;
+	struct mint_nic_dev *dev;
+};
+
+/* nic-bench's count_pkt: the packet copied out. */
+static int copy_pkt(void *arg, const struct mint_nic_rx *rx)
+{
+	static uint8_t copy[PKT];
+	(void)arg;
+	if (rx->len != PKT)
+		return -1;
+	memcpy(copy, rx->data, PKT);
+	__asm__ __volatile__("" : : "r"(copy) : "memory");
+	return 0;
+}
+
+static int setup(const char *fab, struct rig *r)
+{
+	uint64_t off, size = mint_ring_footprint(RING_BYTES);
+	struct mint_nic_config cfg = {.ndesc = NIC_DESCS, .buf_size = 256};
+	if (mint_fabric_create(fab, 64ull << 20, &r->f))
+		return -1;
+	if (mint_node_join(r->f, 1, NULL) ||
+	    mint_obj_open(r->f, "ring", MINT_OBJ_RAW, size, NULL, NULL, &off) < 0 ||
+	    mint_ring_format(mint_fabric_at(r->f, off, size), RING_BYTES, MINT_NODE_NONE, 1,
+			     MINT_VEC_CHANNEL) < 0 ||
+	    mint_ring_open(r->f, off, &r->ring) || mint_nic_attach(r->f, &cfg, &r->nic) ||
+	    mint_nic_dev_open(r->f, 1, &r->dev))
+		return -1;
+	return 0;
+}
+
+/* One round of the NIC: packets the driver consumed. */
+static unsigned long nic_round(struct rig *r, const struct mint_nic_pkt *pkts)
+{
+	unsigned long got = 0;
+	for (int b = 0; b < IN_FLIGHT; b++) {
+		mint_nic_put_batch(r->dev, pkts, BATCH, NULL);
+		mint_nic_kick(r->dev, MINT_NIC_ICR_RXT0);
+	}
+	mint_nic_cause(r->nic);
+	int n;
+	while ((n = mint_nic_rx(r->nic, copy_pkt, NULL, 256)) > 0)
+		got += (unsigned)n;
+	return got;
+}
+
+/* One round of the ring: records received. */
+static unsigned long ring_round(struct rig *r, const struct mint_msg *out)
+{
+	static uint8_t bufs[BATCH][PKT];
+	struct mint_msg in[BATCH];
+	unsigned long got = 0;
+	for (int b = 0; b < IN_FLIGHT; b++) {
+		mint_ring_send_batch(&r->ring, out, BATCH);
+		for (unsigned i = 0; i < BATCH; i++)
+			in[i] = (struct mint_msg){bufs[i], 0, PKT, 0};
+		int n = mint_ring_recv_batch(&r->ring, in, BATCH);
+		got += n > 0 ? (unsigned)n : 0;
+	}
+	return got;
+}
+
+int main(int argc, char **argv)
+{
+	long rounds = argc > 1 ? strtol(argv[1], NULL, 10) : 2000;
+	if (argc > 2 || rounds < 1) {
+		fprintf(stderr, "usage: nic-icount [ROUNDS]\n");
+		return 2;
+	}
+	char fab[64];
+	snprintf(fab, sizeof(fab), "nicicount-%d", (int)getpid());
+	struct rig r = {0};
+	if (setup(fab, &r)) {
+		fprintf(stderr, "nic-icount: cannot set up fabric %s\n", fab);
+		mint_fabric_destroy(fab);
+		return 1;
+	}
+	static uint8_t pkt[PKT];
+	struct mint_nic_pkt pkts[BATCH];
+	struct mint_msg out[BATCH];
+	for (unsigned i = 0; i < BATCH; i++) {
+		pkts[i] = (struct mint_nic_pkt){pkt, PKT, PKT, 0, MINT_NIC_STAT_EOP, 0, 0, 0};
+		out[i] = (struct mint_msg){pkt, PKT, PKT, 1};
+	}
+	unsigned long nic = 0, ring = 0;
+	for (long i = 0; i < rounds; i++) {
+		nic += nic_round(&r, pkts);
+		ring += ring_round(&r, out);
+	}
+	mint_nic_dev_close(r.dev);
+	mint_nic_detach(r.nic);
+	mint_fabric_detach(r.f);
+	mint_fabric_destroy(fab);
+	unsigned long want = (unsigned long)rounds * IN_FLIGHT * BATCH;
+	printf("nic-icount: %lu packets through the NIC, %lu records through the ring%s\n", nic,
+	       ring, nic == want && ring == want ? "" : ": LOSS");
+	return nic == want && ring == want ? 0 : 1;
+}
