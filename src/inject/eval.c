@@ -11,12 +11,13 @@
  *     same UDP packets at the same rate injected into the NIC, and sent
  *     through the kernel's own receive path: each figure the median over
  *     rounds less the round's idle phase (its rate, over the phase's own
- *     length), or a bound when within the idle phases' scatter.  A process node's CPU is its cores' busy time in
- *     /proc/stat, its kernel's path a veth pair into its namespace.  A
- *     guest node's CPU is the guest's own: its elapsed time less its idle
- *     time, read through `mint exec` between phases; its kernel's path is
- *     QEMU's e1000 on the host TAP that `mint guest start --tap` gave it
- *     (found among its QEMU's descriptors), sent into from the host.
+ *     length), or a bound when within the idle phases' scatter.  A
+ *     process node's CPU is its cores' busy time in /proc/stat, its
+ *     kernel's path a veth pair into its namespace.  A guest node's CPU is
+ *     the guest's own: its elapsed time less its idle time, read through
+ *     `mint exec` between phases; its kernel's path is QEMU's e1000 on the
+ *     host TAP that `mint guest start --tap` gave it (found among its
+ *     QEMU's descriptors), sent into from the host.
  * (c) Inject-to-handler latency p50/p99/max.
  */
 #include <dirent.h>
@@ -479,8 +480,10 @@ static int guest_measure(struct eval *e, const struct way *w, int phase, struct 
 	if (rc || (rc = guest_sample(e, &b)) != 0 ||
 	    (rc = guest_busy_ns(&e->last, &b, &ph->busy)) != 0)
 		return rc;
-	if (phase == PHASE_KERN)
-		ph->delivered = b.eth_rx > e->last.eth_rx ? b.eth_rx - e->last.eth_rx : 0;
+	if (phase == PHASE_KERN) /* eth0's counter in both samples, or none counted */
+		ph->delivered = b.eth && e->last.eth && b.eth_rx > e->last.eth_rx
+					? b.eth_rx - e->last.eth_rx
+					: 0;
 	ph->elapsed = (double)(b.now_ns - e->last.now_ns); /* > 0: guest_busy_ns */
 	e->last = b;
 	return 0;
@@ -697,8 +700,9 @@ static void cpu_text(const struct eval *e, const struct cpu_result *c, int rc)
 	}
 	printf("  (b) CPU per packet %s: %d rounds of an idle phase, %llu UDP packets %s, the same"
 	       " %s, %u per %llu us; the median over rounds of each less its round's idle phase"
-	       " (%.0f ns per packet slot) over as long, the rounds' spread (median absolute deviation) beside"
-	       " it; resolution %.0f ns per packet (twice the idle phases' spread%s):\n",
+	       " over as long (%.0f ns per packet slot), the rounds' spread (median absolute"
+	       " deviation) beside it; resolution %.0f ns per packet (twice the idle phases'"
+	       " spread%s):\n",
 	       g ? "in the guest (elapsed less idle, by its /proc/timer_list)"
 		 : "on its cores (busy time by /proc/stat)",
 	       ROUNDS, (unsigned long long)c->packets, g ? "into mint_nic.ko" : "injected",
