@@ -50,6 +50,13 @@
 # Needs root, jq, python3, ping, iperf3, curl, QEMU for the architecture
 # and the guest images (mint guest, make guest-images).  Exit 0 pass,
 # 1 fail, 77 skip.
+#
+# Two guests boot one after the other under TCG, whose emulation is CPU
+# work that grows with the machine's load: about 90 s on a quiet machine,
+# 144 s at load 6-8, 178 s under ASan at load 6 and 270-294 s under ASan
+# at load 13 (2 cores), against run.sh's 300 s.  Each step has its own
+# bound; the script's is twice the worst seen:
+# run.sh: timeout 600
 set -u
 
 . tests/lib.sh
