@@ -14,8 +14,9 @@ usage: kdrv_hostile.py FABRIC_FILE RING_OFFSET records|bad-tail|restore
             whose length exceeds the ring's max_record (the consumer then
             drops what was published with it)
   bad-tail  publishes a tail that is not 8-aligned (counted once)
-  restore   puts back the tail `records` left, so the real producer can
-            open the ring again
+  restore   puts back the tail `records` left (kept in
+            FABRIC_FILE.kdrv_hostile.RING_OFFSET until then), so the real
+            producer can open the ring again
 
   nic       plays a hostile NIC device on ring nic.ID: completes the 16
             descriptors from RDH with garbage (a foreign buffer offset, a
@@ -36,7 +37,9 @@ import sys
 RING_HDR = 256
 TAIL, HEAD, MAX_RECORD, SIZE = 64, 128, 16, 8
 FRAME, PAD = 1, 0xFFFFFF00
-STATE = "/tmp/kdrv_hostile.%d"
+# Beside the fabric file, named by it: runs on other fabrics at once (other
+# engineers, the same layout, the same offset) keep their own.
+STATE = "%s.kdrv_hostile.%d"
 
 
 def frame(vnet, eth_len):
@@ -79,7 +82,7 @@ def main():
     u64 = lambda at: struct.unpack_from("<Q", m, off + at)[0]
     size, max_rec = u64(SIZE), struct.unpack_from("<I", m, off + MAX_RECORD)[0]
     tail = u64(TAIL)
-    state = STATE % off
+    state = STATE % (path, off)
     if step == "records":
         recs = [
             (FRAME, frame(vnet(), 6)),                              # too short

@@ -221,6 +221,24 @@ t_begin() {
 
 # gt0 NUMBER: NUMBER (perhaps a float) is above zero.
 gt0() { awk -v x="${1:-0}" 'BEGIN { exit !(x + 0 > 0) }'; }
+# eval_cpu_ok FILE KERN: `mint -j inject --evaluate`'s (b) in FILE holds
+# together: 7 rounds, a resolution above 0; for "nic" and KERN (veth,
+# qemu_e1000) packets delivered (the NIC's at most those sent), a spread
+# not negative, and either a number at least the resolution or null with
+# a bound (NAME_below) at least the resolution: never a negative figure;
+# the ratio nic/KERN what the two figures give (to their rounding), a
+# bound of it when the NIC's is a bound, none when KERN's is.
+eval_cpu_ok() {
+	jq -e --arg k "$2" '.cpu_ns_per_packet as $c | $c.rounds == 7 and $c.resolution > 0 and
+		$c.nic_delivered <= $c.sent and
+		(["nic", $k] | map(. as $n | $c[$n + "_delivered"] > 0 and $c[$n + "_spread"] >= 0 and
+			if $c[$n] == null then $c[$n + "_below"] >= $c.resolution
+			else $c[$n] >= $c.resolution and $c[$n + "_below"] == null end) | all) and
+		(($c.nic // $c.nic_below) as $x | $c[$k] as $y | ($c.ratio // $c.ratio_below) as $r |
+		 if $y == null then $c.ratio == null and $c.ratio_below == null
+		 else ($c.nic == null) == ($c.ratio == null) and ($c.nic == null) == ($c.ratio_below != null) and
+			$r >= 0.995 * ($x - 0.5) / ($y + 0.5) and $r <= 1.005 * ($x + 0.5) / ($y - 0.5) end)' "$1" >/dev/null
+}
 # mbits BITS_PER_SECOND: "N Mbit/s".
 mbits() { awk -v x="${1:-0}" 'BEGIN { printf "%.0f Mbit/s", x / 1e6 }'; }
 

@@ -24,9 +24,10 @@
 #    (a) a shortest lossless interval, (b) the guest's CPU per packet (its
 #    own /proc/timer_list) through mint_nic.ko and, for the same packets
 #    sent into the host TAP of its e1000 (mint guest start --tap), through
-#    QEMU's e1000, each a number above 0 or, below the run's resolution,
-#    null with an upper bound above 0, with their ratio (or its bound, or
-#    none, as the two are), and (c) latency percentiles above 0 (-j; the
+#    QEMU's e1000, each a number at least the run's resolution or, below
+#    it, null with an upper bound, never negative, with the rounds' spread
+#    and their ratio as the two give it (or its bound, or none, as the two
+#    are: eval_cpu_ok), and (c) latency percentiles above 0 (-j; the
 #    figures are reported, not judged: TCG on a shared machine).  After
 #    `mint guest stop`, that TAP is gone.
 # 5. rmmod: the ring goes down and `mint inject` refuses it (exit 1).
@@ -49,6 +50,13 @@
 # Needs root, jq, python3, ping, iperf3, curl, QEMU for the architecture
 # and the guest images (mint guest, make guest-images).  Exit 0 pass,
 # 1 fail, 77 skip.
+#
+# Two guests boot one after the other under TCG, whose emulation is CPU
+# work that grows with the machine's load: about 90 s on a quiet machine,
+# 144 s at load 6-8, 178 s under ASan at load 6 and 270-294 s under ASan
+# at load 13 (2 cores), against run.sh's 300 s.  Each step has its own
+# bound; the script's is twice the worst seen:
+# run.sh: timeout 600
 set -u
 
 . tests/lib.sh
@@ -140,17 +148,7 @@ one_arch() {
 	say "$ARCH: --evaluate: (a) $(ev min_interval_ns) ns, (b) mint_nic $(fig nic) ns/packet ($(ev cpu_ns_per_packet.nic_delivered) delivered), e1000 $(fig qemu_e1000) ns/packet ($(ev cpu_ns_per_packet.qemu_e1000_delivered) delivered), ratio $ratio, resolution $(ev cpu_ns_per_packet.resolution) ns/packet, (c) p50 $(ev latency_ns.p50) ns p99 $(ev latency_ns.p99) ns (TCG)"
 	gt0 "$(ev min_interval_ns)" && gt0 "$(ev cpu_ns_per_packet.nic_delivered)" && gt0 "$(ev latency_ns.p50)" ||
 		fail "$ARCH: --evaluate left a figure out: $(cat "$TMP/eval.json")"
-	# Each figure of (b) a number above 0, or null with a bound above 0;
-	# a ratio of two numbers, a bound of it when the NIC's is a bound,
-	# none when the e1000's is.
-	jq -e '.cpu_ns_per_packet | .resolution > 0 and .qemu_e1000_delivered > 0 and
-		([.nic, .nic_below, .qemu_e1000, .qemu_e1000_below] | map(type) | . as $t |
-		 ($t[0:2] == ["number", "null"] or $t[0:2] == ["null", "number"]) and
-		 ($t[2:4] == ["number", "null"] or $t[2:4] == ["null", "number"])) and
-		([.nic, .nic_below, .qemu_e1000, .qemu_e1000_below] | map(select(. != null) | . > 0) | all) and
-		if .qemu_e1000 == null then .ratio == null and .ratio_below == null
-		elif .nic == null then .ratio == null and .ratio_below > 0
-		else .ratio > 0 and .ratio_below == null end' "$TMP/eval.json" >/dev/null ||
+	eval_cpu_ok "$TMP/eval.json" qemu_e1000 ||
 		fail "$ARCH: --evaluate's (b) is not a figure or a bound, with the e1000 beside it: $(cat "$TMP/eval.json")"
 	tap=$(ev cpu_ns_per_packet.tap)
 	ip link show "$tap" >/dev/null 2>&1 || fail "$ARCH: the guest's TAP $tap is not on the host"

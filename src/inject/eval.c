@@ -7,15 +7,17 @@
  *     logarithmic bisection over trial runs, in the target's mode.  The
  *     doorbell coalesces like an MSI pending bit: how many interrupts had
  *     a handler run of their own is reported beside it.
- * (b) CPU time per packet on the target's cores: the same UDP packets at
- *     the same rate injected into the NIC, then sent through a veth pair
- *     into the same namespace (the kernel's own receive path), from the
- *     busy time of those cores in /proc/stat, minus an idle baseline.  A
- *     guest node's CPU is the guest's own: its elapsed time less its idle
- *     time, read through `mint exec` between phases of alternating rounds;
- *     its kernel's own path is QEMU's e1000 on the host TAP that `mint
- *     guest start --tap` gave it (found among its QEMU's descriptors),
- *     sent into from the host.
+ * (b) CPU time per packet, in alternating rounds of an idle phase, the
+ *     same UDP packets at the same rate injected into the NIC, and sent
+ *     through the kernel's own receive path: each figure the median over
+ *     rounds less the round's idle phase (its rate, over the phase's own
+ *     length), or a bound when within the idle phases' scatter.  A
+ *     process node's CPU is its cores' busy time in /proc/stat, its
+ *     kernel's path a veth pair into its namespace.  A guest node's CPU is
+ *     the guest's own: its elapsed time less its idle time, read through
+ *     `mint exec` between phases; its kernel's path is QEMU's e1000 on the
+ *     host TAP that `mint guest start --tap` gave it (found among its
+ *     QEMU's descriptors), sent into from the host.
  * (c) Inject-to-handler latency p50/p99/max.
  */
 #include <dirent.h>
@@ -43,18 +45,32 @@
 #define SEARCH_STEPS 10
 #define SEARCH_LO_NS 200ull
 #define SEARCH_HI_NS 1000000ull
-#define CPU_PACKETS 160000ull /* a second per phase at 160 kpps */
 #define CPU_BURST 16u
-#define LATENCY_EVENTS 2000ull
-#define LATENCY_GAP_NS 50000ull /* between events: the driver is idle again */
-#define VETH_ADDR "10.79.0.2"
+/* (b): ROUNDS rounds of an idle phase, the NIC's and the kernel's path's */
+#define ROUNDS 7
+/* A process node: a second per phase at 160 kpps, 21 s in all. */
+#define CPU_PACKETS 160000ull
+#define CPU_INTERVAL_NS 100000ull /* CPU_BURST packets per 100 us */
 /* A guest under TCG: fewer packets, slower, that it mostly keeps up;
- * per phase, 7 rounds of 3 phases: about 20 s. */
+ * 7 rounds of 3 phases: about 20 s. */
 #define GUEST_PACKETS 6400ull
-#define GUEST_ROUNDS 7
 #define GUEST_INTERVAL_NS 2000000ull /* CPU_BURST packets per 2 ms: 8 kpps */
 #define GUEST_EXEC_TRIES 5
 #define GUEST_EXEC_MS 30000
+#define LATENCY_EVENTS 2000ull
+#define LATENCY_GAP_NS 50000ull /* between events: the driver is idle again */
+#define VETH_ADDR "10.79.0.2"
+
+struct guest_sample {
+	/* its CLOCK_MONOTONIC, and its CPUs' idle and iowait sleep summed:
+	 * the tick code's exact times, where /proc/stat's busy ticks miss
+	 * an interrupt handled while the tick is stopped in idle */
+	uint64_t now_ns, idle_ns;
+	unsigned cpus;
+	bool eth;        /* eth0 (the --tap e1000) is there */
+	uint64_t eth_rx; /* its rx_packets */
+	uint8_t eth_mac[6];
+};
 
 struct eval {
 	bool json;
@@ -65,6 +81,11 @@ struct eval {
 	struct mint_node_info target;
 	int32_t qemu_pid; /* a guest node's QEMU on this host, else 0 */
 	char veth_a[IFNAMSIZ], veth_b[IFNAMSIZ];
+	/* (b)'s kernel path: its interface here (veth end A, a guest's TAP in
+	 * its QEMU's namespace), the packets' destination beyond it */
+	char kern_if[IFNAMSIZ];
+	uint8_t kern_mac[6], kern_ip[4];
+	struct guest_sample last; /* a guest's, after (b)'s latest phase */
 };
 
 /* One trial: COUNT events of BURST packets, INTERVAL apart. */
@@ -235,20 +256,6 @@ static int send_iface(struct eval *e, const char *ifname, uint64_t interval, uin
 	return n == packets ? 0 : -1;
 }
 
-struct cpu_result {
-	/* busy ns per packet (idle: per slot), injected and through the
-	 * kernel's own path: the veth pair, or a guest's e1000 (< 0: none) */
-	double idle_ns, nic_ns, kern_ns;
-	/* a guest's figure that is only an upper bound: below resolution_ns,
-	 * the guest's own scatter per packet */
-	bool nic_below, kern_below;
-	double resolution_ns;
-	uint64_t nic_delivered;
-	/* a guest's e1000 on its host TAP */
-	uint64_t tap_delivered;
-	char tap[IFNAMSIZ];
-};
-
 /* ---- (b) for a guest node: its own CPU time, through mint exec ---- */
 
 /* One run of this very program's `mint exec ID --cwd / -- sh -c CMD` into
@@ -306,17 +313,6 @@ static int guest_sh(struct eval *e, const char *cmd, char *buf, size_t cap)
 	}
 	return -EIO;
 }
-
-struct guest_sample {
-	/* its CLOCK_MONOTONIC, and its CPUs' idle and iowait sleep summed:
-	 * the tick code's exact times, where /proc/stat's busy ticks miss
-	 * an interrupt handled while the tick is stopped in idle */
-	uint64_t now_ns, idle_ns;
-	unsigned cpus;
-	bool eth;        /* eth0 (the --tap e1000) is there */
-	uint64_t eth_rx; /* its rx_packets */
-	uint8_t eth_mac[6];
-};
 
 /* One line of the guest's answer into S: "now at N nsecs", a CPU's
  * ".idle_sleeptime : N nsecs" or ".iowait_sleeptime: N nsecs" (of
@@ -388,23 +384,25 @@ static int guest_tap(int32_t pid, char name[IFNAMSIZ])
 	return rc;
 }
 
-/* Send the phase's packets into the guest's TAP from its QEMU's network
- * namespace (the TAP is there; this process may be in node 0's),
- * addressed to eth0's MAC MAC; back to ours after.  0 or -EIO. */
-static int send_tap(struct eval *e, const char *tap, const uint8_t mac[6])
+/* Send PACKETS into the kernel's path (CPU_BURST per INTERVAL) to
+ * KERN_MAC and KERN_IP, from the namespace of the guest's QEMU if there
+ * is one (its TAP is there; this process may be in node 0's) and back to
+ * ours.  0 or -EIO. */
+static int send_kern(struct eval *e, uint64_t interval, uint64_t packets)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)e->qemu_pid);
-	int ours = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int theirs = open(path, O_RDONLY | O_CLOEXEC);
-	int rc = ours < 0 || theirs < 0 || setns(theirs, CLONE_NEWNET) != 0 ? -EIO : 0;
-	uint8_t saved[6];
-	memcpy(saved, e->o->spec.dst_mac, 6);
-	memcpy(e->o->spec.dst_mac, mac, 6);
-	if (rc == 0 && send_iface(e, tap, GUEST_INTERVAL_NS, GUEST_PACKETS))
+	int ours = e->qemu_pid ? open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC) : -1;
+	int theirs = e->qemu_pid ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	bool moved = ours >= 0 && theirs >= 0 && setns(theirs, CLONE_NEWNET) == 0;
+	int rc = e->qemu_pid && !moved ? -EIO : 0;
+	struct pkt_spec saved = e->o->spec;
+	memcpy(e->o->spec.dst_mac, e->kern_mac, 6);
+	memcpy(e->o->spec.dst_ip, e->kern_ip, 4);
+	if (rc == 0 && send_iface(e, e->kern_if, interval, packets))
 		rc = -EIO;
-	memcpy(e->o->spec.dst_mac, saved, 6);
-	if (rc == 0 && setns(ours, CLONE_NEWNET) != 0)
+	e->o->spec = saved;
+	if (moved && setns(ours, CLONE_NEWNET) != 0)
 		rc = -EIO;
 	if (ours >= 0)
 		close(ours);
@@ -413,61 +411,98 @@ static int send_tap(struct eval *e, const char *tap, const uint8_t mac[6])
 	return rc;
 }
 
-enum { PHASE_IDLE, PHASE_NIC, PHASE_E1000, PHASES };
+/* ---- (b): busy time per packet, in rounds ---- */
 
-/* The guest's busy ns in each phase of each round, and the packets each
- * delivered (the driver's count, eth0's rx_packets). */
-struct guest_rounds {
-	double busy[PHASES][GUEST_ROUNDS];
-	uint64_t delivered[PHASES][GUEST_ROUNDS];
+enum { PHASE_IDLE, PHASE_NIC, PHASE_KERN, PHASES };
+
+/* One phase measured: busy ns, elapsed ns (by the clock of the busy
+ * counter), packets delivered. */
+struct phase {
+	double busy, elapsed;
+	uint64_t delivered;
 };
 
-/* One phase of GUEST_PACKETS slots: nothing, the NIC, or the e1000 on
- * TAP (to eth0's MAC as sample BEFORE read it); the NIC's deliveries
- * into *DELIVERED. */
-static int guest_phase(struct eval *e, int phase, const struct guest_sample *before,
-		       const char *tap, uint64_t *delivered)
+/* How (b) measures a kind of node: PACKETS per phase, CPU_BURST per
+ * INTERVAL ns; its busy counter (the target's cores, or the guest) moves
+ * in steps of STEP_NS; MEASURE runs one phase into *PH. */
+struct way {
+	uint64_t packets, interval;
+	double step_ns;
+	int (*measure)(struct eval *e, const struct way *w, int phase, struct phase *ph);
+};
+
+/* One phase of W's packet slots: nothing, the NIC (its deliveries into
+ * *DELIVERED), or the kernel's path (every packet sent). */
+static int run_phase(struct eval *e, const struct way *w, int phase, uint64_t *delivered)
 {
-	uint64_t events = GUEST_PACKETS / CPU_BURST, ns = events * GUEST_INTERVAL_NS;
+	uint64_t events = w->packets / CPU_BURST, ns = events * w->interval;
 	struct timespec idle = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
 	struct inject_result r;
 	int rc;
+	*delivered = 0;
 	switch (phase) {
 	case PHASE_IDLE:
 		return nanosleep(&idle, NULL) ? -EINTR : 0;
 	case PHASE_NIC:
-		if ((rc = trial(e, GUEST_INTERVAL_NS, events, CPU_BURST, false, &r)) == 0) {
+		if ((rc = trial(e, w->interval, events, CPU_BURST, false, &r)) == 0) {
 			*delivered = r.delivered;
 			inject_result_free(&r);
 		}
 		return rc;
 	default:
-		return send_tap(e, tap, before->eth_mac);
+		if ((rc = send_kern(e, w->interval, w->packets)) == 0)
+			*delivered = w->packets;
+		return rc;
 	}
 }
 
-/* GUEST_ROUNDS rounds of idle, NIC and (with TAP) e1000 phases, the
- * guest sampled between each two: alternating, so that a change of the
- * host's load or the guest's background falls on every phase alike. */
-static int guest_rounds(struct eval *e, const char *tap, struct guest_rounds *g)
+/* A phase on a process node's cores, their busy time from /proc/stat:
+ * the injector off them, the veth's sender on them (the receive path runs
+ * on the sending core). */
+static int cores_measure(struct eval *e, const struct way *w, int phase, struct phase *ph)
 {
-	struct guest_sample a, b;
-	int phases = tap ? PHASES : PHASE_E1000;
-	int rc = guest_sample(e, &a);
-	if (!a.eth)
-		phases = PHASE_E1000; /* its init brought no eth0 up */
-	for (int r = 0; r < GUEST_ROUNDS && rc == 0; r++)
-		for (int p = 0; p < phases && rc == 0; p++) {
-			uint64_t n = 0;
-			if ((rc = guest_phase(e, p, &a, tap, &n)) != 0 ||
-			    (rc = guest_sample(e, &b)) != 0 ||
-			    (rc = guest_busy_ns(&a, &b, &g->busy[p][r])) != 0)
-				break;
-			if (p == PHASE_E1000)
-				n = b.eth_rx > a.eth_rx ? b.eth_rx - a.eth_rx : 0;
-			g->delivered[p][r] = n;
-			a = b;
-		}
+	const uint64_t *cores = e->target.cores;
+	sched_pin(cores, phase == PHASE_KERN);
+	uint64_t t0 = mint_now_ns(CLOCK_MONOTONIC), j0 = busy_jiffies(cores);
+	int rc = run_phase(e, w, phase, &ph->delivered);
+	uint64_t j1 = busy_jiffies(cores);
+	ph->busy = jiffies_ns(j1 > j0 ? j1 - j0 : 0);
+	ph->elapsed = (double)(mint_now_ns(CLOCK_MONOTONIC) - t0);
+	return rc;
+}
+
+/* A phase in a guest, its busy time between the sample before it (LAST)
+ * and one after; the e1000's deliveries are eth0's rx_packets. */
+static int guest_measure(struct eval *e, const struct way *w, int phase, struct phase *ph)
+{
+	struct guest_sample b;
+	int rc = run_phase(e, w, phase, &ph->delivered);
+	if (rc || (rc = guest_sample(e, &b)) != 0 ||
+	    (rc = guest_busy_ns(&e->last, &b, &ph->busy)) != 0)
+		return rc;
+	if (phase == PHASE_KERN) /* eth0's counter in both samples, or none counted */
+		ph->delivered = b.eth && e->last.eth && b.eth_rx > e->last.eth_rx
+					? b.eth_rx - e->last.eth_rx
+					: 0;
+	ph->elapsed = (double)(b.now_ns - e->last.now_ns); /* > 0: guest_busy_ns */
+	e->last = b;
+	return 0;
+}
+
+/* Each phase of each round. */
+struct rounds {
+	struct phase ph[PHASES][ROUNDS];
+};
+
+/* ROUNDS rounds of W's first PHASES phases: alternating, so that a
+ * change of the host's load or the node's background falls on every
+ * phase alike. */
+static int run_rounds(struct eval *e, const struct way *w, int phases, struct rounds *g)
+{
+	int rc = 0;
+	for (int r = 0; r < ROUNDS && rc == 0; r++)
+		for (int p = 0; p < phases && rc == 0; p++)
+			rc = w->measure(e, w, p, &g->ph[p][r]);
 	return rc;
 }
 
@@ -477,100 +512,120 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The median of N > 0 values, sorting them. */
-static double median(double *v, int n)
+/* The median of N (0 < N <= ROUNDS) values V into *MID, sorting them; the
+ * median absolute deviation from it returned. */
+static double spread(double *v, int n, double *mid)
 {
+	double dev[ROUNDS];
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	*mid = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	for (int i = 0; i < n; i++)
+		dev[i] = fabs(v[i] - *mid);
+	qsort(dev, (size_t)n, sizeof(*dev), cmp_double);
+	return n % 2 ? dev[n / 2] : (dev[n / 2 - 1] + dev[n / 2]) / 2;
 }
 
-/* Path PHASE's figure into *NS (or < 0: nothing delivered): the median
- * over rounds of its busy time beyond its round's idle phase, per packet
- * delivered.  Within RES (ns per phase) of zero it is no measurement:
- * *BELOW, and *NS the bound max(median, 0) + RES per packet. */
-static void guest_figure(const struct guest_rounds *g, int phase, double res, double *ns,
-			 bool *below, uint64_t *delivered)
+/* A path's CPU per packet delivered (< 0: nothing delivered), its
+ * rounds' spread, whether it is only an upper bound. */
+struct figure {
+	double ns, spread;
+	bool below;
+	uint64_t delivered;
+};
+
+/* Path PHASE's figure: the median over rounds of its busy time beyond
+ * what its round's idle phase had in as long (a phase that ran longer,
+ * on a loaded machine, had more of others' work too), per packet
+ * delivered, with the median absolute deviation of the rounds' own.
+ * Within RES (ns per phase) of zero it is no measurement: below, and the
+ * bound max(median, 0) + RES per packet, so that no figure is negative. */
+static struct figure figure(const struct rounds *g, int phase, double res)
 {
-	double per[GUEST_ROUNDS];
+	struct figure f = {.ns = -1};
+	double per[ROUNDS], m;
 	int n = 0;
-	*delivered = 0;
-	for (int r = 0; r < GUEST_ROUNDS; r++) {
-		uint64_t d = g->delivered[phase][r];
-		*delivered += d;
-		if (d)
-			per[n++] = (g->busy[phase][r] - g->busy[PHASE_IDLE][r]) / (double)d;
+	for (int r = 0; r < ROUNDS; r++) {
+		const struct phase *p = &g->ph[phase][r], *idle = &g->ph[PHASE_IDLE][r];
+		f.delivered += p->delivered;
+		if (p->delivered)
+			per[n++] = (p->busy - idle->busy * p->elapsed / idle->elapsed) /
+				   (double)p->delivered;
 	}
-	*ns = -1;
 	if (n == 0)
-		return;
+		return f;
+	f.spread = spread(per, n, &m);
 	/* never a zero bound: a nanosecond is the clock's own step */
-	double res_pkt = fmax(res / ((double)*delivered / n), 1.0), m = median(per, n);
-	*below = m <= res_pkt;
-	*ns = *below ? fmax(m, 0) + res_pkt : m;
+	double res_pkt = fmax(res / ((double)f.delivered / n), 1.0);
+	f.below = m <= res_pkt;
+	f.ns = f.below ? fmax(m, 0) + res_pkt : m;
+	return f;
 }
 
-/* (b) for a guest node: the NIC and its e1000 (if it has one) against
- * idle phases, GUEST_ROUNDS times.  The resolution is twice the idle
- * phases' median absolute deviation from their median (a figure is the
- * difference of two phases, each that unsteady); the samples' own cost
- * falls into every phase alike and goes with the idle phase. */
-static int guest_cpu_per_packet(struct eval *e, struct cpu_result *out)
+struct cpu_result {
+	uint64_t packets;                 /* per phase */
+	double idle_ns, resolution_ns;    /* per packet slot */
+	struct figure nic, kern;          /* kern: the veth or a guest's e1000 */
+	char tap[IFNAMSIZ];               /* a guest's, if found */
+};
+
+/* (b) by way W, with the kernel's path if PHASES has it.  The resolution
+ * is twice the idle phases' median absolute deviation (a figure is the
+ * difference of two phases, each that unsteady), at least the counter's
+ * step; what every phase costs alike (a guest's samples, others' work on
+ * a shared machine) goes with the idle phase.  -ENODATA if the NIC
+ * delivered nothing. */
+static int cpu_rounds(struct eval *e, const struct way *w, int phases, struct cpu_result *out)
 {
-	struct guest_rounds g = {0};
-	bool tap = guest_tap(e->qemu_pid, out->tap) == 0;
-	int rc = guest_rounds(e, tap ? out->tap : NULL, &g);
+	struct rounds g = {0};
+	int rc = run_rounds(e, w, phases, &g);
 	if (rc)
 		return rc;
-	double idle[GUEST_ROUNDS], dev[GUEST_ROUNDS];
-	memcpy(idle, g.busy[PHASE_IDLE], sizeof(idle));
-	double mid = median(idle, GUEST_ROUNDS);
-	for (int r = 0; r < GUEST_ROUNDS; r++)
-		dev[r] = fabs(g.busy[PHASE_IDLE][r] - mid);
-	double res = 2 * median(dev, GUEST_ROUNDS);
-	out->idle_ns = mid / (double)GUEST_PACKETS;
-	guest_figure(&g, PHASE_NIC, res, &out->nic_ns, &out->nic_below, &out->nic_delivered);
-	guest_figure(&g, PHASE_E1000, res, &out->kern_ns, &out->kern_below, &out->tap_delivered);
-	out->resolution_ns = fmax(res / (double)GUEST_PACKETS, 1.0);
-	return out->nic_ns < 0 ? -ENODATA : 0;
+	double idle[ROUNDS], mid;
+	for (int r = 0; r < ROUNDS; r++)
+		idle[r] = g.ph[PHASE_IDLE][r].busy;
+	double res = fmax(2 * spread(idle, ROUNDS, &mid), w->step_ns);
+	out->packets = w->packets;
+	out->idle_ns = mid / (double)w->packets;
+	out->resolution_ns = fmax(res / (double)w->packets, 1.0);
+	out->nic = figure(&g, PHASE_NIC, res);
+	out->kern = figure(&g, PHASE_KERN, res);
+	return out->nic.ns < 0 ? -ENODATA : 0;
 }
 
-/* (b): idle, NIC, veth: each the same packets at the same pace. */
-static int cpu_per_packet(struct eval *e, struct cpu_result *out)
+/* (b) for a guest node: the NIC and its e1000 (if it has one: a TAP of
+ * its QEMU's, and eth0 that its init brought up), by its own clock. */
+static int guest_cpu_per_packet(struct eval *e, struct cpu_result *out)
 {
-	uint64_t interval = 100000; /* CPU_BURST packets per 100 us: 160 kpps */
-	uint64_t events = CPU_PACKETS / CPU_BURST;
-	struct timespec idle = {0, (long)(events * interval)};
-	const uint64_t *cores = e->target.cores;
-	/* The idle baseline is what the cores did without us: others' work
-	 * (a shared machine) and the dispatcher's own idling. */
-	uint64_t j0 = busy_jiffies(cores);
-	nanosleep(&idle, NULL);
-	uint64_t j1 = busy_jiffies(cores);
-	sched_pin(cores, false); /* the device off the target's cores */
-	struct inject_result r;
-	int rc = trial(e, interval, events, CPU_BURST, false, &r);
-	uint64_t j2 = busy_jiffies(cores);
-	out->nic_delivered = rc ? 0 : r.delivered;
+	const struct way w = {GUEST_PACKETS, GUEST_INTERVAL_NS, 1.0, guest_measure};
+	bool tap = guest_tap(e->qemu_pid, out->tap) == 0;
+	int rc = guest_sample(e, &e->last);
+	if (rc)
+		return rc;
+	memcpy(e->kern_if, out->tap, IFNAMSIZ);
+	memcpy(e->kern_mac, e->last.eth_mac, 6);
+	memcpy(e->kern_ip, e->o->spec.dst_ip, 4);
+	return cpu_rounds(e, &w, tap && e->last.eth ? PHASES : PHASE_KERN, out);
+}
+
+/* (b) for a process node: on its cores, against a veth pair into its
+ * namespace; its ticks counted whole, per core, at both ends of the two
+ * phases of a figure.  -EBUSY in poll mode (its dispatcher keeps its
+ * cores busy), -ENODEV without the veth pair. */
+static int cores_cpu_per_packet(struct eval *e, struct cpu_result *out)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < MINT_CPU_WORDS; i++)
+		n += (unsigned)__builtin_popcountll(e->target.cores[i]);
+	const struct way w = {CPU_PACKETS, CPU_INTERVAL_NS, 2 * jiffies_ns(n), cores_measure};
+	if (e->target.mode == MINT_MODE_POLL)
+		return -EBUSY;
+	int rc = veth_up(e, e->kern_mac) ? -ENODEV : 0;
+	memcpy(e->kern_if, e->veth_a, IFNAMSIZ);
+	pkt_parse_ipv4(VETH_ADDR, e->kern_ip);
 	if (rc == 0)
-		inject_result_free(&r);
-	uint8_t saved_mac[6], saved_ip[4];
-	memcpy(saved_mac, e->o->spec.dst_mac, 6);
-	memcpy(saved_ip, e->o->spec.dst_ip, 4);
-	if (rc == 0 && veth_up(e, e->o->spec.dst_mac))
-		rc = -ENODEV;
-	pkt_parse_ipv4(VETH_ADDR, e->o->spec.dst_ip);
-	sched_pin(cores, true); /* the sender on them: the receive path runs there */
-	uint64_t j3 = busy_jiffies(cores);
-	if (rc == 0 && send_iface(e, e->veth_a, interval, CPU_PACKETS))
-		rc = -EIO;
-	uint64_t j4 = busy_jiffies(cores);
-	sched_pin(cores, false);
+		rc = cpu_rounds(e, &w, PHASES, out);
+	sched_pin(e->target.cores, false);
 	veth_down(e);
-	memcpy(e->o->spec.dst_mac, saved_mac, 6);
-	memcpy(e->o->spec.dst_ip, saved_ip, 4);
-	out->idle_ns = jiffies_ns(j1 - j0) / (double)CPU_PACKETS;
-	out->nic_ns = jiffies_ns(j2 - j1) / (double)CPU_PACKETS - out->idle_ns;
-	out->kern_ns = jiffies_ns(j4 - j3) / (double)CPU_PACKETS - out->idle_ns;
 	return rc;
 }
 
@@ -580,75 +635,98 @@ static const char *mode_name(uint32_t mode)
 	return mode < 3 ? names[mode] : "unknown";
 }
 
-/* "NAME":NS, or "NAME":null,"NAME_below":NS when NS is only a bound. */
-static void json_figure(const char *name, double ns, bool below)
+/* "NAME":NS (or "NAME":null,"NAME_below":NS when NS is only a bound),
+ * "NAME_spread" and "NAME_delivered". */
+static void json_figure(const char *name, const struct figure *f)
 {
-	if (below)
-		printf(",\"%s\":null,\"%s_below\":%.0f", name, name, ns);
+	if (f->below)
+		printf(",\"%s\":null,\"%s_below\":%.0f", name, name, f->ns);
 	else
-		printf(",\"%s\":%.0f", name, ns);
+		printf(",\"%s\":%.0f", name, f->ns);
+	printf(",\"%s_spread\":%.0f,\"%s_delivered\":%llu", name, f->spread, name,
+	       (unsigned long long)f->delivered);
 }
 
-static void guest_cpu_json(const struct cpu_result *c)
+static void cpu_json(const struct eval *e, const struct cpu_result *c)
 {
-	printf("\"cpu_ns_per_packet\":{\"of\":\"guest\",\"rounds\":%d,\"sent\":%llu,"
+	printf("\"cpu_ns_per_packet\":{\"of\":\"%s\",\"rounds\":%d,\"sent\":%llu,"
 	       "\"idle_baseline\":%.0f,\"resolution\":%.0f",
-	       GUEST_ROUNDS, GUEST_ROUNDS * GUEST_PACKETS, c->idle_ns, c->resolution_ns);
-	json_figure("nic", c->nic_ns, c->nic_below);
-	printf(",\"nic_delivered\":%llu", (unsigned long long)c->nic_delivered);
-	if (c->kern_ns >= 0) {
-		printf(",\"tap\":\"%s\"", c->tap);
-		json_figure("qemu_e1000", c->kern_ns, c->kern_below);
-		printf(",\"qemu_e1000_delivered\":%llu", (unsigned long long)c->tap_delivered);
-		if (!c->kern_below)
-			printf(",\"ratio%s\":%.3g", c->nic_below ? "_below" : "", c->nic_ns / c->kern_ns);
+	       e->qemu_pid ? "guest" : "cores", ROUNDS, (unsigned long long)(ROUNDS * c->packets),
+	       c->idle_ns, c->resolution_ns);
+	json_figure("nic", &c->nic);
+	if (c->kern.ns >= 0) {
+		if (e->qemu_pid)
+			printf(",\"tap\":\"%s\"", c->tap);
+		json_figure(e->qemu_pid ? "qemu_e1000" : "veth", &c->kern);
+		if (!c->kern.below)
+			printf(",\"ratio%s\":%.3g", c->nic.below ? "_below" : "", c->nic.ns / c->kern.ns);
 	}
 	printf("},");
 }
 
-/* "N ns", or "below resolution: < N ns". */
-static const char *text_figure(char *buf, size_t cap, double ns, bool below)
+/* A figure's line, without its end: "NAME: N ns per packet delivered",
+ * or "NAME: below resolution: < N ns ...", with its spread. */
+static void text_figure(const char *name, const struct figure *f)
 {
-	snprintf(buf, cap, "%s%.0f ns", below ? "below resolution: < " : "", ns);
-	return buf;
+	printf("      %s: %s%.0f ns per packet delivered (spread %.0f ns, %llu delivered)", name,
+	       f->below ? "below resolution: < " : "", f->ns, f->spread,
+	       (unsigned long long)f->delivered);
 }
 
-static void guest_cpu_text(const struct cpu_result *c, int rc)
+static const char *cpu_failure(const struct eval *e, int rc)
 {
-	char fig[64];
-	if (rc) {
-		printf("  (b) CPU per packet: not measured (%s)\n",
-		       rc == -ENODATA ? "no packet was delivered"
-		       : rc == -EIO   ? "mint exec into the guest, its counters or the send into its"
-					" TAP failed"
-		       : rc == -EINTR ? "interrupted"
-				      : "the guest stopped");
+	if (rc == -ENODATA)
+		return "no packet was delivered";
+	if (rc == -EINTR)
+		return "interrupted";
+	if (e->qemu_pid)
+		return rc == -EIO ? "mint exec into the guest, its counters or the send into its TAP failed"
+				  : "the guest stopped";
+	return rc == -EIO ? "the veth pair refused packets"
+			  : "the veth pair could not be set up: root and ip needed";
+}
+
+static void cpu_text(const struct eval *e, const struct cpu_result *c, int rc)
+{
+	bool g = e->qemu_pid;
+	if (rc == -EBUSY) {
+		printf("  (b) CPU per packet: not measurable in poll mode (the dispatcher keeps its core"
+		       " busy); evaluate a node in sleep mode\n");
 		return;
 	}
-	printf("  (b) CPU per packet in the guest (elapsed less idle, by its /proc/timer_list):"
-	       " %d rounds of an idle phase, %llu UDP packets into mint_nic.ko, the same into its"
-	       " e1000, %u per %llu us; the median over rounds of each less its round's idle"
-	       " phase (%.0f ns per packet slot); resolution %.0f ns per packet (twice the idle"
-	       " phases' median absolute deviation):\n"
-	       "      mint_nic.ko: %s per packet delivered (%llu delivered)\n",
-	       GUEST_ROUNDS, GUEST_PACKETS, CPU_BURST, GUEST_INTERVAL_NS / 1000, c->idle_ns,
-	       c->resolution_ns, text_figure(fig, sizeof(fig), c->nic_ns, c->nic_below),
-	       (unsigned long long)c->nic_delivered);
-	if (c->kern_ns >= 0) {
-		printf("      QEMU's e1000 on host TAP %s: %s per packet delivered (%llu delivered)",
-		       c->tap, text_figure(fig, sizeof(fig), c->kern_ns, c->kern_below),
-		       (unsigned long long)c->tap_delivered);
-		if (c->kern_below)
+	if (rc) {
+		printf("  (b) CPU per packet: not measured (%s)\n", cpu_failure(e, rc));
+		return;
+	}
+	printf("  (b) CPU per packet %s: %d rounds of an idle phase, %llu UDP packets %s, the same"
+	       " %s, %u per %llu us; the median over rounds of each less its round's idle phase"
+	       " over as long (%.0f ns per packet slot), the rounds' spread (median absolute"
+	       " deviation) beside it; resolution %.0f ns per packet (twice the idle phases'"
+	       " spread%s):\n",
+	       g ? "in the guest (elapsed less idle, by its /proc/timer_list)"
+		 : "on its cores (busy time by /proc/stat)",
+	       ROUNDS, (unsigned long long)c->packets, g ? "into mint_nic.ko" : "injected",
+	       g ? "into its e1000" : "through a veth pair into its namespace", CPU_BURST,
+	       (unsigned long long)(g ? GUEST_INTERVAL_NS : CPU_INTERVAL_NS) / 1000, c->idle_ns,
+	       c->resolution_ns, g ? "" : ", at least two ticks per core");
+	text_figure(g ? "mint_nic.ko" : "injected", &c->nic);
+	printf("\n");
+	if (c->kern.ns >= 0) {
+		char name[64];
+		snprintf(name, sizeof(name), "QEMU's e1000 on host TAP %s", c->tap);
+		text_figure(g ? name : "veth", &c->kern);
+		if (c->kern.below)
 			printf("; no ratio\n");
 		else
-			printf("; mint_nic.ko / e1000 %s %.3gx\n", c->nic_below ? "<" : "=",
-			       c->nic_ns / c->kern_ns);
-	} else
+			printf("; %s %s %.3gx\n", g ? "mint_nic.ko / e1000" : "injected / veth",
+			       c->nic.below ? "<" : "=", c->nic.ns / c->kern.ns);
+	} else if (g)
 		printf("      no QEMU NIC to compare with (%s)\n",
 		       c->tap[0] ? "its e1000 received nothing" : "start the guest with --tap");
-	printf("      TCG caveat: without KVM the guest's time includes QEMU translating its code,"
-	       " and every e1000 register access traps into QEMU's device model: compare the two"
-	       " paths of one run, not with hardware\n");
+	if (g)
+		printf("      TCG caveat: without KVM the guest's time includes QEMU translating its"
+		       " code, and every e1000 register access traps into QEMU's device model: compare"
+		       " the two paths of one run, not with hardware\n");
 }
 
 static void report(struct eval *e, uint64_t best, double own, const struct cpu_result *cpu,
@@ -658,11 +736,8 @@ static void report(struct eval *e, uint64_t best, double own, const struct cpu_r
 	if (e->json) {
 		printf("{\"node\":%u,\"mode\":\"%s\",\"min_interval_ns\":%llu,\"own_handler_share\":%.3f,",
 		       e->o->node, e->qemu_pid ? "guest" : mode, (unsigned long long)best, own);
-		if (cpu_rc == 0 && e->qemu_pid)
-			guest_cpu_json(cpu);
-		else if (cpu_rc == 0)
-			printf("\"cpu_ns_per_packet\":{\"nic\":%.0f,\"veth\":%.0f,\"idle_baseline\":%.0f},",
-			       cpu->nic_ns, cpu->kern_ns, cpu->idle_ns);
+		if (cpu_rc == 0)
+			cpu_json(e, cpu);
 		printf("\"latency_ns\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu}}\n",
 		       (unsigned long long)hist_pct(&lat->lat, 50),
 		       (unsigned long long)hist_pct(&lat->lat, 99), (unsigned long long)lat->lat.max);
@@ -678,20 +753,7 @@ static void report(struct eval *e, uint64_t best, double own, const struct cpu_r
 		       (unsigned long long)best, own * 100);
 	else
 		printf("  (a) even %llu ns intervals lost interrupts or packets\n", SEARCH_HI_NS);
-	if (e->qemu_pid)
-		guest_cpu_text(cpu, cpu_rc);
-	else if (cpu_rc == 0 && e->target.mode == MINT_MODE_POLL)
-		printf("  (b) CPU per packet: not measurable in poll mode (the dispatcher keeps its core"
-		       " busy); evaluate a node in sleep mode\n");
-	else if (cpu_rc == 0)
-		printf("  (b) CPU per packet on its cores: injected %.0f ns, veth %.0f ns (%.2fx)"
-		       " (idle baseline %.0f ns subtracted)\n",
-		       cpu->nic_ns, cpu->kern_ns, cpu->kern_ns > 0 ? cpu->nic_ns / cpu->kern_ns : 0.0,
-		       cpu->idle_ns);
-	else
-		printf("  (b) CPU per packet: not measured (%s)\n",
-		       cpu_rc == -EIO ? "the veth pair refused packets"
-				      : "the veth pair could not be set up: root and ip needed");
+	cpu_text(e, cpu, cpu_rc);
 	printf("  (c) inject-to-handler latency: p50 %llu ns, p99 %llu ns, max %llu ns (%llu events)\n",
 	       (unsigned long long)hist_pct(&lat->lat, 50), (unsigned long long)hist_pct(&lat->lat, 99),
 	       (unsigned long long)lat->lat.max, (unsigned long long)lat->lat.n);
@@ -700,7 +762,7 @@ static void report(struct eval *e, uint64_t best, double own, const struct cpu_r
 int inject_evaluate(bool json, struct inject_opts *o, struct mint_fabric *f,
 		    struct mint_nic_dev *dev, volatile sig_atomic_t *stop)
 {
-	struct eval e = {json, o, f, dev, stop, {0}, 0, "", ""};
+	struct eval e = {.json = json, .o = o, .f = f, .dev = dev, .stop = stop};
 	mint_node_info(f, o->node, &e.target);
 	struct mint_guest_info g;
 	if (mint_guest_info(f, o->node, &g) == 0 && g.guest)
@@ -713,7 +775,7 @@ int inject_evaluate(bool json, struct inject_opts *o, struct mint_fabric *f,
 	int rc = search(&e, &best, &own);
 	int cpu_rc = rc		? rc
 		     : e.qemu_pid ? guest_cpu_per_packet(&e, &cpu)
-				  : cpu_per_packet(&e, &cpu);
+				  : cores_cpu_per_packet(&e, &cpu);
 	if (rc == 0)
 		rc = trial(&e, 2 * best > LATENCY_GAP_NS ? 2 * best : LATENCY_GAP_NS, LATENCY_EVENTS, 1, true, &lat);
 	if (rc)
