@@ -141,7 +141,7 @@ one_arch() {
 	gexec "$id" true || fail "$ARCH: guest $id no longer answers"
 	timeout -k 5 300 "$MINT" --fabric "$FAB" -j inject "$id" --evaluate >"$TMP/eval.json" 2>"$TMP/eval.err" ||
 		fail "$ARCH: --evaluate: $(cat "$TMP/eval.err")"
-	ev() { jq -r ".$1 // 0" "$TMP/eval.json"; }
+	ev() { jq -r ".$1 // \"none\"" "$TMP/eval.json"; } # a figure left out says so
 	# fig NAME: figure NAME of (b), "N" or "< N" (below resolution).
 	fig() { jq -r ".cpu_ns_per_packet | if .$1 == null then \"< \\(.$1_below)\" else .$1 end" "$TMP/eval.json"; }
 	ratio=$(jq -r '.cpu_ns_per_packet | if .ratio_below then "< \(.ratio_below)" else .ratio end' "$TMP/eval.json")
@@ -263,7 +263,8 @@ vni_part() {
 	sleep 0.5
 	[ $(($(port_stat "$id" .rx_errors) - e0)) -eq "$want" ] ||
 		fail "$ARCH: the guest counted $(($(port_stat "$id" .rx_errors) - e0)) rx_errors for $want bad records"
-	python3 tests/kdrv_hostile.py "/dev/shm/mint-$FAB" "$off" restore >/dev/null
+	python3 tests/kdrv_hostile.py "/dev/shm/mint-$FAB" "$off" restore >/dev/null ||
+		die "$ARCH: kdrv_hostile.py could not restore ring vni.9-$id"
 	no_oops "$id"
 	node_start 9 --vni --mode poll
 	wait_until 10 in_ns 9 3 ping -c 1 -W 1 "$ga" >/dev/null ||

@@ -655,8 +655,9 @@ static void cpu_json(const struct eval *e, const struct cpu_result *c)
 	       c->idle_ns, c->resolution_ns);
 	json_figure("nic", &c->nic);
 	if (c->kern.ns >= 0) {
-		if (e->qemu_pid)
-			printf(",\"tap\":\"%s\"", c->tap);
+		/* the interface the kernel's phase sent into: a guest's TAP, or
+		 * the veth pair made for it (gone when this prints) */
+		printf(",\"%s\":\"%s\"", e->qemu_pid ? "tap" : "veth_dev", e->kern_if);
 		json_figure(e->qemu_pid ? "qemu_e1000" : "veth", &c->kern);
 		if (!c->kern.below)
 			printf(",\"ratio%s\":%.3g", c->nic.below ? "_below" : "", c->nic.ns / c->kern.ns);
