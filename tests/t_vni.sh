@@ -4,9 +4,11 @@
 # NIC (`mint node start --vni`), each node in its own network namespace.
 #
 # 1. Two nodes: node 0's TAP I/O goes through io_uring (where the kernel
-#    has it: its log says which path and why), node 1's is forced to
-#    read/write (MINT_VNI_IO=rw, its log says so), so every exchange below
-#    crosses both paths.  Each has mint0 with 10.77.0.<ID+1>/24 and MAC
+#    has it: its log says which path and why; where io_uring waits on
+#    futexes, the dispatcher reads mint0 in every mode, else a transmit
+#    thread: MINT_T_VNI_IO0=thread forces that, as t_vni_pool.sh does),
+#    node 1's is forced to read/write (MINT_VNI_IO=rw, its log says so),
+#    so every exchange below crosses both paths.  Each has mint0 with 10.77.0.<ID+1>/24 and MAC
 #    02:6d:XX:XX:00:ID (the same XX:XX for both) in its namespace, as
 #    `mint status -j` and `mint vni stats -j` say.  Then, node 0 to node 1:
 #    ping (IPv4, 0% loss); ping -6 to node 1's link-local address derived
@@ -17,7 +19,8 @@
 #    same sha256.
 # 2. A third node with --vni-addr 10.77.0.103/24 and --mode poll (its
 #    dispatcher reads mint0 itself between doorbells: its agent has one
-#    thread fewer than node 0's, no transmit thread).  Every pair pings.  A
+#    thread fewer than node 1's, no transmit thread; node 0's has as many
+#    as its transmit side says).  Every pair pings.  A
 #    broadcast ARP request from node 0 (for an address nobody has) reaches
 #    both other nodes (a packet socket in each namespace sees it), and a
 #    broadcast ping (-b 10.77.0.255) is answered by both.  iperf3 TCP
@@ -93,9 +96,10 @@ else
 		fail "vni stats without a VNI: exit $rc, $(cat "$TMP/out") (expected exit 1, no VNI)"
 fi
 
+export MINT_VNI_IO="${MINT_T_VNI_IO0:-}"
 vni_start 0
 grep -q "mint0 $A0/24" "$TMP/start.0" || fail "node start 0 did not name mint0 $A0/24: $(cat "$TMP/start.0")"
-export MINT_VNI_IO=rw
+MINT_VNI_IO=rw
 vni_start 1
 unset MINT_VNI_IO
 # io_path ID: the TAP I/O path node ID's log names
@@ -189,8 +193,13 @@ stop_bg "$srv"
 
 vni_start 2 --vni-addr "$A2/24" --mode poll
 threads() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
-[ "$(threads "$pid")" -eq $(($(threads "$(node_field 0 pid)") - 1)) ] ||
-	fail "node 2 (poll) has $(threads "$pid") threads, node 0 (sleep) $(threads "$(node_field 0 pid)"): expected one fewer"
+n0=$(threads "$(node_field 0 pid)") n1=$(threads "$(node_field 1 pid)") n2=$(threads "$pid")
+[ "$n2" -eq $((n1 - 1)) ] ||
+	fail "node 2 (poll) has $n2 threads, node 1 (read/write) $n1: expected one fewer"
+case $(io_path 0) in
+*"transmit: the dispatcher"*) [ "$n0" -eq "$n2" ] || fail "node 0 (one wait) has $n0 threads, node 2 (poll) $n2" ;;
+*) [ "$n0" -eq "$n1" ] || fail "node 0 (a transmit thread) has $n0 threads, node 1 $n1" ;;
+esac
 grep -q "mint0 $A2/24" "$TMP/start.2" || fail "node start 2 did not name mint0 $A2/24: $(cat "$TMP/start.2")"
 [ "$(node_field 2 vni.ipv4)" = "$A2/24" ] || fail "status: node 2's address $(node_field 2 vni.ipv4), expected $A2/24"
 in_ns 2 5 ip -o -4 addr show dev mint0 | grep -q "inet $A2/24 " ||

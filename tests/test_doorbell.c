@@ -4,12 +4,15 @@
  * poll, sleep and adaptive mode while this one raises vectors; coalescing
  * bounds; a final marker proves nothing raised before it was lost; wake-ups
  * only for a sleeping target (and never for a polling one); irq counts;
- * stop from another thread; -ERANGE; pending vectors kept for a dead or
+ * stop from another thread; a sleep hook (the idle hook then runs in sleep
+ * mode, each doorbell wakes it, and one that cannot wait falls back); -ERANGE; pending vectors kept for a dead or
  * absent node and delivered when the id rejoins; node join errors,
  * liveness of a node killed -9, rejoin with epoch + 1.
  */
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
 
 #define T_RNG_SEED 0x13198a2e03707344ull
 #include "testlib.h"
@@ -222,6 +225,8 @@ struct thread_disp {
 	struct mint_dispatcher *d;
 	_Atomic uint64_t calls[MINT_VECTORS];
 	_Atomic uint64_t idle_calls;
+	_Atomic uint64_t sleeps; /* calls of thread_sleep */
+	int sleep_rc;            /* ... which returns this (0: it waited) */
 	_Atomic int running;
 	int rc;
 };
@@ -231,6 +236,19 @@ static int thread_idle(void *arg)
 {
 	struct thread_disp *t = arg;
 	return (int)(atomic_fetch_add(&t->idle_calls, 1) & 1);
+}
+
+/* A sleep hook that waits as the dispatcher itself would (FUTEX_WAIT),
+ * or fails without waiting (then the dispatcher waits itself). */
+static int thread_sleep(void *arg, const void *word, uint32_t expected, int64_t timeout_ns)
+{
+	struct thread_disp *t = arg;
+	atomic_fetch_add(&t->sleeps, 1);
+	if (t->sleep_rc)
+		return t->sleep_rc;
+	struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
+	syscall(SYS_futex, word, FUTEX_WAIT, expected, &ts, NULL, 0);
+	return 0;
 }
 
 static void thread_handler(void *arg, uint32_t vector)
@@ -325,6 +343,60 @@ static void test_dispatch_thread(void)
 		CHECK_EQ(mint_node_entry(f, 2)->spurious, spur + 2); /* 50, 51: no handler; kick is not */
 		CHECK_EQ(mint_dispatcher_poll(d), 0);
 		mint_dispatcher_destroy(d);
+	}
+	mint_fabric_detach(g);
+	mint_fabric_detach(f);
+	t_fabric_cleanup();
+}
+
+/* ==== a sleep hook: the idle hook runs in sleep mode, doorbells wake ==== */
+
+/* Until T's dispatcher went to sleep more than N times (10 s at most). */
+static bool slept_more(struct thread_disp *t, uint64_t n)
+{
+	uint64_t end = t_now_ns() + 10000000000ull;
+	while (atomic_load(&t->sleeps) <= n && t_now_ns() < end)
+		t_sleep_us(100);
+	return atomic_load(&t->sleeps) > n;
+}
+
+static void test_sleep_hook(void)
+{
+	struct mint_fabric *f = t_fabric(MINT_FABRIC_MIN_SIZE);
+	struct mint_fabric *g = t_attach();
+	if (!g)
+		return;
+	CHECK_EQ(t_join(f, 0, NULL), 0);
+	CHECK_EQ(t_join(g, 2, NULL), 0);
+	int rcs[] = {0, -ENOSYS}; /* the hook waits; it cannot */
+	for (int c = 0; c < 2; c++) {
+		static struct thread_disp t;
+		memset(&t, 0, sizeof(t));
+		t.sleep_rc = rcs[c];
+		CHECK_EQ(mint_dispatcher_create(g, MINT_MODE_SLEEP, &t.d), 0);
+		if (!t.d)
+			break;
+		mint_dispatcher_set_handler(t.d, 40, thread_handler, &t);
+		mint_dispatcher_set_idle(t.d, thread_idle, &t);
+		mint_dispatcher_set_sleep(t.d, thread_sleep, &t);
+		pthread_t th;
+		CHECK(pthread_create(&th, NULL, run_thread, &t) == 0);
+		/* Each doorbell rings for a dispatcher asleep in the hook (or
+		 * after it, waiting itself): each must wake it. */
+		for (uint64_t i = 0; i < 20; i++) {
+			CHECK(slept_more(&t, i));
+			t_sleep_us(1000);
+			CHECK(mint_ipi_send(f, 2, 40) >= 0);
+			uint64_t end = t_now_ns() + 10000000000ull;
+			while (atomic_load(&t.calls[40]) <= i && t_now_ns() < end)
+				t_sleep_us(100);
+			CHECK_EQ(atomic_load(&t.calls[40]), i + 1);
+		}
+		CHECK(atomic_load(&t.idle_calls) >= 20); /* in sleep mode too */
+		mint_dispatcher_stop(t.d);
+		pthread_join(th, NULL);
+		CHECK_EQ(t.rc, 0);
+		mint_dispatcher_destroy(t.d);
 	}
 	mint_fabric_detach(g);
 	mint_fabric_detach(f);
@@ -669,5 +741,6 @@ int main(void)
 	RUN(test_dispatch_adaptive);
 	RUN(test_idle_not_starved);
 	RUN(test_dispatch_thread); /* last: threads, no fork after */
+	RUN(test_sleep_hook);
 	return t_done();
 }

@@ -41,13 +41,24 @@ void mint_dispatcher_set_spin(struct mint_dispatcher *d, uint64_t spin_ns);
 int mint_dispatcher_set_handler(struct mint_dispatcher *d, uint32_t vector, mint_irq_handler fn,
 				void *arg);
 
-/* Poll mode only: FN(ARG) runs in the dispatcher's thread at every turn,
- * after the pending vectors, so that a device is busy-polled there instead
- * of by a thread of its own that would have to be woken; it returns how
- * much work it found (0: none).  NULL removes it.  Not thread-safe against
- * run. */
+/* Poll mode, or with a sleep hook (below): FN(ARG) runs in the
+ * dispatcher's thread at every turn, after the pending vectors, so that a
+ * device is busy-polled there instead of by a thread of its own that would
+ * have to be woken; it returns how much work it found (0: none).  NULL
+ * removes it.  Not thread-safe against run. */
 typedef int (*mint_idle_fn)(void *arg);
 void mint_dispatcher_set_idle(struct mint_dispatcher *d, mint_idle_fn fn, void *arg);
+
+/* Sleep and adaptive modes: FN(ARG, WORD, EXPECTED, TIMEOUT_NS) sleeps in
+ * place of the dispatcher's own FUTEX_WAIT, so that one wait covers the
+ * doorbell and the idle hook's device (which then runs in these modes too).
+ * FN returns when the shared 32-bit futex word at WORD no longer holds
+ * EXPECTED (a doorbell rang: FUTEX_WAIT's contract), when the device has
+ * work, or after TIMEOUT_NS: 0, -ETIMEDOUT or -EINTR; any other negative
+ * errno means it did not sleep, and the dispatcher waits on the doorbell
+ * alone this time.  NULL removes it.  Not thread-safe against run. */
+typedef int (*mint_sleep_fn)(void *arg, const void *word, uint32_t expected, int64_t timeout_ns);
+void mint_dispatcher_set_sleep(struct mint_dispatcher *d, mint_sleep_fn fn, void *arg);
 
 /* Handle whatever is pending now; returns the number of vectors handled. */
 int mint_dispatcher_poll(struct mint_dispatcher *d);

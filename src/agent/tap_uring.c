@@ -12,6 +12,14 @@
 
 #define READ_TAG UINT64_MAX /* user_data of the posted read; writes carry their length,
 			     * tap_uring_read_now's reads their index */
+#define CANCEL_TAG (READ_TAG - 1)
+#define FUTEX_TAG (READ_TAG - 2) /* tap_uring_sleep's futex waits */
+#define FUTEX_WAITS_MAX 4u /* more posted: the word changed without a wake-up */
+/* From Linux 6.7's uapi headers, which Debian 12's (6.1) and its liburing
+ * (2.3) predate; a kernel without the operation says so in its probe. */
+#define OP_FUTEX_WAIT 51
+#define FUTEX2_SIZE_U32 0x02u /* and not FUTEX2_PRIVATE: the word is shared */
+#define FUTEX_MATCH_ANY 0xffffffffu
 #define READ_NOW_WAIT_MS 100 /* bound on a wait that never happens (see read_now) */
 #define FIXED_MAX (1ull << 30) /* the kernel's limit for one registered buffer */
 
@@ -47,6 +55,14 @@ static int register_fixed(struct tap_uring *u, const void *fixed, uint64_t len)
 	return rc;
 }
 
+static bool has_futex_wait(struct io_uring *ring)
+{
+	struct io_uring_probe *probe = io_uring_get_probe_ring(ring);
+	bool ok = probe && io_uring_opcode_supported(probe, OP_FUTEX_WAIT);
+	io_uring_free_probe(probe);
+	return ok;
+}
+
 int tap_uring_open(struct tap_uring *u, int fd, unsigned entries, const void *fixed, uint64_t len,
 		   char *why, size_t cap)
 {
@@ -64,6 +80,7 @@ int tap_uring_open(struct tap_uring *u, int fd, unsigned entries, const void *fi
 		u->ring = NULL;
 		return rc;
 	}
+	u->can_futex = has_futex_wait(u->ring);
 	rc = register_fixed(u, fixed, len);
 	if (rc == 0)
 		snprintf(why, cap, "io_uring, the fabric registered (%llu MiB)",
@@ -88,7 +105,7 @@ void tap_uring_close(struct tap_uring *u)
 		struct io_uring_sqe *sqe = io_uring_get_sqe(u->ring);
 		if (sqe) {
 			io_uring_prep_cancel64(sqe, READ_TAG, 0);
-			io_uring_sqe_set_data64(sqe, READ_TAG - 1);
+			io_uring_sqe_set_data64(sqe, CANCEL_TAG);
 			io_uring_submit(u->ring);
 		}
 		/* The read ends (cancelled or done) before the buffer it writes
@@ -201,6 +218,13 @@ static int next_cqe(struct tap_uring *u, int wait_ms, struct io_uring_cqe **cqe)
 	return 1;
 }
 
+/* A completion that is not a read's: a cancel's, or a futex wait's. */
+static void seen_other(struct tap_uring *u, uint64_t tag)
+{
+	if (tag == FUTEX_TAG && u->futex_waits)
+		u->futex_waits--;
+}
+
 int tap_uring_read_done(struct tap_uring *u, int wait_ms)
 {
 	struct io_uring_cqe *cqe = NULL;
@@ -209,11 +233,14 @@ int tap_uring_read_done(struct tap_uring *u, int wait_ms)
 		int got = next_cqe(u, wait_ms, &cqe);
 		if (got <= 0)
 			return got;
-		if (io_uring_cqe_get_data64(cqe) == READ_TAG) {
+		uint64_t tag = io_uring_cqe_get_data64(cqe);
+		if (tag == READ_TAG) {
 			u->reading = false;
 			rc = cqe->res != 0 ? cqe->res : -EIO; /* a TAP read is never empty */
+		} else {
+			seen_other(u, tag);
 		}
-		io_uring_cqe_seen(u->ring, cqe); /* or a cancel's own completion */
+		io_uring_cqe_seen(u->ring, cqe);
 	}
 	return rc;
 }
@@ -230,6 +257,8 @@ static int reaped_now(struct tap_uring *u, uint32_t lens[], unsigned n)
 		uint64_t i = io_uring_cqe_get_data64(cqe);
 		seen++;
 		mine += i < n;
+		if (i >= n)
+			seen_other(u, i);
 		if (i < n && cqe->res > 0) {
 			lens[i] = (uint32_t)cqe->res;
 			got++;
@@ -261,6 +290,47 @@ int tap_uring_read_now(struct tap_uring *u, uint8_t *buf, uint32_t cap, uint32_t
 	if (rc < 0 && rc != -ETIME)
 		return rc;
 	return reaped_now(u, lens, n);
+}
+
+/* Post a futex wait on WORD for EXPECTED, unless the last one posted
+ * waits for it still: 0, or -EBUSY. */
+static int post_futex_wait(struct tap_uring *u, const void *word, uint32_t expected)
+{
+	if (u->futex_waits > 0 && u->futex_val == expected)
+		return 0;
+	struct io_uring_sqe *sqe = get_sqe(u);
+	if (u->futex_waits >= FUTEX_WAITS_MAX && sqe) {
+		/* Someone changed the word without waking its waiters: they
+		 * would never complete.  Cancel them all, this time unused. */
+		io_uring_prep_cancel64(sqe, FUTEX_TAG, IORING_ASYNC_CANCEL_ALL);
+		io_uring_sqe_set_data64(sqe, CANCEL_TAG);
+		io_uring_submit(u->ring);
+		return -EBUSY;
+	}
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_rw(OP_FUTEX_WAIT, sqe, (int)FUTEX2_SIZE_U32, word, 0, expected);
+	sqe->addr3 = FUTEX_MATCH_ANY;
+	io_uring_sqe_set_data64(sqe, FUTEX_TAG);
+	u->futex_waits++;
+	u->futex_val = expected;
+	return 0;
+}
+
+int tap_uring_sleep(struct tap_uring *u, const void *word, uint32_t expected, int64_t timeout_ns)
+{
+	if (!u->ring || !u->can_futex)
+		return -ENOSYS;
+	int rc = post_futex_wait(u, word, expected);
+	if (rc)
+		return rc;
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts = {timeout_ns / 1000000000, timeout_ns % 1000000000};
+	/* Any completion ends it; the idle hook then takes them in order. */
+	rc = io_uring_submit_and_wait_timeout(u->ring, &cqe, 1, timeout_ns >= 0 ? &ts : NULL, NULL);
+	if (rc == -ETIME)
+		return -ETIMEDOUT;
+	return rc < 0 ? rc : 0;
 }
 
 #else /* built without liburing */
@@ -300,6 +370,11 @@ int tap_uring_read_done(struct tap_uring *u, int wait_ms)
 int tap_uring_read_now(struct tap_uring *u, uint8_t *buf, uint32_t cap, uint32_t lens[], unsigned n)
 {
 	(void)u, (void)buf, (void)cap, (void)lens, (void)n;
+	return -ENOSYS;
+}
+int tap_uring_sleep(struct tap_uring *u, const void *word, uint32_t expected, int64_t timeout_ns)
+{
+	(void)u, (void)word, (void)expected, (void)timeout_ns;
 	return -ENOSYS;
 }
 

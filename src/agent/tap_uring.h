@@ -22,6 +22,9 @@ struct tap_uring {
 	unsigned queued;       /* writes prepared since the last flush */
 	bool reading;          /* a read is posted */
 	bool no_read_now;      /* tap_uring_read_now lost track of a read */
+	bool can_futex;        /* the kernel has IORING_OP_FUTEX_WAIT (6.7) */
+	unsigned futex_waits;  /* tap_uring_sleep's futex waits posted */
+	uint32_t futex_val;    /* ... the last one's expected value */
 };
 
 /*
@@ -58,5 +61,14 @@ int tap_uring_read_done(struct tap_uring *u, int wait_ms);
  * if it found nothing or failed; the frames are in LENS' order.  Returns
  * how many were read, or a negative errno. */
 int tap_uring_read_now(struct tap_uring *u, uint8_t *buf, uint32_t cap, uint32_t lens[], unsigned n);
+
+/* Sleep until the posted read (or any other request) completes, the
+ * shared futex word WORD no longer holds EXPECTED, or TIMEOUT_NS pass
+ * (the dispatcher's sleep hook: the TAP and the doorbell in one wait).
+ * The futex wait stays posted until a wake-up completes it.  Returns 0,
+ * or a negative errno when it could not wait: -ENOSYS without
+ * IORING_OP_FUTEX_WAIT, -EBUSY while too many futex waits are posted (the
+ * word changed without wake-ups: a stale futex wait is cancelled). */
+int tap_uring_sleep(struct tap_uring *u, const void *word, uint32_t expected, int64_t timeout_ns);
 
 #endif

@@ -12,6 +12,12 @@
  * in memory, so an idle poll-mode turn makes no system call; the writes
  * of a receive pass go in one submission per source.  Else, or with
  * MINT_VNI_IO=rw, plain read(2) and write(2).
+ *
+ * Where io_uring also waits on futexes (Linux 6.7), there is no transmit
+ * thread in any mode: the dispatcher reads mint0 at every turn, and when
+ * it sleeps, one io_uring wait covers its doorbell and the posted read
+ * (tx_sleep).  A spinning adaptive dispatcher thus sends a ping-pong's
+ * next frame without any thread being woken.
  */
 #include "agent/vni_port.h"
 
@@ -146,15 +152,30 @@ static int tx_posted(struct vni_port *p, int wait_ms)
 	return tx_post(p) < 0 ? -1 : sent;
 }
 
-/* Poll mode: the dispatcher sends what waits in the TAP between vectors
- * (mint_dispatcher_set_idle), up to about TX_BUDGET frames a turn. */
+/* Poll mode, or one wait (tx_sleep): the dispatcher sends what waits in
+ * the TAP between vectors (mint_dispatcher_set_idle), up to about
+ * TX_BUDGET frames a turn.  A TAP that failed is read no more, as the
+ * transmit thread ends: each read would fail at once, a busy loop. */
 static int tx_poll(void *arg)
 {
 	struct vni_port *p = arg;
 	int sent = 0, n = 1;
-	while (sent < TX_BUDGET && n > 0)
-		sent += (n = p->tx_io.ring ? tx_posted(p, 0) : tx_one(p)) > 0 ? n : 0;
+	while (sent < TX_BUDGET && n > 0 && !p->tx_failed) {
+		n = p->tx_io.ring ? tx_posted(p, 0) : tx_one(p);
+		sent += n > 0 ? n : 0;
+		p->tx_failed = n < 0;
+	}
 	return sent;
+}
+
+/* The dispatcher's sleep hook (mint_dispatcher_set_sleep): until its
+ * doorbell rings (WORD changes) or the posted read of mint0 completes. */
+static int tx_sleep(void *arg, const void *word, uint32_t expected, int64_t timeout_ns)
+{
+	struct vni_port *p = arg;
+	if (p->tx_failed || (!p->tx_io.reading && tx_post(p) < 0))
+		return -EIO; /* the doorbell alone */
+	return tap_uring_sleep(&p->tx_io, word, expected, timeout_ns);
 }
 
 /* Sleep and adaptive modes: a thread of its own sleeps until frames wait. */
@@ -173,6 +194,16 @@ static void *tx_main(void *arg)
 	return NULL;
 }
 
+/* Who reads mint0 outside poll mode, for the log: sets p->one_wait. */
+static const char *tx_side(struct vni_port *p, bool force_thread)
+{
+	p->one_wait = p->tx_io.can_futex && !force_thread;
+	if (p->one_wait)
+		return "the dispatcher, one wait for its doorbell and mint0";
+	return force_thread ? "a thread (MINT_VNI_IO=thread)"
+			    : "a thread (io_uring has no FUTEX_WAIT before Linux 6.7)";
+}
+
 /* io_uring for both directions, or read/write; p->io_path says which. */
 static void open_io(struct vni_port *p)
 {
@@ -188,8 +219,9 @@ static void open_io(struct vni_port *p)
 	    tap_uring_open(&p->tx_io, p->tap, TX_ENTRIES, base, size, why, sizeof(why)) == 0) {
 		/* Without staging buffers, every frame is read on its own. */
 		p->stage = malloc((size_t)TX_BATCH * MINT_VNI_FRAME_MAX);
-		snprintf(p->io_path, sizeof(p->io_path), "TAP I/O through %s%s", why,
-			 p->stage ? "" : ", no staging buffers (out of memory)");
+		const char *tx = tx_side(p, force && strcmp(force, "thread") == 0);
+		snprintf(p->io_path, sizeof(p->io_path), "TAP I/O through %s%s; transmit: %s", why,
+			 p->stage ? "" : ", no staging buffers (out of memory)", tx);
 		return;
 	}
 	tap_uring_close(&p->rx_io);
@@ -258,8 +290,9 @@ int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispat
 		open_io(p);
 		mint_dispatcher_set_handler(d, MINT_VEC_VNI, on_vni_irq, p);
 	}
-	if (rc == 0 && mode == MINT_MODE_POLL) {
+	if (rc == 0 && (mode == MINT_MODE_POLL || p->one_wait)) {
 		mint_dispatcher_set_idle(d, tx_poll, p);
+		mint_dispatcher_set_sleep(d, p->one_wait ? tx_sleep : NULL, p);
 	} else if (rc == 0) {
 		*what = "start its transmit thread";
 		rc = -pthread_create(&p->tx_thread, NULL, tx_main, p);

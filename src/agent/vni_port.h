@@ -30,7 +30,9 @@ struct vni_port {
 	 * by the dispatcher, reads by the transmitting side. */
 	struct tap_uring rx_io, tx_io;
 	uint8_t *stage; /* tx_io's reads of waiting small frames land here */
-	char io_path[200]; /* which TAP I/O it uses and why, for the log */
+	bool one_wait;  /* the dispatcher reads mint0 in every mode (tx_sleep) */
+	bool tx_failed; /* ... and mint0 failed: it reads no more */
+	char io_path[256]; /* which TAP I/O it uses and why, for the log */
 };
 
 /* What a vni_port_watch repaired, a bit each. */
@@ -41,10 +43,13 @@ struct vni_port {
 /*
  * Create mint0 (in the calling thread's namespace) with the node's MAC and
  * IPV4/PREFIX_LEN, attach the node's port, install the receive handler on
- * D for MINT_VEC_VNI and start the transmit side: a thread of its own, or
- * in MODE poll (D's mode) a poll of mint0 at each of D's turns.  The TAP's
- * I/O goes through io_uring unless it is unavailable or MINT_VNI_IO=rw is
- * in the environment (then read/write); p->io_path says which and why.
+ * D for MINT_VEC_VNI and start the transmit side: a poll of mint0 at each
+ * of D's turns in MODE poll (D's mode) or where io_uring waits on futexes
+ * (then D sleeps in one wait for its doorbell and mint0), else a thread of
+ * its own.  The TAP's I/O goes through io_uring unless it is unavailable
+ * or MINT_VNI_IO=rw is in the environment (then read/write); with
+ * MINT_VNI_IO=thread, io_uring and a transmit thread.  p->io_path says
+ * which and why.
  * Returns 0 or a negative errno with *WHAT naming the failed step.
  */
 int vni_port_start(struct vni_port *p, struct mint_fabric *f, struct mint_dispatcher *d,

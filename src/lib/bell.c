@@ -52,16 +52,24 @@ static bool announce(struct mint_bell *b, uint32_t how, mint_ready_fn ready, voi
 	return true;
 }
 
-int mint_bell_wait(struct mint_bell *b, mint_ready_fn ready, void *arg, int64_t timeout_ns)
+int mint_bell_wait_by(struct mint_bell *b, mint_ready_fn ready, void *arg, int64_t timeout_ns,
+		      mint_wait_fn wait, void *warg)
 {
 	/* acquire: a waker's seq bump after our read makes the futex fail with
 	 * EAGAIN instead of sleeping; pairs with the release add in ring. */
 	uint32_t raw_seq = atomic_load_explicit(&b->seq, memory_order_acquire);
 	if (announce(b, MINT_BELL_FUTEX, ready, arg))
 		return 0;
-	int rc = mint_futex_wait(&b->seq, raw_seq, timeout_ns);
+	int rc = wait ? wait(warg, &b->seq, raw_seq, timeout_ns) : -ENOSYS;
+	if (rc < 0 && rc != -ETIMEDOUT && rc != -EINTR)
+		rc = mint_futex_wait(&b->seq, raw_seq, timeout_ns);
 	ast32(&b->sleeping, MINT_BELL_AWAKE, memory_order_relaxed);
 	return rc;
+}
+
+int mint_bell_wait(struct mint_bell *b, mint_ready_fn ready, void *arg, int64_t timeout_ns)
+{
+	return mint_bell_wait_by(b, ready, arg, timeout_ns, NULL, NULL);
 }
 
 /* futex_waitv's absolute CLOCK_MONOTONIC deadline TIMEOUT_NS from now

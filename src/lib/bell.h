@@ -25,6 +25,17 @@ typedef bool (*mint_ready_fn)(void *arg);
 int mint_bell_wait(struct mint_bell *b, mint_ready_fn ready, void *arg, int64_t timeout_ns);
 
 /*
+ * mint_bell_wait, sleeping in WAIT(WARG, word, raw_expected, TIMEOUT_NS)
+ * instead of FUTEX_WAIT: WAIT returns when the shared futex word no
+ * longer holds RAW_EXPECTED, or earlier (0, -ETIMEDOUT or -EINTR); on
+ * another error it has not slept, and this wait is a FUTEX_WAIT.
+ */
+typedef int (*mint_wait_fn)(void *warg, const void *word, uint32_t raw_expected,
+			    int64_t timeout_ns);
+int mint_bell_wait_by(struct mint_bell *b, mint_ready_fn ready, void *arg, int64_t timeout_ns,
+		      mint_wait_fn wait, void *warg);
+
+/*
  * mint_bell_wait on two bells at once (futex_waitv): sleeps until READY(ARG)
  * holds (it looks at both bells' conditions), either bell rings, or
  * TIMEOUT_NS passes.  Returns 0, -ETIMEDOUT, -EINTR, or -ENOSYS where the

@@ -34,8 +34,10 @@ struct mint_dispatcher {
 	enum mint_dispatch_mode mode;
 	uint64_t spin_ns;
 	atomic_bool stop;
-	mint_idle_fn idle_fn; /* poll mode: busy-polled between vectors */
+	mint_idle_fn idle_fn; /* busy-polled between vectors (poll mode, or with sleep_fn) */
 	void *idle_arg;
+	mint_sleep_fn sleep_fn; /* sleeps for the bell and the idle hook's device */
+	void *sleep_arg;
 	struct handler handlers[MINT_VECTORS];
 };
 
@@ -103,6 +105,12 @@ void mint_dispatcher_set_idle(struct mint_dispatcher *d, mint_idle_fn fn, void *
 {
 	d->idle_fn = fn;
 	d->idle_arg = arg;
+}
+
+void mint_dispatcher_set_sleep(struct mint_dispatcher *d, mint_sleep_fn fn, void *arg)
+{
+	d->sleep_fn = fn;
+	d->sleep_arg = arg;
 }
 
 static bool any_pending(void *arg)
@@ -185,13 +193,14 @@ static void spin_once(unsigned idle)
 		mint_cpu_relax();
 }
 
-/* One turn: the pending vectors, then (poll mode) the idle hook, at every
- * turn so that a stream of vectors cannot starve it (a node receiving a
- * TCP stream still sends its ACKs). */
+/* One turn: the pending vectors, then (poll mode, or when a sleep hook
+ * covers its device while we sleep) the idle hook, at every turn so that a
+ * stream of vectors cannot starve it (a node receiving a TCP stream still
+ * sends its ACKs). */
 static int poll_turn(struct mint_dispatcher *d)
 {
 	int work = mint_dispatcher_poll(d);
-	if (d->mode == MINT_MODE_POLL && d->idle_fn) {
+	if ((d->mode == MINT_MODE_POLL || d->sleep_fn) && d->idle_fn) {
 		int found = d->idle_fn(d->idle_arg);
 		work += found > 0 ? found : 0;
 	}
@@ -213,7 +222,8 @@ int mint_dispatcher_run(struct mint_dispatcher *d)
 			continue;
 		}
 		own_inc64(&d->e->sleeps, 1);
-		mint_bell_wait(&d->e->bell, any_pending, d->e, SAFETY_WAKE_NS);
+		mint_bell_wait_by(&d->e->bell, any_pending, d->e, SAFETY_WAKE_NS, d->sleep_fn,
+				  d->sleep_arg);
 		spin_start = 0;
 		idle = 0;
 	}
