@@ -248,11 +248,15 @@ tcp_once() {
 		"\(.bits_per_second / 1e9) \($ms / 1000 / ([.bytes * 8 / 1e9, 0.001] | max))"' "$TMP/tcp.json"
 }
 
-# UDP 64-byte payloads 0 -> 1 as fast as iperf3 sends; prints "rx_pps loss%"
+# UDP 64-byte payloads 0 -> 1 as fast as iperf3 sends; prints "rx_pps
+# loss% sent_pps cpu_us", the last the machine's busy microseconds per
+# packet received (as tcp_once's: both iperf3s, both stacks, the agents)
 udp_once() {
+	_b0=$(busy_ms)
 	run_iperf "$1" 0 1 5302 "$TMP/udp.json" -u -l 64 -b 0 ||
 		die "iperf3 UDP over $1 failed: $(jq -r '.error // empty' "$TMP/udp.json" 2>/dev/null) $(head -c 300 "$TMP/udp.json.err")"
-	jq -r '.end.sum | "\((.packets - .lost_packets) / .seconds) \(.lost_percent) \(.packets / .seconds)"' \
+	_b1=$(busy_ms)
+	jq -r --argjson ms $((_b1 - _b0)) '.end.sum | "\((.packets - .lost_packets) / .seconds) \(.lost_percent) \(.packets / .seconds) \($ms * 1000 / ([.packets - .lost_packets, 1] | max))"' \
 		"$TMP/udp.json"
 }
 
@@ -649,6 +653,12 @@ if part udp; then
 	echo "                loss (median): veth $(printf %.1f "$LOSS_A")%, mint $(printf %.1f "$LOSS_M")%. Where, over all rounds: sender's device TX drops,"
 	echo "                receiver's device RX drops, receiver's UDP RcvbufErrors: veth $(echo "$LV" | sed 's/ /, /g'); mint $(echo "$LM" | sed 's/ /, /g')"
 	echo "                VNI counters over the UDP rounds: tx_drop_full $UDP_DROP_FULL, rx_drop_host $UDP_DROP_HOST"
+	UCPU_A=$(col 4 "$TMP/udp.veth") UCPU_M=$(col 4 "$TMP/udp.mint")
+	echo "                CPU per packet received (the machine's busy time, medians; other work counts too): veth"
+	echo "                $(printf %.1f "$UCPU_A") us, mint $(printf %.1f "$UCPU_M") us. At mint's cost the $(nproc) CPUs carry at most $(awk -v m="$UCPU_M" -v n="$(nproc)" 'BEGIN {
+	printf "%.0f", (m > 0 ? n * 1e3 / m : 0) }') kpps,"
+	echo "                $(awk -v m="$UCPU_M" -v v="$(col 1 "$TMP/udp.veth")" -v n="$(nproc)" 'BEGIN {
+	printf "%.2f", (m > 0 && v > 0 ? n * 1e6 / m / v : 0) }')x veth's median rate: the most the ratio can be when both paths keep every CPU busy"
 fi
 if part configs; then
 	echo
