@@ -142,7 +142,7 @@ $(BUILD)/mint-bench: $(BENCH_OBJ) $(VERDICT_OBJ) $(BUILD)/libmint.a
 $(BUILD)/nic-bench: bench/nic/nic-bench.c $(VERDICT_OBJ) $(BUILD)/libmint.a
 	$(CC) $(BASE_CFLAGS) -Ibench $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 $(BUILD)/nic-icount: bench/nic/nic-icount.c $(BUILD)/libmint.a
-	$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LDLIBS)
+	$(CC) $(BASE_CFLAGS) -Ibench $(ALL_LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LDLIBS)
 $(DEV_BENCH): bench/dev/dev-bench.c $(VERDICT_OBJ) $(BUILD)/libmint.a
 	$(CC) $(BASE_CFLAGS) -Ibench $(ALL_LDFLAGS) -o $@ $(filter %.c %.cpp %.o %.a,$^) $(LDLIBS)
 $(BUILD)/mint-bench-verdict: $(BUILD)/bench/verdict/main.o $(VERDICT_OBJ)

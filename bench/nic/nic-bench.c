@@ -29,15 +29,10 @@
 #include "mint/clock.h"
 #include "mint/mint.h"
 
+#include "nic/nic-pair.h"
 #include "verdict/verdict.h"
 
-#define BATCH 32u
-#define PKT 64u
 #define VEC_RAW 40u
-/* 1820 records of 64 bytes and an 8-byte header; the NIC has as many
- * descriptors (and one it keeps back), rounded up to a multiple of 8. */
-#define RING_BYTES (128u << 10)
-#define NIC_DESCS ((RING_BYTES / (PKT + 8) + 1 + 7) / 8 * 8)
 
 enum phase { IDLE, DOORBELL, NIC, RING, DONE };
 
@@ -71,30 +66,13 @@ struct drv {
 	struct mint_nic *nic;
 };
 
-/* The packet copied out, as the ring anchor's recv_batch copies records:
- * both sides pay for reading the bytes.  Every packet is PKT bytes (any
- * other is refused, a drop, so the run reports loss), copied in one
- * fixed-size memcpy as the ring's 64-byte records are: a copy bounded
- * only by a compare is turned by the compiler into a loop of 8-byte moves,
- * 3x the instructions of the anchor's copy for the same bytes. */
-static int count_pkt(void *arg, const struct mint_nic_rx *rx)
-{
-	static uint8_t copy[PKT];
-	(void)arg;
-	if (rx->len != PKT)
-		return -1;
-	memcpy(copy, rx->data, PKT);
-	__asm__ __volatile__("" : : "r"(copy) : "memory");
-	return 0;
-}
-
 static void on_nic(void *arg, uint32_t vector)
 {
 	struct drv *d = arg;
 	(void)vector;
 	mint_nic_cause(d->nic);
 	int n;
-	while ((n = mint_nic_rx(d->nic, count_pkt, NULL, 256)) > 0)
+	while ((n = mint_nic_rx(d->nic, nic_pair_copy, NULL, 256)) > 0)
 		atomic_fetch_add_explicit(&d->ctl->consumed, (uint64_t)n, memory_order_relaxed);
 }
 
@@ -121,7 +99,7 @@ static int child(int cpu, uint64_t ctl_off, uint64_t ring_off)
 	struct mint_dispatcher *disp;
 	struct mint_ring ring;
 	struct drv d = {0};
-	struct mint_nic_config cfg = {.ndesc = NIC_DESCS, .buf_size = 256};
+	struct mint_nic_config cfg = {.ndesc = NIC_DESCS, .buf_size = NIC_BUF};
 	if (mint_fabric_attach(fab, &f) || mint_node_join(f, 1, NULL) ||
 	    mint_dispatcher_create(f, MINT_MODE_POLL, &disp) || mint_nic_attach(f, &cfg, &d.nic) ||
 	    mint_ring_open(f, ring_off, &ring))

@@ -16,11 +16,8 @@
 
 #include "mint/mint.h"
 
-/* nic-bench's geometry. */
-#define BATCH 32u
-#define PKT 64u
-#define RING_BYTES (128u << 10)
-#define NIC_DESCS ((RING_BYTES / (PKT + 8) + 1 + 7) / 8 * 8)
+#include "nic/nic-pair.h"
+
 #define IN_FLIGHT 8 /* batches a round */
 
 struct rig {
@@ -30,22 +27,10 @@ struct rig {
 	struct mint_nic_dev *dev;
 };
 
-/* nic-bench's count_pkt: the packet copied out. */
-static int copy_pkt(void *arg, const struct mint_nic_rx *rx)
-{
-	static uint8_t copy[PKT];
-	(void)arg;
-	if (rx->len != PKT)
-		return -1;
-	memcpy(copy, rx->data, PKT);
-	__asm__ __volatile__("" : : "r"(copy) : "memory");
-	return 0;
-}
-
 static int setup(const char *fab, struct rig *r)
 {
 	uint64_t off, size = mint_ring_footprint(RING_BYTES);
-	struct mint_nic_config cfg = {.ndesc = NIC_DESCS, .buf_size = 256};
+	struct mint_nic_config cfg = {.ndesc = NIC_DESCS, .buf_size = NIC_BUF};
 	if (mint_fabric_create(fab, 64ull << 20, &r->f))
 		return -1;
 	if (mint_node_join(r->f, 1, NULL) ||
@@ -68,7 +53,7 @@ static unsigned long nic_round(struct rig *r, const struct mint_nic_pkt *pkts)
 	}
 	mint_nic_cause(r->nic);
 	int n;
-	while ((n = mint_nic_rx(r->nic, copy_pkt, NULL, 256)) > 0)
+	while ((n = mint_nic_rx(r->nic, nic_pair_copy, NULL, 256)) > 0)
 		got += (unsigned)n;
 	return got;
 }
