@@ -10,7 +10,8 @@
 #   ivshmem server): mint/, common/, server/; src/cli: all);
 # - tests and fuzz targets: mint/, common/, agent/ and testlib.h;
 # - bench/ and examples/ build as users' programs: mint/ only, and the
-#   benchmarks their shared verdict rule, verdict/ (bench/verdict/);
+#   benchmarks their shared verdict rule, verdict/ (bench/verdict/), and
+#   a benchmark's folder its own headers (bench/nic: nic/);
 # - includes name their folder ("agent/agent.h"), never a relative path.
 . tests/lib.sh
 
@@ -29,7 +30,8 @@ function allowed(dir) {
 	if (dir == "src/server") return "mint/ common/ server/"
 	if (dir == "src/cli") return "mint/ common/ agent/ inject/ server/ cli/"
 	if (dir == "tests" || dir == "fuzz") return "mint/ common/ agent/ testlib.h"
-	if (dir ~ /^bench(\/|$)/) return "mint/ verdict/"
+	if (dir ~ /^bench\//) return "mint/ verdict/ " substr(dir, 7) "/"
+	if (dir == "bench") return "mint/ verdict/"
 	return "mint/" # examples
 }
 function bad(why) { printf "FAIL: %s includes \"%s\": %s\n", FILENAME, inc, why; n++ }
