@@ -53,7 +53,7 @@ static bool announce(struct mint_bell *b, uint32_t how, mint_ready_fn ready, voi
 }
 
 int mint_bell_wait_by(struct mint_bell *b, mint_ready_fn ready, void *arg, int64_t timeout_ns,
-		      mint_wait_fn wait, void *warg)
+		      mint_sleep_fn wait, void *warg)
 {
 	/* acquire: a waker's seq bump after our read makes the futex fail with
 	 * EAGAIN instead of sleeping; pairs with the release add in ring. */

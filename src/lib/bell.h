@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mint/doorbell.h"
 #include "mint/layout.h"
 
 typedef bool (*mint_ready_fn)(void *arg);
@@ -26,14 +27,12 @@ int mint_bell_wait(struct mint_bell *b, mint_ready_fn ready, void *arg, int64_t 
 
 /*
  * mint_bell_wait, sleeping in WAIT(WARG, word, raw_expected, TIMEOUT_NS)
- * instead of FUTEX_WAIT: WAIT returns when the shared futex word no
- * longer holds RAW_EXPECTED, or earlier (0, -ETIMEDOUT or -EINTR); on
- * another error it has not slept, and this wait is a FUTEX_WAIT.
+ * instead of FUTEX_WAIT, with the contract of mint_dispatcher_set_sleep's
+ * hook (mint/doorbell.h): on an error other than -ETIMEDOUT or -EINTR it
+ * has not slept, and this wait is a FUTEX_WAIT.
  */
-typedef int (*mint_wait_fn)(void *warg, const void *word, uint32_t raw_expected,
-			    int64_t timeout_ns);
 int mint_bell_wait_by(struct mint_bell *b, mint_ready_fn ready, void *arg, int64_t timeout_ns,
-		      mint_wait_fn wait, void *warg);
+		      mint_sleep_fn wait, void *warg);
 
 /*
  * mint_bell_wait on two bells at once (futex_waitv): sleeps until READY(ARG)
