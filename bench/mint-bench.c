@@ -855,6 +855,8 @@ static void anchor_memcpy(struct samples *out, size_t *bufsz)
 /* ------------------------------------------------------------------ */
 /* Context (no verdict): a naive SPSC ring of fixed slots, no mint     */
 
+#define CONTEXT_RING "a naive SPSC ring (fixed slots, no mint)"
+
 /*
  * The obvious hand-written ring: slots of exactly one message, a head and
  * a tail on their own lines, one index update per batch, no record
@@ -1004,6 +1006,101 @@ static void bare_ring(uint32_t msg, unsigned batch, uint64_t ring_size, struct s
 	samples_merge(out, &br->tp.s);
 	free(br->data);
 	free(br);
+}
+
+/* ------------------------------------------------------------------ */
+/* Context (no verdict): a bare doorbell, no mint                      */
+
+/*
+ * What a doorbell any number of senders may ring costs at the least: a
+ * word per node that senders set with a locked fetch_or (then read the
+ * bell word beside it, as mint's senders do), and that its owner polls
+ * with a plain load and takes with an exchange.  Both locked operations
+ * wait for the line to arrive, where the ping-pong anchor's plain store
+ * does not; measured on the same cores in the same round it tells how
+ * much of the doorbell-poll ratio is the protocol and how much is mint.
+ */
+#define BARE_STOP (1ull << 63)
+#define CONTEXT_DOORBELL                                                                 \
+	"a bare doorbell (a word per node: fetch_or to raise, load and exchange to take, " \
+	"no mint)"
+
+struct baredb {
+	struct {
+		_Alignas(LINE) _Atomic uint64_t pending;
+		_Atomic uint64_t bell; /* never set: read as mint's senders read it */
+	} node[2];
+	_Alignas(LINE) _Atomic int ready;
+	bool failed;
+	uint64_t hard_deadline;
+	_Alignas(LINE) struct lat lat; /* node 0 only */
+};
+
+/* Ring node TO: relaxed bell load, ordered by the seq_cst RMW before it. */
+static void bare_raise(struct baredb *b, int to, uint64_t bits)
+{
+	atomic_fetch_or_explicit(&b->node[to].pending, bits, memory_order_seq_cst);
+	(void)atomic_load_explicit(&b->node[to].bell, memory_order_relaxed);
+}
+
+/* Node SELF's next doorbell bits (acquire: pairs with bare_raise), or 0
+ * once the hard deadline passed. */
+static uint64_t bare_take(struct baredb *b, int self)
+{
+	unsigned spins = 0;
+	while (!atomic_load_explicit(&b->node[self].pending, memory_order_relaxed)) {
+		spin_step();
+		if ((++spins & 0xffff) == 0 && now_ns() > b->hard_deadline) {
+			b->failed = true;
+			return 0;
+		}
+	}
+	return atomic_exchange_explicit(&b->node[self].pending, 0, memory_order_acquire);
+}
+
+static void *bare_db0(void *arg)
+{
+	struct baredb *b = arg;
+	if (!rendezvous(&b->ready, b->hard_deadline)) {
+		b->failed = true;
+		return NULL;
+	}
+	lat_begin(&b->lat, cfg.lat_iters);
+	do
+		bare_raise(b, 1, 1);
+	while (bare_take(b, 0) && !lat_tick(&b->lat));
+	bare_raise(b, 1, BARE_STOP);
+	return NULL;
+}
+
+static void *bare_db1(void *arg)
+{
+	struct baredb *b = arg;
+	if (!rendezvous(&b->ready, b->hard_deadline)) {
+		b->failed = true;
+		return NULL;
+	}
+	uint64_t bits;
+	while ((bits = bare_take(b, 1)) && !(bits & BARE_STOP))
+		bare_raise(b, 0, 1);
+	return NULL;
+}
+
+static void bare_doorbell(struct samples *out)
+{
+	struct baredb *b = xaligned(LINE, sizeof *b);
+	if (!b)
+		die("out of memory");
+	memset(b, 0, sizeof *b);
+	b->hard_deadline = now_ns() + 2 * measure_budget() + 5 * NS_PER_S;
+	struct pair p;
+	pair_start(&p, "bare doorbell", bare_db0, bare_db1, b);
+	if (!pair_join(&p, b->hard_deadline + NS_PER_S))
+		die("bare doorbell: a thread did not finish in time");
+	if (b->failed)
+		die("bare doorbell (context measurement): timed out");
+	samples_merge(out, &b->lat.s);
+	free(b);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1604,7 +1701,8 @@ struct result {
 	bool lower_better;   /* latency: ratio = ours/anchor must be <= target */
 	double target;
 	struct samples a, m; /* all segment samples, all rounds */
-	struct samples c;    /* context: naive ring (ring benchmarks only) */
+	const char *context; /* a bare model of the same without mint, or NULL */
+	struct samples c;    /* context: that model's figures */
 	struct samples x;    /* context: cross-core latency probe (ring benchmarks) */
 	struct vrow row;     /* each round's medians, anchor and mint */
 	double av, mv, ratio, lo, hi; /* ratio: the median of the rounds' ratios */
@@ -1694,8 +1792,9 @@ static void report_json(struct result *res, int n)
 		printf(", \"samples\": ");
 		json_samples(&r->m);
 		if (r->c.n > 0 && !cfg.anchors_only) {
-			printf(", \"naive_ring_value\": %.6g, \"naive_ring_samples\": ",
-			       samples_median(&r->c));
+			printf(", \"context\": ");
+			bench_json_str(stdout, r->context);
+			printf(", \"context_value\": %.6g, \"context_samples\": ", samples_median(&r->c));
 			json_samples(&r->c);
 		}
 		if (r->x.n > 0 && !cfg.anchors_only) {
@@ -1759,9 +1858,11 @@ static void report_table(struct result *res, int n)
 			char cv[32];
 			double c = samples_median(&r->c);
 			fmt_value(cv, sizeof cv, c, r->unit);
-			printf("  %-15s context, no verdict: a naive SPSC ring (fixed slots, no mint) on the "
-			       "same cores: %s; mint = %.0f%% of it\n",
-			       "", cv, c > 0 ? 100.0 * r->mv / c : 0.0);
+			printf("  %-15s context, no verdict: %s on the same cores: %s; ", "", r->context, cv);
+			if (r->lower_better)
+				printf("mint takes %.2fx its time\n", c > 0 ? r->mv / c : 0.0);
+			else
+				printf("mint = %.0f%% of it\n", c > 0 ? 100.0 * r->mv / c : 0.0);
 		}
 		if (!cfg.anchors_only && r->x.n > 0) {
 			char lo[32], md[32], hi[32];
@@ -1923,13 +2024,13 @@ int main(int argc, char **argv)
 
 	struct result res[BM_COUNT] = {
 		{.bench = "doorbell-poll", .anchor = "cache-line ping-pong", .unit = "ns",
-		 .lower_better = true, .target = 2.0},
+		 .lower_better = true, .target = 2.0, .context = CONTEXT_DOORBELL},
 		{.bench = "doorbell-sleep", .anchor = "futex ping-pong", .unit = "ns",
 		 .lower_better = true, .target = 1.2},
 		{.bench = "ring-64B", .anchor = "AF_UNIX socketpair, 64 B writes", .unit = "msg/s",
-		 .lower_better = false, .target = 50.0},
+		 .lower_better = false, .target = 50.0, .context = CONTEXT_RING},
 		{.bench = "ring-4KiB", .anchor = "memcpy 4 KiB blocks, 1 core", .unit = "GB/s",
-		 .lower_better = false, .target = 0.5},
+		 .lower_better = false, .target = 0.5, .context = CONTEXT_RING},
 	};
 
 	const uint64_t ring64_size = ring_bytes(), ring4k_size = ring_bytes();
@@ -1979,6 +2080,10 @@ int main(int argc, char **argv)
 			case BM_RING4K:
 				mint_ring_stream("ring-4KiB", 4096, batch4k, ring4k_size, &res[b].m, &rs4k);
 				break;
+			}
+			if (b == BM_POLL) {
+				progress(" bare doorbell...");
+				bare_doorbell(&res[b].c);
 			}
 			if (b == BM_RING64 || b == BM_RING4K) {
 				progress(" naive ring...");
