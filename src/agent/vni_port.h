@@ -31,6 +31,7 @@ struct vni_port {
 	struct tap_uring rx_io, tx_io;
 	uint8_t *stage; /* tx_io's reads of waiting small frames land here */
 	bool one_wait;  /* the dispatcher reads mint0 in every mode (tx_sleep) */
+	bool spins;     /* the dispatcher spins when idle (poll, adaptive) */
 	bool tx_failed; /* ... and mint0 failed: it reads no more */
 	char io_path[256]; /* which TAP I/O it uses and why, for the log */
 };
