@@ -9,11 +9,15 @@
  *   - 64-byte packets, 32 per interrupt (mint_nic_put_batch), against the
  *     raw ring (mint_ring_send_batch of 32 64-byte records, recv_batch on
  *     the other side), the two holding the same number of packets in
- *     flight (a deeper queue absorbs more of the other side's stalls).
+ *     flight (a deeper queue absorbs more of the other side's stalls);
+ *     and beside them, context without a verdict, the NIC's descriptor
+ *     semantics alone without libmint (nic-model.h) on the same
+ *     descriptors, buffers and harness: what those semantics allow.
  * Each segment of SEGMENT_NS counts what the consumer took by its end (a
  * producer's lead still queued is not throughput).  A round runs each
- * pair back to back, the order alternating between rounds; a ratio is the
- * median of the rounds' ratios, a rate the median of its segments.
+ * pair's segments back to back, the order reversed every other round; a
+ * ratio is the median of the rounds' ratios, a rate the median of its
+ * segments.
  * Usage: nic-bench [--quick] [--only irq|inject] [-j]
  */
 #include <errno.h>
