@@ -15,11 +15,11 @@
  *   - the driver sees the doorbell count move, reads and clears ICR (an
  *     exchange), then takes descriptors while DD is set: copies the packet
  *     out, clears the status word; and gives them back by storing RDT.
- * So the descriptor lines cross twice (DD set, DD cleared) and ICR's line
- * twice, where the ring's records cross once.  What it leaves out is not
- * the contract: most validation of what the other side wrote (an offset is
- * kept in bounds, no more), counters, chains, masks, moderation, the
- * device table.
+ * So both sides write every descriptor line (DD set, DD cleared) and
+ * ICR's line, each crossing to the other side and back.  What it leaves
+ * out is not the contract: most validation of what the other side wrote
+ * (an offset is kept in bounds, no more), counters, chains, masks,
+ * moderation, the device table.
  */
 #ifndef MINT_BENCH_NIC_MODEL_H
 #define MINT_BENCH_NIC_MODEL_H
