@@ -3,7 +3,8 @@
 # The interrupt-injection benchmarks of `make bench` (see docs/benchmarks.md):
 #  1. nic-bench: NIC interrupts (one packet each, no loss) beside raw
 #     doorbells, and 64-byte injection 32 per interrupt beside the raw
-#     ring, in the same run (no kernel: a counting driver);
+#     ring and a bare model of the NIC's descriptor semantics (context),
+#     in the same run (no kernel: a counting driver);
 #  2. schedule lateness at a 10 us interval against a poll-mode node agent
 #     (its driver hands every packet to nic0): p50/p99/max of the floor
 #     (`mint inject --floor`: the schedule alone, on the same core), the

@@ -6,8 +6,11 @@
  * in docs/benchmarks.md).  The device writes 8 batches of 32 64-byte
  * packets, kicking after each, and the driver takes the cause and drains
  * them as nic-bench's handler does; then the raw ring carries as many
- * 64-byte records, 32 a batch, each batch sent and received.
- * Usage: nic-icount [ROUNDS]   (each round: 256 packets, 256 records)
+ * 64-byte records, 32 a batch, each batch sent and received; then the
+ * model of the NIC's descriptor semantics (nic-model.h) as many packets,
+ * as the NIC.
+ * Usage: nic-icount [ROUNDS]   (each round: 256 packets, 256 records,
+ * 256 packets)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 
 #include "mint/mint.h"
 
+#include "nic/nic-model.h"
 #include "nic/nic-pair.h"
 
 #define IN_FLIGHT 8 /* batches a round */
@@ -58,6 +62,22 @@ static unsigned long nic_round(struct rig *r, const struct mint_nic_pkt *pkts)
 	return got;
 }
 
+/* One round of the model of the NIC's descriptor semantics, as the NIC's. */
+static unsigned long model_round(struct nic_model_dev *d, struct nic_model_drv *v)
+{
+	static uint8_t pkt[PKT];
+	unsigned long got = 0;
+	for (int b = 0; b < IN_FLIGHT; b++) {
+		nic_model_put(d, pkt, BATCH);
+		nic_model_kick(d);
+	}
+	unsigned n;
+	if (nic_model_rang(v))
+		while ((n = nic_model_rx(v, 256)) > 0)
+			got += n;
+	return got;
+}
+
 /* One round of the ring: records received. */
 static unsigned long ring_round(struct rig *r, const struct mint_msg *out)
 {
@@ -96,17 +116,24 @@ int main(int argc, char **argv)
 		pkts[i] = (struct mint_nic_pkt){pkt, PKT, PKT, 0, MINT_NIC_STAT_EOP, 0, 0, 0};
 		out[i] = (struct mint_msg){pkt, PKT, PKT, 1};
 	}
-	unsigned long nic = 0, ring = 0;
+	static struct nic_model m; /* in private memory: one process, no sharing */
+	nic_model_init(&m);
+	struct nic_model_dev md = {&m, 0, 0};
+	struct nic_model_drv mv = {&m, 0, NIC_DESCS - 1, 0};
+	unsigned long nic = 0, ring = 0, model = 0;
 	for (long i = 0; i < rounds; i++) {
 		nic += nic_round(&r, pkts);
 		ring += ring_round(&r, out);
+		model += model_round(&md, &mv);
 	}
 	mint_nic_dev_close(r.dev);
 	mint_nic_detach(r.nic);
 	mint_fabric_detach(r.f);
 	mint_fabric_destroy(fab);
 	unsigned long want = (unsigned long)rounds * IN_FLIGHT * BATCH;
-	printf("nic-icount: %lu packets through the NIC, %lu records through the ring%s\n", nic,
-	       ring, nic == want && ring == want ? "" : ": LOSS");
-	return nic == want && ring == want ? 0 : 1;
+	bool whole = nic == want && ring == want && model == want;
+	printf("nic-icount: %lu packets through the NIC, %lu records through the ring, %lu "
+	       "packets through the model%s\n",
+	       nic, ring, model, whole ? "" : ": LOSS");
+	return whole ? 0 : 1;
 }

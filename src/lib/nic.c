@@ -318,13 +318,12 @@ static void walk_chain(const struct mint_nic *n, uint64_t w, struct chain *c)
 	}
 }
 
-/* Hand FN the packet from n->next: LEN bytes at DATA over K descriptors,
- * the last one's word W. */
-static void deliver(struct mint_nic *n, const uint8_t *data, uint32_t len, uint64_t w, uint32_t k,
+/* Hand FN the packet from descriptor I: LEN bytes at DATA over K
+ * descriptors, the last one's word W. */
+static void deliver(uint32_t i, const uint8_t *data, uint32_t len, uint64_t w, uint32_t k,
 		    mint_nic_rx_fn fn, void *arg, struct tally *t)
 {
-	struct mint_nic_rx rx = {data, len, n->next, STATUS_CSUM(w), STATUS_BITS(w), 0,
-				 STATUS_VLAN(w), k};
+	struct mint_nic_rx rx = {data, len, i, STATUS_CSUM(w), STATUS_BITS(w), 0, STATUS_VLAN(w), k};
 	if (fn(arg, &rx) != 0) {
 		t->drops++;
 		return;
@@ -348,7 +347,7 @@ static void consume(struct mint_nic *n, const struct chain *c, mint_nic_rx_fn fn
 		memcpy(n->frame + first, n->bufs, c->len - first);
 		data = n->frame;
 	}
-	deliver(n, data, c->len, c->last, c->k, fn, arg, t);
+	deliver(n->next, data, c->len, c->last, c->k, fn, arg, t);
 }
 
 /* Give descriptor n->next back: our buffer (rewritten only if the device
@@ -373,20 +372,45 @@ static void rearm(struct mint_nic *n)
  * transfer overlaps the work on this one.  (Only the driver does this:
  * the same on the device's reads of a buffer offset made its side
  * slower, taking lines the driver polls while it is caught up.) */
-static void fetch_ahead(const struct mint_nic *n)
+static void fetch_ahead(const struct mint_nic *n, uint32_t next)
 {
-	if (n->next % DESC_PER_LINE == 0)
-		mint_prefetch_w(&n->desc[wrap(&n->g, n->next + DESC_PER_LINE)]);
+	if (next % DESC_PER_LINE == 0)
+		mint_prefetch_w(&n->desc[wrap(&n->g, next + DESC_PER_LINE)]);
 }
 
-/* Is the packet at n->next (word W, DD set) the common one, sound in
- * one descriptor: EOP, no error bits, a length that fits, our buffer?
- * What walk_chain finds for a chain of one, without its loop. */
-static bool one_buffer(const struct mint_nic *n, uint64_t w)
+/* Is the packet at descriptor I (word W) the common one, done and sound
+ * in one descriptor: DD, EOP, no error bits, a length that fits, our
+ * buffer?  What walk_chain finds for a chain of one, without its loop. */
+static bool one_buffer(const struct mint_nic *n, uint32_t i, uint64_t w)
 {
-	return (STATUS_BITS(w) & MINT_NIC_STAT_EOP) && !STATUS_ERRORS(w) &&
-	       STATUS_LEN(w) <= n->g.buf_size &&
-	       rd64(&n->desc[n->next].addr) == (uint64_t)n->next * n->g.buf_size;
+	return (STATUS_BITS(w) & (MINT_NIC_STAT_DD | MINT_NIC_STAT_EOP)) ==
+		       (MINT_NIC_STAT_DD | MINT_NIC_STAT_EOP) &&
+	       !STATUS_ERRORS(w) && STATUS_LEN(w) <= n->g.buf_size &&
+	       rd64(&n->desc[i].addr) == (uint64_t)i * n->g.buf_size;
+}
+
+/* Deliver the run of one_buffer packets from n->next, up to BUDGET, and
+ * give their descriptors back (rearm's work: the buffer offset was just
+ * checked); returns how many.  The index in a local, not n->next, so
+ * that FN's calls do not make the compiler reload it: this loop is most
+ * of the driver's instructions per packet. */
+static unsigned rx_singles(struct mint_nic *n, mint_nic_rx_fn fn, void *arg, unsigned budget,
+			   struct tally *t)
+{
+	uint32_t i = n->next;
+	unsigned done = 0;
+	for (; done < budget; done++, i = wrap(&n->g, i + 1)) {
+		fetch_ahead(n, i);
+		/* acquire: pairs with the device's release store of the status
+		 * word, so the buffer written before it is complete. */
+		uint64_t w = ald64(&n->desc[i].status_word, memory_order_acquire);
+		if (!one_buffer(n, i, w))
+			break;
+		deliver(i, n->bufs + (uint64_t)i * n->g.buf_size, STATUS_LEN(w), w, 1, fn, arg, t);
+		ast64(&n->desc[i].status_word, 0, memory_order_relaxed);
+	}
+	n->next = i;
+	return done;
 }
 
 static void publish(struct mint_nic_hdr *h, const struct tally *t)
@@ -403,21 +427,12 @@ int mint_nic_rx(struct mint_nic *n, mint_nic_rx_fn fn, void *arg, unsigned budge
 	struct mint_nic_hdr *h = n->hdr;
 	struct tally t = {0, 0, 0, 0, 0};
 	unsigned done = 0;
-	while (done < budget) {
-		fetch_ahead(n);
-		/* acquire: pairs with the device's release store of the status
-		 * word, so the buffer written before it is complete; the head of a
-		 * chain is written last, so the rest of it is complete too. */
+	while ((done += rx_singles(n, fn, arg, budget - done, &t)) < budget) {
+		/* acquire: as in rx_singles; the head of a chain is written last,
+		 * so the rest of it is complete too. */
 		uint64_t w = ald64(&n->desc[n->next].status_word, memory_order_acquire);
 		if (!(STATUS_BITS(w) & MINT_NIC_STAT_DD))
 			break;
-		if (one_buffer(n, w)) {
-			deliver(n, n->bufs + (uint64_t)n->next * n->g.buf_size, STATUS_LEN(w), w, 1,
-				fn, arg, &t);
-			rearm(n);
-			done++;
-			continue;
-		}
 		struct chain c;
 		walk_chain(n, w, &c);
 		consume(n, &c, fn, arg, &t);
@@ -577,6 +592,20 @@ static bool read_addrs(const struct mint_nic_dev *d, uint32_t from, uint32_t k, 
 	return ok;
 }
 
+/* Copy LEN bytes (none: SRC may be NULL) into a buffer: whole cache
+ * lines in fixed-size copies the compiler inlines, the rest with memcpy.
+ * A call to memcpy for a 64-byte packet costs more than the copy. */
+static void copy_in(uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+	for (; len >= MINT_CACHELINE; len -= MINT_CACHELINE) {
+		memcpy(dst, src, MINT_CACHELINE);
+		dst += MINT_CACHELINE;
+		src += MINT_CACHELINE;
+	}
+	if (len)
+		memcpy(dst, src, len);
+}
+
 /* Copy P into the buffers of its first WRITTEN (of K) descriptors, one
  * buffer's worth each, at the offsets ADDRS (read_addrs). */
 static void copy_packet(const struct mint_nic_dev *d, const struct mint_nic_pkt *p, uint32_t k,
@@ -584,11 +613,8 @@ static void copy_packet(const struct mint_nic_dev *d, const struct mint_nic_pkt 
 {
 	uint32_t bs = d->g.buf_size, left = p->copy_len < k * bs ? p->copy_len : k * bs;
 	const uint8_t *data = p->data;
-	for (uint32_t j = 0; j < written; j++) {
-		uint32_t len = j == k - 1 ? left - j * bs : bs;
-		if (len) /* an empty packet may come from NULL: memcpy must not see it */
-			memcpy(d->bufs + addrs[j], data + j * bs, len);
-	}
+	for (uint32_t j = 0; j < written; j++)
+		copy_in(d->bufs + addrs[j], data + j * bs, j == k - 1 ? left - j * bs : bs);
 }
 
 /* Complete the WRITTEN (of K) descriptors of P from ring index AT, whose
@@ -757,18 +783,22 @@ static unsigned put_singles(struct mint_nic_dev *d, const struct mint_nic_pkt *p
 		if (!read_addrs(d, m, 1, &addrs[m]))
 			break;
 	for (unsigned i = 0; i < m; i++)
-		if (p[i].copy_len) /* an empty packet may come from NULL */
-			memcpy(d->bufs + addrs[i], p[i].data, p[i].copy_len);
-	for (unsigned i = 0; i < m; i++) {
+		copy_in(d->bufs + addrs[i], p[i].data, p[i].copy_len);
+	/* RDH and the byte count in locals: the compiler would reload and
+	 * store them around each status word's store. */
+	uint32_t at = d->rdh;
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < m; i++, at = wrap(&d->g, at + 1)) {
 		uint8_t status = (uint8_t)(p[i].status | MINT_NIC_STAT_DD);
 		/* release: as in mark_packet. */
-		ast64(&d->desc[d->rdh].status_word, status_word(p[i].len, &p[i], status, p[i].errors),
+		ast64(&d->desc[at].status_word, status_word(p[i].len, &p[i], status, p[i].errors),
 		      memory_order_release);
 		if (img)
-			image(d, &p[i], d->rdh, addrs[i], 1, &img[i]);
-		d->rdh = wrap(&d->g, d->rdh + 1);
-		*bytes += p[i].len;
+			image(d, &p[i], at, addrs[i], 1, &img[i]);
+		sum += p[i].len;
 	}
+	d->rdh = at;
+	*bytes += sum;
 	return m;
 }
 
