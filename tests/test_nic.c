@@ -411,6 +411,26 @@ static void test_chains(void)
 	rig_down(&r);
 }
 
+/* A chain that takes mint_nic_rx past its budget ends the call: the
+ * single packets behind it wait for the next one. */
+static void test_budget_after_chain(void)
+{
+	struct rig r;
+	struct mint_nic_config cfg = {.ndesc = 16, .buf_size = 256};
+	rig_up(&r, &cfg);
+	static struct frame fr;
+	struct mint_nic_desc_image img;
+	CHECK_EQ(put_bytes(r.dev, 9, 60), 0);
+	CHECK_EQ(put_chain(r.dev, 512, 2, MINT_NIC_STAT_EOP, 0, &img), 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(put_bytes(r.dev, 9, 60), 0);
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 2), 3);
+	CHECK_EQ(fr.n, 2);
+	CHECK_EQ(mint_nic_rx(r.nic, keep, &fr, 64), 3);
+	CHECK_EQ(fr.n, 5);
+	rig_down(&r);
+}
+
 static void test_mask_and_moderation(void)
 {
 	struct rig r;
@@ -781,6 +801,7 @@ int main(void)
 	RUN(test_order);
 	RUN(test_overrun);
 	RUN(test_chains);
+	RUN(test_budget_after_chain);
 	RUN(test_batch_stages);
 	RUN(test_batch_mixed);
 	RUN(test_mask_and_moderation);

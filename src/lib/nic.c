@@ -427,7 +427,8 @@ int mint_nic_rx(struct mint_nic *n, mint_nic_rx_fn fn, void *arg, unsigned budge
 	struct mint_nic_hdr *h = n->hdr;
 	struct tally t = {0, 0, 0, 0, 0};
 	unsigned done = 0;
-	while ((done += rx_singles(n, fn, arg, budget - done, &t)) < budget) {
+	/* done < budget first: a chain may take it past the budget. */
+	while (done < budget && (done += rx_singles(n, fn, arg, budget - done, &t)) < budget) {
 		/* acquire: as in rx_singles; the head of a chain is written last,
 		 * so the rest of it is complete too. */
 		uint64_t w = ald64(&n->desc[n->next].status_word, memory_order_acquire);
