@@ -24,7 +24,7 @@ mint_fabric_hdr magic version header_size size name dir_lock dir_generation
 mint_node_entry state id epoch pid heartbeat_ns pending
 mint_obj_entry state type offset size flags creator name created_ns creator_pid creator_pidns creator_start
 mint_nic_desc addr status_word
-mint_nic_hdr magic version node vector ndesc buf_size desc_off buf_off mac ipv4 prefix_len state epoch rdh rx_packets rx_bytes overruns irqs irqs_masked last_irq_ns dev_errors rdt ims itr_ns drv_packets drv_bytes drv_errors drv_bad drv_irqs drv_drops icr
+mint_nic_hdr magic version node vector ndesc buf_size desc_off buf_off mac ipv4 prefix_len state epoch rdh rx_packets rx_bytes overruns irqs irqs_masked last_irq_ns dev_errors rdt drv_packets drv_bytes drv_errors drv_bad drv_irqs drv_drops icr ims itr_ns
 mint_bell sleeping seq
 mint_ring_hdr magic version size max_record prod_node cons_node cons_vector tail space_bell full_events sent_records prod_errors head data_bell recv_records errors
 mint_rec_hdr len type

@@ -139,10 +139,11 @@ static struct field fields[] = {
 	F(mint_nic_hdr, state), F(mint_nic_hdr, epoch), F(mint_nic_hdr, rdh), F(mint_nic_hdr, pad1),
 	F(mint_nic_hdr, rx_packets), F(mint_nic_hdr, rx_bytes), F(mint_nic_hdr, overruns),
 	F(mint_nic_hdr, irqs), F(mint_nic_hdr, irqs_masked), F(mint_nic_hdr, last_irq_ns),
-	F(mint_nic_hdr, dev_errors), F(mint_nic_hdr, rdt), F(mint_nic_hdr, ims),
-	F(mint_nic_hdr, itr_ns), F(mint_nic_hdr, drv_packets), F(mint_nic_hdr, drv_bytes),
+	F(mint_nic_hdr, dev_errors), F(mint_nic_hdr, rdt), F(mint_nic_hdr, pad2),
+	F(mint_nic_hdr, pad2b), F(mint_nic_hdr, drv_packets), F(mint_nic_hdr, drv_bytes),
 	F(mint_nic_hdr, drv_errors), F(mint_nic_hdr, drv_bad), F(mint_nic_hdr, drv_irqs),
-	F(mint_nic_hdr, drv_drops), F(mint_nic_hdr, icr), F(mint_nic_hdr, pad3),
+	F(mint_nic_hdr, drv_drops), F(mint_nic_hdr, icr), F(mint_nic_hdr, ims),
+	F(mint_nic_hdr, itr_ns), F(mint_nic_hdr, pad3),
 
 	/* The peer protocols (mint/proto.h). */
 	F(mint_ctl_ping, dst), F(mint_ctl_ping, count), F(mint_ctl_ping, size),

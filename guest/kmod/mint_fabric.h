@@ -79,7 +79,7 @@ struct mint_obj_entry {
 
 /* The emulated NIC ("nic.ID"): e1000 legacy receive, see nic.h. */
 #define MINT_NIC_MAGIC 0x3043494eu
-#define MINT_NIC_VERSION 1u
+#define MINT_NIC_VERSION 2u
 #define MINT_NIC_DOWN 0u
 #define MINT_NIC_UP 1u
 #define MINT_VEC_NIC 3u
@@ -121,12 +121,15 @@ struct mint_nic_hdr {
 	__le64 rx_packets, rx_bytes, overruns, irqs, irqs_masked, last_irq_ns, dev_errors;
 	/* line 2: the driver's */
 	__le32 rdt;
+	__le32 pad2;
+	__le64 pad2b;
+	__le64 drv_packets, drv_bytes, drv_errors, drv_bad, drv_irqs, drv_drops;
+	/* line 3: icr set by the device, read-to-clear by the driver; the
+	 * driver's ims and itr_ns, which the device reads at every kick */
+	__le32 icr;
 	__le32 ims;
 	__le64 itr_ns;
-	__le64 drv_packets, drv_bytes, drv_errors, drv_bad, drv_irqs, drv_drops;
-	/* line 3: set by the device, read-to-clear by the driver */
-	__le32 icr;
-	__u8 pad3[60];
+	__u8 pad3[48];
 };
 
 /* A doorbell word pair (struct mint_bell): who sleeps, and the futex word. */
@@ -261,7 +264,8 @@ _Static_assert(offsetof(struct mint_nic_hdr, state) == 56, "layout.h");
 _Static_assert(offsetof(struct mint_nic_hdr, rdh) == 64, "layout.h");
 _Static_assert(offsetof(struct mint_nic_hdr, last_irq_ns) == 112, "layout.h");
 _Static_assert(offsetof(struct mint_nic_hdr, rdt) == 128, "layout.h");
-_Static_assert(offsetof(struct mint_nic_hdr, itr_ns) == 136, "layout.h");
+_Static_assert(offsetof(struct mint_nic_hdr, ims) == 196, "layout.h");
+_Static_assert(offsetof(struct mint_nic_hdr, itr_ns) == 200, "layout.h");
 _Static_assert(offsetof(struct mint_nic_hdr, drv_packets) == 144, "layout.h");
 _Static_assert(offsetof(struct mint_nic_hdr, drv_drops) == 184, "layout.h");
 _Static_assert(offsetof(struct mint_nic_hdr, icr) == 192, "layout.h");

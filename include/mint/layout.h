@@ -479,12 +479,13 @@ struct mint_vni_addrq {
  * The emulated NIC (issue 4): object "nic.ID" of node ID, an RX descriptor
  * ring with e1000 legacy receive semantics.  The target node (the driver)
  * creates it and owns lines 0 and 2; the injector (the device) owns line 1;
- * ICR, on line 3, is set by the device and read-to-clear by the driver.
+ * ICR, on line 3, is set by the device and read-to-clear by the driver,
+ * beside the driver's IMS and ITR, which the device reads at every kick.
  * After the header: `ndesc` descriptors at `desc_off`, then `ndesc`
  * buffers of `buf_size` bytes at `buf_off` (both from the header).
  */
 #define MINT_NIC_MAGIC 0x3043494eu /* "NIC0" */
-#define MINT_NIC_VERSION 1u
+#define MINT_NIC_VERSION 2u /* 2: ims and itr_ns moved to line 3 */
 #define MINT_NIC_DOWN 0u
 #define MINT_NIC_UP 1u
 #define MINT_NIC_MIN_DESC 8u
@@ -548,17 +549,23 @@ struct mint_nic_hdr {
 	MINT_ATOMIC(uint64_t) dev_errors;  /* bad RDT or buffer offsets seen */
 	/* line 2: the driver's */
 	MINT_ATOMIC(uint32_t) rdt;     /* one past the last descriptor given to the device */
-	MINT_ATOMIC(uint32_t) ims;     /* interrupt mask: causes that ring */
-	MINT_ATOMIC(uint64_t) itr_ns;  /* minimum gap between doorbells (0: none) */
+	uint32_t pad2;
+	uint64_t pad2b;
 	MINT_ATOMIC(uint64_t) drv_packets; /* packets handed on */
 	MINT_ATOMIC(uint64_t) drv_bytes;
 	MINT_ATOMIC(uint64_t) drv_errors;  /* dropped: error bits, no EOP, broken chain */
 	MINT_ATOMIC(uint64_t) drv_bad;     /* dropped: garbage length or offset */
 	MINT_ATOMIC(uint64_t) drv_irqs;    /* handler runs that found a cause */
 	MINT_ATOMIC(uint64_t) drv_drops;   /* the consumer refused the packet */
-	/* line 3: set by the device (fetch_or), cleared by the driver (exchange) */
+	/* line 3: icr set by the device (fetch_or), cleared by the driver
+	 * (exchange); ims and itr_ns written by the driver (rarely) and read
+	 * at every kick, on the line the kick's fetch_or takes anyway: beside
+	 * rdt, which the driver stores at every pass, they cost the device
+	 * another cross-core transfer a kick. */
 	MINT_ATOMIC(uint32_t) icr;
-	uint8_t pad3[60];
+	MINT_ATOMIC(uint32_t) ims;     /* interrupt mask: causes that ring */
+	MINT_ATOMIC(uint64_t) itr_ns;  /* minimum gap between doorbells (0: none) */
+	uint8_t pad3[48];
 };
 
 /* Fabric geometry. */
@@ -780,8 +787,8 @@ MINT_AT(struct mint_nic_hdr, irqs_masked, 104);
 MINT_AT(struct mint_nic_hdr, last_irq_ns, 112);
 MINT_AT(struct mint_nic_hdr, dev_errors, 120);
 MINT_AT(struct mint_nic_hdr, rdt, 128);
-MINT_AT(struct mint_nic_hdr, ims, 132);
-MINT_AT(struct mint_nic_hdr, itr_ns, 136);
+MINT_AT(struct mint_nic_hdr, ims, 196);
+MINT_AT(struct mint_nic_hdr, itr_ns, 200);
 MINT_AT(struct mint_nic_hdr, drv_packets, 144);
 MINT_AT(struct mint_nic_hdr, drv_bytes, 152);
 MINT_AT(struct mint_nic_hdr, drv_errors, 160);
