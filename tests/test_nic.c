@@ -431,6 +431,22 @@ static void test_budget_after_chain(void)
 	rig_down(&r);
 }
 
+/* A NIC of another layout version (another build's driver) is refused
+ * as such, not as garbage. */
+static void test_other_version(void)
+{
+	struct rig r;
+	struct mint_nic_config cfg = {.ndesc = 16, .buf_size = 256};
+	rig_up(&r, &cfg);
+	struct mint_nic_dev *d;
+	r.hdr->version = MINT_NIC_VERSION - 1;
+	CHECK_EQ(mint_nic_dev_open(r.g, DRIVER, &d), -EPROTONOSUPPORT);
+	r.hdr->version = MINT_NIC_VERSION;
+	CHECK_EQ(mint_nic_dev_open(r.g, DRIVER, &d), 0);
+	mint_nic_dev_close(d);
+	rig_down(&r);
+}
+
 static void test_mask_and_moderation(void)
 {
 	struct rig r;
@@ -802,6 +818,7 @@ int main(void)
 	RUN(test_overrun);
 	RUN(test_chains);
 	RUN(test_budget_after_chain);
+	RUN(test_other_version);
 	RUN(test_batch_stages);
 	RUN(test_batch_mixed);
 	RUN(test_mask_and_moderation);
