@@ -70,12 +70,26 @@ static int deliver(struct vni_port *p)
 	return mint_vni_poll(p->vni, write_to_host, p, RX_BUDGET);
 }
 
-/* MINT_VEC_VNI: drain, re-arm, drain again if frames raced the arming.
- * Like NAPI, at most RX_PASSES passes: under a flood, raise the vector
- * again and return, so the dispatcher still runs other vectors (and a
- * stop request) in between.  A spinning dispatcher then yields its core:
- * the frames just written woke their readers, often on this core, and
- * they run now rather than at the dispatcher's next yield. */
+/* Drain, re-arm, drain again if frames raced the arming.  Like NAPI, at
+ * most RX_PASSES passes: under a flood, raise VECTOR again and return, so
+ * the dispatcher still runs other vectors (and a stop request) in
+ * between.  Returns the frames written into the TAP. */
+static int drain(struct vni_port *p, uint32_t vector)
+{
+	int sent = 0;
+	for (int pass = 0; pass < RX_PASSES; pass++) {
+		int n = deliver(p);
+		sent += n > 0 ? n : 0;
+		if (n < (int)RX_BUDGET && mint_vni_arm(p->vni) == 0)
+			return sent;
+	}
+	mint_ipi_send(p->f, mint_fabric_self(p->f), vector);
+	return sent;
+}
+
+/* MINT_VEC_VNI: drain.  A spinning dispatcher then yields its core: the
+ * frames just written woke their readers, often on this core, and they
+ * run now rather than at the dispatcher's next yield. */
 static void on_vni_irq(void *arg, uint32_t vector)
 {
 	struct vni_port *p = arg;
@@ -83,16 +97,7 @@ static void on_vni_irq(void *arg, uint32_t vector)
 	/* relaxed: the id alone; the table has its own ordering. */
 	mint_dev_consume(p->f, atomic_load_explicit(&p->dev, memory_order_relaxed), &first);
 	/* the frames are the work */
-	int sent = 0;
-	for (int pass = 0; pass < RX_PASSES; pass++) {
-		int n = deliver(p);
-		sent += n > 0 ? n : 0;
-		if (n < (int)RX_BUDGET && mint_vni_arm(p->vni) == 0)
-			break;
-		if (pass == RX_PASSES - 1)
-			mint_ipi_send(p->f, mint_fabric_self(p->f), vector);
-	}
-	if (sent && p->spins)
+	if (drain(p, vector) && p->spins)
 		sched_yield();
 }
 

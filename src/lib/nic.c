@@ -103,9 +103,11 @@ static uint32_t wrap(const struct geometry *g, uint32_t i)
 static int check_header(const struct mint_nic_hdr *h, uint64_t obj_size, uint32_t node,
 			struct geometry *g)
 {
-	if (rd32(&h->magic) == MINT_NIC_MAGIC && rd32(&h->version) != MINT_NIC_VERSION)
+	if (rd32(&h->magic) != MINT_NIC_MAGIC)
+		return -EPROTO;
+	if (rd32(&h->version) != MINT_NIC_VERSION)
 		return -EPROTONOSUPPORT;
-	if (rd32(&h->magic) != MINT_NIC_MAGIC || rd32(&h->node) != node || rd32(&h->vector) != MINT_VEC_NIC ||
+	if (rd32(&h->node) != node || rd32(&h->vector) != MINT_VEC_NIC ||
 	    make_geometry(rd32(&h->ndesc), rd32(&h->buf_size), g) ||
 	    rd64(&h->desc_off) != g->desc_off || rd64(&h->buf_off) != g->buf_off ||
 	    g->size > obj_size)
